@@ -1,0 +1,14 @@
+//! Accord's shared vocabulary, used by the domain crates and the adapters alike:
+//! stream ids and versions, timestamps, hashes and the recorded-event envelope.
+//!
+//! No I/O, no clock, no async runtime: everything here is plain data and pure
+//! functions, so domain crates can depend on it and stay pure.
+
+mod envelope;
+mod stream;
+mod time;
+
+pub use envelope::{EventHash, RecordedEvent};
+pub use stream::{ExpectedVersion, StreamId, StreamIdError, MAX_CATEGORY_LEN, MAX_ID_LEN};
+pub use time::{Timestamp, TimestampError};
+pub use uuid::Uuid;

@@ -1,0 +1,103 @@
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use accord_kernel::Timestamp;
+
+use crate::error::{InvalidInput, LogError};
+
+/// How far an append must reach before it is acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// sled's flush, then `fdatasync` of its data file: survives power loss. Default.
+    #[default]
+    Fdatasync,
+    /// sled's flush only (`sync_file_range`): survives a process crash, not a power
+    /// loss. Faster on disks with slow cache flushes; see BENCHMARKS.md.
+    Flush,
+}
+
+/// Where the log's recorded-at times come from. The log never lets them go
+/// backwards, whatever the clock does.
+pub trait Clock: Send + Sync + fmt::Debug + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_system_time(SystemTime::now()).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+}
+
+/// The largest envelope (payload plus metadata) the log accepts. sled 0.34 moves
+/// values bigger than a quarter segment into separate "blob" files that its flush does
+/// not cover; with 8 MiB segments and at most 17 entries per leaf node, envelopes up
+/// to this size keep every node inside the segment log that the log fdatasyncs.
+pub const MAX_EVENT_BYTES_LIMIT: usize = 96 * 1024;
+
+/// sled's segment size for Accord logs; see [`MAX_EVENT_BYTES_LIMIT`].
+pub(crate) const SEGMENT_SIZE: usize = 8 * 1024 * 1024;
+
+/// Settings of one log.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub durability: Durability,
+    /// Largest encoded envelope accepted, in bytes (at most [`MAX_EVENT_BYTES_LIMIT`]).
+    pub max_event_bytes: usize,
+    /// Most events one append may carry.
+    pub max_events_per_append: usize,
+    /// Most appends the writer combines into one group commit.
+    pub max_group_appends: usize,
+    /// Appends that may wait for the writer before callers are held back.
+    pub queue_depth: usize,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            durability: Durability::Fdatasync,
+            max_event_bytes: 64 * 1024,
+            max_events_per_append: 1024,
+            max_group_appends: 1024,
+            queue_depth: 4096,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl LogConfig {
+    pub(crate) fn validate(&self) -> Result<(), LogError> {
+        let setting = |name: &'static str, reason: String| {
+            Err(LogError::InvalidInput(InvalidInput::Setting { name, reason }))
+        };
+        if self.max_event_bytes == 0 || self.max_event_bytes > MAX_EVENT_BYTES_LIMIT {
+            return setting(
+                "max_event_bytes",
+                format!("must be 1..={MAX_EVENT_BYTES_LIMIT}, got {}", self.max_event_bytes),
+            );
+        }
+        for (name, value) in [
+            ("max_events_per_append", self.max_events_per_append),
+            ("max_group_appends", self.max_group_appends),
+            ("queue_depth", self.queue_depth),
+        ] {
+            if value == 0 {
+                return setting(name, "must be at least 1".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn sled_config(dir: &Path) -> sled::Config {
+    sled::Config::new()
+        .path(dir)
+        .segment_size(SEGMENT_SIZE)
+        .mode(sled::Mode::HighThroughput)
+}

@@ -1,0 +1,248 @@
+//! The append-only event log each Accord service owns: the service's source of truth.
+//!
+//! * One sled database per service, one tree, few keys per event (see [`keys`]).
+//! * Appends go through a single writer thread that batches concurrent callers into
+//!   one atomic sled write, one flush and one `fdatasync` per group (group commit).
+//!   No caller hears back before the flush that covers its events has returned.
+//! * Every event carries the SHA-256 of the one before it ([`canonical`]), so
+//!   [`Log::verify`] can prove offline that history was not rewritten.
+//! * Readers only ever see acknowledged (durable) events.
+
+mod canonical;
+mod codec;
+mod config;
+mod error;
+mod keys;
+mod read;
+mod subscribe;
+mod verify;
+mod writer;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use accord_kernel::{ExpectedVersion, StreamId, Timestamp};
+use tokio::sync::{mpsc, oneshot, watch};
+use uuid::Uuid;
+
+pub use canonical::{canonical_bytes, compute_hash};
+pub use codec::{decode_envelope, encode_envelope};
+pub use config::{Clock, Durability, LogConfig, SystemClock, MAX_EVENT_BYTES_LIMIT};
+pub use error::{Corruption, CorruptionReason, InvalidInput, LogError};
+pub use read::EventIter;
+pub use subscribe::Subscription;
+pub use verify::{verify_path, VerifyReport};
+
+/// One event to append: what the domain decided, before the log gives it a place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// Fully qualified protobuf message name of the payload.
+    pub event_type: String,
+    pub schema_version: u32,
+    pub payload: Vec<u8>,
+}
+
+/// Who appends, why, and in answer to what: shared by every event of one append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendMetadata {
+    pub actor: String,
+    /// Idempotency key: a second append with the same command id appends nothing and
+    /// returns the first one's outcome, however long after.
+    pub command_id: Uuid,
+    pub correlation_id: Uuid,
+    pub causation_id: Option<Uuid>,
+    /// Business time of the command; may be earlier than the recording (late entry).
+    pub occurred_at: Timestamp,
+    pub signature: Option<Vec<u8>>,
+}
+
+/// Where an append's events landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendOutcome {
+    pub stream: StreamId,
+    /// Version of the stream after the first and after the last appended event.
+    pub first_version: u64,
+    pub last_version: u64,
+    pub first_position: u64,
+    pub last_position: u64,
+    pub event_ids: Vec<Uuid>,
+    /// True when the command id had been appended before and nothing was written now.
+    pub duplicate: bool,
+}
+
+/// The last durable event of the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogHead {
+    pub position: u64,
+    pub hash: accord_kernel::EventHash,
+    pub recorded_at: Timestamp,
+}
+
+/// A handle on one open log. Cheap to clone; the log closes when the last handle,
+/// reader and subscription are gone.
+#[derive(Debug, Clone)]
+pub struct Log {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    tree: sled::Db,
+    config: LogConfig,
+    requests: Option<mpsc::Sender<writer::Request>>,
+    durable: Arc<AtomicU64>,
+    durable_watch: watch::Receiver<u64>,
+    writer: Option<JoinHandle<()>>,
+}
+
+impl Log {
+    /// Opens (or creates) the log in `dir` with the default, power-loss durable settings.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Log, LogError> {
+        Self::open_with(dir, LogConfig::default())
+    }
+
+    /// Opens (or creates) the log in `dir`. Refuses a log whose head record does not
+    /// match its last event: such a log was damaged or tampered with, and repairing it
+    /// silently would destroy the evidence. Run [`verify_path`] on a copy to see why.
+    pub fn open_with(dir: impl AsRef<Path>, config: LogConfig) -> Result<Log, LogError> {
+        config.validate()?;
+        let dir = dir.as_ref();
+        let db = config::sled_config(dir).open()?;
+        let head = read::checked_head(&db)?;
+        let durable_position = head.map_or(0, |h| h.position);
+        let durable = Arc::new(AtomicU64::new(durable_position));
+        let (watch_tx, durable_watch) = watch::channel(durable_position);
+        let (requests, receiver) = mpsc::channel(config.queue_depth);
+        let writer = writer::Writer::start(
+            db.clone(),
+            dir,
+            config.clone(),
+            head,
+            receiver,
+            durable.clone(),
+            watch_tx,
+        )?;
+        tracing::info!(dir = %dir.display(), position = durable_position, "log.open");
+        Ok(Log {
+            inner: Arc::new(Inner {
+                tree: db,
+                config,
+                requests: Some(requests),
+                durable,
+                durable_watch,
+                writer: Some(writer),
+            }),
+        })
+    }
+
+    /// Appends `events` to `stream` if its version matches `expected`, atomically and
+    /// durably. Returns once the events are on disk (per [`Durability`]).
+    pub async fn append(
+        &self,
+        stream: StreamId,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        metadata: AppendMetadata,
+    ) -> Result<AppendOutcome, LogError> {
+        writer::validate(&self.inner.config, &stream, &events, &metadata)?;
+        let (reply, answer) = oneshot::channel();
+        let request = writer::Request {
+            stream,
+            expected,
+            events,
+            metadata,
+            reply,
+        };
+        let sender = self.inner.requests.as_ref().ok_or(LogError::Closed)?;
+        sender.send(request).await.map_err(|_| LogError::Closed)?;
+        answer.await.map_err(|_| LogError::Closed)?
+    }
+
+    /// Every durable event from `from_position` (1-based) on, lazily, in order.
+    pub fn read_all(&self, from_position: u64) -> EventIter {
+        EventIter::all(&self.inner.tree, from_position, self.durable_position())
+    }
+
+    /// The events of one stream from `from_version` (1-based) on, in order.
+    pub fn read_stream(&self, stream: &StreamId, from_version: u64) -> EventIter {
+        EventIter::stream(&self.inner.tree, stream, from_version, self.durable_position())
+    }
+
+    /// Every event the log had recorded at `recorded_at` (inclusive): the log as an
+    /// auditor would have seen it at that instant.
+    pub fn read_all_as_of(&self, recorded_at: Timestamp) -> Result<EventIter, LogError> {
+        let last = read::last_position_recorded_by(
+            &self.inner.tree,
+            recorded_at,
+            self.durable_position(),
+        )?;
+        Ok(EventIter::all(&self.inner.tree, 1, last))
+    }
+
+    /// Catches up from `from_position`, then follows new events as they become durable.
+    pub fn subscribe(&self, from_position: u64) -> Subscription {
+        Subscription::new(
+            self.inner.tree.clone(),
+            from_position,
+            self.inner.durable_watch.clone(),
+        )
+    }
+
+    /// The current (durable) version of a stream; 0 if it has no events.
+    pub fn stream_version(&self, stream: &StreamId) -> Result<u64, LogError> {
+        let version = read::stored_stream_version(&self.inner.tree, stream)?;
+        Ok(version.min(self.durable_version_bound(stream, version)?))
+    }
+
+    /// The last durable event, if any.
+    pub fn head(&self) -> Result<Option<LogHead>, LogError> {
+        let position = self.durable_position();
+        if position == 0 {
+            return Ok(None);
+        }
+        let event = read::event_at(&self.inner.tree, position)?;
+        Ok(Some(LogHead {
+            position,
+            hash: event.hash,
+            recorded_at: event.recorded_at,
+        }))
+    }
+
+    /// Walks the whole chain; see [`verify_path`] for what is checked.
+    pub fn verify(&self) -> Result<VerifyReport, LogError> {
+        verify::verify_tree(&self.inner.tree, Some(self.durable_position()))
+    }
+
+    /// Position of the last durable event (0 when the log is empty).
+    pub fn durable_position(&self) -> u64 {
+        self.inner.durable.load(Ordering::Acquire)
+    }
+
+    // A stream's index may already hold entries of a group that is being flushed;
+    // only report versions whose events are durable.
+    fn durable_version_bound(&self, stream: &StreamId, stored: u64) -> Result<u64, LogError> {
+        let durable = self.durable_position();
+        let mut version = stored;
+        while version > 0 && read::position_of(&self.inner.tree, stream, version)? > durable {
+            version -= 1;
+        }
+        Ok(version)
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the queue ends the writer after it has answered every queued append.
+        drop(self.requests.take());
+        if let Some(writer) = self.writer.take() {
+            if writer.join().is_err() {
+                tracing::error!("log.close writer thread panicked");
+            }
+        }
+        if let Err(error) = self.tree.flush() {
+            tracing::error!(%error, "log.close flush failed");
+        }
+    }
+}
