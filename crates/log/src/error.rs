@@ -81,6 +81,9 @@ pub enum CorruptionReason {
     /// The stored bytes are not an envelope.
     #[error("event does not decode: {0}")]
     Undecodable(String),
+    /// The stored bytes decode, but are not the encoding the log wrote.
+    #[error("stored bytes are not the canonical encoding of the event")]
+    NotCanonical,
     /// The event's content does not hash to its stored hash: it was altered.
     #[error("hash mismatch: stored {stored}, computed {computed}")]
     HashMismatch {

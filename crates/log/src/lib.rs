@@ -33,7 +33,7 @@ pub use config::{Clock, Durability, LogConfig, SystemClock, MAX_EVENT_BYTES_LIMI
 pub use error::{Corruption, CorruptionReason, InvalidInput, LogError};
 pub use read::EventIter;
 pub use subscribe::Subscription;
-pub use verify::{verify_path, VerifyReport};
+pub use verify::{open_storage, verify_path, VerifyReport};
 
 /// One event to append: what the domain decided, before the log gives it a place.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,6 +7,7 @@ use std::path::Path;
 use accord_kernel::{EventHash, StreamId, Timestamp};
 
 use crate::canonical::compute_hash;
+use crate::codec::encode_envelope;
 use crate::config::sled_config;
 use crate::error::{Corruption, CorruptionReason, LogError};
 use crate::keys::{self, HeadRecord};
@@ -31,12 +32,18 @@ pub struct VerifyReport {
 /// recorded_at does not go back, that the stream index points at it; and finally that
 /// the head record names the last event.
 pub fn verify_path(dir: impl AsRef<Path>) -> Result<VerifyReport, LogError> {
+    verify_tree(&open_storage(dir)?, None)
+}
+
+/// The raw sled database of an existing log, without the head check or a writer:
+/// for audit tools that must look at a damaged log, and for tamper tests. Key
+/// layout: see the `keys` module. Anything written through it bypasses the chain.
+pub fn open_storage(dir: impl AsRef<Path>) -> Result<sled::Db, LogError> {
     let dir = dir.as_ref();
     if !dir.join("db").is_file() {
         return Err(LogError::Storage(format!("no log found in {}", dir.display())));
     }
-    let db = sled_config(dir).open()?;
-    verify_tree(&db, None)
+    Ok(sled_config(dir).open()?)
 }
 
 /// Walks the chain up to `until` (a live log's durable position), or to the end and
@@ -89,6 +96,11 @@ impl Walk<'_> {
             }));
         }
         let event = decode_at(position, value)?;
+        // Bytes that decode to the same values but are not what the log wrote
+        // (e.g. a UUID's hex digits changed to upper case) are tampering too.
+        if encode_envelope(&event) != value {
+            return Err(fail(CorruptionReason::NotCanonical));
+        }
         let computed = compute_hash(&event);
         if computed != event.hash {
             return Err(fail(CorruptionReason::HashMismatch {

@@ -1,0 +1,247 @@
+//! Given/when/then tests of appending and reading, against real sled on disk.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use accord_kernel::{ExpectedVersion, Timestamp};
+use accord_log::{Clock, InvalidInput, LogConfig, LogError};
+use accord_testkit::{event, metadata, stream, TempLog};
+
+fn events(n: usize) -> Vec<accord_log::NewEvent> {
+    (0..n).map(|i| event("Happened", &[i as u8])).collect()
+}
+
+#[tokio::test]
+async fn given_a_new_stream_when_appending_then_versions_and_positions_start_at_one() {
+    let log = TempLog::new();
+    let s = stream("agreement", "lt-ua");
+    let outcome = log
+        .log()
+        .append(s.clone(), ExpectedVersion::NoStream, events(2), metadata("lt-mod", 1))
+        .await
+        .unwrap();
+    assert_eq!((outcome.first_version, outcome.last_version), (1, 2));
+    assert_eq!((outcome.first_position, outcome.last_position), (1, 2));
+    assert!(!outcome.duplicate);
+
+    let stored: Vec<_> = log.log().read_stream(&s, 1).map(Result::unwrap).collect();
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[0].event_id, outcome.event_ids[0]);
+    assert_eq!(stored[1].prev_hash, stored[0].hash);
+    assert_eq!(stored[0].event_id.get_version_num(), 7);
+    assert_eq!(log.log().stream_version(&s).unwrap(), 2);
+}
+
+#[tokio::test]
+async fn given_a_stream_at_version_two_when_expecting_one_then_conflict_reports_two() {
+    let log = TempLog::new();
+    let s = stream("commitment", "c1");
+    log.log()
+        .append(s.clone(), ExpectedVersion::Any, events(2), metadata("a", 1))
+        .await
+        .unwrap();
+    for expected in [ExpectedVersion::Exact(1), ExpectedVersion::NoStream, ExpectedVersion::Exact(3)] {
+        let err = log
+            .log()
+            .append(s.clone(), expected, events(1), metadata("a", 2))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, LogError::Conflict { actual: 2, expected: e, .. } if e == expected),
+            "{err:?}"
+        );
+    }
+    assert_eq!(log.log().durable_position(), 2, "a conflict appends nothing");
+    let ok = log
+        .log()
+        .append(s.clone(), ExpectedVersion::Exact(2), events(1), metadata("a", 3))
+        .await
+        .unwrap();
+    assert_eq!(ok.last_version, 3);
+}
+
+#[tokio::test]
+async fn given_an_appended_command_when_repeated_after_reopen_then_the_original_outcome_returns() {
+    let mut log = TempLog::new();
+    let s = stream("project", "rdx");
+    let meta = metadata("lt-emi", 5);
+    let first = log
+        .log()
+        .append(s.clone(), ExpectedVersion::NoStream, events(3), meta.clone())
+        .await
+        .unwrap();
+    log.log()
+        .append(stream("project", "uav"), ExpectedVersion::Any, events(1), metadata("x", 6))
+        .await
+        .unwrap();
+    log.reopen().unwrap();
+
+    // Same command id, and even a stale expectation: still the original answer.
+    let again = log
+        .log()
+        .append(s.clone(), ExpectedVersion::NoStream, events(3), meta)
+        .await
+        .unwrap();
+    assert!(again.duplicate);
+    assert_eq!(again.event_ids, first.event_ids);
+    assert_eq!(
+        (again.first_position, again.last_position, again.last_version),
+        (first.first_position, first.last_position, first.last_version)
+    );
+    assert_eq!(log.log().durable_position(), 4, "nothing was appended");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_command_id_repeated_in_the_same_group_then_it_is_appended_once() {
+    let log = TempLog::new();
+    let s = stream("request", "r1");
+    let meta = metadata("ua-mod", 1);
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let (log, s, meta) = (log.log().clone(), s.clone(), meta.clone());
+            tokio::spawn(async move { log.append(s, ExpectedVersion::Any, events(1), meta).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for handle in handles {
+        outcomes.push(handle.await.unwrap());
+    }
+    let originals = outcomes.iter().filter(|o| !o.as_ref().unwrap().duplicate).count();
+    assert_eq!(originals, 1);
+    assert_eq!(log.log().durable_position(), 1);
+    let ids: Vec<_> = outcomes.iter().map(|o| o.as_ref().unwrap().event_ids.clone()).collect();
+    assert!(ids.windows(2).all(|w| w[0] == w[1]));
+}
+
+#[tokio::test]
+async fn given_a_command_id_used_on_another_stream_then_reuse_is_refused() {
+    let log = TempLog::new();
+    let meta = metadata("a", 1);
+    log.log()
+        .append(stream("agreement", "a"), ExpectedVersion::Any, events(1), meta.clone())
+        .await
+        .unwrap();
+    let err = log
+        .log()
+        .append(stream("agreement", "b"), ExpectedVersion::Any, events(1), meta)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LogError::CommandIdReused { .. }), "{err:?}");
+    assert_eq!(log.log().durable_position(), 1);
+}
+
+#[tokio::test]
+async fn given_bad_appends_then_each_gets_its_typed_error_and_nothing_is_written() {
+    let log = TempLog::new();
+    let s = stream("agreement", "x");
+    let cases: Vec<(Vec<accord_log::NewEvent>, &str, fn(&InvalidInput) -> bool)> = vec![
+        (vec![], "a", |e| matches!(e, InvalidInput::NoEvents)),
+        (events(1025), "a", |e| matches!(e, InvalidInput::TooManyEvents { count: 1025, .. })),
+        (vec![event("Big", &vec![0; 70_000])], "a", |e| {
+            matches!(e, InvalidInput::EventTooLarge { index: 0, .. })
+        }),
+        (
+            vec![event("Ok", b""), accord_log::NewEvent { event_type: String::new(), schema_version: 1, payload: vec![] }],
+            "a",
+            |e| matches!(e, InvalidInput::EventType { index: 1, .. }),
+        ),
+        (events(1), "", |e| matches!(e, InvalidInput::Actor(_))),
+    ];
+    for (events, actor, check) in cases {
+        let err = log
+            .log()
+            .append(s.clone(), ExpectedVersion::Any, events, metadata(actor, 1))
+            .await
+            .unwrap_err();
+        match &err {
+            LogError::InvalidInput(input) => assert!(check(input), "{err:?}"),
+            other => panic!("expected invalid input, got {other:?}"),
+        }
+    }
+    assert_eq!(log.log().durable_position(), 0);
+    assert!(log.log().head().unwrap().is_none());
+}
+
+#[derive(Debug)]
+struct SteppingClock(AtomicI64);
+
+impl Clock for SteppingClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::new(self.0.load(Ordering::SeqCst), 0).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn given_the_clock_steps_back_then_recorded_at_never_decreases_and_as_of_follows_it() {
+    let clock = Arc::new(SteppingClock(AtomicI64::new(1_000)));
+    let log = TempLog::with_config(LogConfig {
+        clock: clock.clone(),
+        ..LogConfig::default()
+    });
+    let s = stream("commitment", "priority");
+    let mut recorded = Vec::new();
+    for second in [1_000, 2_000, 1_500, 3_000] {
+        clock.0.store(second, Ordering::SeqCst);
+        // occurred_at earlier than recording: a fact entered late.
+        let outcome = log
+            .log()
+            .append(s.clone(), ExpectedVersion::Any, events(1), metadata("a", 10))
+            .await
+            .unwrap();
+        recorded.push(log.log().read_all(outcome.first_position).next().unwrap().unwrap().recorded_at);
+    }
+    let seconds: Vec<_> = recorded.iter().map(|t| t.seconds()).collect();
+    assert_eq!(seconds, [1_000, 2_000, 2_000, 3_000]);
+    assert_eq!(recorded[0].to_string(), "1970-01-01T00:16:40Z");
+
+    let as_of = |s: i64| -> Vec<u64> {
+        log.log()
+            .read_all_as_of(Timestamp::new(s, 0).unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().position)
+            .collect()
+    };
+    assert_eq!(as_of(999), Vec::<u64>::new());
+    assert_eq!(as_of(1_000), [1]);
+    assert_eq!(as_of(2_500), [1, 2, 3]);
+    assert_eq!(as_of(10_000), [1, 2, 3, 4]);
+}
+
+#[tokio::test]
+async fn given_many_streams_when_reading_from_a_position_or_version_then_only_the_rest_returns() {
+    let log = TempLog::new();
+    let (a, b) = (stream("project", "a"), stream("project", "b"));
+    for i in 0..10 {
+        let s = if i % 2 == 0 { &a } else { &b };
+        log.log()
+            .append(s.clone(), ExpectedVersion::Any, events(1), metadata("p", i))
+            .await
+            .unwrap();
+    }
+    let positions: Vec<_> = log.log().read_all(7).map(|e| e.unwrap().position).collect();
+    assert_eq!(positions, [7, 8, 9, 10]);
+    let b_versions: Vec<_> = log.log().read_stream(&b, 4).map(|e| e.unwrap().version).collect();
+    assert_eq!(b_versions, [4, 5]);
+    let b_positions: Vec<_> = log.log().read_stream(&b, 1).map(|e| e.unwrap().position).collect();
+    assert_eq!(b_positions, [2, 4, 6, 8, 10]);
+    assert_eq!(log.log().read_stream(&stream("project", "none"), 1).count(), 0);
+    let report = log.log().verify().unwrap();
+    assert_eq!((report.events, report.streams), (10, 2));
+}
+
+#[test]
+fn given_invalid_settings_when_opening_then_the_setting_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = accord_log::Log::open_with(
+        dir.path(),
+        LogConfig {
+            max_event_bytes: 1 << 20,
+            ..LogConfig::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, LogError::InvalidInput(InvalidInput::Setting { name: "max_event_bytes", .. })),
+        "{err:?}"
+    );
+}
