@@ -1,7 +1,7 @@
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use accord_kernel::Timestamp;
 
@@ -95,9 +95,32 @@ impl LogConfig {
     }
 }
 
-pub(crate) fn sled_config(dir: &Path) -> sled::Config {
+fn sled_config(dir: &Path) -> sled::Config {
     sled::Config::new()
         .path(dir)
         .segment_size(SEGMENT_SIZE)
         .mode(sled::Mode::HighThroughput)
+}
+
+/// How long opening waits for sled's file lock. A log closed a moment ago in this
+/// process can hold it briefly while sled's background threads finish; a log that
+/// another process has open holds it until that process stops.
+const LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// Opens sled with Accord's settings, waiting briefly for the file lock.
+pub(crate) fn open_sled(dir: &Path) -> Result<sled::Db, LogError> {
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        match sled_config(dir).open() {
+            Ok(db) => return Ok(db),
+            // sled reports a held lock only as text in an I/O error.
+            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                if Instant::now() >= deadline {
+                    return Err(LogError::Locked(dir.display().to_string()));
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }

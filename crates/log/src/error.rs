@@ -27,6 +27,9 @@ pub enum LogError {
     /// appends until it is reopened, because what reached the disk is then unknown.
     #[error("storage failure: {0}")]
     Storage(String),
+    /// Another process (or another open handle) has this log open.
+    #[error("log in {0} is in use by another process")]
+    Locked(String),
     /// The log is closed, or failed earlier and must be reopened.
     #[error("log is closed")]
     Closed,

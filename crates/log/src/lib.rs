@@ -109,7 +109,7 @@ impl Log {
     pub fn open_with(dir: impl AsRef<Path>, config: LogConfig) -> Result<Log, LogError> {
         config.validate()?;
         let dir = dir.as_ref();
-        let db = config::sled_config(dir).open()?;
+        let db = config::open_sled(dir)?;
         let head = read::checked_head(&db)?;
         let durable_position = head.map_or(0, |h| h.position);
         let durable = Arc::new(AtomicU64::new(durable_position));

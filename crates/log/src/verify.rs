@@ -8,7 +8,7 @@ use accord_kernel::{EventHash, StreamId, Timestamp};
 
 use crate::canonical::compute_hash;
 use crate::codec::encode_envelope;
-use crate::config::sled_config;
+use crate::config::open_sled;
 use crate::error::{Corruption, CorruptionReason, LogError};
 use crate::keys::{self, HeadRecord};
 use crate::read::{self, decode_at};
@@ -43,7 +43,7 @@ pub fn open_storage(dir: impl AsRef<Path>) -> Result<sled::Db, LogError> {
     if !dir.join("db").is_file() {
         return Err(LogError::Storage(format!("no log found in {}", dir.display())));
     }
-    Ok(sled_config(dir).open()?)
+    open_sled(dir)
 }
 
 /// Walks the chain up to `until` (a live log's durable position), or to the end and
