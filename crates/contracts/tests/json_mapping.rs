@@ -1,3 +1,6 @@
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use accord_contracts::v1::{
     commitment_terms, CommitmentProposed, CommitmentTerms, EventEnvelope, FundingTerms, Money,
     PartyRef, StreamRef,
@@ -14,7 +17,7 @@ fn funding_commitment() -> CommitmentProposed {
         terms: Some(CommitmentTerms {
             kind: Some(commitment_terms::Kind::Funding(FundingTerms {
                 amount: Some(Money {
-                    minor_units: 1_000_000_00,
+                    minor_units: 100_000_000, // EUR 1,000,000.00
                     currency: "EUR".into(),
                 }),
             })),
@@ -29,7 +32,10 @@ fn funding_commitment() -> CommitmentProposed {
 fn given_a_message_when_mapped_to_json_then_it_uses_proto3_field_names() {
     let json = to_json(&funding_commitment()).unwrap();
     assert_eq!(json["commitmentId"], "c-1");
-    assert_eq!(json["terms"]["funding"]["amount"]["minorUnits"], "100000000");
+    assert_eq!(
+        json["terms"]["funding"]["amount"]["minorUnits"],
+        "100000000"
+    );
     assert_eq!(json["obligor"]["id"], "LT");
 }
 
@@ -50,7 +56,12 @@ fn given_json_with_an_unknown_field_when_parsed_then_it_is_rejected() {
 
 #[test]
 fn given_malformed_json_when_parsed_then_it_is_rejected() {
-    for text in ["{", "[]", r#"{"category": 7}"#, r#"{"category":"a"} trailing"#] {
+    for text in [
+        "{",
+        "[]",
+        r#"{"category": 7}"#,
+        r#"{"category":"a"} trailing"#,
+    ] {
         let err = from_json::<StreamRef>(text).unwrap_err();
         assert!(matches!(err, JsonError::Invalid { .. }), "{text}: {err:?}");
     }

@@ -98,10 +98,16 @@ mod tests {
     #[test]
     fn refuses_bad_categories_and_ids() {
         for category in ["", "Agreement", "a/b", "a\0", &"x".repeat(33)] {
-            assert!(matches!(StreamId::new(category, "1"), Err(StreamIdError::Category(_))));
+            assert!(matches!(
+                StreamId::new(category, "1"),
+                Err(StreamIdError::Category(_))
+            ));
         }
         for id in ["", "a\0b", &"x".repeat(129)] {
-            assert!(matches!(StreamId::new("agreement", id), Err(StreamIdError::Id(_))));
+            assert!(matches!(
+                StreamId::new("agreement", id),
+                Err(StreamIdError::Id(_))
+            ));
         }
     }
 

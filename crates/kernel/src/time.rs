@@ -28,8 +28,8 @@ impl Timestamp {
     };
 
     pub fn new(seconds: i64, nanos: i32) -> Result<Self, TimestampError> {
-        let valid = (MIN_SECONDS..=MAX_SECONDS).contains(&seconds)
-            && (0..1_000_000_000).contains(&nanos);
+        let valid =
+            (MIN_SECONDS..=MAX_SECONDS).contains(&seconds) && (0..1_000_000_000).contains(&nanos);
         match u32::try_from(nanos) {
             Ok(nanos) if valid => Ok(Self { seconds, nanos }),
             _ => Err(TimestampError { seconds, nanos }),
@@ -75,7 +75,9 @@ impl Timestamp {
 
     /// This instant plus a duration, saturating at the largest valid timestamp.
     pub fn saturating_add(self, duration: Duration) -> Timestamp {
-        let nanos = self.unix_nanos().saturating_add(duration.as_nanos() as i128);
+        let nanos = self
+            .unix_nanos()
+            .saturating_add(duration.as_nanos() as i128);
         Self::from_unix_nanos(nanos).unwrap_or(Timestamp {
             seconds: MAX_SECONDS,
             nanos: 999_999_999,

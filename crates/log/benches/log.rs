@@ -5,6 +5,9 @@
 //! so the harness never rots. Results: a markdown table on stdout and JSON in
 //! `target/accord-bench/log.json`.
 
+// A benchmark that cannot set itself up should stop loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::fs::File;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -68,7 +71,8 @@ fn main() {
                 continue;
             }
             for _ in 0..sizes.runs {
-                case.accord.push(runtime.block_on(log_append(writers, events, durability)));
+                case.accord
+                    .push(runtime.block_on(log_append(writers, events, durability)));
                 case.baseline.push(raw_append(writers, events, durability));
             }
             report(&case);
@@ -81,10 +85,18 @@ fn main() {
         baseline: vec![],
     };
     let dir = runtime.block_on(filled_log(sizes.replay_events));
-    let runs = if replay.name.contains(&only) { sizes.runs } else { 0 };
+    let runs = if replay.name.contains(&only) {
+        sizes.runs
+    } else {
+        0
+    };
     for _ in 0..runs {
-        replay.accord.push(log_replay(dir.path(), sizes.replay_events));
-        replay.baseline.push(raw_scan(dir.path(), sizes.replay_events));
+        replay
+            .accord
+            .push(log_replay(dir.path(), sizes.replay_events));
+        replay
+            .baseline
+            .push(raw_scan(dir.path(), sizes.replay_events));
     }
     if runs > 0 {
         report(&replay);
@@ -92,7 +104,10 @@ fn main() {
     }
     write_results(&cases, full);
     for case in &cases {
-        assert!(median(&case.accord) > 0.0 && median(&case.baseline) > 0.0, "{case:?}");
+        assert!(
+            median(&case.accord) > 0.0 && median(&case.baseline) > 0.0,
+            "{case:?}"
+        );
     }
 }
 
@@ -133,9 +148,14 @@ async fn log_append(writers: usize, events: usize, durability: Durability) -> f6
             tokio::spawn(async move {
                 let stream = StreamId::new("commitment", format!("w{w}")).expect("stream");
                 for _ in 0..per_writer {
-                    log.append(stream.clone(), ExpectedVersion::Any, vec![new_event()], metadata())
-                        .await
-                        .expect("append");
+                    log.append(
+                        stream.clone(),
+                        ExpectedVersion::Any,
+                        vec![new_event()],
+                        metadata(),
+                    )
+                    .await
+                    .expect("append");
                 }
             })
         })
@@ -143,12 +163,21 @@ async fn log_append(writers: usize, events: usize, durability: Durability) -> f6
     for task in tasks {
         task.await.expect("writer");
     }
-    rate(per_writer * writers, start.elapsed())
+    let elapsed = start.elapsed();
+    let stats = log.stats();
+    eprintln!(
+        "  {writers} writers: {:.1} appends per group, {:.1} events per sync",
+        stats.appends as f64 / stats.groups as f64,
+        stats.events as f64 / stats.syncs as f64
+    );
+    rate(per_writer * writers, elapsed)
 }
 
 /// The size of one stored envelope, so the raw baseline writes values of equal size.
 fn envelope_size() -> usize {
-    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("rt");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("rt");
     let dir = tempfile::tempdir().expect("tempdir");
     let log = Log::open(dir.path()).expect("open");
     runtime.block_on(async {
@@ -302,7 +331,8 @@ fn write_results(cases: &[Case], full: bool) {
         ));
     }
     if full {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/accord-bench");
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/accord-bench");
         if std::fs::create_dir_all(&dir).is_ok() {
             let _ = std::fs::write(dir.join("log.json"), format!("[{}]\n", json.join(",\n")));
         }

@@ -55,6 +55,9 @@ pub struct LogConfig {
     pub max_group_appends: usize,
     /// Appends that may wait for the writer before callers are held back.
     pub queue_depth: usize,
+    /// How long a sync may wait for the callers the previous sync answered, when
+    /// fewer appends are waiting than it covered. Zero disables lingering.
+    pub group_linger: Duration,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -66,6 +69,7 @@ impl Default for LogConfig {
             max_events_per_append: 1024,
             max_group_appends: 1024,
             queue_depth: 4096,
+            group_linger: Duration::from_micros(200),
             clock: Arc::new(SystemClock),
         }
     }
@@ -74,12 +78,18 @@ impl Default for LogConfig {
 impl LogConfig {
     pub(crate) fn validate(&self) -> Result<(), LogError> {
         let setting = |name: &'static str, reason: String| {
-            Err(LogError::InvalidInput(InvalidInput::Setting { name, reason }))
+            Err(LogError::InvalidInput(InvalidInput::Setting {
+                name,
+                reason,
+            }))
         };
         if self.max_event_bytes == 0 || self.max_event_bytes > MAX_EVENT_BYTES_LIMIT {
             return setting(
                 "max_event_bytes",
-                format!("must be 1..={MAX_EVENT_BYTES_LIMIT}, got {}", self.max_event_bytes),
+                format!(
+                    "must be 1..={MAX_EVENT_BYTES_LIMIT}, got {}",
+                    self.max_event_bytes
+                ),
             );
         }
         for (name, value) in [

@@ -115,9 +115,6 @@ pub enum CorruptionReason {
     /// recorded_at is earlier than the previous event's.
     #[error("recorded_at goes back in time")]
     RecordedAtWentBack,
-    /// The stream index does not point at this event.
-    #[error("stream index of {stream} version {version} does not point here")]
-    IndexMismatch { stream: StreamId, version: u64 },
     /// The head record disagrees with the last stored event (truncation, or events
     /// added or removed behind the log's back).
     #[error("head record says position {recorded} hash {recorded_hash}, log ends at {actual}")]

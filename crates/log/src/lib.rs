@@ -12,6 +12,7 @@ mod canonical;
 mod codec;
 mod config;
 mod error;
+mod index;
 mod keys;
 mod read;
 mod subscribe;
@@ -80,6 +81,18 @@ pub struct LogHead {
     pub recorded_at: Timestamp,
 }
 
+/// What the log has done since it was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogStats {
+    /// Appends that wrote events (duplicates and rejections excluded).
+    pub appends: u64,
+    pub events: u64,
+    /// Groups applied to sled: appends that arrived together.
+    pub groups: u64,
+    /// Flushes (and fdatasyncs): each covers every group applied before it.
+    pub syncs: u64,
+}
+
 /// A handle on one open log. Cheap to clone; the log closes when the last handle,
 /// reader and subscription are gone.
 #[derive(Debug, Clone)]
@@ -90,10 +103,12 @@ pub struct Log {
 #[derive(Debug)]
 struct Inner {
     tree: sled::Db,
+    index: index::SharedIndex,
     config: LogConfig,
     requests: Option<mpsc::Sender<writer::Request>>,
     durable: Arc<AtomicU64>,
     durable_watch: watch::Receiver<u64>,
+    counters: Arc<writer::Counters>,
     writer: Option<JoinHandle<()>>,
 }
 
@@ -112,26 +127,33 @@ impl Log {
         let db = config::open_sled(dir)?;
         let head = read::checked_head(&db)?;
         let durable_position = head.map_or(0, |h| h.position);
+        let index = index::SharedIndex::default();
+        *index.write() = index::Index::build(&db, durable_position)?;
         let durable = Arc::new(AtomicU64::new(durable_position));
         let (watch_tx, durable_watch) = watch::channel(durable_position);
         let (requests, receiver) = mpsc::channel(config.queue_depth);
-        let writer = writer::Writer::start(
+        let counters = Arc::new(writer::Counters::default());
+        let writer = writer::start(
             db.clone(),
+            index.clone(),
             dir,
             config.clone(),
             head,
             receiver,
             durable.clone(),
             watch_tx,
+            counters.clone(),
         )?;
         tracing::info!(dir = %dir.display(), position = durable_position, "log.open");
         Ok(Log {
             inner: Arc::new(Inner {
                 tree: db,
+                index,
                 config,
                 requests: Some(requests),
                 durable,
                 durable_watch,
+                counters,
                 writer: Some(writer),
             }),
         })
@@ -167,7 +189,13 @@ impl Log {
 
     /// The events of one stream from `from_version` (1-based) on, in order.
     pub fn read_stream(&self, stream: &StreamId, from_version: u64) -> EventIter {
-        EventIter::stream(&self.inner.tree, stream, from_version, self.durable_position())
+        EventIter::stream(
+            &self.inner.tree,
+            &self.inner.index,
+            stream,
+            from_version,
+            self.durable_position(),
+        )
     }
 
     /// Every event the log had recorded at `recorded_at` (inclusive): the log as an
@@ -191,9 +219,11 @@ impl Log {
     }
 
     /// The current (durable) version of a stream; 0 if it has no events.
-    pub fn stream_version(&self, stream: &StreamId) -> Result<u64, LogError> {
-        let version = read::stored_stream_version(&self.inner.tree, stream)?;
-        Ok(version.min(self.durable_version_bound(stream, version)?))
+    pub fn stream_version(&self, stream: &StreamId) -> u64 {
+        self.inner
+            .index
+            .read()
+            .durable_version(stream, self.durable_position())
     }
 
     /// The last durable event, if any.
@@ -215,20 +245,20 @@ impl Log {
         verify::verify_tree(&self.inner.tree, Some(self.durable_position()))
     }
 
+    /// Counters of appends, events, groups and syncs since the log was opened.
+    pub fn stats(&self) -> LogStats {
+        let c = &self.inner.counters;
+        LogStats {
+            appends: c.appends.load(Ordering::Relaxed),
+            events: c.events.load(Ordering::Relaxed),
+            groups: c.groups.load(Ordering::Relaxed),
+            syncs: c.syncs.load(Ordering::Relaxed),
+        }
+    }
+
     /// Position of the last durable event (0 when the log is empty).
     pub fn durable_position(&self) -> u64 {
         self.inner.durable.load(Ordering::Acquire)
-    }
-
-    // A stream's index may already hold entries of a group that is being flushed;
-    // only report versions whose events are durable.
-    fn durable_version_bound(&self, stream: &StreamId, stored: u64) -> Result<u64, LogError> {
-        let durable = self.durable_position();
-        let mut version = stored;
-        while version > 0 && read::position_of(&self.inner.tree, stream, version)? > durable {
-            version -= 1;
-        }
-        Ok(version)
     }
 }
 

@@ -2,12 +2,12 @@
 //! and the head check done on open.
 
 use accord_kernel::{RecordedEvent, StreamId, Timestamp};
-use uuid::Uuid;
 
 use crate::canonical::compute_hash;
 use crate::codec::decode_envelope;
 use crate::error::{Corruption, CorruptionReason, LogError};
-use crate::keys::{self, CommandRecord, HeadRecord};
+use crate::index::{CommandRecord, SharedIndex};
+use crate::keys::{self, HeadRecord};
 use crate::{AppendOutcome, LogHead};
 
 /// A lazy, in-order iterator over stored events: constant memory whatever the log's
@@ -20,12 +20,23 @@ pub struct EventIter {
 
 enum Source {
     All(sled::Iter),
-    Stream { tree: sled::Db, index: sled::Iter },
+    Stream {
+        tree: sled::Db,
+        index: SharedIndex,
+        stream: StreamId,
+        next_version: u64,
+        positions: std::vec::IntoIter<u64>,
+    },
 }
+
+/// Positions fetched from the stream index at a time.
+const STREAM_CHUNK: usize = 256;
 
 impl std::fmt::Debug for EventIter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventIter").field("until", &self.until).finish_non_exhaustive()
+        f.debug_struct("EventIter")
+            .field("until", &self.until)
+            .finish_non_exhaustive()
     }
 }
 
@@ -42,16 +53,18 @@ impl EventIter {
 
     pub(crate) fn stream(
         tree: &sled::Db,
+        index: &SharedIndex,
         stream: &StreamId,
         from_version: u64,
         until: u64,
     ) -> EventIter {
-        let from = keys::stream_version(stream, from_version.max(1));
-        let to = keys::stream_version(stream, u64::MAX);
         EventIter {
             source: Source::Stream {
                 tree: tree.clone(),
-                index: tree.range(from..to),
+                index: index.clone(),
+                stream: stream.clone(),
+                next_version: from_version.max(1),
+                positions: Vec::new().into_iter(),
             },
             until,
             done: false,
@@ -69,16 +82,28 @@ impl EventIter {
                     .ok_or_else(|| corrupt(0, CorruptionReason::MalformedKey(key.to_vec())))?;
                 decode_at(position, &value).map(Some)
             }
-            Source::Stream { tree, index } => {
-                let Some(entry) = index.next() else {
-                    return Ok(None);
+            Source::Stream {
+                tree,
+                index,
+                stream,
+                next_version,
+                positions,
+            } => {
+                let position = match positions.next() {
+                    Some(position) => position,
+                    None => {
+                        let chunk = index.read().positions(stream, *next_version, STREAM_CHUNK);
+                        *positions = chunk.into_iter();
+                        match positions.next() {
+                            Some(position) => position,
+                            None => return Ok(None),
+                        }
+                    }
                 };
-                let (key, value) = entry?;
-                let position = keys::u64_value(&value)
-                    .ok_or_else(|| corrupt(0, CorruptionReason::MalformedKey(key.to_vec())))?;
                 if position > self.until {
                     return Ok(None);
                 }
+                *next_version += 1;
                 event_at(tree, position).map(Some)
             }
         }
@@ -106,7 +131,8 @@ fn corrupt(position: u64, reason: CorruptionReason) -> LogError {
 }
 
 pub(crate) fn decode_at(position: u64, bytes: &[u8]) -> Result<RecordedEvent, LogError> {
-    decode_envelope(bytes).map_err(|reason| corrupt(position, CorruptionReason::Undecodable(reason)))
+    decode_envelope(bytes)
+        .map_err(|reason| corrupt(position, CorruptionReason::Undecodable(reason)))
 }
 
 /// The stored event at `position`.
@@ -122,45 +148,11 @@ pub(crate) fn event_at(tree: &sled::Db, position: u64) -> Result<RecordedEvent, 
     }
 }
 
-/// The version of the last event of `stream` in the tree (0 if none).
-pub(crate) fn stored_stream_version(tree: &sled::Db, stream: &StreamId) -> Result<u64, LogError> {
-    match tree.scan_prefix(keys::stream_prefix(stream)).next_back() {
-        Some(entry) => {
-            let (key, _) = entry?;
-            keys::version_of_stream_key(&key)
-                .ok_or_else(|| corrupt(0, CorruptionReason::MalformedKey(key.to_vec())))
-        }
-        None => Ok(0),
-    }
-}
-
-/// The position of `stream`'s event at `version`.
-pub(crate) fn position_of(tree: &sled::Db, stream: &StreamId, version: u64) -> Result<u64, LogError> {
-    let key = keys::stream_version(stream, version);
-    let value = tree.get(&key)?.ok_or_else(|| {
-        corrupt(
-            0,
-            CorruptionReason::IndexMismatch {
-                stream: stream.clone(),
-                version,
-            },
-        )
-    })?;
-    keys::u64_value(&value).ok_or_else(|| corrupt(0, CorruptionReason::MalformedKey(key)))
-}
-
 /// Rebuilds the outcome of an earlier append from the command index.
 pub(crate) fn outcome_of_command(
     tree: &sled::Db,
-    command_id: Uuid,
-    value: &[u8],
+    record: CommandRecord,
 ) -> Result<AppendOutcome, LogError> {
-    let record = CommandRecord::decode(value).ok_or_else(|| {
-        corrupt(
-            0,
-            CorruptionReason::MalformedKey(keys::command(command_id).to_vec()),
-        )
-    })?;
     let last_position = record.first_position + u64::from(record.count) - 1;
     let mut event_ids = Vec::with_capacity(record.count as usize);
     let mut first = None;
@@ -214,9 +206,10 @@ pub(crate) fn last_position_recorded_by(
 /// head, or a corruption error: a log whose head disagrees is never opened.
 pub(crate) fn checked_head(tree: &sled::Db) -> Result<Option<LogHead>, LogError> {
     let record = match tree.get(keys::HEAD)? {
-        Some(bytes) => Some(HeadRecord::decode(&bytes).ok_or_else(|| {
-            corrupt(0, CorruptionReason::MalformedKey(keys::HEAD.to_vec()))
-        })?),
+        Some(bytes) => Some(
+            HeadRecord::decode(&bytes)
+                .ok_or_else(|| corrupt(0, CorruptionReason::MalformedKey(keys::HEAD.to_vec())))?,
+        ),
         None => None,
     };
     let last = match tree.scan_prefix([keys::EVENT]).next_back() {

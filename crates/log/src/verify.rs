@@ -11,7 +11,7 @@ use crate::codec::encode_envelope;
 use crate::config::open_sled;
 use crate::error::{Corruption, CorruptionReason, LogError};
 use crate::keys::{self, HeadRecord};
-use crate::read::{self, decode_at};
+use crate::read::decode_at;
 
 /// What a successful verification walked over.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +41,10 @@ pub fn verify_path(dir: impl AsRef<Path>) -> Result<VerifyReport, LogError> {
 pub fn open_storage(dir: impl AsRef<Path>) -> Result<sled::Db, LogError> {
     let dir = dir.as_ref();
     if !dir.join("db").is_file() {
-        return Err(LogError::Storage(format!("no log found in {}", dir.display())));
+        return Err(LogError::Storage(format!(
+            "no log found in {}",
+            dir.display()
+        )));
     }
     open_sled(dir)
 }
@@ -50,7 +53,6 @@ pub fn open_storage(dir: impl AsRef<Path>) -> Result<sled::Db, LogError> {
 /// then checks the head record (`None`, for a log nobody is writing).
 pub(crate) fn verify_tree(tree: &sled::Db, until: Option<u64>) -> Result<VerifyReport, LogError> {
     let mut walk = Walk {
-        tree,
         expected_position: 1,
         tip: EventHash::GENESIS,
         stream_versions: HashMap::new(),
@@ -75,8 +77,7 @@ pub(crate) fn verify_tree(tree: &sled::Db, until: Option<u64>) -> Result<VerifyR
     })
 }
 
-struct Walk<'a> {
-    tree: &'a sled::Db,
+struct Walk {
     expected_position: u64,
     tip: EventHash,
     stream_versions: HashMap<StreamId, u64>,
@@ -84,10 +85,15 @@ struct Walk<'a> {
     last_recorded_at: Option<Timestamp>,
 }
 
-impl Walk<'_> {
+impl Walk {
     fn step(&mut self, key: &[u8], value: &[u8]) -> Result<(), LogError> {
         let at = self.expected_position;
-        let fail = |reason| LogError::Corrupt(Corruption { position: at, reason });
+        let fail = |reason| {
+            LogError::Corrupt(Corruption {
+                position: at,
+                reason,
+            })
+        };
         let position = keys::event_position(key)
             .ok_or_else(|| fail(CorruptionReason::MalformedKey(key.to_vec())))?;
         if position != at {
@@ -119,7 +125,11 @@ impl Walk<'_> {
                 found: event.prev_hash,
             }));
         }
-        let previous = self.stream_versions.get(&event.stream).copied().unwrap_or(0);
+        let previous = self
+            .stream_versions
+            .get(&event.stream)
+            .copied()
+            .unwrap_or(0);
         if event.version != previous + 1 {
             return Err(fail(CorruptionReason::VersionJump {
                 stream: event.stream.clone(),
@@ -127,15 +137,11 @@ impl Walk<'_> {
                 found: event.version,
             }));
         }
-        if self.last_recorded_at.is_some_and(|last| event.recorded_at < last) {
+        if self
+            .last_recorded_at
+            .is_some_and(|last| event.recorded_at < last)
+        {
             return Err(fail(CorruptionReason::RecordedAtWentBack));
-        }
-        let indexed = read::position_of(self.tree, &event.stream, event.version).ok();
-        if indexed != Some(position) {
-            return Err(fail(CorruptionReason::IndexMismatch {
-                stream: event.stream.clone(),
-                version: event.version,
-            }));
         }
         self.first_recorded_at.get_or_insert(event.recorded_at);
         self.last_recorded_at = Some(event.recorded_at);

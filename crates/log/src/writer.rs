@@ -1,12 +1,23 @@
-//! The single writer: owns the stream heads and the chain tip, and turns queued
-//! appends into group commits: one atomic sled batch, one flush, one fdatasync.
+//! Group commit in two stages, each on its own thread:
+//!
+//! * the **writer** owns the chain tip and positions: it takes every queued append,
+//!   checks versions and command ids, stamps, hashes and encodes the events, and
+//!   applies the group to sled as one atomic batch (in memory, not yet durable);
+//! * the **syncer** makes everything applied so far durable with one sled flush and
+//!   one `fdatasync`, then publishes the new durable position and answers the
+//!   appends of every group that flush covered.
+//!
+//! While the syncer waits for the disk, the writer prepares the next group, so the
+//! next flush covers every append that arrived meanwhile. No append is answered, not
+//! even with a conflict or a duplicate, before the flush that covers what it saw.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc as std_mpsc, Arc};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use accord_kernel::{EventHash, ExpectedVersion, RecordedEvent, StreamId, Timestamp};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -16,7 +27,8 @@ use crate::canonical::compute_hash;
 use crate::codec::encode_envelope;
 use crate::config::{Durability, LogConfig};
 use crate::error::{InvalidInput, LogError};
-use crate::keys::{self, CommandRecord, HeadRecord};
+use crate::index::SharedIndex;
+use crate::keys::{self, HeadRecord};
 use crate::read;
 use crate::{AppendMetadata, AppendOutcome, LogHead, NewEvent};
 
@@ -78,61 +90,98 @@ pub(crate) fn validate(
     Ok(())
 }
 
+/// Counters of the log's work since it was opened, for metrics and benchmarks.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) appends: AtomicU64,
+    pub(crate) events: AtomicU64,
+    pub(crate) groups: AtomicU64,
+    pub(crate) syncs: AtomicU64,
+}
+
 pub(crate) struct Writer {
     db: sled::Db,
-    data_file: Option<File>,
+    counters: Arc<Counters>,
+    index: SharedIndex,
     config: LogConfig,
-    /// Versions of the streams seen so far; loaded from the index on first use.
-    heads: HashMap<StreamId, u64>,
     next_position: u64,
     tip: EventHash,
     last_recorded: Timestamp,
-    durable: Arc<AtomicU64>,
-    durable_watch: watch::Sender<u64>,
-    failed: bool,
+    failed: Arc<AtomicBool>,
 }
 
-/// What one append in a group will answer, once the group is durable.
+/// What one append will answer, once the flush covering its group returns.
 struct Pending {
     reply: oneshot::Sender<Result<AppendOutcome, LogError>>,
     answer: Result<AppendOutcome, LogError>,
 }
 
-impl Writer {
-    pub(crate) fn start(
-        db: sled::Db,
-        dir: &Path,
-        config: LogConfig,
-        head: Option<LogHead>,
-        receiver: mpsc::Receiver<Request>,
-        durable: Arc<AtomicU64>,
-        durable_watch: watch::Sender<u64>,
-    ) -> Result<JoinHandle<()>, LogError> {
-        // fdatasync acts on the file, not the descriptor: syncing our own read-only
-        // descriptor of sled's data file makes sled's earlier writes to it durable.
-        let data_file = match config.durability {
-            Durability::Fdatasync => Some(File::open(dir.join("db"))?),
-            Durability::Flush => None,
-        };
-        let writer = Writer {
-            db,
-            data_file,
-            config,
-            heads: HashMap::new(),
-            next_position: head.map_or(1, |h| h.position + 1),
-            tip: head.map_or(EventHash::GENESIS, |h| h.hash),
-            last_recorded: head.map_or(Timestamp::UNIX_EPOCH, |h| h.recorded_at),
-            durable,
-            durable_watch,
-            failed: false,
-        };
-        let thread = std::thread::Builder::new()
-            .name("accord-log-writer".into())
-            .spawn(move || writer.run(receiver))?;
-        Ok(thread)
-    }
+/// A group applied to sled, waiting for the syncer.
+struct Applied {
+    /// Position of the group's last event, if it appended any.
+    last_position: Option<u64>,
+    pending: Vec<Pending>,
+}
 
-    fn run(mut self, mut receiver: mpsc::Receiver<Request>) {
+/// Starts the writer and syncer threads; the returned handle ends when both have
+/// answered every queued append after the queue closed.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn start(
+    db: sled::Db,
+    index: SharedIndex,
+    dir: &Path,
+    config: LogConfig,
+    head: Option<LogHead>,
+    receiver: mpsc::Receiver<Request>,
+    durable: Arc<AtomicU64>,
+    durable_watch: watch::Sender<u64>,
+    counters: Arc<Counters>,
+) -> Result<JoinHandle<()>, LogError> {
+    // fdatasync acts on the file, not the descriptor: syncing our own read-only
+    // descriptor of sled's data file makes sled's earlier writes to it durable.
+    let data_file = match config.durability {
+        Durability::Fdatasync => Some(File::open(dir.join("db"))?),
+        Durability::Flush => None,
+    };
+    let failed = Arc::new(AtomicBool::new(false));
+    let syncer = Syncer {
+        linger: config.group_linger,
+        db: db.clone(),
+        counters: counters.clone(),
+        data_file,
+        durable,
+        durable_watch,
+        failed: failed.clone(),
+    };
+    let writer = Writer {
+        db,
+        counters,
+        index,
+        config,
+        next_position: head.map_or(1, |h| h.position + 1),
+        tip: head.map_or(EventHash::GENESIS, |h| h.hash),
+        last_recorded: head.map_or(Timestamp::UNIX_EPOCH, |h| h.recorded_at),
+        failed,
+    };
+    // A few groups may wait for the syncer; beyond that the writer waits too, which
+    // holds back the callers: backpressure when the disk is the bottleneck.
+    let (to_syncer, from_writer) = std_mpsc::sync_channel(16);
+    let syncer = std::thread::Builder::new()
+        .name("accord-log-syncer".into())
+        .spawn(move || syncer.run(from_writer))?;
+    let thread = std::thread::Builder::new()
+        .name("accord-log-writer".into())
+        .spawn(move || {
+            writer.run(receiver, to_syncer);
+            if syncer.join().is_err() {
+                tracing::error!("log.syncer panicked");
+            }
+        })?;
+    Ok(thread)
+}
+
+impl Writer {
+    fn run(mut self, mut receiver: mpsc::Receiver<Request>, syncer: std_mpsc::SyncSender<Applied>) {
         let mut group = Vec::with_capacity(self.config.max_group_appends);
         while let Some(first) = receiver.blocking_recv() {
             group.push(first);
@@ -142,23 +191,35 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            self.commit_group(&mut group);
+            let applied = self.apply_group(&mut group);
+            if syncer.send(applied).is_err() {
+                tracing::error!("log.writer syncer is gone");
+                return;
+            }
         }
     }
 
-    fn commit_group(&mut self, group: &mut Vec<Request>) {
+    fn apply_group(&mut self, group: &mut Vec<Request>) -> Applied {
         let _span = tracing::debug_span!("log.writer.group", appends = group.len()).entered();
-        if self.failed {
-            for request in group.drain(..) {
-                let _ = request.reply.send(Err(LogError::Closed));
-            }
-            return;
+        if self.failed.load(Ordering::Acquire) {
+            let pending = group
+                .drain(..)
+                .map(|request| Pending {
+                    reply: request.reply,
+                    answer: Err(LogError::Closed),
+                })
+                .collect();
+            return Applied {
+                last_position: None,
+                pending,
+            };
         }
         let recorded_at = self.config.clock.now().max(self.last_recorded);
         let mut staged = Staged {
             batch: sled::Batch::default(),
             heads: HashMap::new(),
             commands: HashMap::new(),
+            added: Vec::new(),
             next_position: self.next_position,
             tip: self.tip,
         };
@@ -170,50 +231,59 @@ impl Writer {
                 answer,
             });
         }
-
-        let appended = staged.next_position - self.next_position;
-        if appended > 0 {
-            let head = HeadRecord {
-                position: staged.next_position - 1,
-                hash: staged.tip,
-                recorded_at,
+        if staged.next_position == self.next_position {
+            return Applied {
+                last_position: None,
+                pending,
             };
-            if let Err(error) = self.write(staged.batch, head) {
-                tracing::error!(%error, "log.writer.group write failed; refusing further appends");
-                self.failed = true;
-                for p in pending {
-                    let _ = p.reply.send(Err(LogError::Storage(error.to_string())));
-                }
-                return;
+        }
+        let head = HeadRecord {
+            position: staged.next_position - 1,
+            hash: staged.tip,
+            recorded_at,
+        };
+        staged.batch.insert(keys::HEAD, &head.encode()[..]);
+        if let Err(error) = self.db.apply_batch(staged.batch) {
+            tracing::error!(%error, "log.writer.group apply failed; refusing further appends");
+            self.failed.store(true, Ordering::Release);
+            for p in &mut pending {
+                p.answer = Err(LogError::Storage(error.to_string()));
             }
-            self.heads.extend(staged.heads);
-            self.next_position = staged.next_position;
-            self.tip = staged.tip;
-            self.last_recorded = recorded_at;
-            let durable_position = self.next_position - 1;
-            self.durable.store(durable_position, Ordering::Release);
-            self.durable_watch.send_replace(durable_position);
+            return Applied {
+                last_position: None,
+                pending,
+            };
         }
-        for p in pending {
-            // A caller that gave up waiting still had its events appended; that is
-            // what the command id is for.
-            let _ = p.reply.send(p.answer);
+        // The index now includes events that are not durable yet: the writer needs
+        // them to check the next group; readers bound what they see by the durable
+        // position, which only the syncer advances.
+        let mut index = self.index.write();
+        for (stream, command_id, position) in staged.added {
+            index.add(stream, command_id, position);
         }
-    }
-
-    fn write(&self, mut batch: sled::Batch, head: HeadRecord) -> Result<(), LogError> {
-        batch.insert(keys::HEAD, &head.encode()[..]);
-        self.db.apply_batch(batch)?;
-        self.db.flush()?;
-        if let Some(file) = &self.data_file {
-            file.sync_data()?;
+        drop(index);
+        let appends = pending
+            .iter()
+            .filter(|p| matches!(p.answer, Ok(ref o) if !o.duplicate));
+        self.counters
+            .appends
+            .fetch_add(appends.count() as u64, Ordering::Relaxed);
+        self.counters
+            .events
+            .fetch_add(staged.next_position - self.next_position, Ordering::Relaxed);
+        self.counters.groups.fetch_add(1, Ordering::Relaxed);
+        self.next_position = staged.next_position;
+        self.tip = staged.tip;
+        self.last_recorded = recorded_at;
+        Applied {
+            last_position: Some(head.position),
+            pending,
         }
-        Ok(())
     }
 
     /// Adds one append to the group, or says why it cannot be.
     fn stage(
-        &mut self,
+        &self,
         staged: &mut Staged,
         request: &Request,
         recorded_at: Timestamp,
@@ -224,7 +294,7 @@ impl Writer {
         }
         let actual = match staged.heads.get(&request.stream) {
             Some(version) => *version,
-            None => self.stream_version(&request.stream)?,
+            None => self.index.read().version(&request.stream),
         };
         if !request.expected.admits(actual) {
             return Err(LogError::Conflict {
@@ -258,21 +328,17 @@ impl Writer {
                 hash: EventHash::GENESIS,
             };
             event.hash = compute_hash(&event);
-            staged.batch.insert(&keys::event(position)[..], encode_envelope(&event));
-            staged.batch.insert(
-                keys::stream_version(&request.stream, version),
-                &position.to_be_bytes()[..],
-            );
+            staged
+                .batch
+                .insert(&keys::event(position)[..], encode_envelope(&event));
+            staged
+                .added
+                .push((request.stream.clone(), metadata.command_id, position));
             staged.tip = event.hash;
             staged.next_position += 1;
             event_ids.push(event.event_id);
         }
         let count = request.events.len() as u32;
-        let record = CommandRecord {
-            first_position,
-            count,
-        };
-        staged.batch.insert(&keys::command(metadata.command_id)[..], &record.encode()[..]);
         let last_version = actual + u64::from(count);
         staged.heads.insert(request.stream.clone(), last_version);
         let outcome = AppendOutcome {
@@ -284,9 +350,7 @@ impl Writer {
             event_ids,
             duplicate: false,
         };
-        staged
-            .commands
-            .insert(metadata.command_id, outcome.clone());
+        staged.commands.insert(metadata.command_id, outcome.clone());
         Ok(outcome)
     }
 
@@ -299,8 +363,8 @@ impl Writer {
         let command_id = request.metadata.command_id;
         let earlier = match staged.commands.get(&command_id) {
             Some(outcome) => outcome.clone(),
-            None => match self.db.get(keys::command(command_id))? {
-                Some(value) => read::outcome_of_command(&self.db, command_id, &value)?,
+            None => match self.index.read().command(&command_id) {
+                Some(record) => read::outcome_of_command(&self.db, record)?,
                 None => return Ok(None),
             },
         };
@@ -315,15 +379,6 @@ impl Writer {
             ..earlier
         }))
     }
-
-    fn stream_version(&mut self, stream: &StreamId) -> Result<u64, LogError> {
-        if let Some(version) = self.heads.get(stream) {
-            return Ok(*version);
-        }
-        let version = read::stored_stream_version(&self.db, stream)?;
-        self.heads.insert(stream.clone(), version);
-        Ok(version)
-    }
 }
 
 /// A group being assembled: its batch and the state it will leave once written.
@@ -331,6 +386,96 @@ struct Staged {
     batch: sled::Batch,
     heads: HashMap<StreamId, u64>,
     commands: HashMap<Uuid, AppendOutcome>,
+    /// Index entries to add once the group is durable.
+    added: Vec<(StreamId, Uuid, u64)>,
     next_position: u64,
     tip: EventHash,
+}
+
+struct Syncer {
+    linger: Duration,
+    db: sled::Db,
+    counters: Arc<Counters>,
+    data_file: Option<File>,
+    durable: Arc<AtomicU64>,
+    durable_watch: watch::Sender<u64>,
+    failed: Arc<AtomicBool>,
+}
+
+impl Syncer {
+    fn run(self, groups: std_mpsc::Receiver<Applied>) {
+        let mut covered = Vec::new();
+        let mut last_sync_appends = 0;
+        while let Ok(first) = groups.recv() {
+            covered.push(first);
+            covered.extend(groups.try_iter());
+            let mut appends: usize = covered.iter().map(|g| g.pending.len()).sum();
+            // The callers answered by the last sync are typically about to append
+            // again. If fewer appends wait than that sync covered, linger briefly for
+            // them, so one fsync serves them all (like PostgreSQL's commit_delay).
+            // A single caller never waits; when load drops, one sync pays the linger.
+            let deadline = Instant::now() + self.linger;
+            while appends < last_sync_appends {
+                let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                    break;
+                };
+                match groups.recv_timeout(left) {
+                    Ok(group) => {
+                        appends += group.pending.len();
+                        covered.push(group);
+                    }
+                    Err(_) => break,
+                }
+            }
+            last_sync_appends = appends;
+            self.sync(&mut covered);
+        }
+    }
+
+    /// One flush and one fdatasync for every group applied so far.
+    fn sync(&self, covered: &mut Vec<Applied>) {
+        let _span = tracing::debug_span!("log.syncer.sync", groups = covered.len()).entered();
+        let result = if self.failed.load(Ordering::Acquire) {
+            Err(LogError::Closed)
+        } else {
+            self.make_durable()
+        };
+        match result {
+            Ok(()) => {
+                if let Some(last) = covered.iter().filter_map(|g| g.last_position).max() {
+                    self.durable.store(last, Ordering::Release);
+                    self.durable_watch.send_replace(last);
+                }
+                for p in covered.drain(..).flat_map(|g| g.pending) {
+                    // A caller that gave up waiting still had its events appended;
+                    // that is what the command id is for.
+                    let _ = p.reply.send(p.answer);
+                }
+            }
+            Err(error) => {
+                if !matches!(error, LogError::Closed) {
+                    tracing::error!(%error, "log.syncer flush failed; refusing further appends");
+                }
+                // What reached the disk is unknown now: nothing more is acknowledged
+                // until the log is reopened and its head checked.
+                self.failed.store(true, Ordering::Release);
+                for p in covered.drain(..).flat_map(|g| g.pending) {
+                    let answer = match error {
+                        LogError::Closed => LogError::Closed,
+                        _ => LogError::Storage(error.to_string()),
+                    };
+                    let _ = p.reply.send(Err(answer));
+                }
+            }
+        }
+    }
+
+    fn make_durable(&self) -> Result<(), LogError> {
+        self.counters.syncs.fetch_add(1, Ordering::Relaxed);
+        self.db.flush()?;
+        if let Some(file) = &self.data_file {
+            file.sync_data()?;
+        }
+        Ok(())
+    }
 }

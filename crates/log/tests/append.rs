@@ -1,5 +1,8 @@
 //! Given/when/then tests of appending and reading, against real sled on disk.
 
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
@@ -17,7 +20,12 @@ async fn given_a_new_stream_when_appending_then_versions_and_positions_start_at_
     let s = stream("agreement", "lt-ua");
     let outcome = log
         .log()
-        .append(s.clone(), ExpectedVersion::NoStream, events(2), metadata("lt-mod", 1))
+        .append(
+            s.clone(),
+            ExpectedVersion::NoStream,
+            events(2),
+            metadata("lt-mod", 1),
+        )
         .await
         .unwrap();
     assert_eq!((outcome.first_version, outcome.last_version), (1, 2));
@@ -29,7 +37,7 @@ async fn given_a_new_stream_when_appending_then_versions_and_positions_start_at_
     assert_eq!(stored[0].event_id, outcome.event_ids[0]);
     assert_eq!(stored[1].prev_hash, stored[0].hash);
     assert_eq!(stored[0].event_id.get_version_num(), 7);
-    assert_eq!(log.log().stream_version(&s).unwrap(), 2);
+    assert_eq!(log.log().stream_version(&s), 2);
 }
 
 #[tokio::test]
@@ -40,7 +48,11 @@ async fn given_a_stream_at_version_two_when_expecting_one_then_conflict_reports_
         .append(s.clone(), ExpectedVersion::Any, events(2), metadata("a", 1))
         .await
         .unwrap();
-    for expected in [ExpectedVersion::Exact(1), ExpectedVersion::NoStream, ExpectedVersion::Exact(3)] {
+    for expected in [
+        ExpectedVersion::Exact(1),
+        ExpectedVersion::NoStream,
+        ExpectedVersion::Exact(3),
+    ] {
         let err = log
             .log()
             .append(s.clone(), expected, events(1), metadata("a", 2))
@@ -51,10 +63,19 @@ async fn given_a_stream_at_version_two_when_expecting_one_then_conflict_reports_
             "{err:?}"
         );
     }
-    assert_eq!(log.log().durable_position(), 2, "a conflict appends nothing");
+    assert_eq!(
+        log.log().durable_position(),
+        2,
+        "a conflict appends nothing"
+    );
     let ok = log
         .log()
-        .append(s.clone(), ExpectedVersion::Exact(2), events(1), metadata("a", 3))
+        .append(
+            s.clone(),
+            ExpectedVersion::Exact(2),
+            events(1),
+            metadata("a", 3),
+        )
         .await
         .unwrap();
     assert_eq!(ok.last_version, 3);
@@ -67,11 +88,21 @@ async fn given_an_appended_command_when_repeated_after_reopen_then_the_original_
     let meta = metadata("lt-emi", 5);
     let first = log
         .log()
-        .append(s.clone(), ExpectedVersion::NoStream, events(3), meta.clone())
+        .append(
+            s.clone(),
+            ExpectedVersion::NoStream,
+            events(3),
+            meta.clone(),
+        )
         .await
         .unwrap();
     log.log()
-        .append(stream("project", "uav"), ExpectedVersion::Any, events(1), metadata("x", 6))
+        .append(
+            stream("project", "uav"),
+            ExpectedVersion::Any,
+            events(1),
+            metadata("x", 6),
+        )
         .await
         .unwrap();
     log.reopen().unwrap();
@@ -85,8 +116,16 @@ async fn given_an_appended_command_when_repeated_after_reopen_then_the_original_
     assert!(again.duplicate);
     assert_eq!(again.event_ids, first.event_ids);
     assert_eq!(
-        (again.first_position, again.last_position, again.last_version),
-        (first.first_position, first.last_position, first.last_version)
+        (
+            again.first_position,
+            again.last_position,
+            again.last_version
+        ),
+        (
+            first.first_position,
+            first.last_position,
+            first.last_version
+        )
     );
     assert_eq!(log.log().durable_position(), 4, "nothing was appended");
 }
@@ -106,10 +145,16 @@ async fn given_a_command_id_repeated_in_the_same_group_then_it_is_appended_once(
     for handle in handles {
         outcomes.push(handle.await.unwrap());
     }
-    let originals = outcomes.iter().filter(|o| !o.as_ref().unwrap().duplicate).count();
+    let originals = outcomes
+        .iter()
+        .filter(|o| !o.as_ref().unwrap().duplicate)
+        .count();
     assert_eq!(originals, 1);
     assert_eq!(log.log().durable_position(), 1);
-    let ids: Vec<_> = outcomes.iter().map(|o| o.as_ref().unwrap().event_ids.clone()).collect();
+    let ids: Vec<_> = outcomes
+        .iter()
+        .map(|o| o.as_ref().unwrap().event_ids.clone())
+        .collect();
     assert!(ids.windows(2).all(|w| w[0] == w[1]));
 }
 
@@ -118,12 +163,22 @@ async fn given_a_command_id_used_on_another_stream_then_reuse_is_refused() {
     let log = TempLog::new();
     let meta = metadata("a", 1);
     log.log()
-        .append(stream("agreement", "a"), ExpectedVersion::Any, events(1), meta.clone())
+        .append(
+            stream("agreement", "a"),
+            ExpectedVersion::Any,
+            events(1),
+            meta.clone(),
+        )
         .await
         .unwrap();
     let err = log
         .log()
-        .append(stream("agreement", "b"), ExpectedVersion::Any, events(1), meta)
+        .append(
+            stream("agreement", "b"),
+            ExpectedVersion::Any,
+            events(1),
+            meta,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, LogError::CommandIdReused { .. }), "{err:?}");
@@ -134,14 +189,28 @@ async fn given_a_command_id_used_on_another_stream_then_reuse_is_refused() {
 async fn given_bad_appends_then_each_gets_its_typed_error_and_nothing_is_written() {
     let log = TempLog::new();
     let s = stream("agreement", "x");
-    let cases: Vec<(Vec<accord_log::NewEvent>, &str, fn(&InvalidInput) -> bool)> = vec![
+    type Case = (
+        Vec<accord_log::NewEvent>,
+        &'static str,
+        fn(&InvalidInput) -> bool,
+    );
+    let cases: Vec<Case> = vec![
         (vec![], "a", |e| matches!(e, InvalidInput::NoEvents)),
-        (events(1025), "a", |e| matches!(e, InvalidInput::TooManyEvents { count: 1025, .. })),
+        (events(1025), "a", |e| {
+            matches!(e, InvalidInput::TooManyEvents { count: 1025, .. })
+        }),
         (vec![event("Big", &vec![0; 70_000])], "a", |e| {
             matches!(e, InvalidInput::EventTooLarge { index: 0, .. })
         }),
         (
-            vec![event("Ok", b""), accord_log::NewEvent { event_type: String::new(), schema_version: 1, payload: vec![] }],
+            vec![
+                event("Ok", b""),
+                accord_log::NewEvent {
+                    event_type: String::new(),
+                    schema_version: 1,
+                    payload: vec![],
+                },
+            ],
             "a",
             |e| matches!(e, InvalidInput::EventType { index: 1, .. }),
         ),
@@ -185,10 +254,22 @@ async fn given_the_clock_steps_back_then_recorded_at_never_decreases_and_as_of_f
         // occurred_at earlier than recording: a fact entered late.
         let outcome = log
             .log()
-            .append(s.clone(), ExpectedVersion::Any, events(1), metadata("a", 10))
+            .append(
+                s.clone(),
+                ExpectedVersion::Any,
+                events(1),
+                metadata("a", 10),
+            )
             .await
             .unwrap();
-        recorded.push(log.log().read_all(outcome.first_position).next().unwrap().unwrap().recorded_at);
+        recorded.push(
+            log.log()
+                .read_all(outcome.first_position)
+                .next()
+                .unwrap()
+                .unwrap()
+                .recorded_at,
+        );
     }
     let seconds: Vec<_> = recorded.iter().map(|t| t.seconds()).collect();
     assert_eq!(seconds, [1_000, 2_000, 2_000, 3_000]);
@@ -220,11 +301,22 @@ async fn given_many_streams_when_reading_from_a_position_or_version_then_only_th
     }
     let positions: Vec<_> = log.log().read_all(7).map(|e| e.unwrap().position).collect();
     assert_eq!(positions, [7, 8, 9, 10]);
-    let b_versions: Vec<_> = log.log().read_stream(&b, 4).map(|e| e.unwrap().version).collect();
+    let b_versions: Vec<_> = log
+        .log()
+        .read_stream(&b, 4)
+        .map(|e| e.unwrap().version)
+        .collect();
     assert_eq!(b_versions, [4, 5]);
-    let b_positions: Vec<_> = log.log().read_stream(&b, 1).map(|e| e.unwrap().position).collect();
+    let b_positions: Vec<_> = log
+        .log()
+        .read_stream(&b, 1)
+        .map(|e| e.unwrap().position)
+        .collect();
     assert_eq!(b_positions, [2, 4, 6, 8, 10]);
-    assert_eq!(log.log().read_stream(&stream("project", "none"), 1).count(), 0);
+    assert_eq!(
+        log.log().read_stream(&stream("project", "none"), 1).count(),
+        0
+    );
     let report = log.log().verify().unwrap();
     assert_eq!((report.events, report.streams), (10, 2));
 }
@@ -241,7 +333,13 @@ fn given_invalid_settings_when_opening_then_the_setting_is_named() {
     )
     .unwrap_err();
     assert!(
-        matches!(err, LogError::InvalidInput(InvalidInput::Setting { name: "max_event_bytes", .. })),
+        matches!(
+            err,
+            LogError::InvalidInput(InvalidInput::Setting {
+                name: "max_event_bytes",
+                ..
+            })
+        ),
         "{err:?}"
     );
 }

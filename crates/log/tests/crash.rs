@@ -4,6 +4,9 @@
 //!
 //! Cycles: `ACCORD_CRASH_CYCLES` (default 20); seed: `ACCORD_CRASH_SEED`.
 
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -38,13 +41,20 @@ fn next_random(state: &mut u64) -> u64 {
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[test]
 fn given_sigkill_at_random_moments_then_every_acknowledged_event_survives_whole() {
     let cycles = env_u64("ACCORD_CRASH_CYCLES", 20);
-    let default_seed = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+    let default_seed = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
     let mut seed = env_u64("ACCORD_CRASH_SEED", default_seed);
     println!("crash test: {cycles} cycles, ACCORD_CRASH_SEED={seed}");
     let dir = tempfile::tempdir().unwrap();
@@ -65,25 +75,52 @@ fn given_sigkill_at_random_moments_then_every_acknowledged_event_survives_whole(
             let ready = lines.next().and_then(Result::ok);
             let _ = ready_tx.send(ready);
             // Lines after the kill may be cut short; only whole acks count.
-            lines.map_while(Result::ok).filter_map(|l| parse_ack(&l)).collect::<Vec<_>>()
+            lines
+                .map_while(Result::ok)
+                .filter_map(|l| parse_ack(&l))
+                .collect::<Vec<_>>()
         });
         // Time the kill from when the writer has opened the log and starts appending.
-        let ready = ready_rx.recv_timeout(Duration::from_secs(60)).ok().flatten();
-        assert_eq!(ready.as_deref(), Some("ready"), "cycle {cycle}: writer did not start");
+        let ready = ready_rx
+            .recv_timeout(Duration::from_secs(60))
+            .ok()
+            .flatten();
+        assert_eq!(
+            ready.as_deref(),
+            Some("ready"),
+            "cycle {cycle}: writer did not start"
+        );
         let delay = 20 + next_random(&mut seed) % 180;
         std::thread::sleep(Duration::from_millis(delay));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         let new_acks = reader.join().unwrap();
-        assert!(!new_acks.is_empty() || cycle > 0, "cycle {cycle}: nothing acknowledged in {delay} ms");
+        assert!(
+            !new_acks.is_empty() || cycle > 0,
+            "cycle {cycle}: nothing acknowledged in {delay} ms"
+        );
         acked.extend(new_acks);
 
-        let log = Log::open(dir.path()).unwrap_or_else(|e| panic!("cycle {cycle}: reopen failed: {e}"));
-        let report = log.verify().unwrap_or_else(|e| panic!("cycle {cycle}: verify failed: {e}"));
+        let log =
+            Log::open(dir.path()).unwrap_or_else(|e| panic!("cycle {cycle}: reopen failed: {e}"));
+        let report = log
+            .verify()
+            .unwrap_or_else(|e| panic!("cycle {cycle}: verify failed: {e}"));
         for ack in &acked {
-            let events: Vec<_> = log.read_all(ack.first_position).take(ack.count as usize).map(Result::unwrap).collect();
-            assert_eq!(events.len() as u64, ack.count, "cycle {cycle}: acknowledged events missing");
-            assert!(events.iter().all(|e| e.command_id == ack.command_id), "cycle {cycle}: acknowledged events moved");
+            let events: Vec<_> = log
+                .read_all(ack.first_position)
+                .take(ack.count as usize)
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(
+                events.len() as u64,
+                ack.count,
+                "cycle {cycle}: acknowledged events missing"
+            );
+            assert!(
+                events.iter().all(|e| e.command_id == ack.command_id),
+                "cycle {cycle}: acknowledged events moved"
+            );
         }
         // Nothing half-written: every command in the log has all of its parts.
         let mut parts: HashMap<Uuid, (u64, u64)> = HashMap::new();
@@ -91,13 +128,22 @@ fn given_sigkill_at_random_moments_then_every_acknowledged_event_survives_whole(
             let event = event.unwrap();
             let text = String::from_utf8(event.payload).unwrap();
             let (_, count) = text.split_once('/').unwrap();
-            let entry = parts.entry(event.command_id).or_insert((0, count.parse().unwrap()));
+            let entry = parts
+                .entry(event.command_id)
+                .or_insert((0, count.parse().unwrap()));
             entry.0 += 1;
         }
         for (command, (seen, count)) in &parts {
-            assert_eq!(seen, count, "cycle {cycle}: command {command} is half-written");
+            assert_eq!(
+                seen, count,
+                "cycle {cycle}: command {command} is half-written"
+            );
         }
         assert_eq!(report.events, log.durable_position());
-        println!("cycle {cycle}: killed after {delay} ms, {} events, {} acknowledged appends", report.events, acked.len());
+        println!(
+            "cycle {cycle}: killed after {delay} ms, {} events, {} acknowledged appends",
+            report.events,
+            acked.len()
+        );
     }
 }

@@ -1,6 +1,9 @@
 //! Subscriptions: catch up from any position, then follow live appends, with no gap
 //! and no duplicate at the hand-over even while appends race the catch-up.
 
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use accord_kernel::ExpectedVersion;
@@ -12,7 +15,12 @@ async fn given_appends_racing_the_catch_up_then_every_event_arrives_once_in_orde
     let writer_log = log.log().clone();
     for i in 0..300 {
         writer_log
-            .append(stream("agreement", "lt-ua"), ExpectedVersion::Any, vec![event("E", b"x")], metadata("a", i))
+            .append(
+                stream("agreement", "lt-ua"),
+                ExpectedVersion::Any,
+                vec![event("E", b"x")],
+                metadata("a", i),
+            )
             .await
             .unwrap();
     }
@@ -24,9 +32,14 @@ async fn given_appends_racing_the_catch_up_then_every_event_arrives_once_in_orde
             tokio::spawn(async move {
                 for i in 0..50 {
                     let s = stream("commitment", &format!("w{w}"));
-                    log.append(s, ExpectedVersion::Any, vec![event("E", b"y")], metadata("b", i))
-                        .await
-                        .unwrap();
+                    log.append(
+                        s,
+                        ExpectedVersion::Any,
+                        vec![event("E", b"y")],
+                        metadata("b", i),
+                    )
+                    .await
+                    .unwrap();
                 }
             })
         })
@@ -54,13 +67,20 @@ async fn given_appends_racing_the_catch_up_then_every_event_arrives_once_in_orde
 async fn given_a_caught_up_subscriber_when_the_log_closes_then_the_subscription_ends() {
     let mut log = TempLog::new();
     log.log()
-        .append(stream("project", "p"), ExpectedVersion::Any, vec![event("E", b"")], metadata("a", 1))
+        .append(
+            stream("project", "p"),
+            ExpectedVersion::Any,
+            vec![event("E", b"")],
+            metadata("a", 1),
+        )
         .await
         .unwrap();
     let mut subscription = log.log().subscribe(1);
     assert_eq!(subscription.next().await.unwrap().unwrap().position, 1);
     log.close();
-    let end = tokio::time::timeout(Duration::from_secs(10), subscription.next()).await.unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(10), subscription.next())
+        .await
+        .unwrap();
     assert!(end.is_none());
 }
 
@@ -72,9 +92,17 @@ async fn given_a_subscriber_waiting_when_an_event_becomes_durable_then_it_is_del
     tokio::task::yield_now().await;
     let outcome = log
         .log()
-        .append(stream("request", "r"), ExpectedVersion::NoStream, vec![event("E", b"z")], metadata("a", 1))
+        .append(
+            stream("request", "r"),
+            ExpectedVersion::NoStream,
+            vec![event("E", b"z")],
+            metadata("a", 1),
+        )
         .await
         .unwrap();
-    let delivered = tokio::time::timeout(Duration::from_secs(10), waiting).await.unwrap().unwrap();
+    let delivered = tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(delivered.event_id, outcome.event_ids[0]);
 }

@@ -1,6 +1,9 @@
 //! Tamper evidence: any change to stored events is found by `verify` at the right
 //! position with the right reason, and a log whose head is inconsistent is not opened.
 
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -122,7 +125,10 @@ fn given_a_deleted_event_then_verify_reports_a_gap_at_its_position() {
         db.remove(event_key(9)).unwrap();
         db.flush().unwrap();
     }
-    assert_eq!(corruption(copy.path()), (9, CorruptionReason::Gap { next_stored: 10 }));
+    assert_eq!(
+        corruption(copy.path()),
+        (9, CorruptionReason::Gap { next_stored: 10 })
+    );
 }
 
 #[test]
@@ -136,7 +142,10 @@ fn given_two_swapped_events_then_verify_reports_the_first_as_misplaced() {
         db.insert(event_key(17), a).unwrap();
         db.flush().unwrap();
     }
-    assert_eq!(corruption(copy.path()), (5, CorruptionReason::Misplaced { claimed: 17 }));
+    assert_eq!(
+        corruption(copy.path()),
+        (5, CorruptionReason::Misplaced { claimed: 17 })
+    );
 }
 
 #[test]
@@ -152,7 +161,10 @@ fn given_a_rewritten_event_with_a_recomputed_hash_then_the_next_link_breaks() {
     }
     let (at, reason) = corruption(copy.path());
     assert_eq!(at, 13);
-    assert!(matches!(reason, CorruptionReason::BrokenLink { .. }), "{reason:?}");
+    assert!(
+        matches!(reason, CorruptionReason::BrokenLink { .. }),
+        "{reason:?}"
+    );
 }
 
 #[test]
@@ -165,7 +177,8 @@ fn given_a_skipped_stream_version_rechained_to_the_end_then_verify_reports_the_j
         let mut forged = decode_envelope(&db.get(event_key(EVENTS)).unwrap().unwrap()).unwrap();
         forged.version += 1;
         forged.hash = compute_hash(&forged);
-        db.insert(event_key(EVENTS), encode_envelope(&forged)).unwrap();
+        db.insert(event_key(EVENTS), encode_envelope(&forged))
+            .unwrap();
         let mut head = db.get(b"h").unwrap().unwrap().to_vec();
         head[8..40].copy_from_slice(&forged.hash.0);
         db.insert(b"h", head).unwrap();
@@ -209,9 +222,13 @@ fn given_a_tampered_last_event_then_open_refuses_with_a_clear_error() {
         let db = open_storage(copy.path()).unwrap();
         let mut forged = decode_envelope(&db.get(event_key(EVENTS)).unwrap().unwrap()).unwrap();
         forged.actor = "someone-else".into();
-        db.insert(event_key(EVENTS), encode_envelope(&forged)).unwrap();
+        db.insert(event_key(EVENTS), encode_envelope(&forged))
+            .unwrap();
         db.flush().unwrap();
     }
     let err = Log::open(copy.path()).unwrap_err();
-    assert!(err.to_string().contains("log corrupt at position 24"), "{err}");
+    assert!(
+        err.to_string().contains("log corrupt at position 24"),
+        "{err}"
+    );
 }

@@ -47,7 +47,8 @@ fn main() -> ExitCode {
 async fn append_forever(log: Log, writer: u64) {
     for round in 0u64.. {
         let count = 1 + (writer + round) % 3;
-        let Ok(stream) = StreamId::new("commitment", format!("c{}", (writer * 7 + round) % 16)) else {
+        let Ok(stream) = StreamId::new("commitment", format!("c{}", (writer * 7 + round) % 16))
+        else {
             return;
         };
         // Each event says which part of how many it is, so a reader can tell whether
@@ -68,7 +69,10 @@ async fn append_forever(log: Log, writer: u64) {
             occurred_at: Timestamp::UNIX_EPOCH,
             signature: None,
         };
-        match log.append(stream, ExpectedVersion::Any, events, metadata).await {
+        match log
+            .append(stream, ExpectedVersion::Any, events, metadata)
+            .await
+        {
             Ok(outcome) => {
                 let mut out = std::io::stdout().lock();
                 let line = writeln!(out, "ack {command_id} {} {count}", outcome.first_position);

@@ -1,0 +1,124 @@
+//! The log's in-memory indexes: each stream's event positions, and each command id's
+//! events. The writer adds a group's entries as soon as it applied the group, before
+//! it is durable; readers cut what they see at the durable position. They are derived data, rebuilt from the stored envelopes when the log
+//! opens, so a group commit writes one sled key per event and nothing else per event:
+//! sled's cost is per key inserted (its log fragment, page link and node copy), and
+//! persisting indexes per event tripled it (see BENCHMARKS.md).
+//!
+//! Memory: 8 bytes per event plus about 48 bytes per stream and per command.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use accord_kernel::StreamId;
+use uuid::Uuid;
+
+use crate::error::{Corruption, CorruptionReason, LogError};
+use crate::keys;
+use crate::read::decode_at;
+
+/// Where one command's events are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CommandRecord {
+    pub(crate) first_position: u64,
+    pub(crate) count: u32,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    /// positions[v - 1] is the position of the stream's event at version v.
+    streams: HashMap<StreamId, Vec<u64>>,
+    commands: HashMap<Uuid, CommandRecord>,
+}
+
+/// The index shared by the writer (which alone changes it, after each durable group)
+/// and readers.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SharedIndex(Arc<RwLock<Index>>);
+
+impl SharedIndex {
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Index> {
+        // The writer never panics while holding the lock; should it, the index is
+        // still consistent up to the last completed update.
+        self.0.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Index> {
+        self.0.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Index {
+    /// Rebuilds the index from every stored event up to `last_position`, checking on
+    /// the way that positions and stream versions have no gaps (hashes are left to
+    /// `verify`). A log that fails this is not opened.
+    pub(crate) fn build(tree: &sled::Db, last_position: u64) -> Result<Index, LogError> {
+        let mut index = Index::default();
+        let stored = tree.range(keys::event(1)..keys::event(last_position.saturating_add(1)));
+        for (expected, entry) in (1u64..).zip(stored) {
+            let (key, value) = entry?;
+            let fail = |reason| {
+                LogError::Corrupt(Corruption {
+                    position: expected,
+                    reason,
+                })
+            };
+            let position = keys::event_position(&key)
+                .ok_or_else(|| fail(CorruptionReason::MalformedKey(key.to_vec())))?;
+            if position != expected {
+                return Err(fail(CorruptionReason::Gap {
+                    next_stored: position,
+                }));
+            }
+            let event = decode_at(position, &value)?;
+            let previous = index.version(&event.stream);
+            if event.version != previous + 1 {
+                return Err(fail(CorruptionReason::VersionJump {
+                    stream: event.stream,
+                    previous,
+                    found: event.version,
+                }));
+            }
+            index.add(event.stream, event.command_id, position);
+        }
+        Ok(index)
+    }
+
+    /// Records the event at `position` as the next of `stream`, from `command_id`.
+    /// A command's events are contiguous, so each extends the command's record.
+    pub(crate) fn add(&mut self, stream: StreamId, command_id: Uuid, position: u64) {
+        self.streams.entry(stream).or_default().push(position);
+        self.commands
+            .entry(command_id)
+            .and_modify(|record| record.count += 1)
+            .or_insert(CommandRecord {
+                first_position: position,
+                count: 1,
+            });
+    }
+
+    /// The stream's version: how many events it has.
+    pub(crate) fn version(&self, stream: &StreamId) -> u64 {
+        self.streams.get(stream).map_or(0, |p| p.len() as u64)
+    }
+
+    /// The stream's version counting only events at or before `durable`.
+    pub(crate) fn durable_version(&self, stream: &StreamId, durable: u64) -> u64 {
+        self.streams.get(stream).map_or(0, |p| {
+            p.partition_point(|&position| position <= durable) as u64
+        })
+    }
+
+    /// Positions of the stream's events from `from_version` on, at most `limit`.
+    pub(crate) fn positions(&self, stream: &StreamId, from_version: u64, limit: usize) -> Vec<u64> {
+        let Some(positions) = self.streams.get(stream) else {
+            return Vec::new();
+        };
+        let start = usize::try_from(from_version.max(1) - 1).unwrap_or(usize::MAX);
+        positions.iter().skip(start).take(limit).copied().collect()
+    }
+
+    pub(crate) fn command(&self, command_id: &Uuid) -> Option<CommandRecord> {
+        self.commands.get(command_id).copied()
+    }
+}

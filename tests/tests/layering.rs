@@ -1,0 +1,70 @@
+//! The workspace's layering, checked from the manifests: the pure crates stay pure,
+//! and every crate takes the workspace's lints.
+
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+/// Crates that must not do I/O or depend on a runtime: the kernel and the domains.
+const PURE: &[&str] = &["kernel", "agreements", "projects", "procurement"];
+const FORBIDDEN_IN_PURE: &[&str] = &["tokio", "sled", "async-nats", "anyhow", "accord-log"];
+
+fn crates_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates")
+}
+
+fn manifest(dir: &Path) -> toml::Table {
+    let text = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    text.parse().unwrap()
+}
+
+fn dependency_names(manifest: &toml::Table) -> Vec<String> {
+    ["dependencies", "build-dependencies"]
+        .iter()
+        .filter_map(|section| manifest.get(*section).and_then(|d| d.as_table()))
+        .flat_map(|deps| deps.keys().cloned())
+        .collect()
+}
+
+#[test]
+fn pure_crates_depend_on_no_runtime_storage_or_bus() {
+    let mut checked = 0;
+    for name in PURE {
+        let dir = crates_dir().join(name);
+        if !dir.exists() {
+            continue;
+        }
+        checked += 1;
+        let deps = dependency_names(&manifest(&dir));
+        for forbidden in FORBIDDEN_IN_PURE {
+            assert!(
+                !deps.iter().any(|d| d == forbidden),
+                "crates/{name} depends on {forbidden}; domain logic must stay pure"
+            );
+        }
+    }
+    assert!(checked >= 1, "no pure crate found under {}", crates_dir().display());
+}
+
+#[test]
+fn every_crate_uses_the_workspace_lints_and_package_settings() {
+    let mut crates: Vec<PathBuf> = std::fs::read_dir(crates_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("Cargo.toml").exists())
+        .collect();
+    crates.push(Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf());
+    for dir in crates {
+        let manifest = manifest(&dir);
+        let lints = manifest.get("lints").and_then(|l| l.get("workspace"));
+        assert_eq!(
+            lints.and_then(|w| w.as_bool()),
+            Some(true),
+            "{} must set [lints] workspace = true",
+            dir.display()
+        );
+        let edition = manifest["package"].get("edition").and_then(|e| e.get("workspace"));
+        assert_eq!(edition.and_then(|w| w.as_bool()), Some(true), "{}", dir.display());
+    }
+}
