@@ -44,7 +44,11 @@ fn pure_crates_depend_on_no_runtime_storage_or_bus() {
             );
         }
     }
-    assert!(checked >= 1, "no pure crate found under {}", crates_dir().display());
+    assert!(
+        checked >= 1,
+        "no pure crate found under {}",
+        crates_dir().display()
+    );
 }
 
 #[test]
@@ -64,7 +68,14 @@ fn every_crate_uses_the_workspace_lints_and_package_settings() {
             "{} must set [lints] workspace = true",
             dir.display()
         );
-        let edition = manifest["package"].get("edition").and_then(|e| e.get("workspace"));
-        assert_eq!(edition.and_then(|w| w.as_bool()), Some(true), "{}", dir.display());
+        let edition = manifest["package"]
+            .get("edition")
+            .and_then(|e| e.get("workspace"));
+        assert_eq!(
+            edition.and_then(|w| w.as_bool()),
+            Some(true),
+            "{}",
+            dir.display()
+        );
     }
 }

@@ -135,10 +135,17 @@ fn metadata() -> AppendMetadata {
 /// per command to its own stream.
 async fn log_append(writers: usize, events: usize, durability: Durability) -> f64 {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = LogConfig {
+    let mut config = LogConfig {
         durability,
         ..LogConfig::default()
     };
+    // `ACCORD_BENCH_LINGER_US` overrides the group linger, to measure its effect.
+    if let Some(us) = std::env::var("ACCORD_BENCH_LINGER_US")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        config.group_linger = Duration::from_micros(us);
+    }
     let log = Log::open_with(dir.path(), config).expect("open");
     let per_writer = events / writers;
     let start = Instant::now();

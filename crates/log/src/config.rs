@@ -69,7 +69,7 @@ impl Default for LogConfig {
             max_events_per_append: 1024,
             max_group_appends: 1024,
             queue_depth: 4096,
-            group_linger: Duration::from_micros(200),
+            group_linger: Duration::from_micros(500),
             clock: Arc::new(SystemClock),
         }
     }

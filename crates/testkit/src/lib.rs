@@ -98,3 +98,68 @@ pub fn metadata(actor: &str, second: i64) -> AppendMetadata {
         signature: None,
     }
 }
+
+/// Given/when/then for deciders: `given::<D>([events]).when(command).then([events])`.
+pub fn given<D: accord_kernel::Decider>(events: impl IntoIterator<Item = D::Event>) -> Given<D> {
+    let events: Vec<D::Event> = events.into_iter().collect();
+    Given {
+        state: D::fold(&events),
+    }
+}
+
+/// The state a decider test starts from.
+#[derive(Debug)]
+pub struct Given<D: accord_kernel::Decider> {
+    state: D::State,
+}
+
+impl<D: accord_kernel::Decider> Given<D> {
+    pub fn when(self, command: D::Command) -> Then<D> {
+        let result = D::decide(&self.state, &command);
+        Then {
+            state: self.state,
+            result,
+        }
+    }
+
+    pub fn state(&self) -> &D::State {
+        &self.state
+    }
+}
+
+/// What a decider decided, to be checked.
+#[derive(Debug)]
+pub struct Then<D: accord_kernel::Decider> {
+    state: D::State,
+    result: Result<Vec<D::Event>, D::Error>,
+}
+
+impl<D: accord_kernel::Decider> Then<D>
+where
+    D::Event: PartialEq + std::fmt::Debug,
+    D::Error: std::fmt::Debug,
+{
+    /// Asserts the command was accepted with exactly these events; returns the state
+    /// after them.
+    #[track_caller]
+    pub fn then(self, expected: impl IntoIterator<Item = D::Event>) -> D::State {
+        let expected: Vec<D::Event> = expected.into_iter().collect();
+        match self.result {
+            Ok(events) => {
+                assert_eq!(events, expected, "decided events differ");
+                events.iter().fold(self.state, D::evolve)
+            }
+            Err(error) => panic!("expected events {expected:?}, got error {error:?}"),
+        }
+    }
+
+    /// Asserts the command was rejected with an error the predicate accepts (and so
+    /// emitted no events).
+    #[track_caller]
+    pub fn then_error(self, check: impl FnOnce(&D::Error) -> bool) {
+        match self.result {
+            Ok(events) => panic!("expected an error, got events {events:?}"),
+            Err(error) => assert!(check(&error), "unexpected error {error:?}"),
+        }
+    }
+}

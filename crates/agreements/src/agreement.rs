@@ -1,0 +1,334 @@
+//! An agreement: drafted between parties, signed by each designated signatory, in
+//! force once all have signed; then amended (by adopted board motion), suspended,
+//! resumed or terminated.
+
+use accord_kernel::{ActorId, AggregateId, CapabilityArea, Decider, PartyId};
+
+use crate::{Authorisation, AuthorisationError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AgreementKind {
+    StrategicCooperation,
+    LetterOfIntent,
+    Memorandum,
+    Contract,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum AgreementStatus {
+    /// No agreement yet.
+    #[default]
+    None,
+    /// Drafted; signatures being collected.
+    Drafted,
+    InForce,
+    Suspended,
+    Terminated,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signatory {
+    pub actor: ActorId,
+    pub party: PartyId,
+    pub role: String,
+    pub signed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Agreement {
+    pub id: Option<AggregateId>,
+    pub kind: Option<AgreementKind>,
+    pub title: String,
+    pub parties: Vec<PartyId>,
+    pub areas: Vec<CapabilityArea>,
+    pub signatories: Vec<Signatory>,
+    pub status: AgreementStatus,
+    pub amendments: Vec<AggregateId>,
+}
+
+impl Agreement {
+    /// The parties that are states: those whose members vote on the board.
+    pub fn state_parties(&self) -> Vec<PartyId> {
+        self.parties
+            .iter()
+            .filter(|p| p.is_state())
+            .cloned()
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgreementCommand {
+    Draft {
+        id: AggregateId,
+        kind: AgreementKind,
+        title: String,
+        parties: Vec<PartyId>,
+        areas: Vec<CapabilityArea>,
+        reason: String,
+    },
+    DesignateSignatory {
+        actor: ActorId,
+        party: PartyId,
+        role: String,
+    },
+    /// Signed by `actor`, the command's authenticated actor.
+    Sign {
+        actor: ActorId,
+    },
+    Amend {
+        summary: String,
+        authorisation: Authorisation,
+        reason: String,
+    },
+    Suspend {
+        reason: String,
+    },
+    Resume {
+        reason: String,
+    },
+    Terminate {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgreementEvent {
+    Drafted {
+        id: AggregateId,
+        kind: AgreementKind,
+        title: String,
+        parties: Vec<PartyId>,
+        areas: Vec<CapabilityArea>,
+        reason: String,
+    },
+    SignatoryDesignated {
+        actor: ActorId,
+        party: PartyId,
+        role: String,
+    },
+    Signed {
+        actor: ActorId,
+        party: PartyId,
+    },
+    EnteredIntoForce,
+    Amended {
+        summary: String,
+        motion_id: AggregateId,
+        reason: String,
+    },
+    Suspended {
+        reason: String,
+    },
+    Resumed {
+        reason: String,
+    },
+    Terminated {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AgreementError {
+    #[error("agreement already drafted")]
+    AlreadyDrafted,
+    #[error("agreement does not exist")]
+    NotDrafted,
+    #[error("an agreement needs at least two distinct parties")]
+    TooFewParties,
+    #[error("party {0} appears twice")]
+    DuplicateParty(PartyId),
+    #[error("party {0} is not a party to the agreement")]
+    UnknownParty(PartyId),
+    #[error("{0} is already a designated signatory")]
+    AlreadyDesignated(ActorId),
+    #[error("{0} is not a designated signatory")]
+    NotASignatory(ActorId),
+    #[error("{0} has already signed")]
+    AlreadySigned(ActorId),
+    #[error("the agreement is {0:?}: signatures are collected only while drafted")]
+    NotOpenForSignature(AgreementStatus),
+    #[error("the agreement is {0:?}, not in force")]
+    NotInForce(AgreementStatus),
+    #[error("the agreement is {0:?}, not suspended")]
+    NotSuspended(AgreementStatus),
+    #[error("the agreement is terminated; nothing changes after that")]
+    Terminated,
+    #[error(transparent)]
+    Authorisation(#[from] AuthorisationError),
+}
+
+/// The agreement decider.
+#[derive(Debug)]
+pub enum AgreementDecider {}
+
+impl Decider for AgreementDecider {
+    type State = Agreement;
+    type Command = AgreementCommand;
+    type Event = AgreementEvent;
+    type Error = AgreementError;
+
+    fn decide(
+        state: &Agreement,
+        command: &AgreementCommand,
+    ) -> Result<Vec<AgreementEvent>, AgreementError> {
+        use AgreementCommand as C;
+        use AgreementEvent as E;
+        if state.status == AgreementStatus::Terminated {
+            return Err(AgreementError::Terminated);
+        }
+        if state.status == AgreementStatus::None && !matches!(command, C::Draft { .. }) {
+            return Err(AgreementError::NotDrafted);
+        }
+        match command {
+            C::Draft {
+                id,
+                kind,
+                title,
+                parties,
+                areas,
+                reason,
+            } => {
+                if state.status != AgreementStatus::None {
+                    return Err(AgreementError::AlreadyDrafted);
+                }
+                for (i, party) in parties.iter().enumerate() {
+                    if parties[..i].contains(party) {
+                        return Err(AgreementError::DuplicateParty(party.clone()));
+                    }
+                }
+                if parties.len() < 2 {
+                    return Err(AgreementError::TooFewParties);
+                }
+                Ok(vec![E::Drafted {
+                    id: id.clone(),
+                    kind: *kind,
+                    title: title.clone(),
+                    parties: parties.clone(),
+                    areas: areas.clone(),
+                    reason: reason.clone(),
+                }])
+            }
+            C::DesignateSignatory { actor, party, role } => {
+                if state.status != AgreementStatus::Drafted {
+                    return Err(AgreementError::NotOpenForSignature(state.status));
+                }
+                if !state.parties.contains(party) {
+                    return Err(AgreementError::UnknownParty(party.clone()));
+                }
+                if state.signatories.iter().any(|s| &s.actor == actor) {
+                    return Err(AgreementError::AlreadyDesignated(actor.clone()));
+                }
+                Ok(vec![E::SignatoryDesignated {
+                    actor: actor.clone(),
+                    party: party.clone(),
+                    role: role.clone(),
+                }])
+            }
+            C::Sign { actor } => {
+                if state.status != AgreementStatus::Drafted {
+                    return Err(AgreementError::NotOpenForSignature(state.status));
+                }
+                let signatory = state
+                    .signatories
+                    .iter()
+                    .find(|s| &s.actor == actor)
+                    .ok_or_else(|| AgreementError::NotASignatory(actor.clone()))?;
+                if signatory.signed {
+                    return Err(AgreementError::AlreadySigned(actor.clone()));
+                }
+                let mut events = vec![E::Signed {
+                    actor: actor.clone(),
+                    party: signatory.party.clone(),
+                }];
+                let others_signed = state
+                    .signatories
+                    .iter()
+                    .filter(|s| &s.actor != actor)
+                    .all(|s| s.signed);
+                // Every party must have signed through at least one signatory.
+                let every_party_covered = state
+                    .parties
+                    .iter()
+                    .all(|p| state.signatories.iter().any(|s| &s.party == p));
+                if others_signed && every_party_covered {
+                    events.push(E::EnteredIntoForce);
+                }
+                Ok(events)
+            }
+            C::Amend {
+                summary,
+                authorisation,
+                reason,
+            } => {
+                if state.status != AgreementStatus::InForce {
+                    return Err(AgreementError::NotInForce(state.status));
+                }
+                authorisation.check(|subject| {
+                    matches!(subject, crate::board::MotionSubject::Other { .. })
+                })?;
+                Ok(vec![E::Amended {
+                    summary: summary.clone(),
+                    motion_id: authorisation.motion_id.clone(),
+                    reason: reason.clone(),
+                }])
+            }
+            C::Suspend { reason } => {
+                if state.status != AgreementStatus::InForce {
+                    return Err(AgreementError::NotInForce(state.status));
+                }
+                Ok(vec![E::Suspended {
+                    reason: reason.clone(),
+                }])
+            }
+            C::Resume { reason } => {
+                if state.status != AgreementStatus::Suspended {
+                    return Err(AgreementError::NotSuspended(state.status));
+                }
+                Ok(vec![E::Resumed {
+                    reason: reason.clone(),
+                }])
+            }
+            C::Terminate { reason } => Ok(vec![E::Terminated {
+                reason: reason.clone(),
+            }]),
+        }
+    }
+
+    fn evolve(mut state: Agreement, event: &AgreementEvent) -> Agreement {
+        use AgreementEvent as E;
+        match event {
+            E::Drafted {
+                id,
+                kind,
+                title,
+                parties,
+                areas,
+                ..
+            } => {
+                state.id = Some(id.clone());
+                state.kind = Some(*kind);
+                state.title = title.clone();
+                state.parties = parties.clone();
+                state.areas = areas.clone();
+                state.status = AgreementStatus::Drafted;
+            }
+            E::SignatoryDesignated { actor, party, role } => state.signatories.push(Signatory {
+                actor: actor.clone(),
+                party: party.clone(),
+                role: role.clone(),
+                signed: false,
+            }),
+            E::Signed { actor, .. } => {
+                if let Some(s) = state.signatories.iter_mut().find(|s| &s.actor == actor) {
+                    s.signed = true;
+                }
+            }
+            E::EnteredIntoForce | E::Resumed { .. } => state.status = AgreementStatus::InForce,
+            E::Amended { motion_id, .. } => state.amendments.push(motion_id.clone()),
+            E::Suspended { .. } => state.status = AgreementStatus::Suspended,
+            E::Terminated { .. } => state.status = AgreementStatus::Terminated,
+        }
+        state
+    }
+}

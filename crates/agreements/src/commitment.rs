@@ -1,0 +1,416 @@
+//! A commitment: one party's promise to another under an agreement. Proposed, then
+//! accepted; progress recorded as quantities allocated and delivered against what was
+//! committed; amended only with an adopted Steering Board motion; finally fulfilled,
+//! breached or withdrawn, after which nothing changes.
+
+use accord_kernel::{AggregateId, Date, Decider, Money, PartyId, Period, Quantity};
+
+use crate::agreement::AgreementStatus;
+use crate::board::MotionSubject;
+use crate::{Authorisation, AuthorisationError};
+
+/// What is promised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitmentKind {
+    /// The obligor prioritises the beneficiary when acquiring these item categories.
+    ProcurementPriority {
+        item_categories: Vec<String>,
+    },
+    Funding {
+        amount: Money,
+    },
+    ProductionCapacity {
+        item: String,
+        quantity: Quantity,
+        period: Period,
+    },
+    Research {
+        topic: String,
+    },
+    /// e.g. "time to launch a defence-industry project at most `max_days` days".
+    Regulatory {
+        description: String,
+        max_days: u32,
+    },
+    Other {
+        description: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitmentTerms {
+    pub kind: CommitmentKind,
+    /// The terms in words, as the parties wrote them.
+    pub text: String,
+}
+
+impl CommitmentTerms {
+    /// The quantity promised, for kinds that have one: funding in minor units of its
+    /// currency, production capacity in its unit.
+    pub fn committed(&self) -> Option<Quantity> {
+        match &self.kind {
+            CommitmentKind::Funding { amount } => Some(Quantity {
+                amount: amount.minor_units,
+                unit: amount.currency.to_string(),
+            }),
+            CommitmentKind::ProductionCapacity { quantity, .. } => Some(quantity.clone()),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CommitmentStatus {
+    #[default]
+    None,
+    Proposed,
+    Accepted,
+    Fulfilled,
+    Breached,
+    Withdrawn,
+}
+
+impl CommitmentStatus {
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            CommitmentStatus::Fulfilled | CommitmentStatus::Breached | CommitmentStatus::Withdrawn
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Commitment {
+    pub id: Option<AggregateId>,
+    pub agreement_id: Option<AggregateId>,
+    pub obligor: Option<PartyId>,
+    pub beneficiary: Option<PartyId>,
+    pub terms: Option<CommitmentTerms>,
+    pub due: Option<Date>,
+    pub status: CommitmentStatus,
+    /// Totals in the unit of the committed quantity.
+    pub allocated: i64,
+    pub delivered: i64,
+    /// Board motions that authorised each amendment, in order.
+    pub amendments: Vec<AggregateId>,
+}
+
+impl Commitment {
+    pub fn committed(&self) -> Option<Quantity> {
+        self.terms.as_ref().and_then(CommitmentTerms::committed)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitmentCommand {
+    /// `agreement_status` is the status of `agreement_id` as the shell found it.
+    Propose {
+        id: AggregateId,
+        agreement_id: AggregateId,
+        agreement_status: AgreementStatus,
+        obligor: PartyId,
+        beneficiary: PartyId,
+        terms: CommitmentTerms,
+        due: Option<Date>,
+        reason: String,
+    },
+    Accept {
+        reason: String,
+    },
+    Amend {
+        terms: CommitmentTerms,
+        due: Option<Date>,
+        authorisation: Authorisation,
+        reason: String,
+    },
+    /// Quantities newly allocated and delivered (increments, not totals).
+    RecordProgress {
+        allocated: Option<Quantity>,
+        delivered: Option<Quantity>,
+        reason: String,
+    },
+    Fulfil {
+        reason: String,
+    },
+    Breach {
+        reason: String,
+    },
+    Withdraw {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitmentEvent {
+    Proposed {
+        id: AggregateId,
+        agreement_id: AggregateId,
+        obligor: PartyId,
+        beneficiary: PartyId,
+        terms: CommitmentTerms,
+        due: Option<Date>,
+        reason: String,
+    },
+    Accepted {
+        reason: String,
+    },
+    Amended {
+        terms: CommitmentTerms,
+        due: Option<Date>,
+        motion_id: AggregateId,
+        reason: String,
+    },
+    ProgressRecorded {
+        allocated: Option<Quantity>,
+        delivered: Option<Quantity>,
+        reason: String,
+    },
+    Fulfilled {
+        reason: String,
+    },
+    Breached {
+        reason: String,
+    },
+    Withdrawn {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommitmentError {
+    #[error("commitment already proposed")]
+    AlreadyProposed,
+    #[error("commitment does not exist")]
+    NotProposed,
+    #[error("agreement is {0:?}: commitments are made under a drafted or in-force agreement")]
+    AgreementNotActive(AgreementStatus),
+    #[error("obligor and beneficiary are both {0}")]
+    SameParty(PartyId),
+    #[error("commitment is {status:?}; this needs it {needed:?}")]
+    WrongStatus {
+        status: CommitmentStatus,
+        needed: CommitmentStatus,
+    },
+    #[error("commitment is {0:?}; nothing changes after that")]
+    Terminal(CommitmentStatus),
+    #[error("a priority commitment must name at least one item category")]
+    NoItemCategories,
+    #[error(
+        "progress can only be recorded on a quantified commitment (funding or production capacity)"
+    )]
+    NotQuantified,
+    #[error("progress is in {given}, the commitment is in {committed}")]
+    UnitMismatch { given: String, committed: String },
+    #[error("progress records neither an allocation nor a delivery")]
+    EmptyProgress,
+    #[error("delivered {delivered} would exceed allocated {allocated}")]
+    DeliveredExceedsAllocated { delivered: i64, allocated: i64 },
+    #[error("an amendment cannot change the kind of commitment")]
+    KindChanged,
+    #[error(transparent)]
+    Authorisation(#[from] AuthorisationError),
+}
+
+/// The commitment decider.
+#[derive(Debug)]
+pub enum CommitmentDecider {}
+
+fn validate_terms(terms: &CommitmentTerms) -> Result<(), CommitmentError> {
+    match &terms.kind {
+        CommitmentKind::ProcurementPriority { item_categories } if item_categories.is_empty() => {
+            Err(CommitmentError::NoItemCategories)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn require(state: &Commitment, needed: CommitmentStatus) -> Result<(), CommitmentError> {
+    if state.status != needed {
+        return Err(CommitmentError::WrongStatus {
+            status: state.status,
+            needed,
+        });
+    }
+    Ok(())
+}
+
+impl Decider for CommitmentDecider {
+    type State = Commitment;
+    type Command = CommitmentCommand;
+    type Event = CommitmentEvent;
+    type Error = CommitmentError;
+
+    fn decide(
+        state: &Commitment,
+        command: &CommitmentCommand,
+    ) -> Result<Vec<CommitmentEvent>, CommitmentError> {
+        use CommitmentCommand as C;
+        use CommitmentEvent as E;
+        if state.status.is_terminal() {
+            return Err(CommitmentError::Terminal(state.status));
+        }
+        if state.status == CommitmentStatus::None && !matches!(command, C::Propose { .. }) {
+            return Err(CommitmentError::NotProposed);
+        }
+        match command {
+            C::Propose {
+                id,
+                agreement_id,
+                agreement_status,
+                obligor,
+                beneficiary,
+                terms,
+                due,
+                reason,
+            } => {
+                if state.status != CommitmentStatus::None {
+                    return Err(CommitmentError::AlreadyProposed);
+                }
+                if !matches!(
+                    agreement_status,
+                    AgreementStatus::Drafted | AgreementStatus::InForce
+                ) {
+                    return Err(CommitmentError::AgreementNotActive(*agreement_status));
+                }
+                if obligor == beneficiary {
+                    return Err(CommitmentError::SameParty(obligor.clone()));
+                }
+                validate_terms(terms)?;
+                Ok(vec![E::Proposed {
+                    id: id.clone(),
+                    agreement_id: agreement_id.clone(),
+                    obligor: obligor.clone(),
+                    beneficiary: beneficiary.clone(),
+                    terms: terms.clone(),
+                    due: *due,
+                    reason: reason.clone(),
+                }])
+            }
+            C::Accept { reason } => {
+                require(state, CommitmentStatus::Proposed)?;
+                Ok(vec![E::Accepted {
+                    reason: reason.clone(),
+                }])
+            }
+            C::Amend {
+                terms,
+                due,
+                authorisation,
+                reason,
+            } => {
+                require(state, CommitmentStatus::Accepted)?;
+                let id = state.id.clone();
+                authorisation.check(|subject| {
+                    matches!(subject, MotionSubject::AmendCommitment { commitment_id } if Some(commitment_id) == id.as_ref())
+                })?;
+                validate_terms(terms)?;
+                let current = state
+                    .terms
+                    .as_ref()
+                    .map(|t| std::mem::discriminant(&t.kind));
+                if current != Some(std::mem::discriminant(&terms.kind)) {
+                    return Err(CommitmentError::KindChanged);
+                }
+                Ok(vec![E::Amended {
+                    terms: terms.clone(),
+                    due: *due,
+                    motion_id: authorisation.motion_id.clone(),
+                    reason: reason.clone(),
+                }])
+            }
+            C::RecordProgress {
+                allocated,
+                delivered,
+                reason,
+            } => {
+                require(state, CommitmentStatus::Accepted)?;
+                let committed = state.committed().ok_or(CommitmentError::NotQuantified)?;
+                if allocated.is_none() && delivered.is_none() {
+                    return Err(CommitmentError::EmptyProgress);
+                }
+                for q in [allocated, delivered].into_iter().flatten() {
+                    if q.unit != committed.unit {
+                        return Err(CommitmentError::UnitMismatch {
+                            given: q.unit.clone(),
+                            committed: committed.unit.clone(),
+                        });
+                    }
+                }
+                let allocated_total = state.allocated + allocated.as_ref().map_or(0, |q| q.amount);
+                let delivered_total = state.delivered + delivered.as_ref().map_or(0, |q| q.amount);
+                if delivered_total > allocated_total {
+                    return Err(CommitmentError::DeliveredExceedsAllocated {
+                        delivered: delivered_total,
+                        allocated: allocated_total,
+                    });
+                }
+                Ok(vec![E::ProgressRecorded {
+                    allocated: allocated.clone(),
+                    delivered: delivered.clone(),
+                    reason: reason.clone(),
+                }])
+            }
+            C::Fulfil { reason } => {
+                require(state, CommitmentStatus::Accepted)?;
+                Ok(vec![E::Fulfilled {
+                    reason: reason.clone(),
+                }])
+            }
+            C::Breach { reason } => {
+                require(state, CommitmentStatus::Accepted)?;
+                Ok(vec![E::Breached {
+                    reason: reason.clone(),
+                }])
+            }
+            C::Withdraw { reason } => Ok(vec![E::Withdrawn {
+                reason: reason.clone(),
+            }]),
+        }
+    }
+
+    fn evolve(mut state: Commitment, event: &CommitmentEvent) -> Commitment {
+        use CommitmentEvent as E;
+        match event {
+            E::Proposed {
+                id,
+                agreement_id,
+                obligor,
+                beneficiary,
+                terms,
+                due,
+                ..
+            } => {
+                state.id = Some(id.clone());
+                state.agreement_id = Some(agreement_id.clone());
+                state.obligor = Some(obligor.clone());
+                state.beneficiary = Some(beneficiary.clone());
+                state.terms = Some(terms.clone());
+                state.due = *due;
+                state.status = CommitmentStatus::Proposed;
+            }
+            E::Accepted { .. } => state.status = CommitmentStatus::Accepted,
+            E::Amended {
+                terms,
+                due,
+                motion_id,
+                ..
+            } => {
+                state.terms = Some(terms.clone());
+                state.due = *due;
+                state.amendments.push(motion_id.clone());
+            }
+            E::ProgressRecorded {
+                allocated,
+                delivered,
+                ..
+            } => {
+                state.allocated += allocated.as_ref().map_or(0, |q| q.amount);
+                state.delivered += delivered.as_ref().map_or(0, |q| q.amount);
+            }
+            E::Fulfilled { .. } => state.status = CommitmentStatus::Fulfilled,
+            E::Breached { .. } => state.status = CommitmentStatus::Breached,
+            E::Withdrawn { .. } => state.status = CommitmentStatus::Withdrawn,
+        }
+        state
+    }
+}

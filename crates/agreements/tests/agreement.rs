@@ -1,0 +1,260 @@
+//! Given/when/then tests of the agreement rules.
+
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use accord_agreements::agreement::{
+    AgreementCommand as C, AgreementDecider as D, AgreementError as Err, AgreementEvent as E,
+    AgreementKind, AgreementStatus,
+};
+use accord_agreements::board::{MotionStatus, MotionSubject};
+use accord_agreements::AuthorisationError;
+use accord_kernel::CapabilityArea;
+use accord_testkit::given;
+use common::{actor, authorisation, id, party};
+
+fn drafted() -> E {
+    E::Drafted {
+        id: id("lt-ua"),
+        kind: AgreementKind::StrategicCooperation,
+        title: "Strategic cooperation in the defence industry".into(),
+        parties: vec![party("LT"), party("UA")],
+        areas: vec![CapabilityArea::Uav, CapabilityArea::Explosives],
+        reason: "signing ceremony".into(),
+    }
+}
+
+fn designated(who: &str, state: &str) -> E {
+    E::SignatoryDesignated {
+        actor: actor(who),
+        party: party(state),
+        role: "minister".into(),
+    }
+}
+
+fn signed(who: &str, state: &str) -> E {
+    E::Signed {
+        actor: actor(who),
+        party: party(state),
+    }
+}
+
+fn in_force() -> Vec<E> {
+    vec![
+        drafted(),
+        designated("armonaite", "LT"),
+        designated("umerov", "UA"),
+        signed("armonaite", "LT"),
+        signed("umerov", "UA"),
+        E::EnteredIntoForce,
+    ]
+}
+
+fn other_motion(status: MotionStatus) -> accord_agreements::Authorisation {
+    authorisation(
+        status,
+        MotionSubject::Other {
+            description: "extend to maritime drones".into(),
+        },
+    )
+}
+
+#[test]
+fn drafting_needs_two_distinct_parties() {
+    let draft = |parties: Vec<&str>| C::Draft {
+        id: id("a"),
+        kind: AgreementKind::Memorandum,
+        title: "t".into(),
+        parties: parties.into_iter().map(party).collect(),
+        areas: vec![],
+        reason: "r".into(),
+    };
+    given::<D>([])
+        .when(draft(vec!["LT"]))
+        .then_error(|e| *e == Err::TooFewParties);
+    given::<D>([])
+        .when(draft(vec!["LT", "LT"]))
+        .then_error(|e| *e == Err::DuplicateParty(party("LT")));
+    let state = given::<D>([])
+        .when(draft(vec!["LT", "UA"]))
+        .then([E::Drafted {
+            id: id("a"),
+            kind: AgreementKind::Memorandum,
+            title: "t".into(),
+            parties: vec![party("LT"), party("UA")],
+            areas: vec![],
+            reason: "r".into(),
+        }]);
+    assert_eq!(state.status, AgreementStatus::Drafted);
+    given::<D>([drafted()])
+        .when(draft(vec!["LT", "UA"]))
+        .then_error(|e| *e == Err::AlreadyDrafted);
+}
+
+#[test]
+fn commands_before_drafting_are_refused() {
+    given::<D>([])
+        .when(C::Sign { actor: actor("x") })
+        .then_error(|e| *e == Err::NotDrafted);
+}
+
+#[test]
+fn signatories_must_belong_to_a_party_and_be_designated_once() {
+    let designate = |who: &str, state: &str| C::DesignateSignatory {
+        actor: actor(who),
+        party: party(state),
+        role: "minister".into(),
+    };
+    given::<D>([drafted()])
+        .when(designate("kasciunas", "LT"))
+        .then([designated("kasciunas", "LT")]);
+    given::<D>([drafted()])
+        .when(designate("x", "PL"))
+        .then_error(|e| *e == Err::UnknownParty(party("PL")));
+    given::<D>([drafted(), designated("kasciunas", "LT")])
+        .when(designate("kasciunas", "LT"))
+        .then_error(|e| *e == Err::AlreadyDesignated(actor("kasciunas")));
+}
+
+#[test]
+fn the_agreement_enters_into_force_with_the_last_signature_only() {
+    let history = vec![
+        drafted(),
+        designated("armonaite", "LT"),
+        designated("umerov", "UA"),
+    ];
+    given::<D>(history.clone())
+        .when(C::Sign {
+            actor: actor("armonaite"),
+        })
+        .then([signed("armonaite", "LT")]);
+    let mut one_signed = history.clone();
+    one_signed.push(signed("armonaite", "LT"));
+    let state = given::<D>(one_signed.clone())
+        .when(C::Sign {
+            actor: actor("umerov"),
+        })
+        .then([signed("umerov", "UA"), E::EnteredIntoForce]);
+    assert_eq!(state.status, AgreementStatus::InForce);
+    given::<D>(one_signed)
+        .when(C::Sign {
+            actor: actor("armonaite"),
+        })
+        .then_error(|e| *e == Err::AlreadySigned(actor("armonaite")));
+}
+
+#[test]
+fn every_party_needs_a_signatory_before_the_agreement_is_in_force() {
+    // Only Lithuania's signatory is designated: signing does not bring it into force.
+    given::<D>([drafted(), designated("armonaite", "LT")])
+        .when(C::Sign {
+            actor: actor("armonaite"),
+        })
+        .then([signed("armonaite", "LT")]);
+}
+
+#[test]
+fn only_designated_signatories_sign_and_only_while_drafted() {
+    given::<D>([drafted()])
+        .when(C::Sign {
+            actor: actor("someone"),
+        })
+        .then_error(|e| *e == Err::NotASignatory(actor("someone")));
+    given::<D>(in_force())
+        .when(C::Sign {
+            actor: actor("umerov"),
+        })
+        .then_error(|e| *e == Err::NotOpenForSignature(AgreementStatus::InForce));
+}
+
+#[test]
+fn amendments_need_an_adopted_motion_and_an_agreement_in_force() {
+    let amend = |status| C::Amend {
+        summary: "adds maritime drones".into(),
+        authorisation: other_motion(status),
+        reason: "board decision".into(),
+    };
+    given::<D>(in_force())
+        .when(amend(MotionStatus::Adopted))
+        .then([E::Amended {
+            summary: "adds maritime drones".into(),
+            motion_id: id("motion-1"),
+            reason: "board decision".into(),
+        }]);
+    given::<D>(in_force())
+        .when(amend(MotionStatus::Open))
+        .then_error(|e| {
+            matches!(
+                e,
+                Err::Authorisation(AuthorisationError::NotAdopted {
+                    status: MotionStatus::Open,
+                    ..
+                })
+            )
+        });
+    given::<D>([drafted()])
+        .when(amend(MotionStatus::Adopted))
+        .then_error(|e| *e == Err::NotInForce(AgreementStatus::Drafted));
+    let wrong = C::Amend {
+        summary: "s".into(),
+        authorisation: authorisation(
+            MotionStatus::Adopted,
+            MotionSubject::ApproveProject {
+                project_id: id("p"),
+            },
+        ),
+        reason: "r".into(),
+    };
+    given::<D>(in_force()).when(wrong).then_error(|e| {
+        matches!(
+            e,
+            Err::Authorisation(AuthorisationError::WrongSubject { .. })
+        )
+    });
+}
+
+#[test]
+fn suspension_resumption_and_termination_follow_the_status() {
+    let suspend = C::Suspend {
+        reason: "review".into(),
+    };
+    given::<D>(in_force())
+        .when(suspend.clone())
+        .then([E::Suspended {
+            reason: "review".into(),
+        }]);
+    given::<D>([drafted()])
+        .when(suspend)
+        .then_error(|e| *e == Err::NotInForce(AgreementStatus::Drafted));
+    let mut suspended = in_force();
+    suspended.push(E::Suspended {
+        reason: "review".into(),
+    });
+    given::<D>(suspended.clone())
+        .when(C::Resume {
+            reason: "done".into(),
+        })
+        .then([E::Resumed {
+            reason: "done".into(),
+        }]);
+    given::<D>(in_force())
+        .when(C::Resume { reason: "x".into() })
+        .then_error(|e| *e == Err::NotSuspended(AgreementStatus::InForce));
+    let mut terminated = suspended;
+    terminated.push(E::Terminated {
+        reason: "ended".into(),
+    });
+    for command in [
+        C::Resume { reason: "x".into() },
+        C::Terminate { reason: "x".into() },
+        C::Sign {
+            actor: actor("umerov"),
+        },
+    ] {
+        given::<D>(terminated.clone())
+            .when(command)
+            .then_error(|e| *e == Err::Terminated);
+    }
+}
