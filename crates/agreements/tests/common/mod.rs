@@ -5,19 +5,19 @@ use accord_agreements::board::{MotionStatus, MotionSubject};
 use accord_agreements::Authorisation;
 use accord_kernel::{ActorId, AggregateId, PartyId};
 
-pub fn id(text: &str) -> AggregateId {
+pub(crate) fn id(text: &str) -> AggregateId {
     AggregateId::new(text).unwrap()
 }
 
-pub fn actor(text: &str) -> ActorId {
+pub(crate) fn actor(text: &str) -> ActorId {
     ActorId::new(text).unwrap()
 }
 
-pub fn party(text: &str) -> PartyId {
+pub(crate) fn party(text: &str) -> PartyId {
     PartyId::new(text).unwrap()
 }
 
-pub fn authorisation(status: MotionStatus, subject: MotionSubject) -> Authorisation {
+pub(crate) fn authorisation(status: MotionStatus, subject: MotionSubject) -> Authorisation {
     Authorisation {
         board_id: id("board-1"),
         motion_id: id("motion-1"),
