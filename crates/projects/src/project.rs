@@ -1,0 +1,570 @@
+use std::collections::BTreeMap;
+
+use accord_kernel::{
+    AggregateId, CapabilityArea, Currency, Date, Decider, Money, PartyId, Period, Quantity,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Participant {
+    pub party: PartyId,
+    /// e.g. "lead", "partner", "host", "customer".
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ProjectStatus {
+    #[default]
+    None,
+    Proposed,
+    Approved,
+    Launched,
+    /// Launched and reporting output.
+    Producing,
+    Completed,
+    Cancelled,
+}
+
+impl ProjectStatus {
+    pub fn is_terminal(self) -> bool {
+        matches!(self, ProjectStatus::Completed | ProjectStatus::Cancelled)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MilestoneStatus {
+    Planned,
+    Slipped,
+    Reached,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Milestone {
+    pub title: String,
+    /// The current due date (the latest after slips).
+    pub due: Date,
+    pub planned_due: Date,
+    pub status: MilestoneStatus,
+    pub reached_on: Option<Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pledge {
+    pub party: PartyId,
+    pub amount: Money,
+    pub commitment_id: Option<AggregateId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Project {
+    pub id: Option<AggregateId>,
+    pub title: String,
+    pub area: Option<CapabilityArea>,
+    pub host_country: Option<PartyId>,
+    pub participants: Vec<Participant>,
+    pub agreement_id: Option<AggregateId>,
+    pub status: ProjectStatus,
+    pub approved_by: Option<AggregateId>,
+    pub pledges: Vec<Pledge>,
+    /// Disbursed totals per party and currency, in minor units.
+    pub disbursed: BTreeMap<(PartyId, Currency), i64>,
+    pub milestones: BTreeMap<AggregateId, Milestone>,
+    pub capacity_targets: BTreeMap<String, (Quantity, Period)>,
+    /// Reported output per item, in the item's unit.
+    pub output: BTreeMap<String, Quantity>,
+}
+
+impl Project {
+    /// Pledged total of one party in one currency, in minor units.
+    pub fn pledged(&self, party: &PartyId, currency: Currency) -> i64 {
+        self.pledges
+            .iter()
+            .filter(|p| &p.party == party && p.amount.currency == currency)
+            .map(|p| p.amount.minor_units)
+            .sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjectCommand {
+    Propose {
+        id: AggregateId,
+        title: String,
+        area: CapabilityArea,
+        host_country: PartyId,
+        participants: Vec<Participant>,
+        agreement_id: Option<AggregateId>,
+        reason: String,
+    },
+    /// `motion_adopted` is what the shell found about `motion_id` on the board.
+    Approve {
+        motion_id: AggregateId,
+        motion_adopted: bool,
+    },
+    PledgeFunding {
+        party: PartyId,
+        amount: Money,
+        commitment_id: Option<AggregateId>,
+    },
+    DisburseFunding {
+        party: PartyId,
+        amount: Money,
+    },
+    PlanMilestone {
+        milestone_id: AggregateId,
+        title: String,
+        due: Date,
+    },
+    ReachMilestone {
+        milestone_id: AggregateId,
+        reached_on: Date,
+    },
+    SlipMilestone {
+        milestone_id: AggregateId,
+        new_due: Date,
+        reason: String,
+    },
+    SetCapacityTarget {
+        item: String,
+        quantity: Quantity,
+        period: Period,
+    },
+    ReportOutput {
+        item: String,
+        quantity: Quantity,
+        period: Period,
+    },
+    Launch,
+    Complete {
+        reason: String,
+    },
+    Cancel {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjectEvent {
+    Proposed {
+        id: AggregateId,
+        title: String,
+        area: CapabilityArea,
+        host_country: PartyId,
+        participants: Vec<Participant>,
+        agreement_id: Option<AggregateId>,
+        reason: String,
+    },
+    Approved {
+        motion_id: AggregateId,
+    },
+    FundingPledged {
+        party: PartyId,
+        amount: Money,
+        commitment_id: Option<AggregateId>,
+    },
+    FundingDisbursed {
+        party: PartyId,
+        amount: Money,
+    },
+    MilestonePlanned {
+        milestone_id: AggregateId,
+        title: String,
+        due: Date,
+    },
+    MilestoneReached {
+        milestone_id: AggregateId,
+        reached_on: Date,
+    },
+    MilestoneSlipped {
+        milestone_id: AggregateId,
+        previous_due: Date,
+        new_due: Date,
+        reason: String,
+    },
+    CapacityTargetSet {
+        item: String,
+        quantity: Quantity,
+        period: Period,
+    },
+    /// `supplier` is the host country, so procurement can offer the output.
+    OutputReported {
+        item: String,
+        quantity: Quantity,
+        period: Period,
+        supplier: PartyId,
+    },
+    Launched,
+    Completed {
+        reason: String,
+    },
+    Cancelled {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProjectError {
+    #[error("project already proposed")]
+    AlreadyProposed,
+    #[error("project does not exist")]
+    NotProposed,
+    #[error("host country {0} is not a state")]
+    HostNotAState(PartyId),
+    #[error("a project needs at least one participant")]
+    NoParticipants,
+    #[error("project is {status:?}; this needs it {needed}")]
+    WrongStatus {
+        status: ProjectStatus,
+        needed: &'static str,
+    },
+    #[error("project is {0:?}; nothing changes after that")]
+    Terminal(ProjectStatus),
+    #[error("motion {0} is not adopted")]
+    MotionNotAdopted(AggregateId),
+    #[error("amount must be positive")]
+    ZeroAmount,
+    #[error(
+        "{party} would disburse {disbursed} {currency} minor units but pledged only {pledged}"
+    )]
+    DisbursementExceedsPledge {
+        party: PartyId,
+        currency: Currency,
+        pledged: i64,
+        disbursed: i64,
+    },
+    #[error("milestone {0} already planned")]
+    DuplicateMilestone(AggregateId),
+    #[error("milestone {0} does not exist")]
+    UnknownMilestone(AggregateId),
+    #[error("milestone {0} was already reached")]
+    MilestoneReached(AggregateId),
+    #[error("a slip must move the due date later: {new_due} is not after {due}")]
+    SlipNotLater { due: Date, new_due: Date },
+    #[error("output for {item} is in {given}, its target is in {target}")]
+    UnitMismatch {
+        item: String,
+        given: String,
+        target: String,
+    },
+}
+
+/// The project decider.
+#[derive(Debug)]
+pub enum ProjectDecider {}
+
+fn require(
+    state: &Project,
+    allowed: &[ProjectStatus],
+    needed: &'static str,
+) -> Result<(), ProjectError> {
+    if !allowed.contains(&state.status) {
+        return Err(ProjectError::WrongStatus {
+            status: state.status,
+            needed,
+        });
+    }
+    Ok(())
+}
+
+const RUNNING: &[ProjectStatus] = &[ProjectStatus::Launched, ProjectStatus::Producing];
+
+fn open_milestone<'a>(state: &'a Project, id: &AggregateId) -> Result<&'a Milestone, ProjectError> {
+    let milestone = state
+        .milestones
+        .get(id)
+        .ok_or_else(|| ProjectError::UnknownMilestone(id.clone()))?;
+    if milestone.status == MilestoneStatus::Reached {
+        return Err(ProjectError::MilestoneReached(id.clone()));
+    }
+    Ok(milestone)
+}
+
+impl Decider for ProjectDecider {
+    type State = Project;
+    type Command = ProjectCommand;
+    type Event = ProjectEvent;
+    type Error = ProjectError;
+
+    fn decide(
+        state: &Project,
+        command: &ProjectCommand,
+    ) -> Result<Vec<ProjectEvent>, ProjectError> {
+        use ProjectCommand as C;
+        use ProjectEvent as E;
+        if state.status.is_terminal() {
+            return Err(ProjectError::Terminal(state.status));
+        }
+        if state.status == ProjectStatus::None && !matches!(command, C::Propose { .. }) {
+            return Err(ProjectError::NotProposed);
+        }
+        let event = match command {
+            C::Propose {
+                id,
+                title,
+                area,
+                host_country,
+                participants,
+                agreement_id,
+                reason,
+            } => {
+                if state.status != ProjectStatus::None {
+                    return Err(ProjectError::AlreadyProposed);
+                }
+                if !host_country.is_state() {
+                    return Err(ProjectError::HostNotAState(host_country.clone()));
+                }
+                if participants.is_empty() {
+                    return Err(ProjectError::NoParticipants);
+                }
+                E::Proposed {
+                    id: id.clone(),
+                    title: title.clone(),
+                    area: *area,
+                    host_country: host_country.clone(),
+                    participants: participants.clone(),
+                    agreement_id: agreement_id.clone(),
+                    reason: reason.clone(),
+                }
+            }
+            C::Approve {
+                motion_id,
+                motion_adopted,
+            } => {
+                require(state, &[ProjectStatus::Proposed], "proposed")?;
+                if !motion_adopted {
+                    return Err(ProjectError::MotionNotAdopted(motion_id.clone()));
+                }
+                E::Approved {
+                    motion_id: motion_id.clone(),
+                }
+            }
+            C::PledgeFunding {
+                party,
+                amount,
+                commitment_id,
+            } => {
+                if amount.minor_units == 0 {
+                    return Err(ProjectError::ZeroAmount);
+                }
+                E::FundingPledged {
+                    party: party.clone(),
+                    amount: *amount,
+                    commitment_id: commitment_id.clone(),
+                }
+            }
+            C::DisburseFunding { party, amount } => {
+                if amount.minor_units == 0 {
+                    return Err(ProjectError::ZeroAmount);
+                }
+                let pledged = state.pledged(party, amount.currency);
+                let key = (party.clone(), amount.currency);
+                let disbursed =
+                    state.disbursed.get(&key).copied().unwrap_or(0) + amount.minor_units;
+                if disbursed > pledged {
+                    return Err(ProjectError::DisbursementExceedsPledge {
+                        party: party.clone(),
+                        currency: amount.currency,
+                        pledged,
+                        disbursed,
+                    });
+                }
+                E::FundingDisbursed {
+                    party: party.clone(),
+                    amount: *amount,
+                }
+            }
+            C::PlanMilestone {
+                milestone_id,
+                title,
+                due,
+            } => {
+                if state.milestones.contains_key(milestone_id) {
+                    return Err(ProjectError::DuplicateMilestone(milestone_id.clone()));
+                }
+                E::MilestonePlanned {
+                    milestone_id: milestone_id.clone(),
+                    title: title.clone(),
+                    due: *due,
+                }
+            }
+            C::ReachMilestone {
+                milestone_id,
+                reached_on,
+            } => {
+                open_milestone(state, milestone_id)?;
+                E::MilestoneReached {
+                    milestone_id: milestone_id.clone(),
+                    reached_on: *reached_on,
+                }
+            }
+            C::SlipMilestone {
+                milestone_id,
+                new_due,
+                reason,
+            } => {
+                let milestone = open_milestone(state, milestone_id)?;
+                if *new_due <= milestone.due {
+                    return Err(ProjectError::SlipNotLater {
+                        due: milestone.due,
+                        new_due: *new_due,
+                    });
+                }
+                E::MilestoneSlipped {
+                    milestone_id: milestone_id.clone(),
+                    previous_due: milestone.due,
+                    new_due: *new_due,
+                    reason: reason.clone(),
+                }
+            }
+            C::SetCapacityTarget {
+                item,
+                quantity,
+                period,
+            } => E::CapacityTargetSet {
+                item: item.clone(),
+                quantity: quantity.clone(),
+                period: *period,
+            },
+            C::ReportOutput {
+                item,
+                quantity,
+                period,
+            } => {
+                require(state, RUNNING, "launched")?;
+                if let Some((target, _)) = state.capacity_targets.get(item) {
+                    if target.unit != quantity.unit {
+                        return Err(ProjectError::UnitMismatch {
+                            item: item.clone(),
+                            given: quantity.unit.clone(),
+                            target: target.unit.clone(),
+                        });
+                    }
+                }
+                let supplier = state
+                    .host_country
+                    .clone()
+                    .ok_or(ProjectError::NotProposed)?;
+                E::OutputReported {
+                    item: item.clone(),
+                    quantity: quantity.clone(),
+                    period: *period,
+                    supplier,
+                }
+            }
+            C::Launch => {
+                require(state, &[ProjectStatus::Approved], "approved")?;
+                E::Launched
+            }
+            C::Complete { reason } => {
+                require(state, RUNNING, "launched")?;
+                E::Completed {
+                    reason: reason.clone(),
+                }
+            }
+            C::Cancel { reason } => E::Cancelled {
+                reason: reason.clone(),
+            },
+        };
+        Ok(vec![event])
+    }
+
+    fn evolve(mut state: Project, event: &ProjectEvent) -> Project {
+        use ProjectEvent as E;
+        match event {
+            E::Proposed {
+                id,
+                title,
+                area,
+                host_country,
+                participants,
+                agreement_id,
+                ..
+            } => {
+                state.id = Some(id.clone());
+                state.title = title.clone();
+                state.area = Some(*area);
+                state.host_country = Some(host_country.clone());
+                state.participants = participants.clone();
+                state.agreement_id = agreement_id.clone();
+                state.status = ProjectStatus::Proposed;
+            }
+            E::Approved { motion_id } => {
+                state.approved_by = Some(motion_id.clone());
+                state.status = ProjectStatus::Approved;
+            }
+            E::FundingPledged {
+                party,
+                amount,
+                commitment_id,
+            } => state.pledges.push(Pledge {
+                party: party.clone(),
+                amount: *amount,
+                commitment_id: commitment_id.clone(),
+            }),
+            E::FundingDisbursed { party, amount } => {
+                *state
+                    .disbursed
+                    .entry((party.clone(), amount.currency))
+                    .or_default() += amount.minor_units;
+            }
+            E::MilestonePlanned {
+                milestone_id,
+                title,
+                due,
+            } => {
+                state.milestones.insert(
+                    milestone_id.clone(),
+                    Milestone {
+                        title: title.clone(),
+                        due: *due,
+                        planned_due: *due,
+                        status: MilestoneStatus::Planned,
+                        reached_on: None,
+                    },
+                );
+            }
+            E::MilestoneReached {
+                milestone_id,
+                reached_on,
+            } => {
+                if let Some(m) = state.milestones.get_mut(milestone_id) {
+                    m.status = MilestoneStatus::Reached;
+                    m.reached_on = Some(*reached_on);
+                }
+            }
+            E::MilestoneSlipped {
+                milestone_id,
+                new_due,
+                ..
+            } => {
+                if let Some(m) = state.milestones.get_mut(milestone_id) {
+                    m.status = MilestoneStatus::Slipped;
+                    m.due = *new_due;
+                }
+            }
+            E::CapacityTargetSet {
+                item,
+                quantity,
+                period,
+            } => {
+                state
+                    .capacity_targets
+                    .insert(item.clone(), (quantity.clone(), *period));
+            }
+            E::OutputReported { item, quantity, .. } => {
+                let total = state
+                    .output
+                    .entry(item.clone())
+                    .or_insert_with(|| Quantity {
+                        amount: 0,
+                        unit: quantity.unit.clone(),
+                    });
+                total.amount += quantity.amount;
+                state.status = ProjectStatus::Producing;
+            }
+            E::Launched => state.status = ProjectStatus::Launched,
+            E::Completed { .. } => state.status = ProjectStatus::Completed,
+            E::Cancelled { .. } => state.status = ProjectStatus::Cancelled,
+        }
+        state
+    }
+}
