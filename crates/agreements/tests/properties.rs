@@ -143,14 +143,14 @@ fn board_commands() -> impl Strategy<Value = Vec<BoardCommand>> {
     )
 }
 
-/// Runs the commands, returning the state built step by step and every event.
-fn run<D: Decider>(
-    commands: &[D::Command],
-) -> (
-    D::State,
-    Vec<D::Event>,
-    Vec<(D::State, Result<Vec<D::Event>, D::Error>)>,
-) {
+/// What one command did: the state it met, and the decision.
+type Step<D> = (
+    <D as Decider>::State,
+    Result<Vec<<D as Decider>::Event>, <D as Decider>::Error>,
+);
+
+/// Runs the commands, returning the state built step by step, every event, and each step.
+fn run<D: Decider>(commands: &[D::Command]) -> (D::State, Vec<D::Event>, Vec<Step<D>>) {
     let mut state = D::State::default();
     let mut all = Vec::new();
     let mut steps = Vec::new();
