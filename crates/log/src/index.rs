@@ -97,6 +97,19 @@ impl Index {
             });
     }
 
+    /// Records one append: `count` events of `stream` from `first_position` on.
+    pub(crate) fn add_append(&mut self, stream: StreamId, command_id: Uuid, first_position: u64, count: u32) {
+        let positions = self.streams.entry(stream).or_default();
+        positions.extend(first_position..first_position + u64::from(count));
+        self.commands.insert(
+            command_id,
+            CommandRecord {
+                first_position,
+                count,
+            },
+        );
+    }
+
     /// The stream's version: how many events it has.
     pub(crate) fn version(&self, stream: &StreamId) -> u64 {
         self.streams.get(stream).map_or(0, |p| p.len() as u64)

@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
 use crate::canonical::compute_hash;
-use crate::codec::encode_envelope;
+use crate::codec::encode_envelope_owned;
 use crate::config::{Durability, LogConfig};
 use crate::error::{InvalidInput, LogError};
 use crate::index::SharedIndex;
@@ -100,6 +100,7 @@ pub(crate) struct Counters {
 }
 
 pub(crate) struct Writer {
+    ids: EventIds,
     db: sled::Db,
     counters: Arc<Counters>,
     index: SharedIndex,
@@ -154,6 +155,7 @@ pub(crate) fn start(
         failed: failed.clone(),
     };
     let writer = Writer {
+        ids: EventIds::new(),
         db,
         counters,
         index,
@@ -224,8 +226,8 @@ impl Writer {
             tip: self.tip,
         };
         let mut pending = Vec::with_capacity(group.len());
-        for request in group.drain(..) {
-            let answer = self.stage(&mut staged, &request, recorded_at);
+        for mut request in group.drain(..) {
+            let answer = self.stage(&mut staged, &mut request, recorded_at);
             pending.push(Pending {
                 reply: request.reply,
                 answer,
@@ -258,8 +260,8 @@ impl Writer {
         // them to check the next group; readers bound what they see by the durable
         // position, which only the syncer advances.
         let mut index = self.index.write();
-        for (stream, command_id, position) in staged.added {
-            index.add(stream, command_id, position);
+        for added in staged.added {
+            index.add_append(added.stream, added.command_id, added.first_position, added.count);
         }
         drop(index);
         let appends = pending
@@ -283,12 +285,12 @@ impl Writer {
 
     /// Adds one append to the group, or says why it cannot be.
     fn stage(
-        &self,
+        &mut self,
         staged: &mut Staged,
-        request: &Request,
+        request: &mut Request,
         recorded_at: Timestamp,
     ) -> Result<AppendOutcome, LogError> {
-        let metadata = &request.metadata;
+        let metadata = request.metadata.clone();
         if let Some(outcome) = self.duplicate(staged, request)? {
             return Ok(outcome);
         }
@@ -306,17 +308,17 @@ impl Writer {
 
         let first_position = staged.next_position;
         let mut event_ids = Vec::with_capacity(request.events.len());
-        for (offset, new) in (1u64..).zip(&request.events) {
+        for (offset, new) in (1u64..).zip(&mut request.events) {
             let position = staged.next_position;
             let version = actual + offset;
             let mut event = RecordedEvent {
-                event_id: Uuid::now_v7(),
+                event_id: self.ids.next(recorded_at),
                 stream: request.stream.clone(),
                 version,
                 position,
-                event_type: new.event_type.clone(),
+                event_type: std::mem::take(&mut new.event_type),
                 schema_version: new.schema_version,
-                payload: new.payload.clone(),
+                payload: std::mem::take(&mut new.payload),
                 occurred_at: metadata.occurred_at,
                 recorded_at,
                 actor: metadata.actor.clone(),
@@ -328,17 +330,20 @@ impl Writer {
                 hash: EventHash::GENESIS,
             };
             event.hash = compute_hash(&event);
-            staged
-                .batch
-                .insert(&keys::event(position)[..], encode_envelope(&event));
-            staged
-                .added
-                .push((request.stream.clone(), metadata.command_id, position));
             staged.tip = event.hash;
             staged.next_position += 1;
             event_ids.push(event.event_id);
+            staged
+                .batch
+                .insert(&keys::event(position)[..], encode_envelope_owned(event));
         }
         let count = request.events.len() as u32;
+        staged.added.push(Added {
+            stream: request.stream.clone(),
+            command_id: metadata.command_id,
+            first_position,
+            count,
+        });
         let last_version = actual + u64::from(count);
         staged.heads.insert(request.stream.clone(), last_version);
         let outcome = AppendOutcome {
@@ -381,13 +386,55 @@ impl Writer {
     }
 }
 
+/// One append's entry in the index.
+struct Added {
+    stream: StreamId,
+    command_id: Uuid,
+    first_position: u64,
+    count: u32,
+}
+
+/// Event ids: UUID v7 from the recorded-at millisecond and 74 random bits. The bits
+/// come from a generator seeded once from the OS, not a syscall per event: ids must
+/// be unique, not secret.
+pub(crate) struct EventIds {
+    state: u64,
+}
+
+impl EventIds {
+    pub(crate) fn new() -> Self {
+        // The low 64 bits of a v7 UUID are random (from the OS generator).
+        let seed = (Uuid::now_v7().as_u64_pair().1, Uuid::now_v7().as_u64_pair().1);
+        EventIds {
+            state: (seed.0 ^ seed.1) | 1,
+        }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        // splitmix64
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub(crate) fn next(&mut self, at: Timestamp) -> Uuid {
+        let millis = u64::try_from(at.unix_nanos() / 1_000_000).unwrap_or(0);
+        let mut random = [0u8; 10];
+        random[..8].copy_from_slice(&self.next_u64().to_le_bytes());
+        random[8..].copy_from_slice(&self.next_u64().to_le_bytes()[..2]);
+        uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid()
+    }
+}
+
 /// A group being assembled: its batch and the state it will leave once written.
 struct Staged {
     batch: sled::Batch,
     heads: HashMap<StreamId, u64>,
     commands: HashMap<Uuid, AppendOutcome>,
-    /// Index entries to add once the group is durable.
-    added: Vec<(StreamId, Uuid, u64)>,
+    /// Index entries of the group's appends.
+    added: Vec<Added>,
     next_position: u64,
     tip: EventHash,
 }
@@ -477,5 +524,23 @@ impl Syncer {
             file.sync_data()?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ids_are_unique_version_7_and_carry_the_recorded_millisecond() {
+        let mut ids = EventIds::new();
+        let at = Timestamp::new(1_732_780_800, 123_000_000).unwrap_or_default();
+        let generated: std::collections::HashSet<Uuid> = (0..10_000).map(|_| ids.next(at)).collect();
+        assert_eq!(generated.len(), 10_000);
+        for id in &generated {
+            assert_eq!(id.get_version_num(), 7);
+            let (seconds, nanos) = id.get_timestamp().map(|t| t.to_unix()).unwrap_or_default();
+            assert_eq!((seconds, nanos), (1_732_780_800, 123_000_000));
+        }
     }
 }
