@@ -12,6 +12,7 @@ pub mod actor;
 pub mod agreement;
 pub mod board;
 pub mod commitment;
+pub mod projections;
 
 use accord_kernel::AggregateId;
 

@@ -56,3 +56,27 @@ pub struct RecordedEvent {
     pub prev_hash: EventHash,
     pub hash: EventHash,
 }
+
+/// What a projection needs to know about where and when an event happened, besides
+/// the event itself: taken from the envelope by the shell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventMeta {
+    pub stream: StreamId,
+    pub position: u64,
+    pub occurred_at: Timestamp,
+    pub recorded_at: Timestamp,
+    pub actor: String,
+}
+
+impl EventMeta {
+    /// The metadata part of a recorded event.
+    pub fn of(event: &RecordedEvent) -> EventMeta {
+        EventMeta {
+            stream: event.stream.clone(),
+            position: event.position,
+            occurred_at: event.occurred_at,
+            recorded_at: event.recorded_at,
+            actor: event.actor.clone(),
+        }
+    }
+}

@@ -12,7 +12,7 @@ mod time;
 mod values;
 
 pub use decider::Decider;
-pub use envelope::{EventHash, RecordedEvent};
+pub use envelope::{EventHash, EventMeta, RecordedEvent};
 pub use stream::{ExpectedVersion, StreamId, StreamIdError, MAX_CATEGORY_LEN, MAX_ID_LEN};
 pub use time::{Timestamp, TimestampError};
 pub use uuid::Uuid;

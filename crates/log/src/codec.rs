@@ -29,7 +29,10 @@ pub(crate) fn encode_envelope_owned(event: RecordedEvent) -> Vec<u8> {
         actor: event.actor,
         command_id: event.command_id.to_string(),
         correlation_id: event.correlation_id.to_string(),
-        causation_id: event.causation_id.map(|id| id.to_string()).unwrap_or_default(),
+        causation_id: event
+            .causation_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
         signature: event.signature.unwrap_or_default(),
         prev_hash: event.prev_hash.0.to_vec(),
         hash: event.hash.0.to_vec(),

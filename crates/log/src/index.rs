@@ -98,7 +98,13 @@ impl Index {
     }
 
     /// Records one append: `count` events of `stream` from `first_position` on.
-    pub(crate) fn add_append(&mut self, stream: StreamId, command_id: Uuid, first_position: u64, count: u32) {
+    pub(crate) fn add_append(
+        &mut self,
+        stream: StreamId,
+        command_id: Uuid,
+        first_position: u64,
+        count: u32,
+    ) {
         let positions = self.streams.entry(stream).or_default();
         positions.extend(first_position..first_position + u64::from(count));
         self.commands.insert(

@@ -261,7 +261,12 @@ impl Writer {
         // position, which only the syncer advances.
         let mut index = self.index.write();
         for added in staged.added {
-            index.add_append(added.stream, added.command_id, added.first_position, added.count);
+            index.add_append(
+                added.stream,
+                added.command_id,
+                added.first_position,
+                added.count,
+            );
         }
         drop(index);
         let appends = pending
@@ -404,7 +409,10 @@ pub(crate) struct EventIds {
 impl EventIds {
     pub(crate) fn new() -> Self {
         // The low 64 bits of a v7 UUID are random (from the OS generator).
-        let seed = (Uuid::now_v7().as_u64_pair().1, Uuid::now_v7().as_u64_pair().1);
+        let seed = (
+            Uuid::now_v7().as_u64_pair().1,
+            Uuid::now_v7().as_u64_pair().1,
+        );
         EventIds {
             state: (seed.0 ^ seed.1) | 1,
         }
@@ -535,7 +543,8 @@ mod tests {
     fn event_ids_are_unique_version_7_and_carry_the_recorded_millisecond() {
         let mut ids = EventIds::new();
         let at = Timestamp::new(1_732_780_800, 123_000_000).unwrap_or_default();
-        let generated: std::collections::HashSet<Uuid> = (0..10_000).map(|_| ids.next(at)).collect();
+        let generated: std::collections::HashSet<Uuid> =
+            (0..10_000).map(|_| ids.next(at)).collect();
         assert_eq!(generated.len(), 10_000);
         for id in &generated {
             assert_eq!(id.get_version_num(), 7);

@@ -9,3 +9,4 @@
 
 pub mod market;
 pub mod policy;
+pub mod queue;

@@ -5,7 +5,10 @@
 //! One aggregate per project. Facts from other services (was the approving motion
 //! adopted?) come in the command, put there by the shell.
 
+mod portfolio;
 mod project;
+
+pub use portfolio::{Portfolio, PortfolioRow};
 
 pub use project::{
     Milestone, MilestoneStatus, Participant, Pledge, Project, ProjectCommand, ProjectDecider,

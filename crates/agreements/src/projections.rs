@@ -1,0 +1,309 @@
+//! Read models of the agreements service, as pure folds over its events: the
+//! agreement register, the commitment ledger (committed, allocated, delivered and the
+//! gap), the board's decisions, and each commitment's timeline. Each can be rebuilt
+//! from any prefix of the log.
+
+use std::collections::BTreeMap;
+
+use accord_kernel::{Decider, EventMeta, Quantity, Timestamp};
+
+use crate::actor::ActorEvent;
+use crate::agreement::{
+    Agreement, AgreementDecider, AgreementEvent, AgreementKind, AgreementStatus,
+};
+use crate::board::{Board, BoardDecider, BoardEvent, MotionStatus, MotionSubject, Vote};
+use crate::commitment::{
+    Commitment, CommitmentDecider, CommitmentEvent, CommitmentKind, CommitmentStatus,
+};
+
+/// Every event of the agreements service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgreementsEvent {
+    Agreement(AgreementEvent),
+    Commitment(CommitmentEvent),
+    Board(BoardEvent),
+    Actor(ActorEvent),
+}
+
+/// All read models of the agreements service, kept together.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgreementsView {
+    pub agreements: BTreeMap<String, Agreement>,
+    pub commitments: BTreeMap<String, Commitment>,
+    pub boards: BTreeMap<String, Board>,
+    /// When each agreement entered into force (business time).
+    pub in_force_since: BTreeMap<String, Timestamp>,
+    pub timelines: BTreeMap<String, Vec<TimelineEntry>>,
+}
+
+/// One change in a commitment's life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineEntry {
+    pub occurred_at: Timestamp,
+    pub recorded_at: Timestamp,
+    pub actor: String,
+    pub change: String,
+    pub reason: String,
+    /// The board motion that authorised the change, if any.
+    pub motion: Option<String>,
+}
+
+/// A row of the agreement register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgreementRow {
+    pub id: String,
+    pub title: String,
+    pub kind: Option<AgreementKind>,
+    pub parties: Vec<String>,
+    pub status: AgreementStatus,
+    pub signatures: usize,
+    pub signatories: usize,
+    pub in_force_since: Option<Timestamp>,
+    pub amendments: usize,
+}
+
+/// A row of the commitment ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRow {
+    pub id: String,
+    pub obligor: String,
+    pub beneficiary: String,
+    pub kind: &'static str,
+    pub status: CommitmentStatus,
+    pub committed: Option<Quantity>,
+    pub allocated: i64,
+    pub delivered: i64,
+    /// Committed minus delivered: what was pledged and has not arrived.
+    pub gap: Option<i64>,
+}
+
+/// A board decision (or a motion still open).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionRow {
+    pub board: String,
+    pub motion: String,
+    pub title: String,
+    pub subject: MotionSubject,
+    pub status: MotionStatus,
+    pub votes: Vec<(String, String, Vote)>,
+}
+
+fn kind_label(kind: &CommitmentKind) -> &'static str {
+    match kind {
+        CommitmentKind::ProcurementPriority { .. } => "procurement priority",
+        CommitmentKind::Funding { .. } => "funding",
+        CommitmentKind::ProductionCapacity { .. } => "production capacity",
+        CommitmentKind::Research { .. } => "R&D",
+        CommitmentKind::Regulatory { .. } => "regulatory",
+        CommitmentKind::Other { .. } => "other",
+    }
+}
+
+fn describe(kind: &CommitmentKind) -> String {
+    match kind {
+        CommitmentKind::ProcurementPriority { item_categories } => {
+            format!("priority for {}", item_categories.join(", "))
+        }
+        CommitmentKind::Funding { amount } => format!("funding {amount}"),
+        CommitmentKind::ProductionCapacity {
+            item,
+            quantity,
+            period,
+        } => {
+            format!(
+                "capacity {quantity} of {item} from {} to {}",
+                period.from, period.to
+            )
+        }
+        CommitmentKind::Research { topic } => format!("R&D on {topic}"),
+        CommitmentKind::Regulatory {
+            description,
+            max_days,
+        } => format!("{description} within {max_days} days"),
+        CommitmentKind::Other { description } => description.clone(),
+    }
+}
+
+fn commitment_change(event: &CommitmentEvent) -> (String, String, Option<String>) {
+    use CommitmentEvent as E;
+    match event {
+        E::Proposed {
+            terms,
+            obligor,
+            beneficiary,
+            reason,
+            ..
+        } => (
+            format!(
+                "proposed by {obligor} to {beneficiary}: {}",
+                describe(&terms.kind)
+            ),
+            reason.clone(),
+            None,
+        ),
+        E::Accepted { reason } => ("accepted".into(), reason.clone(), None),
+        E::Amended {
+            terms,
+            motion_id,
+            reason,
+            ..
+        } => (
+            format!("amended: {}", describe(&terms.kind)),
+            reason.clone(),
+            Some(motion_id.to_string()),
+        ),
+        E::ProgressRecorded {
+            allocated,
+            delivered,
+            reason,
+        } => {
+            let parts: Vec<String> = [("allocated", allocated), ("delivered", delivered)]
+                .into_iter()
+                .filter_map(|(what, q)| q.as_ref().map(|q| format!("+{q} {what}")))
+                .collect();
+            (
+                format!("progress: {}", parts.join(", ")),
+                reason.clone(),
+                None,
+            )
+        }
+        E::Fulfilled { reason } => ("fulfilled".into(), reason.clone(), None),
+        E::Breached { reason } => ("breached".into(), reason.clone(), None),
+        E::Withdrawn { reason } => ("withdrawn".into(), reason.clone(), None),
+    }
+}
+
+impl AgreementsView {
+    /// Folds one event of the service's log into every read model.
+    pub fn apply(&mut self, meta: &EventMeta, event: &AgreementsEvent) {
+        let id = meta.stream.id().to_owned();
+        match event {
+            AgreementsEvent::Agreement(event) => {
+                if matches!(event, AgreementEvent::EnteredIntoForce) {
+                    self.in_force_since.insert(id.clone(), meta.occurred_at);
+                }
+                let state = self.agreements.remove(&id).unwrap_or_default();
+                self.agreements
+                    .insert(id, AgreementDecider::evolve(state, event));
+            }
+            AgreementsEvent::Commitment(event) => {
+                let (change, reason, motion) = commitment_change(event);
+                self.timelines
+                    .entry(id.clone())
+                    .or_default()
+                    .push(TimelineEntry {
+                        occurred_at: meta.occurred_at,
+                        recorded_at: meta.recorded_at,
+                        actor: meta.actor.clone(),
+                        change,
+                        reason,
+                        motion,
+                    });
+                let state = self.commitments.remove(&id).unwrap_or_default();
+                self.commitments
+                    .insert(id, CommitmentDecider::evolve(state, event));
+            }
+            AgreementsEvent::Board(event) => {
+                let state = self.boards.remove(&id).unwrap_or_default();
+                self.boards.insert(id, BoardDecider::evolve(state, event));
+            }
+            // The actor registry has no read model here yet; its events are in the log.
+            AgreementsEvent::Actor(_) => {}
+        }
+    }
+
+    /// The agreement register, by agreement id.
+    pub fn register(&self) -> Vec<AgreementRow> {
+        self.agreements
+            .iter()
+            .map(|(id, a)| AgreementRow {
+                id: id.clone(),
+                title: a.title.clone(),
+                kind: a.kind,
+                parties: a.parties.iter().map(ToString::to_string).collect(),
+                status: a.status,
+                signatures: a.signatories.iter().filter(|s| s.signed).count(),
+                signatories: a.signatories.len(),
+                in_force_since: self.in_force_since.get(id).copied(),
+                amendments: a.amendments.len(),
+            })
+            .collect()
+    }
+
+    /// The commitment ledger, by commitment id.
+    pub fn ledger(&self) -> Vec<LedgerRow> {
+        self.commitments
+            .iter()
+            .map(|(id, c)| {
+                let committed = c.committed();
+                LedgerRow {
+                    id: id.clone(),
+                    obligor: c
+                        .obligor
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    beneficiary: c
+                        .beneficiary
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    kind: c.terms.as_ref().map_or("", |t| kind_label(&t.kind)),
+                    status: c.status,
+                    gap: committed.as_ref().map(|q| q.amount - c.delivered),
+                    committed,
+                    allocated: c.allocated,
+                    delivered: c.delivered,
+                }
+            })
+            .collect()
+    }
+
+    /// Committed, allocated and delivered totals and the gap per obligor and unit, over
+    /// commitments that are accepted or fulfilled.
+    pub fn ledger_totals(&self) -> BTreeMap<(String, String), (i64, i64, i64, i64)> {
+        let mut totals: BTreeMap<(String, String), (i64, i64, i64, i64)> = BTreeMap::new();
+        for row in self.ledger() {
+            let counted = matches!(
+                row.status,
+                CommitmentStatus::Accepted | CommitmentStatus::Fulfilled
+            );
+            if let (true, Some(committed)) = (counted, &row.committed) {
+                let t = totals
+                    .entry((row.obligor.clone(), committed.unit.clone()))
+                    .or_default();
+                t.0 += committed.amount;
+                t.1 += row.allocated;
+                t.2 += row.delivered;
+                t.3 += committed.amount - row.delivered;
+            }
+        }
+        totals
+    }
+
+    /// Every motion of every board, in board then motion order.
+    pub fn decisions(&self) -> Vec<DecisionRow> {
+        self.boards
+            .iter()
+            .flat_map(|(board, b)| {
+                b.motions.iter().map(move |(motion, m)| DecisionRow {
+                    board: board.clone(),
+                    motion: motion.to_string(),
+                    title: m.title.clone(),
+                    subject: m.subject.clone(),
+                    status: m.status,
+                    votes: m
+                        .votes
+                        .iter()
+                        .map(|(actor, (party, vote))| (actor.to_string(), party.to_string(), *vote))
+                        .collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// One commitment's timeline, oldest change first.
+    pub fn timeline(&self, commitment_id: &str) -> &[TimelineEntry] {
+        self.timelines.get(commitment_id).map_or(&[], Vec::as_slice)
+    }
+}

@@ -1,0 +1,56 @@
+//! The procurement queue: a pure fold over the procurement service's events, giving
+//! per item the open requests ranked under the current policy with the reasons, and
+//! every allocation made with the policy version it was made under.
+
+use std::collections::BTreeMap;
+
+use accord_kernel::{Decider, EventMeta};
+
+use crate::market::{Market, MarketDecider, MarketEvent, Ranked};
+use crate::policy::{Policy, PolicyDecider, PolicyUpdated};
+
+/// Every event of the procurement service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProcurementEvent {
+    Policy(PolicyUpdated),
+    Market(MarketEvent),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProcurementView {
+    pub policy: Policy,
+    /// Markets by item (their stream id).
+    pub markets: BTreeMap<String, Market>,
+    /// Every allocation, in log order, by item.
+    pub allocations: BTreeMap<String, Vec<MarketEvent>>,
+}
+
+impl ProcurementView {
+    pub fn apply(&mut self, meta: &EventMeta, event: &ProcurementEvent) {
+        match event {
+            ProcurementEvent::Policy(event) => {
+                self.policy = PolicyDecider::evolve(std::mem::take(&mut self.policy), event);
+            }
+            ProcurementEvent::Market(event) => {
+                let item = meta.stream.id().to_owned();
+                if matches!(event, MarketEvent::SupplyAllocated { .. }) {
+                    self.allocations
+                        .entry(item.clone())
+                        .or_default()
+                        .push(event.clone());
+                }
+                let state = self.markets.remove(&item).unwrap_or_default();
+                self.markets
+                    .insert(item, MarketDecider::evolve(state, event));
+            }
+        }
+    }
+
+    /// The open requests for `item`, ranked under the current policy.
+    pub fn queue(&self, item: &str) -> Vec<Ranked> {
+        self.markets
+            .get(item)
+            .map(|m| m.queue(&self.policy))
+            .unwrap_or_default()
+    }
+}
