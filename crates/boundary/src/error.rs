@@ -1,0 +1,30 @@
+use accord_kernel::ValueError;
+
+/// Why a message could not become a domain value. Callers match on variants.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BoundaryError {
+    #[error("{field}: {error}")]
+    Invalid {
+        field: &'static str,
+        error: ValueError,
+    },
+    #[error("{field} is required")]
+    Missing { field: &'static str },
+    #[error("{field}: unknown value {value}")]
+    UnknownEnum { field: &'static str, value: i32 },
+    #[error("unknown event type {0}")]
+    UnknownEventType(String),
+    #[error("payload does not decode as {type_name}: {reason}")]
+    Decode { type_name: String, reason: String },
+}
+
+/// Attaches the field name to a value error.
+pub(crate) trait Field<T> {
+    fn field(self, field: &'static str) -> Result<T, BoundaryError>;
+}
+
+impl<T> Field<T> for Result<T, ValueError> {
+    fn field(self, field: &'static str) -> Result<T, BoundaryError> {
+        self.map_err(|error| BoundaryError::Invalid { field, error })
+    }
+}

@@ -1,0 +1,44 @@
+//! The boundary between the wire contract (`accord-contracts`, generated from
+//! `proto/`) and the pure domain crates. Protobuf messages become domain types here,
+//! once, and every bad value becomes a [`BoundaryError`] naming the field; domain
+//! events become protobuf payloads here for the log and the bus.
+//!
+//! Domain crates depend on the kernel only and the contracts crate holds no logic, so
+//! the conversions live here, as functions per service.
+
+mod agreements;
+mod error;
+mod procurement;
+mod projects;
+mod values;
+
+pub use agreements::{decode_agreements_event, encode_agreements_event};
+pub use error::BoundaryError;
+pub use procurement::{decode_procurement_event, encode_procurement_event};
+pub use projects::{decode_project_event, encode_project_event};
+
+/// A domain event as the log stores it: the payload's message name and bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedEvent {
+    /// Fully qualified protobuf message name, e.g. `accord.v1.CommitmentAmended`.
+    pub event_type: String,
+    pub payload: Vec<u8>,
+}
+
+impl EncodedEvent {
+    pub(crate) fn of<M: prost::Message + prost::Name>(message: &M) -> EncodedEvent {
+        EncodedEvent {
+            event_type: M::full_name(),
+            payload: message.encode_to_vec(),
+        }
+    }
+}
+
+pub(crate) fn decode<M: prost::Message + prost::Name + Default>(
+    payload: &[u8],
+) -> Result<M, BoundaryError> {
+    M::decode(payload).map_err(|e| BoundaryError::Decode {
+        type_name: M::full_name(),
+        reason: e.to_string(),
+    })
+}
