@@ -12,7 +12,7 @@ use prost::Name;
 use crate::values::*;
 use crate::{decode, BoundaryError, EncodedEvent};
 
-fn kind(value: i32) -> Result<AgreementKind, BoundaryError> {
+pub(crate) fn kind(value: i32) -> Result<AgreementKind, BoundaryError> {
     use pb::AgreementKind as P;
     let field = "kind";
     Ok(

@@ -14,6 +14,14 @@ pub enum BoundaryError {
     UnknownEnum { field: &'static str, value: i32 },
     #[error("unknown event type {0}")]
     UnknownEventType(String),
+    #[error("unknown command {0}")]
+    UnknownCommand(String),
+    #[error("motion {0} is not known to any board")]
+    UnknownMotion(String),
+    #[error("{kind} {id} is not known")]
+    UnknownReference { kind: &'static str, id: String },
+    #[error("body is not valid json for {type_name}: {reason}")]
+    Json { type_name: String, reason: String },
     #[error("payload does not decode as {type_name}: {reason}")]
     Decode { type_name: String, reason: String },
 }

@@ -7,12 +7,17 @@
 //! the conversions live here, as functions per service.
 
 mod agreements;
+mod commands;
 mod error;
 mod procurement;
 mod projects;
 mod values;
 
 pub use agreements::{decode_agreements_event, encode_agreements_event};
+pub use commands::{
+    parse_agreements_command, parse_procurement_command, parse_project_command, AgreementsCommand,
+    Body, Facts, ProcurementCommand,
+};
 pub use error::BoundaryError;
 pub use procurement::{decode_procurement_event, encode_procurement_event};
 pub use projects::{decode_project_event, encode_project_event};

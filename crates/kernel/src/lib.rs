@@ -14,7 +14,7 @@ mod values;
 pub use decider::Decider;
 pub use envelope::{EventHash, EventMeta, RecordedEvent};
 pub use stream::{ExpectedVersion, StreamId, StreamIdError, MAX_CATEGORY_LEN, MAX_ID_LEN};
-pub use time::{Timestamp, TimestampError};
+pub use time::{Timestamp, TimestampError, TimestampParseError};
 pub use uuid::Uuid;
 pub use values::{
     bounded_text, ActorId, AggregateId, CapabilityArea, Currency, Date, Money, PartyId, Period,

@@ -85,6 +85,61 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// Parses an RFC 3339 UTC instant such as `2024-11-26T11:00:00Z` or
+    /// `2024-11-26T11:00:00.25Z` (only `Z` as the offset).
+    pub fn parse_rfc3339(text: &str) -> Result<Timestamp, TimestampParseError> {
+        let error = || TimestampParseError(text.to_owned());
+        let body = text.strip_suffix('Z').ok_or_else(error)?;
+        let (date, time) = body.split_once('T').ok_or_else(error)?;
+        let number = |s: &str| s.parse::<i64>().map_err(|_| error());
+        let mut date_parts = date.splitn(3, '-');
+        let (y, m, d) = (
+            number(date_parts.next().ok_or_else(error)?)?,
+            number(date_parts.next().ok_or_else(error)?)?,
+            number(date_parts.next().ok_or_else(error)?)?,
+        );
+        let (clock, fraction) = time.split_once('.').unwrap_or((time, ""));
+        let mut clock_parts = clock.splitn(3, ':');
+        let (hh, mm, ss) = (
+            number(clock_parts.next().ok_or_else(error)?)?,
+            number(clock_parts.next().ok_or_else(error)?)?,
+            number(clock_parts.next().ok_or_else(error)?)?,
+        );
+        if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 59 {
+            return Err(error());
+        }
+        if fraction.len() > 9 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(error());
+        }
+        let nanos = if fraction.is_empty() {
+            0
+        } else {
+            number(&format!("{fraction:0<9}"))?
+        };
+        let days = days_from_civil(y, m, d);
+        let (_, m2, d2, _) = civil_from_unix(days * 86_400);
+        if i64::from(m2) != m || i64::from(d2) != d {
+            return Err(error());
+        }
+        Timestamp::new(days * 86_400 + hh * 3600 + mm * 60 + ss, nanos as i32).map_err(|_| error())
+    }
+}
+
+/// A text that is not an RFC 3339 UTC instant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not an RFC 3339 UTC timestamp: {0:?}")]
+pub struct TimestampParseError(pub String);
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (year, month, day, secs_of_day) = civil_from_unix(self.seconds);
@@ -132,6 +187,26 @@ mod tests {
         assert_eq!(t.to_string(), "2024-11-28T08:00:00.5Z");
         let before = Timestamp::new(-1, 0).unwrap();
         assert_eq!(before.to_string(), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn parses_what_it_displays() {
+        for text in [
+            "2024-11-26T11:00:00Z",
+            "1970-01-01T00:00:00Z",
+            "2025-02-28T23:59:59.5Z",
+            "1969-12-31T23:59:59Z",
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(text).unwrap().to_string(), text);
+        }
+        for bad in [
+            "2024-11-26",
+            "2024-02-30T00:00:00Z",
+            "2024-11-26T11:00:00+02:00",
+            "x",
+        ] {
+            assert!(Timestamp::parse_rfc3339(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,0 +1,168 @@
+//! Commands at the boundary: JSON and protobuf bodies become domain commands, and
+//! every kind of bad input becomes a typed error naming what is wrong.
+
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use accord_agreements::agreement::{AgreementCommand, AgreementStatus};
+use accord_agreements::board::{MotionStatus, MotionSubject};
+use accord_agreements::commitment::CommitmentCommand;
+use accord_agreements::Authorisation;
+use accord_boundary::*;
+use accord_kernel::{ActorId, AggregateId, PartyId};
+use accord_procurement::policy::Policy;
+
+/// Facts for pure tests: one agreement in force, one adopted motion.
+struct Known;
+
+impl Facts for Known {
+    fn agreement_status(&self, id: &AggregateId) -> AgreementStatus {
+        if id.as_str() == "lt-ua" {
+            AgreementStatus::InForce
+        } else {
+            AgreementStatus::None
+        }
+    }
+    fn agreement_state_parties(&self, _: &AggregateId) -> Vec<PartyId> {
+        vec![PartyId::new("LT").unwrap(), PartyId::new("UA").unwrap()]
+    }
+    fn motion(&self, id: &AggregateId) -> Option<Authorisation> {
+        (id.as_str() == "m1").then(|| Authorisation {
+            board_id: AggregateId::new("board").unwrap(),
+            motion_id: id.clone(),
+            status: MotionStatus::Adopted,
+            subject: MotionSubject::AmendCommitment {
+                commitment_id: AggregateId::new("c1").unwrap(),
+            },
+        })
+    }
+    fn policy(&self) -> Policy {
+        Policy::default()
+    }
+    fn market_of(&self, _: &AggregateId) -> Option<String> {
+        None
+    }
+}
+
+fn actor() -> ActorId {
+    ActorId::new("ua-umerov").unwrap()
+}
+
+fn agreements(name: &str, json: &str) -> Result<AgreementsCommand, BoundaryError> {
+    parse_agreements_command(name, Body::Json(json), &actor(), &Known)
+}
+
+#[test]
+fn json_and_protobuf_bodies_parse_to_the_same_command() {
+    let json = agreements("SignAgreement", r#"{"agreementId":"lt-ua"}"#).unwrap();
+    let bytes = prost::Message::encode_to_vec(&accord_contracts::v1::SignAgreement {
+        agreement_id: "lt-ua".into(),
+    });
+    let protobuf =
+        parse_agreements_command("SignAgreement", Body::Protobuf(&bytes), &actor(), &Known)
+            .unwrap();
+    assert_eq!(json, protobuf);
+    assert_eq!(
+        json,
+        AgreementsCommand::Agreement(
+            AggregateId::new("lt-ua").unwrap(),
+            AgreementCommand::Sign { actor: actor() }
+        )
+    );
+}
+
+#[test]
+fn facts_from_other_aggregates_are_filled_in() {
+    let command = agreements(
+        "AmendCommitment",
+        r#"{"commitmentId":"c1","motionId":"m1","reason":"board decision",
+            "terms":{"procurementPriority":{"itemCategories":["ammunition"]}}}"#,
+    )
+    .unwrap();
+    match command {
+        AgreementsCommand::Commitment(_, CommitmentCommand::Amend { authorisation, .. }) => {
+            assert_eq!(authorisation.status, MotionStatus::Adopted);
+        }
+        other => panic!("{other:?}"),
+    }
+    let err = agreements(
+        "AmendCommitment",
+        r#"{"commitmentId":"c1","motionId":"m-unknown","reason":"r","terms":{"other":{"description":"x"}}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(err, BoundaryError::UnknownMotion("m-unknown".into()));
+}
+
+#[test]
+fn each_kind_of_bad_input_gets_its_own_error() {
+    assert_eq!(
+        agreements("LaunchRockets", "{}").unwrap_err(),
+        BoundaryError::UnknownCommand("LaunchRockets".into())
+    );
+    assert!(matches!(
+        agreements("SignAgreement", r#"{"agreementId":"a","extra":1}"#),
+        Err(BoundaryError::Json { .. })
+    ));
+    assert!(matches!(
+        agreements("SignAgreement", r#"{"agreementId":"#),
+        Err(BoundaryError::Json { .. })
+    ));
+    assert!(matches!(
+        parse_agreements_command(
+            "SignAgreement",
+            Body::Protobuf(&[0xff, 0x01]),
+            &actor(),
+            &Known
+        ),
+        Err(BoundaryError::Decode { .. })
+    ));
+    assert!(matches!(
+        agreements("SignAgreement", r#"{"agreementId":""}"#),
+        Err(BoundaryError::Invalid {
+            field: "agreement_id",
+            ..
+        })
+    ));
+    assert!(matches!(
+        agreements("AcceptCommitment", r#"{"commitmentId":"c1","reason":"  "}"#),
+        Err(BoundaryError::Invalid {
+            field: "reason",
+            ..
+        })
+    ));
+    assert!(matches!(
+        agreements(
+            "DesignateSignatory",
+            r#"{"agreementId":"a","actorId":"x","role":"r"}"#
+        ),
+        Err(BoundaryError::Missing { field: "party" })
+    ));
+    assert!(matches!(
+        agreements("CastVote", r#"{"boardId":"b","motionId":"m1","vote":99}"#),
+        Err(BoundaryError::UnknownEnum {
+            field: "vote",
+            value: 99
+        })
+    ));
+    assert!(matches!(
+        parse_project_command(
+            "PledgeFunding",
+            Body::Json(
+                r#"{"projectId":"p","party":{"id":"LT"},"amount":{"minorUnits":"5","currency":"euro"}}"#
+            ),
+            &Known
+        ),
+        Err(BoundaryError::Invalid {
+            field: "amount",
+            ..
+        })
+    ));
+    assert!(matches!(
+        parse_procurement_command(
+            "AllocateSupply",
+            Body::Json(r#"{"supplyId":"s-none"}"#),
+            &Known
+        ),
+        Err(BoundaryError::UnknownReference { kind: "supply", .. })
+    ));
+}

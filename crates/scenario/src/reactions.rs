@@ -1,0 +1,145 @@
+//! The cross-service reactions, as pure functions from one service's event to the
+//! command another service should run:
+//!
+//! * a board motion approving a project is adopted → the project is approved;
+//! * funding is pledged to a project against a funding commitment → progress on that
+//!   commitment (allocated);
+//! * a procurement-priority commitment is accepted, amended or withdrawn → the
+//!   procurement policy changes;
+//! * a project reports output → the output is offered as supply.
+
+use accord_agreements::board::{BoardEvent, MotionSubject};
+use accord_agreements::commitment::{
+    Commitment, CommitmentCommand, CommitmentEvent, CommitmentKind,
+};
+use accord_agreements::projections::AgreementsEvent;
+use accord_kernel::{AggregateId, CapabilityArea, Quantity};
+use accord_procurement::market::MarketCommand;
+use accord_procurement::policy::{PriorityChange, UpdatePolicy};
+use accord_projects::{Project, ProjectCommand, ProjectEvent};
+
+/// A command caused by an event, for another aggregate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reaction {
+    Project(AggregateId, ProjectCommand),
+    Commitment(AggregateId, CommitmentCommand),
+    Policy(UpdatePolicy),
+    /// For the market of the item.
+    Market(String, MarketCommand),
+}
+
+/// The item category a project's output is offered under.
+fn category(area: Option<CapabilityArea>) -> String {
+    match area {
+        Some(CapabilityArea::Uav) => "uav",
+        Some(CapabilityArea::Ground) => "ground",
+        Some(CapabilityArea::Maritime) => "maritime",
+        Some(CapabilityArea::ElectronicWarfare) => "electronic-warfare",
+        Some(CapabilityArea::Ammunition) => "ammunition",
+        Some(CapabilityArea::Explosives) => "explosives",
+        Some(CapabilityArea::ResearchAndDevelopment) => "research",
+        Some(CapabilityArea::Other) | None => "other",
+    }
+    .to_owned()
+}
+
+/// What the agreements service's `event` on aggregate `id` causes elsewhere;
+/// `commitment` is the commitment's state after the event, for commitment events.
+pub fn reactions_to(
+    id: &AggregateId,
+    event: &AgreementsEvent,
+    commitment: Option<&Commitment>,
+) -> Vec<Reaction> {
+    match event {
+        AgreementsEvent::Board(BoardEvent::MotionAdopted {
+            motion_id,
+            subject: MotionSubject::ApproveProject { project_id },
+        }) => vec![Reaction::Project(
+            project_id.clone(),
+            ProjectCommand::Approve {
+                motion_id: motion_id.clone(),
+                motion_adopted: true,
+            },
+        )],
+        AgreementsEvent::Commitment(event) => {
+            let Some(commitment) = commitment else {
+                return Vec::new();
+            };
+            let (Some(terms), Some(obligor), Some(beneficiary)) = (
+                &commitment.terms,
+                &commitment.obligor,
+                &commitment.beneficiary,
+            ) else {
+                return Vec::new();
+            };
+            let CommitmentKind::ProcurementPriority { item_categories } = &terms.kind else {
+                return Vec::new();
+            };
+            let change = match event {
+                CommitmentEvent::Accepted { .. } => PriorityChange::Granted,
+                CommitmentEvent::Amended { .. } => PriorityChange::Amended,
+                CommitmentEvent::Withdrawn { .. } => PriorityChange::Withdrawn,
+                _ => return Vec::new(),
+            };
+            vec![Reaction::Policy(UpdatePolicy {
+                commitment_id: id.clone(),
+                obligor: obligor.clone(),
+                beneficiary: beneficiary.clone(),
+                item_categories: item_categories.clone(),
+                change,
+            })]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// What a project's `event` causes elsewhere; `project` is its state after the event.
+pub fn reactions_to_project(
+    id: &AggregateId,
+    event: &ProjectEvent,
+    project: &Project,
+) -> Vec<Reaction> {
+    match event {
+        ProjectEvent::FundingPledged {
+            amount,
+            commitment_id: Some(commitment_id),
+            ..
+        } => vec![Reaction::Commitment(
+            commitment_id.clone(),
+            CommitmentCommand::RecordProgress {
+                allocated: Some(Quantity {
+                    amount: amount.minor_units,
+                    unit: amount.currency.to_string(),
+                }),
+                delivered: None,
+                reason: format!("funding pledged to project {id}"),
+            },
+        )],
+        ProjectEvent::OutputReported {
+            item,
+            quantity,
+            period,
+            supplier,
+        } => {
+            // A deterministic id, so a redelivered event offers nothing twice.
+            let supply_id = AggregateId::new(format!("{id}-output-{}", period.to));
+            supply_id
+                .map(|supply_id| {
+                    vec![Reaction::Market(
+                        item.clone(),
+                        MarketCommand::OfferSupply {
+                            supply_id,
+                            supplier: supplier.clone(),
+                            item: item.clone(),
+                            item_category: category(project.area),
+                            quantity: quantity.clone(),
+                            available_from: Some(period.to),
+                            project_id: Some(id.clone()),
+                        },
+                    )]
+                })
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
+    }
+}

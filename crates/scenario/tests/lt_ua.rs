@@ -1,0 +1,223 @@
+//! The agreement from the source text, run through the boundary, the deciders and the
+//! reactions: the projections show what the agreement set out to do.
+
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use accord_agreements::agreement::AgreementStatus;
+use accord_agreements::board::MotionStatus;
+use accord_agreements::commitment::CommitmentStatus;
+use accord_kernel::{Currency, Quantity, Timestamp};
+use accord_projects::ProjectStatus;
+use accord_scenario::{Embedded, Scenario, ServiceEvent};
+
+fn run() -> Embedded {
+    let scenario = Scenario::lt_ua().unwrap();
+    let mut embedded = Embedded::default();
+    embedded.run(&scenario).unwrap();
+    embedded
+}
+
+#[test]
+fn the_agreement_is_in_force_after_the_four_ministers_sign() {
+    let embedded = run();
+    let register = embedded.agreements.register();
+    let agreement = register
+        .iter()
+        .find(|r| r.id == "lt-ua-defence-industry")
+        .unwrap();
+    assert_eq!(agreement.status, AgreementStatus::InForce);
+    assert_eq!((agreement.signatures, agreement.signatories), (4, 4));
+    assert_eq!(
+        agreement.in_force_since,
+        Some(Timestamp::parse_rfc3339("2024-11-26T11:15:00Z").unwrap())
+    );
+    let loi = register.iter().find(|r| r.id == "rdx-plant-loi").unwrap();
+    assert_eq!(loi.status, AgreementStatus::InForce);
+}
+
+#[test]
+fn ukraine_ranks_first_for_items_the_priority_commitment_covers() {
+    let embedded = run();
+    let allocations = &embedded.procurement.allocations["155mm shell"];
+    let summary: Vec<String> = allocations
+        .iter()
+        .map(|a| match a {
+            accord_procurement::market::MarketEvent::SupplyAllocated {
+                request_id,
+                quantity,
+                rank,
+                policy_tier,
+                policy_version,
+                ..
+            } => {
+                format!(
+                    "{request_id} {} rank {rank} tier {policy_tier} policy v{policy_version}",
+                    quantity.amount
+                )
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    // Poland asked first and more urgently; the priority commitment puts Ukraine first.
+    assert_eq!(
+        summary,
+        [
+            "req-ua-shells 8000 rank 1 tier 1 policy v1",
+            "req-pl-shells 2000 rank 2 tier 2 policy v1"
+        ]
+    );
+    // The UAV output of the joint project was offered by the reaction and allocated.
+    let uav = &embedded.procurement.markets["strike UAV"];
+    assert_eq!(uav.requests.values().next().unwrap().allocated, 200);
+    // After the amendment the policy covers electronic warfare too.
+    assert_eq!(embedded.procurement.policy.version, 2);
+    let grant = &embedded.procurement.policy.grants.values().next().unwrap();
+    assert!(grant
+        .item_categories
+        .contains(&"electronic-warfare".to_owned()));
+}
+
+#[test]
+fn the_rdx_project_shows_its_funding_gap_and_milestones() {
+    let embedded = run();
+    let rows = embedded.portfolio.rows();
+    let rdx = rows.iter().find(|r| r.id == "rdx-plant").unwrap();
+    assert_eq!(rdx.status, ProjectStatus::Launched);
+    let eur = Currency::new("EUR").unwrap();
+    assert_eq!(
+        rdx.funding[&eur],
+        (12_000_000_00, 4_000_000_00, 8_000_000_00)
+    );
+    assert_eq!(
+        (
+            rdx.milestones_planned,
+            rdx.milestones_reached,
+            rdx.milestones_slipped
+        ),
+        (2, 1, 1)
+    );
+    assert_eq!(rdx.days_to_launch, Some(95));
+    let uav = rows.iter().find(|r| r.id == "uav-joint").unwrap();
+    assert_eq!(uav.status, ProjectStatus::Producing);
+    // Proposed 2024-12-05T10:00, launched 2025-01-15T09:00: 40 whole days.
+    assert_eq!(uav.days_to_launch, Some(40));
+}
+
+#[test]
+fn funding_pledged_to_projects_counts_against_the_funding_commitment() {
+    let embedded = run();
+    let ledger = embedded.agreements.ledger();
+    let funding = ledger.iter().find(|r| r.id == "c-funding").unwrap();
+    assert_eq!(
+        funding.committed,
+        Some(Quantity::new(30_000_000_00, "EUR").unwrap())
+    );
+    assert_eq!(funding.allocated, 17_000_000_00);
+    let shells = ledger.iter().find(|r| r.id == "c-shells").unwrap();
+    assert_eq!(
+        (shells.allocated, shells.delivered, shells.gap),
+        (20_000, 12_000, Some(88_000))
+    );
+    assert_eq!(shells.status, CommitmentStatus::Accepted);
+}
+
+#[test]
+fn the_priority_commitments_timeline_names_actors_reasons_and_the_board_decision() {
+    let embedded = run();
+    let lines: Vec<String> = embedded
+        .agreements
+        .timeline("c-priority")
+        .iter()
+        .map(|e| {
+            format!(
+                "{} | {} | {} | {} | {}",
+                e.occurred_at,
+                e.actor,
+                e.change,
+                e.reason,
+                e.motion.as_deref().unwrap_or("-")
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "2024-11-26T12:00:00Z | lt-kasciunas | proposed by LT to UA: priority for ammunition, explosives, uav | clause of the strategic cooperation agreement | -",
+            "2024-11-27T09:00:00Z | ua-umerov | accepted | accepted by the beneficiary | -",
+            "2025-04-04T09:00:00Z | lt-kasciunas | amended: priority for ammunition, explosives, uav, electronic-warfare | Steering Board decision m-priority-ew | m-priority-ew",
+        ]
+    );
+    let decisions = embedded.agreements.decisions();
+    assert_eq!(decisions.len(), 3);
+    assert!(decisions.iter().all(|d| d.status == MotionStatus::Adopted));
+}
+
+#[test]
+fn the_late_fact_occurred_before_it_was_recorded() {
+    let embedded = run();
+    let (meta, _) = embedded
+        .log
+        .iter()
+        .find(|(meta, event)| {
+            meta.stream.id() == "c-shells"
+                && matches!(
+                    event,
+                    ServiceEvent::Agreements(
+                        accord_agreements::projections::AgreementsEvent::Commitment(
+                            accord_agreements::commitment::CommitmentEvent::ProgressRecorded { .. }
+                        )
+                    )
+                )
+        })
+        .unwrap();
+    assert!(meta.occurred_at < meta.recorded_at);
+    assert_eq!(meta.occurred_at.to_string(), "2025-01-31T17:00:00Z");
+    assert_eq!(meta.recorded_at.to_string(), "2025-04-10T09:00:00Z");
+}
+
+#[test]
+fn every_event_of_the_run_round_trips_through_protobuf() {
+    let embedded = run();
+    let steps = Scenario::lt_ua().unwrap().steps.len();
+    assert!(
+        embedded.log.len() > steps,
+        "{} events from {steps} steps",
+        embedded.log.len()
+    );
+    for (meta, event) in &embedded.log {
+        let id = accord_kernel::AggregateId::new(meta.stream.id()).unwrap();
+        match event {
+            ServiceEvent::Agreements(e) => {
+                let encoded = accord_boundary::encode_agreements_event(&id, e);
+                assert_eq!(
+                    &accord_boundary::decode_agreements_event(
+                        &encoded.event_type,
+                        &encoded.payload
+                    )
+                    .unwrap(),
+                    e
+                );
+            }
+            ServiceEvent::Projects(e) => {
+                let encoded = accord_boundary::encode_project_event(&id, e);
+                assert_eq!(
+                    &accord_boundary::decode_project_event(&encoded.event_type, &encoded.payload)
+                        .unwrap(),
+                    e
+                );
+            }
+            ServiceEvent::Procurement(e) => {
+                let encoded = accord_boundary::encode_procurement_event(e);
+                assert_eq!(
+                    &accord_boundary::decode_procurement_event(
+                        &encoded.event_type,
+                        &encoded.payload
+                    )
+                    .unwrap(),
+                    e
+                );
+            }
+        }
+    }
+}
