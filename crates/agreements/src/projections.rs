@@ -69,12 +69,24 @@ pub struct LedgerRow {
     pub obligor: String,
     pub beneficiary: String,
     pub kind: &'static str,
+    /// What is committed: the produced item, or the currency of funding.
+    pub item: String,
     pub status: CommitmentStatus,
     pub committed: Option<Quantity>,
     pub allocated: i64,
     pub delivered: i64,
     /// Committed minus delivered: what was pledged and has not arrived.
     pub gap: Option<i64>,
+}
+
+/// Ledger totals of one obligor for one item.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LedgerTotal {
+    pub unit: String,
+    pub committed: i64,
+    pub allocated: i64,
+    pub delivered: i64,
+    pub gap: i64,
 }
 
 /// A board decision (or a motion still open).
@@ -249,6 +261,11 @@ impl AgreementsView {
                         .map(ToString::to_string)
                         .unwrap_or_default(),
                     kind: c.terms.as_ref().map_or("", |t| kind_label(&t.kind)),
+                    item: match c.terms.as_ref().map(|t| &t.kind) {
+                        Some(CommitmentKind::ProductionCapacity { item, .. }) => item.clone(),
+                        Some(CommitmentKind::Funding { amount }) => amount.currency.to_string(),
+                        _ => String::new(),
+                    },
                     status: c.status,
                     gap: committed.as_ref().map(|q| q.amount - c.delivered),
                     committed,
