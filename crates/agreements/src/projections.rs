@@ -48,6 +48,21 @@ pub struct TimelineEntry {
     pub motion: Option<String>,
 }
 
+impl std::fmt::Display for TimelineEntry {
+    /// `occurred | actor | change | reason | motion` on one line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} | {} | {} | {} | {}",
+            self.occurred_at,
+            self.actor,
+            self.change,
+            self.reason,
+            self.motion.as_deref().unwrap_or("-")
+        )
+    }
+}
+
 /// A row of the agreement register.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgreementRow {

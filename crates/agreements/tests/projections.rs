@@ -228,19 +228,7 @@ fn decisions_show_the_motion_its_votes_and_outcome() {
 fn the_timeline_names_when_who_what_why_and_the_authorising_motion() {
     let view = view(&history());
     let timeline = view.timeline("c-shells");
-    let lines: Vec<String> = timeline
-        .iter()
-        .map(|e| {
-            format!(
-                "{} | {} | {} | {} | {}",
-                e.occurred_at,
-                e.actor,
-                e.change,
-                e.reason,
-                e.motion.as_deref().unwrap_or("-")
-            )
-        })
-        .collect();
+    let lines: Vec<String> = timeline.iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,
         [

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 /// Encodes an event as `accord.v1.EventEnvelope` bytes.
 pub fn encode_envelope(event: &RecordedEvent) -> Vec<u8> {
-    to_envelope(event).encode_to_vec()
+    encode_envelope_owned(event.clone())
 }
 
 /// Encodes an event the log is about to store, moving its fields instead of copying.
@@ -38,34 +38,6 @@ pub(crate) fn encode_envelope_owned(event: RecordedEvent) -> Vec<u8> {
         hash: event.hash.0.to_vec(),
     }
     .encode_to_vec()
-}
-
-/// The protobuf envelope of an event.
-pub(crate) fn to_envelope(event: &RecordedEvent) -> EventEnvelope {
-    EventEnvelope {
-        event_id: event.event_id.to_string(),
-        stream: Some(StreamRef {
-            category: event.stream.category().to_owned(),
-            id: event.stream.id().to_owned(),
-        }),
-        version: event.version,
-        position: event.position,
-        event_type: event.event_type.clone(),
-        schema_version: event.schema_version,
-        payload: event.payload.clone(),
-        occurred_at: Some(timestamp(event.occurred_at)),
-        recorded_at: Some(timestamp(event.recorded_at)),
-        actor: event.actor.clone(),
-        command_id: event.command_id.to_string(),
-        correlation_id: event.correlation_id.to_string(),
-        causation_id: event
-            .causation_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
-        signature: event.signature.clone().unwrap_or_default(),
-        prev_hash: event.prev_hash.0.to_vec(),
-        hash: event.hash.0.to_vec(),
-    }
 }
 
 /// Decodes `accord.v1.EventEnvelope` bytes; the error says which field is wrong.

@@ -129,16 +129,7 @@ fn the_priority_commitments_timeline_names_actors_reasons_and_the_board_decision
         .agreements
         .timeline("c-priority")
         .iter()
-        .map(|e| {
-            format!(
-                "{} | {} | {} | {} | {}",
-                e.occurred_at,
-                e.actor,
-                e.change,
-                e.reason,
-                e.motion.as_deref().unwrap_or("-")
-            )
-        })
+        .map(ToString::to_string)
         .collect();
     assert_eq!(
         lines,
