@@ -343,3 +343,11 @@ fn given_invalid_settings_when_opening_then_the_setting_is_named() {
         "{err:?}"
     );
 }
+
+#[test]
+fn given_an_open_log_when_opened_again_then_it_is_refused_as_in_use() {
+    let log = TempLog::new();
+    let err = accord_log::Log::open(log.path()).unwrap_err();
+    assert!(matches!(err, LogError::Locked(_)), "{err:?}");
+    assert!(err.to_string().contains("in use"), "{err}");
+}
