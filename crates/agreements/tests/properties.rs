@@ -216,13 +216,12 @@ proptest! {
                 }
             }
         }
-        for motion in state.motions.values() {
+        for (id, motion) in &state.motions {
             if motion.status != MotionStatus::Open {
-                // A closed motion took no vote after it closed: at most one adoption
-                // or rejection event per motion.
+                // A closed motion closed once: one adoption or rejection event.
                 let closes = |e: &&BoardEvent| match e {
                     BoardEvent::MotionAdopted { motion_id, .. } | BoardEvent::MotionRejected { motion_id, .. } => {
-                        state.motions.get(motion_id) == Some(motion)
+                        motion_id == id
                     }
                     _ => false,
                 };

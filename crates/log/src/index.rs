@@ -14,8 +14,7 @@ use accord_kernel::StreamId;
 use uuid::Uuid;
 
 use crate::error::{Corruption, CorruptionReason, LogError};
-use crate::keys;
-use crate::read::decode_at;
+use crate::read::EventIter;
 
 /// Where one command's events are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,23 +53,19 @@ impl Index {
     /// `verify`). A log that fails this is not opened.
     pub(crate) fn build(tree: &sled::Db, last_position: u64) -> Result<Index, LogError> {
         let mut index = Index::default();
-        let stored = tree.range(keys::event(1)..keys::event(last_position.saturating_add(1)));
-        for (expected, entry) in (1u64..).zip(stored) {
-            let (key, value) = entry?;
+        for (expected, event) in (1u64..).zip(EventIter::all(tree, 1, last_position)) {
+            let event = event?;
             let fail = |reason| {
                 LogError::Corrupt(Corruption {
                     position: expected,
                     reason,
                 })
             };
-            let position = keys::event_position(&key)
-                .ok_or_else(|| fail(CorruptionReason::MalformedKey(key.to_vec())))?;
-            if position != expected {
-                return Err(fail(CorruptionReason::Gap {
-                    next_stored: position,
+            if event.position != expected {
+                return Err(fail(CorruptionReason::Misplaced {
+                    claimed: event.position,
                 }));
             }
-            let event = decode_at(position, &value)?;
             let previous = index.version(&event.stream);
             if event.version != previous + 1 {
                 return Err(fail(CorruptionReason::VersionJump {
@@ -79,7 +74,7 @@ impl Index {
                     found: event.version,
                 }));
             }
-            index.add(event.stream, event.command_id, position);
+            index.add(event.stream, event.command_id, expected);
         }
         Ok(index)
     }

@@ -15,6 +15,7 @@ mod error;
 mod index;
 mod keys;
 mod read;
+mod record;
 mod subscribe;
 mod verify;
 mod writer;
@@ -33,6 +34,7 @@ pub use codec::{decode_envelope, encode_envelope};
 pub use config::{Clock, Durability, LogConfig, SystemClock, MAX_EVENT_BYTES_LIMIT};
 pub use error::{Corruption, CorruptionReason, InvalidInput, LogError};
 pub use read::EventIter;
+pub use record::{build_record, record_entries};
 pub use subscribe::Subscription;
 pub use verify::{open_storage, verify_path, VerifyReport};
 

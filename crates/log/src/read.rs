@@ -8,7 +8,107 @@ use crate::codec::decode_envelope;
 use crate::error::{Corruption, CorruptionReason, LogError};
 use crate::index::{CommandRecord, SharedIndex};
 use crate::keys::{self, HeadRecord};
+use crate::record;
 use crate::{AppendOutcome, LogHead};
+
+/// The stored envelopes from a position on, in position order, each with the position
+/// its record places it at. Checks that records follow each other without a gap and
+/// that their framing is intact; constant memory.
+pub(crate) struct StoredEnvelopes {
+    records: sled::Iter,
+    current: Option<sled::IVec>,
+    offset: usize,
+    /// The position of the next envelope: in the current record, or expected next.
+    position: u64,
+    from: u64,
+    until: u64,
+    started: bool,
+    done: bool,
+}
+
+impl StoredEnvelopes {
+    pub(crate) fn new(tree: &sled::Db, from: u64, until: u64) -> StoredEnvelopes {
+        let from = from.max(1);
+        // Start at the record that holds `from`, which may begin before it.
+        let start = match tree.range(keys::event(0)..=keys::event(from)).next_back() {
+            Some(Ok((key, _))) => keys::event_position(&key).unwrap_or(from),
+            _ => from,
+        };
+        StoredEnvelopes {
+            records: tree.range(keys::event(start)..keys::event(until.saturating_add(1))),
+            current: None,
+            offset: 0,
+            position: start,
+            from,
+            until,
+            started: false,
+            done: false,
+        }
+    }
+
+    fn step(&mut self) -> Result<Option<(u64, Vec<u8>)>, LogError> {
+        loop {
+            if let Some(record) = &self.current {
+                match record::next_entry(record, self.offset) {
+                    Some(Ok((envelope, next))) => {
+                        let position = self.position;
+                        self.position += 1;
+                        self.offset = next;
+                        if position > self.until {
+                            return Ok(None);
+                        }
+                        if position >= self.from {
+                            return Ok(Some((position, envelope.to_vec())));
+                        }
+                        continue;
+                    }
+                    Some(Err(at)) => {
+                        return Err(corrupt(
+                            self.position,
+                            CorruptionReason::Undecodable(format!(
+                                "record framing broken at byte {at}"
+                            )),
+                        ));
+                    }
+                    None => self.current = None,
+                }
+            }
+            let Some(entry) = self.records.next() else {
+                return Ok(None);
+            };
+            let (key, value) = entry?;
+            let first = keys::event_position(&key).ok_or_else(|| {
+                corrupt(self.position, CorruptionReason::MalformedKey(key.to_vec()))
+            })?;
+            if self.started && first != self.position {
+                return Err(corrupt(
+                    self.position,
+                    CorruptionReason::Gap { next_stored: first },
+                ));
+            }
+            self.started = true;
+            self.position = first;
+            self.offset = 0;
+            self.current = Some(value);
+        }
+    }
+}
+
+impl Iterator for StoredEnvelopes {
+    type Item = Result<(u64, Vec<u8>), LogError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let item = self.step().transpose();
+        // Stop after an error: nobody may skip past a damaged event unnoticed.
+        if !matches!(item, Some(Ok(_))) {
+            self.done = true;
+        }
+        item
+    }
+}
 
 /// A lazy, in-order iterator over stored events: constant memory whatever the log's
 /// size. Stops at the durable position it was created with.
@@ -19,7 +119,7 @@ pub struct EventIter {
 }
 
 enum Source {
-    All(sled::Iter),
+    All(Box<StoredEnvelopes>),
     Stream {
         tree: sled::Db,
         index: SharedIndex,
@@ -42,10 +142,8 @@ impl std::fmt::Debug for EventIter {
 
 impl EventIter {
     pub(crate) fn all(tree: &sled::Db, from_position: u64, until: u64) -> EventIter {
-        let from = keys::event(from_position.max(1));
-        let to = keys::event(until.saturating_add(1));
         EventIter {
-            source: Source::All(tree.range(from..to)),
+            source: Source::All(Box::new(StoredEnvelopes::new(tree, from_position, until))),
             until,
             done: false,
         }
@@ -73,15 +171,10 @@ impl EventIter {
 
     fn next_event(&mut self) -> Result<Option<RecordedEvent>, LogError> {
         match &mut self.source {
-            Source::All(iter) => {
-                let Some(entry) = iter.next() else {
-                    return Ok(None);
-                };
-                let (key, value) = entry?;
-                let position = keys::event_position(&key)
-                    .ok_or_else(|| corrupt(0, CorruptionReason::MalformedKey(key.to_vec())))?;
-                decode_at(position, &value).map(Some)
-            }
+            Source::All(envelopes) => match envelopes.next().transpose()? {
+                Some((position, bytes)) => decode_at(position, &bytes).map(Some),
+                None => Ok(None),
+            },
             Source::Stream {
                 tree,
                 index,
@@ -135,16 +228,31 @@ pub(crate) fn decode_at(position: u64, bytes: &[u8]) -> Result<RecordedEvent, Lo
         .map_err(|reason| corrupt(position, CorruptionReason::Undecodable(reason)))
 }
 
-/// The stored event at `position`.
+/// The stored event at `position`: found in the record that holds it.
 pub(crate) fn event_at(tree: &sled::Db, position: u64) -> Result<RecordedEvent, LogError> {
-    match tree.get(keys::event(position))? {
-        Some(bytes) => decode_at(position, &bytes),
-        None => Err(corrupt(
+    let gap = || {
+        corrupt(
             position,
             CorruptionReason::Gap {
                 next_stored: position + 1,
             },
+        )
+    };
+    let (key, record) = tree
+        .range(keys::event(0)..=keys::event(position))
+        .next_back()
+        .ok_or_else(gap)??;
+    let first = keys::event_position(&key)
+        .ok_or_else(|| corrupt(position, CorruptionReason::MalformedKey(key.to_vec())))?;
+    let index = usize::try_from(position - first).map_err(|_| gap())?;
+    let entry = record::record_entries(&record).nth(index);
+    match entry {
+        Some(Ok(envelope)) => decode_at(position, envelope),
+        Some(Err(at)) => Err(corrupt(
+            position,
+            CorruptionReason::Undecodable(format!("record framing broken at byte {at}")),
         )),
+        None => Err(gap()),
     }
 }
 
@@ -215,9 +323,10 @@ pub(crate) fn checked_head(tree: &sled::Db) -> Result<Option<LogHead>, LogError>
     let last = match tree.scan_prefix([keys::EVENT]).next_back() {
         Some(entry) => {
             let (key, value) = entry?;
-            let position = keys::event_position(&key)
+            let first = keys::event_position(&key)
                 .ok_or_else(|| corrupt(0, CorruptionReason::MalformedKey(key.to_vec())))?;
-            Some(decode_at(position, &value)?)
+            let count = record::record_entries(&value).count() as u64;
+            Some(event_at(tree, first + count.max(1) - 1)?)
         }
         None => None,
     };

@@ -7,11 +7,12 @@ use std::path::Path;
 use accord_kernel::{EventHash, StreamId, Timestamp};
 
 use crate::canonical::compute_hash;
+use crate::codec::decode_envelope;
 use crate::codec::encode_envelope;
 use crate::config::open_sled;
 use crate::error::{Corruption, CorruptionReason, LogError};
 use crate::keys::{self, HeadRecord};
-use crate::read::decode_at;
+use crate::read::{decode_at, StoredEnvelopes};
 
 /// What a successful verification walked over.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,10 +60,14 @@ pub(crate) fn verify_tree(tree: &sled::Db, until: Option<u64>) -> Result<VerifyR
         first_recorded_at: None,
         last_recorded_at: None,
     };
-    let end = keys::event(until.map_or(u64::MAX, |u| u.saturating_add(1)));
-    for entry in tree.range(keys::event(1)..end) {
-        let (key, value) = entry?;
-        walk.step(&key, &value)?;
+    let mut envelopes = StoredEnvelopes::new(tree, 1, until.unwrap_or(u64::MAX - 1)).peekable();
+    while let Some(entry) = envelopes.next() {
+        let (position, bytes) = entry?;
+        let next_claim = || match envelopes.peek() {
+            Some(Ok((_, next))) => decode_envelope(next).ok().map(|e| e.position),
+            _ => None,
+        };
+        walk.step(position, &bytes, next_claim)?;
     }
     let last = walk.expected_position - 1;
     if until.is_none() {
@@ -86,7 +91,14 @@ struct Walk {
 }
 
 impl Walk {
-    fn step(&mut self, key: &[u8], value: &[u8]) -> Result<(), LogError> {
+    /// Checks the envelope stored at `position`. `next_claim` tells the position the
+    /// following stored event claims, to tell missing events from reordered ones.
+    fn step(
+        &mut self,
+        position: u64,
+        bytes: &[u8],
+        next_claim: impl FnOnce() -> Option<u64>,
+    ) -> Result<(), LogError> {
         let at = self.expected_position;
         let fail = |reason| {
             LogError::Corrupt(Corruption {
@@ -94,17 +106,15 @@ impl Walk {
                 reason,
             })
         };
-        let position = keys::event_position(key)
-            .ok_or_else(|| fail(CorruptionReason::MalformedKey(key.to_vec())))?;
         if position != at {
             return Err(fail(CorruptionReason::Gap {
                 next_stored: position,
             }));
         }
-        let event = decode_at(position, value)?;
+        let event = decode_at(position, bytes)?;
         // Bytes that decode to the same values but are not what the log wrote
         // (e.g. a UUID's hex digits changed to upper case) are tampering too.
-        if encode_envelope(&event) != value {
+        if encode_envelope(&event) != bytes {
             return Err(fail(CorruptionReason::NotCanonical));
         }
         let computed = compute_hash(&event);
@@ -115,8 +125,19 @@ impl Walk {
             }));
         }
         if event.position != position {
-            return Err(fail(CorruptionReason::Misplaced {
-                claimed: event.position,
+            // An intact event that belongs later, followed by events that carry on
+            // after it: the ones in between are missing. Followed by anything else:
+            // events were reordered.
+            let carries_on =
+                event.position > position && next_claim().is_none_or(|next| next > event.position);
+            return Err(fail(if carries_on {
+                CorruptionReason::Gap {
+                    next_stored: event.position,
+                }
+            } else {
+                CorruptionReason::Misplaced {
+                    claimed: event.position,
+                }
             }));
         }
         if event.prev_hash != self.tip {

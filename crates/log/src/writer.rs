@@ -30,6 +30,7 @@ use crate::error::{InvalidInput, LogError};
 use crate::index::SharedIndex;
 use crate::keys::{self, HeadRecord};
 use crate::read;
+use crate::record::{push_entry, MAX_RECORD_BYTES};
 use crate::{AppendMetadata, AppendOutcome, LogHead, NewEvent};
 
 /// Bytes of an envelope besides payload, event type, actor and signature: ids,
@@ -219,6 +220,8 @@ impl Writer {
         let recorded_at = self.config.clock.now().max(self.last_recorded);
         let mut staged = Staged {
             batch: sled::Batch::default(),
+            record: Vec::new(),
+            record_first: self.next_position,
             heads: HashMap::new(),
             commands: HashMap::new(),
             added: Vec::new(),
@@ -244,6 +247,7 @@ impl Writer {
             hash: staged.tip,
             recorded_at,
         };
+        staged.close_record();
         staged.batch.insert(keys::HEAD, &head.encode()[..]);
         if let Err(error) = self.db.apply_batch(staged.batch) {
             tracing::error!(%error, "log.writer.group apply failed; refusing further appends");
@@ -338,9 +342,7 @@ impl Writer {
             staged.tip = event.hash;
             staged.next_position += 1;
             event_ids.push(event.event_id);
-            staged
-                .batch
-                .insert(&keys::event(position)[..], encode_envelope_owned(event));
+            staged.add_envelope(position, &encode_envelope_owned(event));
         }
         let count = request.events.len() as u32;
         staged.added.push(Added {
@@ -439,6 +441,9 @@ impl EventIds {
 /// A group being assembled: its batch and the state it will leave once written.
 struct Staged {
     batch: sled::Batch,
+    /// The record being filled, and the position of its first envelope.
+    record: Vec<u8>,
+    record_first: u64,
     heads: HashMap<StreamId, u64>,
     commands: HashMap<Uuid, AppendOutcome>,
     /// Index entries of the group's appends.
@@ -532,6 +537,28 @@ impl Syncer {
             file.sync_data()?;
         }
         Ok(())
+    }
+}
+
+impl Staged {
+    /// Adds the envelope at `position` (the next one) to the group's current record,
+    /// closing the record first if the envelope would not fit.
+    fn add_envelope(&mut self, position: u64, envelope: &[u8]) {
+        if !self.record.is_empty() && self.record.len() + 4 + envelope.len() > MAX_RECORD_BYTES {
+            self.close_record();
+        }
+        if self.record.is_empty() {
+            self.record_first = position;
+        }
+        push_entry(&mut self.record, envelope);
+    }
+
+    fn close_record(&mut self) {
+        if !self.record.is_empty() {
+            let record = std::mem::take(&mut self.record);
+            self.batch
+                .insert(&keys::event(self.record_first)[..], record);
+        }
     }
 }
 

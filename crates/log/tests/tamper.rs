@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 
 use accord_kernel::ExpectedVersion;
 use accord_log::{
-    compute_hash, decode_envelope, encode_envelope, open_storage, verify_path, CorruptionReason,
-    Log, LogError,
+    build_record, compute_hash, decode_envelope, encode_envelope, open_storage, record_entries,
+    verify_path, CorruptionReason, Log, LogError,
 };
 use accord_testkit::{event, metadata, stream, TempLog};
 use proptest::prelude::*;
@@ -62,10 +62,70 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn event_key(position: u64) -> Vec<u8> {
+fn record_key(first: u64) -> Vec<u8> {
     let mut key = vec![b'e'];
-    key.extend_from_slice(&position.to_be_bytes());
+    key.extend_from_slice(&first.to_be_bytes());
     key
+}
+
+/// The stored records: first position and envelopes, in order.
+type Records = Vec<(u64, Vec<Vec<u8>>)>;
+
+fn read_records(db: &sled::Db) -> Records {
+    db.scan_prefix(b"e")
+        .map(|entry| {
+            let (key, value) = entry.unwrap();
+            let first = u64::from_be_bytes(key[1..].try_into().unwrap());
+            let envelopes = record_entries(&value)
+                .map(|e| e.unwrap().to_vec())
+                .collect();
+            (first, envelopes)
+        })
+        .collect()
+}
+
+/// Replaces every stored record with `records` (an emptied record is removed).
+fn write_records(db: &sled::Db, records: &Records) {
+    for entry in db.scan_prefix(b"e") {
+        db.remove(entry.unwrap().0).unwrap();
+    }
+    for (first, envelopes) in records {
+        if !envelopes.is_empty() {
+            db.insert(
+                record_key(*first),
+                build_record(envelopes.iter().map(Vec::as_slice)),
+            )
+            .unwrap();
+        }
+    }
+    db.flush().unwrap();
+}
+
+/// Where the event at `position` is: (record index, index within the record).
+fn locate(records: &Records, position: u64) -> (usize, usize) {
+    let r = records
+        .iter()
+        .rposition(|(first, _)| *first <= position)
+        .unwrap();
+    (r, (position - records[r].0) as usize)
+}
+
+/// Applies `change` to the stored records of the log in `dir`.
+fn tamper(dir: &Path, change: impl FnOnce(&mut Records)) {
+    let db = open_storage(dir).unwrap();
+    let mut records = read_records(&db);
+    change(&mut records);
+    write_records(&db, &records);
+}
+
+fn envelope(records: &Records, position: u64) -> Vec<u8> {
+    let (r, i) = locate(records, position);
+    records[r].1[i].clone()
+}
+
+fn set_envelope(records: &mut Records, position: u64, bytes: Vec<u8>) {
+    let (r, i) = locate(records, position);
+    records[r].1[i] = bytes;
 }
 
 fn corruption(dir: &Path) -> (u64, CorruptionReason) {
@@ -95,11 +155,16 @@ proptest! {
     ) {
         let copy = copy_of_fixture();
         {
+            // Flip a byte of the event's stored bytes: its length prefix or its envelope.
             let db = open_storage(copy.path()).unwrap();
-            let mut bytes = db.get(event_key(position)).unwrap().unwrap().to_vec();
-            let at = offset.index(bytes.len());
-            bytes[at] ^= mask;
-            db.insert(event_key(position), bytes).unwrap();
+            let records = read_records(&db);
+            let (r, i) = locate(&records, position);
+            let key = record_key(records[r].0);
+            let mut value = db.get(&key).unwrap().unwrap().to_vec();
+            let start: usize = records[r].1[..i].iter().map(|e| 4 + e.len()).sum();
+            let at = start + offset.index(4 + records[r].1[i].len());
+            value[at] ^= mask;
+            db.insert(key, value).unwrap();
             db.flush().unwrap();
         }
         let (at, reason) = corruption(copy.path());
@@ -119,46 +184,59 @@ proptest! {
 
 #[test]
 fn given_a_deleted_event_then_verify_reports_a_gap_at_its_position() {
-    let copy = copy_of_fixture();
-    {
-        let db = open_storage(copy.path()).unwrap();
-        db.remove(event_key(9)).unwrap();
-        db.flush().unwrap();
+    for position in [9, 10] {
+        // 9 is the first event of its record, 10 the last.
+        let copy = copy_of_fixture();
+        tamper(copy.path(), |records| {
+            let (r, i) = locate(records, position);
+            records[r].1.remove(i);
+        });
+        assert_eq!(
+            corruption(copy.path()),
+            (
+                position,
+                CorruptionReason::Gap {
+                    next_stored: position + 1
+                }
+            )
+        );
     }
-    assert_eq!(
-        corruption(copy.path()),
-        (9, CorruptionReason::Gap { next_stored: 10 })
-    );
 }
 
 #[test]
 fn given_two_swapped_events_then_verify_reports_the_first_as_misplaced() {
     let copy = copy_of_fixture();
-    {
-        let db = open_storage(copy.path()).unwrap();
-        let a = db.get(event_key(5)).unwrap().unwrap();
-        let b = db.get(event_key(17)).unwrap().unwrap();
-        db.insert(event_key(5), b).unwrap();
-        db.insert(event_key(17), a).unwrap();
-        db.flush().unwrap();
-    }
+    tamper(copy.path(), |records| {
+        let (a, b) = (envelope(records, 5), envelope(records, 17));
+        set_envelope(records, 5, b);
+        set_envelope(records, 17, a);
+    });
     assert_eq!(
         corruption(copy.path()),
         (5, CorruptionReason::Misplaced { claimed: 17 })
+    );
+    // Neighbours in one record, too.
+    let copy = copy_of_fixture();
+    tamper(copy.path(), |records| {
+        let (a, b) = (envelope(records, 7), envelope(records, 8));
+        set_envelope(records, 7, b);
+        set_envelope(records, 8, a);
+    });
+    assert_eq!(
+        corruption(copy.path()),
+        (7, CorruptionReason::Misplaced { claimed: 8 })
     );
 }
 
 #[test]
 fn given_a_rewritten_event_with_a_recomputed_hash_then_the_next_link_breaks() {
     let copy = copy_of_fixture();
-    {
-        let db = open_storage(copy.path()).unwrap();
-        let mut forged = decode_envelope(&db.get(event_key(12)).unwrap().unwrap()).unwrap();
+    tamper(copy.path(), |records| {
+        let mut forged = decode_envelope(&envelope(records, 12)).unwrap();
         forged.payload = b"progress: 100000 shells delivered".to_vec();
         forged.hash = compute_hash(&forged);
-        db.insert(event_key(12), encode_envelope(&forged)).unwrap();
-        db.flush().unwrap();
-    }
+        set_envelope(records, 12, encode_envelope(&forged));
+    });
     let (at, reason) = corruption(copy.path());
     assert_eq!(at, 13);
     assert!(
@@ -170,17 +248,20 @@ fn given_a_rewritten_event_with_a_recomputed_hash_then_the_next_link_breaks() {
 #[test]
 fn given_a_skipped_stream_version_rechained_to_the_end_then_verify_reports_the_jump() {
     let copy = copy_of_fixture();
-    {
+    let mut forged_hash = [0; 32];
+    tamper(copy.path(), |records| {
         // A forger who recomputes every hash after the change still cannot hide a
         // version that skips.
-        let db = open_storage(copy.path()).unwrap();
-        let mut forged = decode_envelope(&db.get(event_key(EVENTS)).unwrap().unwrap()).unwrap();
+        let mut forged = decode_envelope(&envelope(records, EVENTS)).unwrap();
         forged.version += 1;
         forged.hash = compute_hash(&forged);
-        db.insert(event_key(EVENTS), encode_envelope(&forged))
-            .unwrap();
+        forged_hash = forged.hash.0;
+        set_envelope(records, EVENTS, encode_envelope(&forged));
+    });
+    {
+        let db = open_storage(copy.path()).unwrap();
         let mut head = db.get(b"h").unwrap().unwrap().to_vec();
-        head[8..40].copy_from_slice(&forged.hash.0);
+        head[8..40].copy_from_slice(&forged_hash);
         db.insert(b"h", head).unwrap();
         db.flush().unwrap();
     }
@@ -195,13 +276,12 @@ fn given_a_skipped_stream_version_rechained_to_the_end_then_verify_reports_the_j
 #[test]
 fn given_a_truncated_tail_then_verify_reports_it_and_open_refuses() {
     let copy = copy_of_fixture();
-    {
-        let db = open_storage(copy.path()).unwrap();
-        for position in EVENTS - 2..=EVENTS {
-            db.remove(event_key(position)).unwrap();
+    tamper(copy.path(), |records| {
+        for position in (EVENTS - 2..=EVENTS).rev() {
+            let (r, i) = locate(records, position);
+            records[r].1.remove(i);
         }
-        db.flush().unwrap();
-    }
+    });
     let (at, reason) = corruption(copy.path());
     assert_eq!(at, EVENTS);
     assert!(
@@ -218,17 +298,29 @@ fn given_a_truncated_tail_then_verify_reports_it_and_open_refuses() {
 #[test]
 fn given_a_tampered_last_event_then_open_refuses_with_a_clear_error() {
     let copy = copy_of_fixture();
-    {
-        let db = open_storage(copy.path()).unwrap();
-        let mut forged = decode_envelope(&db.get(event_key(EVENTS)).unwrap().unwrap()).unwrap();
+    tamper(copy.path(), |records| {
+        let mut forged = decode_envelope(&envelope(records, EVENTS)).unwrap();
         forged.actor = "someone-else".into();
-        db.insert(event_key(EVENTS), encode_envelope(&forged))
-            .unwrap();
-        db.flush().unwrap();
-    }
+        set_envelope(records, EVENTS, encode_envelope(&forged));
+    });
     let err = Log::open(copy.path()).unwrap_err();
     assert!(
         err.to_string().contains("log corrupt at position 24"),
         "{err}"
     );
+}
+
+#[test]
+fn given_a_deleted_record_then_verify_reports_the_gap_and_open_refuses() {
+    let copy = copy_of_fixture();
+    tamper(copy.path(), |records| {
+        let (r, _) = locate(records, 11);
+        records.remove(r);
+    });
+    // Each append of the fixture is one record: events 11 and 12 went together.
+    assert_eq!(
+        corruption(copy.path()),
+        (11, CorruptionReason::Gap { next_stored: 13 })
+    );
+    assert!(matches!(Log::open(copy.path()), Err(LogError::Corrupt(_))));
 }
