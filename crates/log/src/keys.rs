@@ -1,10 +1,10 @@
 //! Key layout of the log's single sled tree. A group commit is one atomic
-//! `apply_batch` of one key per event plus the head record:
+//! `apply_batch` of the group's records plus the head record:
 //!
-//! | key                    | value                                          |
-//! |------------------------|------------------------------------------------|
-//! | `e` position (u64 BE)  | encoded `accord.v1.EventEnvelope`              |
-//! | `h`                    | head: position, hash, recorded-at of the last  |
+//! | key                          | value                                              |
+//! |------------------------------|----------------------------------------------------|
+//! | `e` first position (u64 BE)  | a record: consecutive `accord.v1.EventEnvelope`s, each prefixed by its length (u32 BE), at most 64 KiB (see `record`) |
+//! | `h`                          | head: position, hash, recorded-at of the last event |
 //!
 //! Stream and command indexes are kept in memory and rebuilt on open (`index`).
 //! Recorded-at never decreases along positions, so "as of" lookups binary search

@@ -1,6 +1,7 @@
 //! The append-only event log each Accord service owns: the service's source of truth.
 //!
-//! * One sled database per service, one tree, few keys per event (see [`keys`]).
+//! * One sled database per service, one tree; each group's envelopes are written as
+//!   one or a few records (see `keys`), since sled's cost is per key written.
 //! * Appends go through a single writer thread that batches concurrent callers into
 //!   one atomic sled write, one flush and one `fdatasync` per group (group commit).
 //!   No caller hears back before the flush that covers its events has returned.
