@@ -5,7 +5,7 @@
 //! * Appends go through a single writer thread that batches concurrent callers into
 //!   one atomic sled write, one flush and one `fdatasync` per group (group commit).
 //!   No caller hears back before the flush that covers its events has returned.
-//! * Every event carries the SHA-256 of the one before it ([`canonical`]), so
+//! * Every event carries the SHA-256 of the one before it (see `canonical`), so
 //!   [`Log::verify`] can prove offline that history was not rewritten.
 //! * Readers only ever see acknowledged (durable) events.
 
