@@ -239,6 +239,34 @@ impl AgreementsView {
         }
     }
 
+    /// The status of an agreement (`None` if unknown).
+    pub fn agreement_status(&self, agreement_id: &str) -> AgreementStatus {
+        self.agreements
+            .get(agreement_id)
+            .map_or(AgreementStatus::None, |a| a.status)
+    }
+
+    /// The state parties of an agreement (empty if unknown).
+    pub fn state_parties(&self, agreement_id: &str) -> Vec<accord_kernel::PartyId> {
+        self.agreements
+            .get(agreement_id)
+            .map(|a| a.state_parties())
+            .unwrap_or_default()
+    }
+
+    /// The motion with this id, on whichever board tabled it, as an authorisation.
+    pub fn motion(&self, motion_id: &accord_kernel::AggregateId) -> Option<crate::Authorisation> {
+        self.boards.values().find_map(|board| {
+            let motion = board.motions.get(motion_id)?;
+            Some(crate::Authorisation {
+                board_id: board.id.clone()?,
+                motion_id: motion_id.clone(),
+                status: motion.status,
+                subject: motion.subject.clone(),
+            })
+        })
+    }
+
     /// The agreement register, by agreement id.
     pub fn register(&self) -> Vec<AgreementRow> {
         self.agreements

@@ -229,6 +229,22 @@ impl Log {
             .durable_version(stream, self.durable_position())
     }
 
+    /// The outcome of an earlier durable append with this command id, if any: lets a
+    /// shell answer a retried command without deciding it again.
+    pub fn outcome_of(&self, command_id: Uuid) -> Result<Option<AppendOutcome>, LogError> {
+        let Some(record) = self.inner.index.read().command(&command_id) else {
+            return Ok(None);
+        };
+        if record.first_position > self.durable_position() {
+            return Ok(None);
+        }
+        let outcome = read::outcome_of_command(&self.inner.tree, record)?;
+        Ok(Some(AppendOutcome {
+            duplicate: true,
+            ..outcome
+        }))
+    }
+
     /// The last durable event, if any.
     pub fn head(&self) -> Result<Option<LogHead>, LogError> {
         let position = self.durable_position();

@@ -46,6 +46,14 @@ impl ProcurementView {
         }
     }
 
+    /// The market (item) a request or supply id belongs to.
+    pub fn market_of(&self, id: &accord_kernel::AggregateId) -> Option<String> {
+        self.markets
+            .iter()
+            .find(|(_, m)| m.requests.contains_key(id) || m.supplies.contains_key(id))
+            .map(|(item, _)| item.clone())
+    }
+
     /// The open requests for `item`, ranked under the current policy.
     pub fn queue(&self, item: &str) -> Vec<Ranked> {
         self.markets

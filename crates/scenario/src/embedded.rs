@@ -305,30 +305,15 @@ impl Embedded {
 
 impl Facts for Embedded {
     fn agreement_status(&self, agreement_id: &AggregateId) -> AgreementStatus {
-        self.agreements
-            .agreements
-            .get(agreement_id.as_str())
-            .map_or(AgreementStatus::None, |a| a.status)
+        self.agreements.agreement_status(agreement_id.as_str())
     }
 
     fn agreement_state_parties(&self, agreement_id: &AggregateId) -> Vec<PartyId> {
-        self.agreements
-            .agreements
-            .get(agreement_id.as_str())
-            .map(|a| a.state_parties())
-            .unwrap_or_default()
+        self.agreements.state_parties(agreement_id.as_str())
     }
 
     fn motion(&self, motion_id: &AggregateId) -> Option<Authorisation> {
-        self.agreements.boards.values().find_map(|board| {
-            let motion = board.motions.get(motion_id)?;
-            Some(Authorisation {
-                board_id: board.id.clone()?,
-                motion_id: motion_id.clone(),
-                status: motion.status,
-                subject: motion.subject.clone(),
-            })
-        })
+        self.agreements.motion(motion_id)
     }
 
     fn policy(&self) -> Policy {
@@ -336,10 +321,6 @@ impl Facts for Embedded {
     }
 
     fn market_of(&self, id: &AggregateId) -> Option<String> {
-        self.procurement
-            .markets
-            .iter()
-            .find(|(_, m)| m.requests.contains_key(id) || m.supplies.contains_key(id))
-            .map(|(item, _)| item.clone())
+        self.procurement.market_of(id)
     }
 }

@@ -1,0 +1,72 @@
+use accord_boundary::BoundaryError;
+use accord_log::LogError;
+
+/// The fixed set of codes replies carry (see STYLE.md), so clients in any language
+/// can act on them without parsing messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    InvalidArgument,
+    NotFound,
+    Conflict,
+    FailedPrecondition,
+    Unauthenticated,
+    PermissionDenied,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidArgument => "invalid_argument",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::FailedPrecondition => "failed_precondition",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::PermissionDenied => "permission_denied",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+/// Why a command was not carried out. Nothing was appended in any of these cases.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The command could not be parsed into a domain command.
+    #[error(transparent)]
+    Invalid(#[from] BoundaryError),
+    /// The domain refused it; the message is the domain error's.
+    #[error("{message}")]
+    Rejected { message: String },
+    /// Other commands kept changing the stream; the caller may retry.
+    #[error("stream {stream} kept changing: gave up after {attempts} attempts")]
+    Contended { stream: String, attempts: u32 },
+    /// The log failed or refused the append.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// The service is shutting down.
+    #[error("service is stopping")]
+    Stopping,
+}
+
+impl CommandError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            CommandError::Invalid(
+                BoundaryError::UnknownMotion(_) | BoundaryError::UnknownReference { .. },
+            ) => ErrorCode::NotFound,
+            CommandError::Invalid(_) => ErrorCode::InvalidArgument,
+            CommandError::Rejected { .. } => ErrorCode::FailedPrecondition,
+            CommandError::Contended { .. } => ErrorCode::Conflict,
+            CommandError::Log(LogError::Conflict { .. } | LogError::CommandIdReused { .. }) => {
+                ErrorCode::Conflict
+            }
+            CommandError::Log(LogError::InvalidInput(_)) => ErrorCode::InvalidArgument,
+            CommandError::Log(LogError::Closed | LogError::Locked(_)) | CommandError::Stopping => {
+                ErrorCode::Unavailable
+            }
+            CommandError::Log(LogError::Corrupt(_) | LogError::Storage(_)) => ErrorCode::Internal,
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! The three services' models: how their commands address streams, how history is
+//! folded and decided, and which projections they keep.
+
+use std::collections::BTreeMap;
+
+use accord_agreements::actor::{Actor, ActorDecider};
+use accord_agreements::agreement::{AgreementDecider, AgreementStatus};
+use accord_agreements::board::BoardDecider;
+use accord_agreements::commitment::CommitmentDecider;
+use accord_agreements::projections::{AgreementsEvent, AgreementsView};
+use accord_agreements::Authorisation;
+use accord_boundary::{
+    decode_agreements_event, decode_procurement_event, decode_project_event,
+    encode_agreements_event, encode_procurement_event, encode_project_event,
+    parse_agreements_command, parse_procurement_command, parse_project_command, AgreementsCommand,
+    Body, BoundaryError, EncodedEvent, Facts, ProcurementCommand,
+};
+use accord_kernel::{ActorId, AggregateId, Decider, EventMeta, PartyId, StreamId};
+use accord_procurement::market::MarketDecider;
+use accord_procurement::policy::{Policy, PolicyDecider};
+use accord_procurement::queue::{ProcurementEvent, ProcurementView};
+use accord_projects::{Portfolio, ProjectCommand, ProjectDecider, ProjectEvent};
+
+use crate::service::Model;
+
+fn stream(category: &str, id: &str) -> Result<StreamId, BoundaryError> {
+    StreamId::new(category, id).map_err(|e| BoundaryError::Invalid {
+        field: "id",
+        error: accord_kernel::ValueError::Invalid {
+            field: "id",
+            value: id.to_owned(),
+            reason: if matches!(e, accord_kernel::StreamIdError::Id(_)) {
+                "must be 1 to 128 bytes without NUL"
+            } else {
+                "invalid stream category"
+            },
+        },
+    })
+}
+
+fn aggregate(stream: &StreamId) -> Result<AggregateId, BoundaryError> {
+    AggregateId::new(stream.id()).map_err(|error| BoundaryError::Invalid { field: "id", error })
+}
+
+/// Folds the events of one decider out of a service's mixed history and decides.
+fn decide_with<D: Decider, E>(
+    history: &[E],
+    pick: impl Fn(&E) -> Option<&D::Event>,
+    command: &D::Command,
+    wrap: impl Fn(D::Event) -> E,
+) -> Result<Vec<E>, String>
+where
+    D::Error: std::fmt::Display,
+{
+    let state = D::fold(history.iter().filter_map(pick));
+    D::decide(&state, command)
+        .map(|events| events.into_iter().map(wrap).collect())
+        .map_err(|e| e.to_string())
+}
+
+/// The agreements service's projections and actor registry.
+#[derive(Debug, Default)]
+pub struct AgreementsState {
+    pub view: AgreementsView,
+    pub actors: BTreeMap<String, Actor>,
+}
+
+impl Facts for AgreementsState {
+    fn agreement_status(&self, agreement_id: &AggregateId) -> AgreementStatus {
+        self.view.agreement_status(agreement_id.as_str())
+    }
+    fn agreement_state_parties(&self, agreement_id: &AggregateId) -> Vec<PartyId> {
+        self.view.state_parties(agreement_id.as_str())
+    }
+    fn motion(&self, motion_id: &AggregateId) -> Option<Authorisation> {
+        self.view.motion(motion_id)
+    }
+    fn policy(&self) -> Policy {
+        Policy::default()
+    }
+    fn market_of(&self, _: &AggregateId) -> Option<String> {
+        None
+    }
+}
+
+/// Agreements, commitments, the Steering Board and the actor registry.
+#[derive(Debug)]
+pub enum AgreementsModel {}
+
+impl Model for AgreementsModel {
+    const SERVICE: &'static str = "agreements";
+    type Command = AgreementsCommand;
+    type Event = AgreementsEvent;
+    type View = AgreementsState;
+
+    fn parse(
+        name: &str,
+        body: Body<'_>,
+        actor: &ActorId,
+        view: &AgreementsState,
+    ) -> Result<AgreementsCommand, BoundaryError> {
+        parse_agreements_command(name, body, actor, view)
+    }
+
+    fn stream(command: &AgreementsCommand) -> Result<StreamId, BoundaryError> {
+        match command {
+            AgreementsCommand::Agreement(id, _) => stream("agreement", id.as_str()),
+            AgreementsCommand::Commitment(id, _) => stream("commitment", id.as_str()),
+            AgreementsCommand::Board(id, _) => stream("board", id.as_str()),
+            AgreementsCommand::Actor(id, _) => stream("actor", id.as_str()),
+        }
+    }
+
+    fn decide(
+        history: &[AgreementsEvent],
+        command: &AgreementsCommand,
+    ) -> Result<Vec<AgreementsEvent>, String> {
+        use AgreementsEvent as E;
+        match command {
+            AgreementsCommand::Agreement(_, c) => decide_with::<AgreementDecider, _>(
+                history,
+                |e| {
+                    if let E::Agreement(e) = e {
+                        Some(e)
+                    } else {
+                        None
+                    }
+                },
+                c,
+                E::Agreement,
+            ),
+            AgreementsCommand::Commitment(_, c) => decide_with::<CommitmentDecider, _>(
+                history,
+                |e| {
+                    if let E::Commitment(e) = e {
+                        Some(e)
+                    } else {
+                        None
+                    }
+                },
+                c,
+                E::Commitment,
+            ),
+            AgreementsCommand::Board(_, c) => decide_with::<BoardDecider, _>(
+                history,
+                |e| if let E::Board(e) = e { Some(e) } else { None },
+                c,
+                E::Board,
+            ),
+            AgreementsCommand::Actor(_, c) => decide_with::<ActorDecider, _>(
+                history,
+                |e| if let E::Actor(e) = e { Some(e) } else { None },
+                c,
+                E::Actor,
+            ),
+        }
+    }
+
+    fn encode(stream: &StreamId, event: &AgreementsEvent) -> Result<EncodedEvent, BoundaryError> {
+        Ok(encode_agreements_event(&aggregate(stream)?, event))
+    }
+
+    fn decode(event_type: &str, payload: &[u8]) -> Result<AgreementsEvent, BoundaryError> {
+        decode_agreements_event(event_type, payload)
+    }
+
+    fn apply(state: &mut AgreementsState, meta: &EventMeta, event: &AgreementsEvent) {
+        state.view.apply(meta, event);
+        if let AgreementsEvent::Actor(e) = event {
+            let id = meta.stream.id().to_owned();
+            let actor = state.actors.remove(&id).unwrap_or_default();
+            state.actors.insert(id, ActorDecider::evolve(actor, e));
+        }
+    }
+}
+
+/// The projects service's projections.
+#[derive(Debug, Default)]
+pub struct ProjectsState {
+    pub portfolio: Portfolio,
+}
+
+impl Facts for ProjectsState {
+    fn agreement_status(&self, _: &AggregateId) -> AgreementStatus {
+        AgreementStatus::None
+    }
+    fn agreement_state_parties(&self, _: &AggregateId) -> Vec<PartyId> {
+        Vec::new()
+    }
+    // The projects service does not see the board; approvals arrive as reactions to
+    // the agreements service's MotionAdopted events.
+    fn motion(&self, _: &AggregateId) -> Option<Authorisation> {
+        None
+    }
+    fn policy(&self) -> Policy {
+        Policy::default()
+    }
+    fn market_of(&self, _: &AggregateId) -> Option<String> {
+        None
+    }
+}
+
+/// Joint projects.
+#[derive(Debug)]
+pub enum ProjectsModel {}
+
+impl Model for ProjectsModel {
+    const SERVICE: &'static str = "projects";
+    type Command = (AggregateId, ProjectCommand);
+    type Event = ProjectEvent;
+    type View = ProjectsState;
+
+    fn parse(
+        name: &str,
+        body: Body<'_>,
+        _: &ActorId,
+        view: &ProjectsState,
+    ) -> Result<Self::Command, BoundaryError> {
+        parse_project_command(name, body, view)
+    }
+
+    fn stream((id, _): &Self::Command) -> Result<StreamId, BoundaryError> {
+        stream("project", id.as_str())
+    }
+
+    fn decide(
+        history: &[ProjectEvent],
+        (_, command): &Self::Command,
+    ) -> Result<Vec<ProjectEvent>, String> {
+        decide_with::<ProjectDecider, _>(history, |e| Some(e), command, |e| e)
+    }
+
+    fn encode(stream: &StreamId, event: &ProjectEvent) -> Result<EncodedEvent, BoundaryError> {
+        Ok(encode_project_event(&aggregate(stream)?, event))
+    }
+
+    fn decode(event_type: &str, payload: &[u8]) -> Result<ProjectEvent, BoundaryError> {
+        decode_project_event(event_type, payload)
+    }
+
+    fn apply(state: &mut ProjectsState, meta: &EventMeta, event: &ProjectEvent) {
+        state.portfolio.apply(meta, event);
+    }
+}
+
+/// The procurement service's projections.
+#[derive(Debug, Default)]
+pub struct ProcurementState {
+    pub view: ProcurementView,
+}
+
+impl Facts for ProcurementState {
+    fn agreement_status(&self, _: &AggregateId) -> AgreementStatus {
+        AgreementStatus::None
+    }
+    fn agreement_state_parties(&self, _: &AggregateId) -> Vec<PartyId> {
+        Vec::new()
+    }
+    fn motion(&self, _: &AggregateId) -> Option<Authorisation> {
+        None
+    }
+    fn policy(&self) -> Policy {
+        self.view.policy.clone()
+    }
+    fn market_of(&self, id: &AggregateId) -> Option<String> {
+        self.view.market_of(id)
+    }
+}
+
+/// Requests, the priority policy and allocation.
+#[derive(Debug)]
+pub enum ProcurementModel {}
+
+impl Model for ProcurementModel {
+    const SERVICE: &'static str = "procurement";
+    type Command = ProcurementCommand;
+    type Event = ProcurementEvent;
+    type View = ProcurementState;
+
+    fn parse(
+        name: &str,
+        body: Body<'_>,
+        _: &ActorId,
+        view: &ProcurementState,
+    ) -> Result<ProcurementCommand, BoundaryError> {
+        parse_procurement_command(name, body, view)
+    }
+
+    fn stream(command: &ProcurementCommand) -> Result<StreamId, BoundaryError> {
+        match command {
+            ProcurementCommand::Policy(_) => stream("policy", "main"),
+            ProcurementCommand::Market(item, _) => stream("market", item),
+        }
+    }
+
+    fn decide(
+        history: &[ProcurementEvent],
+        command: &ProcurementCommand,
+    ) -> Result<Vec<ProcurementEvent>, String> {
+        use ProcurementEvent as E;
+        match command {
+            ProcurementCommand::Policy(c) => decide_with::<PolicyDecider, _>(
+                history,
+                |e| if let E::Policy(e) = e { Some(e) } else { None },
+                c,
+                E::Policy,
+            ),
+            ProcurementCommand::Market(_, c) => decide_with::<MarketDecider, _>(
+                history,
+                |e| if let E::Market(e) = e { Some(e) } else { None },
+                c,
+                E::Market,
+            ),
+        }
+    }
+
+    fn encode(_: &StreamId, event: &ProcurementEvent) -> Result<EncodedEvent, BoundaryError> {
+        Ok(encode_procurement_event(event))
+    }
+
+    fn decode(event_type: &str, payload: &[u8]) -> Result<ProcurementEvent, BoundaryError> {
+        decode_procurement_event(event_type, payload)
+    }
+
+    fn apply(state: &mut ProcurementState, meta: &EventMeta, event: &ProcurementEvent) {
+        state.view.apply(meta, event);
+    }
+}

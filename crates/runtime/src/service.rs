@@ -1,0 +1,223 @@
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
+
+use accord_boundary::{Body, BoundaryError, EncodedEvent};
+use accord_kernel::{ActorId, EventMeta, ExpectedVersion, StreamId, Timestamp};
+use accord_log::{AppendMetadata, AppendOutcome, Log, LogError, NewEvent};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::error::CommandError;
+
+/// How often a command is decided again when its stream changed underneath it.
+pub const MAX_CONFLICT_RETRIES: u32 = 5;
+
+/// How one service's commands, events and projections are typed.
+pub trait Model: Send + Sync + 'static {
+    /// The service's name, e.g. `agreements`.
+    const SERVICE: &'static str;
+    type Command: Send + Sync;
+    type Event: Send + Sync;
+    /// The service's projections; also what parsing asks for facts.
+    type View: Default + Send + Sync + 'static;
+
+    fn parse(
+        name: &str,
+        body: Body<'_>,
+        actor: &ActorId,
+        view: &Self::View,
+    ) -> Result<Self::Command, BoundaryError>;
+    /// The stream (aggregate) a command addresses.
+    fn stream(command: &Self::Command) -> Result<StreamId, BoundaryError>;
+    /// Decides against the stream's history; the error is the domain's, as text.
+    fn decide(history: &[Self::Event], command: &Self::Command)
+        -> Result<Vec<Self::Event>, String>;
+    fn encode(stream: &StreamId, event: &Self::Event) -> Result<EncodedEvent, BoundaryError>;
+    fn decode(event_type: &str, payload: &[u8]) -> Result<Self::Event, BoundaryError>;
+    fn apply(view: &mut Self::View, meta: &EventMeta, event: &Self::Event);
+}
+
+/// Who sends a command, when it happened, and how it relates to others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandMeta {
+    pub actor: ActorId,
+    /// Idempotency key: resending the same command id changes nothing.
+    pub command_id: Uuid,
+    pub correlation_id: Uuid,
+    pub causation_id: Option<Uuid>,
+    pub occurred_at: Timestamp,
+}
+
+/// One service: its log, its projections following the log, and command handling.
+#[derive(Debug)]
+pub struct Service<M: Model> {
+    log: Log,
+    view: Arc<RwLock<M::View>>,
+    applied: watch::Receiver<u64>,
+    projector: JoinHandle<()>,
+}
+
+impl<M: Model> Service<M> {
+    /// Starts the service on an open log: projections are rebuilt from the whole log,
+    /// then follow it. Must be called inside a tokio runtime.
+    pub fn start(log: Log) -> Service<M> {
+        let view = Arc::new(RwLock::new(M::View::default()));
+        let (applied_tx, applied) = watch::channel(0);
+        let projector = tokio::spawn(project::<M>(log.clone(), view.clone(), applied_tx));
+        Service {
+            log,
+            view,
+            applied,
+            projector,
+        }
+    }
+
+    /// The projections, as of every event applied so far.
+    pub fn view(&self) -> RwLockReadGuard<'_, M::View> {
+        self.view.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn log(&self) -> &Log {
+        &self.log
+    }
+
+    /// Waits until the projections include every durable event of the log.
+    pub async fn caught_up(&self) -> Result<(), CommandError> {
+        self.wait_applied(self.log.durable_position()).await
+    }
+
+    async fn wait_applied(&self, position: u64) -> Result<(), CommandError> {
+        let mut applied = self.applied.clone();
+        applied
+            .wait_for(|p| *p >= position)
+            .await
+            .map(|_| ())
+            .map_err(|_| CommandError::Stopping)
+    }
+
+    /// Handles one command: parse, load, decide, append with the expected version
+    /// (retrying on a conflict), and answer once the projections include the events.
+    pub async fn handle(
+        &self,
+        name: &str,
+        body: Body<'_>,
+        meta: &CommandMeta,
+    ) -> Result<AppendOutcome, CommandError> {
+        let command = {
+            let view = self.view();
+            M::parse(name, body, &meta.actor, &view)?
+        };
+        let stream = M::stream(&command)?;
+        // A retried command is answered with what it did the first time, not decided
+        // again against a state it already changed.
+        if let Some(outcome) = self.log.outcome_of(meta.command_id)? {
+            if outcome.stream != stream {
+                return Err(LogError::CommandIdReused {
+                    command_id: meta.command_id,
+                    original_stream: outcome.stream,
+                }
+                .into());
+            }
+            self.wait_applied(outcome.last_position).await?;
+            return Ok(outcome);
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (version, history) = self.load(&stream)?;
+            let events = M::decide(&history, &command)
+                .map_err(|message| CommandError::Rejected { message })?;
+            let new_events = events
+                .iter()
+                .map(|event| {
+                    M::encode(&stream, event).map(|encoded| NewEvent {
+                        event_type: encoded.event_type,
+                        schema_version: 1,
+                        payload: encoded.payload,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let metadata = AppendMetadata {
+                actor: meta.actor.to_string(),
+                command_id: meta.command_id,
+                correlation_id: meta.correlation_id,
+                causation_id: meta.causation_id,
+                occurred_at: meta.occurred_at,
+                signature: None,
+            };
+            match self
+                .log
+                .append(
+                    stream.clone(),
+                    ExpectedVersion::Exact(version),
+                    new_events,
+                    metadata,
+                )
+                .await
+            {
+                Ok(outcome) => {
+                    self.wait_applied(outcome.last_position).await?;
+                    return Ok(outcome);
+                }
+                Err(LogError::Conflict { .. }) if attempt < MAX_CONFLICT_RETRIES => {
+                    tracing::debug!(service = M::SERVICE, %stream, attempt, "runtime.command.retry");
+                }
+                Err(LogError::Conflict { .. }) => {
+                    return Err(CommandError::Contended {
+                        stream: stream.to_string(),
+                        attempts: attempt,
+                    });
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+
+    /// The stream's version and decoded events.
+    fn load(&self, stream: &StreamId) -> Result<(u64, Vec<M::Event>), CommandError> {
+        let mut version = 0;
+        let mut history = Vec::new();
+        for event in self.log.read_stream(stream, 1) {
+            let event = event?;
+            version = event.version;
+            history.push(M::decode(&event.event_type, &event.payload)?);
+        }
+        Ok((version, history))
+    }
+}
+
+impl<M: Model> Drop for Service<M> {
+    fn drop(&mut self) {
+        self.projector.abort();
+    }
+}
+
+/// Folds every event of the log into the view, from the first on, forever.
+async fn project<M: Model>(log: Log, view: Arc<RwLock<M::View>>, applied: watch::Sender<u64>) {
+    let mut subscription = log.subscribe(1);
+    drop(log);
+    while let Some(event) = subscription.next().await {
+        let event = match event {
+            Ok(event) => event,
+            Err(error) => {
+                tracing::error!(service = M::SERVICE, %error, "runtime.projector stopped");
+                return;
+            }
+        };
+        match M::decode(&event.event_type, &event.payload) {
+            Ok(decoded) => {
+                let meta = EventMeta::of(&event);
+                M::apply(
+                    &mut view.write().unwrap_or_else(PoisonError::into_inner),
+                    &meta,
+                    &decoded,
+                );
+            }
+            Err(error) => {
+                tracing::error!(service = M::SERVICE, position = event.position, %error, "runtime.projector undecodable event");
+                return;
+            }
+        }
+        applied.send_replace(event.position);
+    }
+}

@@ -1,0 +1,192 @@
+//! Command handling on a real log (sled in a temporary directory): commands parsed at
+//! the boundary, decided, appended with the expected version, retried on conflicts,
+//! and visible in the projections once acknowledged — also after a restart.
+
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use accord_agreements::agreement::AgreementStatus;
+use accord_boundary::Body;
+use accord_kernel::{ActorId, Timestamp};
+use accord_runtime::{AgreementsModel, CommandMeta, ErrorCode, Service};
+use accord_scenario::{Scenario, Service as ScenarioService};
+use accord_testkit::TempLog;
+use uuid::Uuid;
+
+fn meta(actor: &str) -> CommandMeta {
+    let command_id = Uuid::now_v7();
+    CommandMeta {
+        actor: ActorId::new(actor).unwrap(),
+        command_id,
+        correlation_id: command_id,
+        causation_id: None,
+        occurred_at: Timestamp::parse_rfc3339("2024-11-26T11:00:00Z").unwrap(),
+    }
+}
+
+/// Handles every agreements command of the scenario, as JSON.
+async fn run_agreements_steps(service: &Service<AgreementsModel>) {
+    let scenario = Scenario::lt_ua().unwrap();
+    for step in scenario
+        .steps
+        .iter()
+        .filter(|s| s.service == ScenarioService::Agreements)
+    {
+        // Progress on the funding commitment arrives by reaction, not as a step.
+        let meta = CommandMeta {
+            occurred_at: step.occurred_at,
+            ..meta(step.actor.as_str())
+        };
+        service
+            .handle(&step.command, Body::Json(&step.body), &meta)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", step.command));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scenarios_agreements_commands_build_the_same_projections_as_the_pure_run() {
+    let log = TempLog::new();
+    let service = Service::<AgreementsModel>::start(log.log().clone());
+    run_agreements_steps(&service).await;
+
+    let mut pure = accord_scenario::Embedded::default();
+    pure.run(&Scenario::lt_ua().unwrap()).unwrap();
+    let view = service.view();
+    assert_eq!(view.view.register(), pure.agreements.register());
+    assert_eq!(view.view.decisions(), pure.agreements.decisions());
+    assert_eq!(view.view.timeline("c-priority").len(), 3);
+    assert_eq!(
+        view.view.timeline("c-priority")[2].motion.as_deref(),
+        Some("m-priority-ew")
+    );
+    assert_eq!(view.actors.len(), 10);
+    assert!(log.log().verify().is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_the_projections_are_rebuilt_from_the_log() {
+    let mut log = TempLog::new();
+    let before = {
+        let service = Service::<AgreementsModel>::start(log.log().clone());
+        run_agreements_steps(&service).await;
+        let register = service.view().view.register();
+        register
+    };
+    let reopened = log.reopen().unwrap().clone();
+    let service = Service::<AgreementsModel>::start(reopened);
+    service.caught_up().await.unwrap();
+    assert_eq!(service.view().view.register(), before);
+    let agreement = before
+        .iter()
+        .find(|r| r.id == "lt-ua-defence-industry")
+        .unwrap();
+    assert_eq!(agreement.status, AgreementStatus::InForce);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_command_id_appends_nothing_and_returns_the_first_outcome() {
+    let log = TempLog::new();
+    let service = Service::<AgreementsModel>::start(log.log().clone());
+    let draft = r#"{"agreementId":"a1","kind":"AGREEMENT_KIND_MEMORANDUM","title":"t",
+        "parties":[{"id":"LT"},{"id":"UA"}],"reason":"r"}"#;
+    let meta = meta("lt-kasciunas");
+    let first = service
+        .handle("DraftAgreement", Body::Json(draft), &meta)
+        .await
+        .unwrap();
+    let again = service
+        .handle("DraftAgreement", Body::Json(draft), &meta)
+        .await
+        .unwrap();
+    assert!(!first.duplicate && again.duplicate);
+    assert_eq!(first.event_ids, again.event_ids);
+    assert_eq!(log.log().durable_position(), 1);
+    // The same command id for another stream is refused.
+    let other = draft.replace("a1", "a2");
+    let err = service
+        .handle("DraftAgreement", Body::Json(&other), &meta)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict);
+    assert_eq!(log.log().durable_position(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_commands_get_their_code_and_change_nothing() {
+    let log = TempLog::new();
+    let service = Service::<AgreementsModel>::start(log.log().clone());
+    let draft = r#"{"agreementId":"a1","kind":"AGREEMENT_KIND_MEMORANDUM","title":"t",
+        "parties":[{"id":"LT"},{"id":"UA"}],"reason":"r"}"#;
+    service
+        .handle("DraftAgreement", Body::Json(draft), &meta("x"))
+        .await
+        .unwrap();
+    let head = log.log().durable_position();
+    let cases: Vec<(&str, &str, ErrorCode)> = vec![
+        ("LaunchRockets", "{}", ErrorCode::InvalidArgument),
+        (
+            "SignAgreement",
+            r#"{"agreementId":"a1","bogus":true}"#,
+            ErrorCode::InvalidArgument,
+        ),
+        ("SignAgreement", "{", ErrorCode::InvalidArgument),
+        ("DraftAgreement", draft, ErrorCode::FailedPrecondition),
+        (
+            "SignAgreement",
+            r#"{"agreementId":"a1"}"#,
+            ErrorCode::FailedPrecondition,
+        ),
+        (
+            "AmendAgreement",
+            r#"{"agreementId":"a1","summary":"s","motionId":"m-none","reason":"r"}"#,
+            ErrorCode::NotFound,
+        ),
+    ];
+    for (name, body, code) in cases {
+        let err = service
+            .handle(name, Body::Json(body), &meta("x"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), code, "{name} {body}: {err}");
+        assert_eq!(log.log().durable_position(), head, "{name} changed the log");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_commands_on_one_stream_are_retried_until_each_lands_once() {
+    let log = TempLog::new();
+    let service = std::sync::Arc::new(Service::<AgreementsModel>::start(log.log().clone()));
+    let draft = r#"{"agreementId":"a1","kind":"AGREEMENT_KIND_MEMORANDUM","title":"t",
+        "parties":[{"id":"LT"},{"id":"UA"}],"reason":"r"}"#;
+    service
+        .handle("DraftAgreement", Body::Json(draft), &meta("x"))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..4)
+        .map(|i| {
+            let service = service.clone();
+            tokio::spawn(async move {
+                let body = format!(
+                    r#"{{"agreementId":"a1","actorId":"signatory-{i}","party":{{"id":"{}"}},"role":"minister"}}"#,
+                    if i % 2 == 0 { "LT" } else { "UA" }
+                );
+                service.handle("DesignateSignatory", Body::Json(&body), &meta("x")).await
+            })
+        })
+        .collect();
+    // Each loses at most to the three others, within MAX_CONFLICT_RETRIES attempts.
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let view = service.view();
+    let agreement = &view.view.agreements["a1"];
+    let versions: Vec<u64> = log
+        .log()
+        .read_stream(&accord_kernel::StreamId::new("agreement", "a1").unwrap(), 1)
+        .map(|e| e.unwrap().version)
+        .collect();
+    assert_eq!(versions, (1..=versions.len() as u64).collect::<Vec<_>>());
+    assert_eq!(agreement.signatories.len(), 4);
+    assert_eq!(versions.len(), 5);
+}
