@@ -5,6 +5,7 @@
 //! |------------------------------|----------------------------------------------------|
 //! | `e` first position (u64 BE)  | a record: consecutive `accord.v1.EventEnvelope`s, each prefixed by its length (u32 BE), at most 64 KiB (see `record`) |
 //! | `h`                          | head: position, hash, recorded-at of the last event |
+//! | `r` name                     | a named reader's saved position (u64 BE), e.g. the relay's |
 //!
 //! Stream and command indexes are kept in memory and rebuilt on open (`index`).
 //! Recorded-at never decreases along positions, so "as of" lookups binary search
@@ -19,6 +20,16 @@ pub(crate) fn event(position: u64) -> [u8; 9] {
     let mut key = [EVENT; 9];
     key[1..].copy_from_slice(&position.to_be_bytes());
     key
+}
+
+pub(crate) fn cursor(name: &str) -> Vec<u8> {
+    let mut key = vec![b'r'];
+    key.extend_from_slice(name.as_bytes());
+    key
+}
+
+pub(crate) fn u64_value(value: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(value.try_into().ok()?))
 }
 
 pub(crate) fn event_position(key: &[u8]) -> Option<u64> {

@@ -245,6 +245,23 @@ impl Log {
         }))
     }
 
+    /// The position a named reader (e.g. the relay) saved, 0 if none. Kept in the
+    /// log's own database, so it travels with the log.
+    pub fn cursor(&self, name: &str) -> Result<u64, LogError> {
+        let value = self.inner.tree.get(keys::cursor(name))?;
+        Ok(value.as_deref().and_then(keys::u64_value).unwrap_or(0))
+    }
+
+    /// Saves a named reader's position. Not flushed at once (sled flushes every
+    /// 500 ms): after a crash the reader resumes from a slightly older position, so
+    /// what it does with events must tolerate seeing some twice.
+    pub fn save_cursor(&self, name: &str, position: u64) -> Result<(), LogError> {
+        self.inner
+            .tree
+            .insert(keys::cursor(name), &position.to_be_bytes()[..])?;
+        Ok(())
+    }
+
     /// The last durable event, if any.
     pub fn head(&self) -> Result<Option<LogHead>, LogError> {
         let position = self.durable_position();

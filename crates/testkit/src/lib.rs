@@ -163,3 +163,95 @@ where
         }
     }
 }
+
+/// A real `nats-server` with JetStream on a free port of 127.0.0.1, its store in a
+/// temporary directory; killed on drop. The binary is `ACCORD_NATS_SERVER`, else
+/// `/usr/sbin/nats-server`, else `nats-server` on the PATH.
+#[derive(Debug)]
+pub struct NatsServer {
+    child: Option<std::process::Child>,
+    port: u16,
+    store: tempfile::TempDir,
+}
+
+impl NatsServer {
+    /// Starts a server and waits until it accepts connections.
+    pub fn start() -> NatsServer {
+        #[allow(clippy::expect_used)]
+        let store = tempfile::Builder::new()
+            .prefix("accord-nats-")
+            .tempdir()
+            .expect("create NATS store directory");
+        let port = free_port();
+        let mut server = NatsServer {
+            child: None,
+            port,
+            store,
+        };
+        server.restart();
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server (SIGKILL) and waits for it to exit.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port with the same store.
+    pub fn restart(&mut self) {
+        self.stop();
+        let binary = std::env::var("ACCORD_NATS_SERVER").unwrap_or_else(|_| {
+            if Path::new("/usr/sbin/nats-server").exists() {
+                "/usr/sbin/nats-server".into()
+            } else {
+                "nats-server".into()
+            }
+        });
+        #[allow(clippy::expect_used)]
+        let child = std::process::Command::new(&binary)
+            .args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-js",
+                "-sd",
+            ])
+            .arg(self.store.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "nats-server did not start on port {}",
+                self.port
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A TCP port nobody listens on right now.
+pub fn free_port() -> u16 {
+    #[allow(clippy::expect_used)]
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    #[allow(clippy::expect_used)]
+    listener.local_addr().expect("local address").port()
+}

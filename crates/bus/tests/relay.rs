@@ -1,0 +1,180 @@
+//! The relay against a real nats-server on a free port: every event of the log on its
+//! JetStream stream exactly once, in log order, across relay restarts and a cursor
+//! that fell behind (as after a crash between publish and cursor save).
+
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use accord_bus::{run_relay, RelayConfig};
+use accord_kernel::ExpectedVersion;
+use accord_testkit::{event, metadata, stream, NatsServer, TempLog};
+use async_nats::jetstream;
+use tokio::sync::watch;
+
+async fn append(log: &accord_log::Log, from: usize, to: usize) {
+    for i in from..to {
+        let s = stream("commitment", &format!("c {}", i % 7));
+        log.append(
+            s,
+            ExpectedVersion::Any,
+            vec![event("ProgressRecorded", format!("{i}").as_bytes())],
+            metadata("lt-mod", i as i64),
+        )
+        .await
+        .unwrap();
+    }
+}
+
+/// The stream's messages' ids (Nats-Msg-Id), in stream order.
+async fn published_ids(js: &jetstream::Context, name: &str, expected: u64) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    // The relay creates the stream when it starts.
+    let mut stream = loop {
+        match js.get_stream(name).await {
+            Ok(stream) => break stream,
+            Err(error) => {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "no stream {name}: {error}"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    while stream.info().await.unwrap().state.messages < expected {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "relay did not publish {expected} events"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Let a relay that publishes too much show it.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let count = stream.info().await.unwrap().state.messages;
+    let mut ids = Vec::new();
+    for sequence in 1..=count {
+        let message = stream.get_raw_message(sequence).await.unwrap();
+        ids.push(message.headers.get("Nats-Msg-Id").unwrap().to_string());
+    }
+    ids
+}
+
+fn log_ids(log: &accord_log::Log) -> Vec<String> {
+    log.read_all(1)
+        .map(|e| e.unwrap().event_id.to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_is_published_once_in_log_order_across_restarts() {
+    let nats = NatsServer::start();
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let js = jetstream::new(client);
+    let log = TempLog::new();
+    let config = RelayConfig::new("agreements");
+    append(log.log(), 0, 300).await;
+
+    let (stop, stopped) = watch::channel(false);
+    let relay = tokio::spawn(run_relay(
+        log.log().clone(),
+        js.clone(),
+        config.clone(),
+        stopped,
+    ));
+    assert_eq!(
+        published_ids(&js, "ACCORD_AGREEMENTS", 300).await,
+        log_ids(log.log())
+    );
+    stop.send(true).unwrap();
+    relay.await.unwrap().unwrap();
+    assert_eq!(log.log().cursor("relay").unwrap(), 300);
+
+    // Appended while the relay was down: published when it comes back.
+    append(log.log(), 300, 350).await;
+    // As after a crash between publishing and saving the cursor: JetStream drops
+    // the events published again.
+    log.log().save_cursor("relay", 120).unwrap();
+    let (stop, stopped) = watch::channel(false);
+    let relay = tokio::spawn(run_relay(log.log().clone(), js.clone(), config, stopped));
+    assert_eq!(
+        published_ids(&js, "ACCORD_AGREEMENTS", 350).await,
+        log_ids(log.log())
+    );
+    stop.send(true).unwrap();
+    relay.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_carry_the_envelope_and_headers_on_a_subject_per_aggregate() {
+    let nats = NatsServer::start();
+    let js = jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+    let log = TempLog::new();
+    append(log.log(), 0, 1).await;
+    let (stop, stopped) = watch::channel(false);
+    let relay = tokio::spawn(run_relay(
+        log.log().clone(),
+        js.clone(),
+        RelayConfig::new("agreements"),
+        stopped,
+    ));
+    published_ids(&js, "ACCORD_AGREEMENTS", 1).await;
+    let message = js
+        .get_stream("ACCORD_AGREEMENTS")
+        .await
+        .unwrap()
+        .get_raw_message(1)
+        .await
+        .unwrap();
+    let stored = log.log().read_all(1).next().unwrap().unwrap();
+    assert_eq!(
+        message.subject.as_str(),
+        "accord.agreements.evt.commitment.c%200.ProgressRecorded"
+    );
+    assert_eq!(
+        accord_log::decode_envelope(&message.payload).unwrap(),
+        stored
+    );
+    assert_eq!(
+        message.headers.get("Accord-Position").unwrap().as_str(),
+        "1"
+    );
+    assert_eq!(
+        message.headers.get("Accord-Stream").unwrap().as_str(),
+        "commitment/c 0"
+    );
+    stop.send(true).unwrap();
+    relay.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_catches_up_after_nats_was_down() {
+    let mut nats = NatsServer::start();
+    let client = async_nats::ConnectOptions::new()
+        .retry_on_initial_connect()
+        .connect(nats.url())
+        .await
+        .unwrap();
+    let js = jetstream::new(client);
+    let log = TempLog::new();
+    let (stop, stopped) = watch::channel(false);
+    let relay = tokio::spawn(run_relay(
+        log.log().clone(),
+        js.clone(),
+        RelayConfig::new("projects"),
+        stopped,
+    ));
+    append(log.log(), 0, 50).await;
+    published_ids(&js, "ACCORD_PROJECTS", 50).await;
+
+    nats.stop();
+    append(log.log(), 50, 120).await; // acknowledged by the log while NATS is down
+    nats.restart();
+    assert_eq!(
+        published_ids(&js, "ACCORD_PROJECTS", 120).await,
+        log_ids(log.log())
+    );
+    stop.send(true).unwrap();
+    relay.await.unwrap().unwrap();
+}
