@@ -248,10 +248,21 @@ impl Drop for NatsServer {
     }
 }
 
-/// A TCP port nobody listens on right now.
+/// A TCP port nobody listens on right now, and that this process has not handed out
+/// before: tests running in parallel threads must not race for the same port.
 pub fn free_port() -> u16 {
-    #[allow(clippy::expect_used)]
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    #[allow(clippy::expect_used)]
-    listener.local_addr().expect("local address").port()
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut handed_out = HANDED_OUT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        #[allow(clippy::expect_used)]
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+        #[allow(clippy::expect_used)]
+        let port = listener.local_addr().expect("local address").port();
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return port;
+        }
+    }
 }
