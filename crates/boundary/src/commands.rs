@@ -39,16 +39,27 @@ fn message<M: prost::Message + prost::Name + Default>(body: Body<'_>) -> Result<
     }
 }
 
-/// What the shell knows about other aggregates, asked for while parsing.
+/// What the shell knows about other aggregates, asked for while parsing. Each
+/// service answers what it knows; the defaults say "unknown".
 pub trait Facts {
-    fn agreement_status(&self, agreement_id: &AggregateId) -> AgreementStatus;
+    fn agreement_status(&self, _agreement_id: &AggregateId) -> AgreementStatus {
+        AgreementStatus::None
+    }
     /// The state parties of the agreement (empty if unknown).
-    fn agreement_state_parties(&self, agreement_id: &AggregateId) -> Vec<PartyId>;
+    fn agreement_state_parties(&self, _agreement_id: &AggregateId) -> Vec<PartyId> {
+        Vec::new()
+    }
     /// The motion with this id on whichever board tabled it.
-    fn motion(&self, motion_id: &AggregateId) -> Option<Authorisation>;
-    fn policy(&self) -> Policy;
+    fn motion(&self, _motion_id: &AggregateId) -> Option<Authorisation> {
+        None
+    }
+    fn policy(&self) -> Policy {
+        Policy::default()
+    }
     /// The market (item) a request or supply id belongs to.
-    fn market_of(&self, request_or_supply_id: &AggregateId) -> Option<String>;
+    fn market_of(&self, _request_or_supply_id: &AggregateId) -> Option<String> {
+        None
+    }
 }
 
 /// A parsed command of the agreements service, with the aggregate it addresses.

@@ -10,7 +10,6 @@ use accord_agreements::commitment::CommitmentCommand;
 use accord_agreements::Authorisation;
 use accord_boundary::*;
 use accord_kernel::{ActorId, AggregateId, PartyId};
-use accord_procurement::policy::Policy;
 
 /// Facts for pure tests: one agreement in force, one adopted motion.
 struct Known;
@@ -35,12 +34,6 @@ impl Facts for Known {
                 commitment_id: AggregateId::new("c1").unwrap(),
             },
         })
-    }
-    fn policy(&self) -> Policy {
-        Policy::default()
-    }
-    fn market_of(&self, _: &AggregateId) -> Option<String> {
-        None
     }
 }
 

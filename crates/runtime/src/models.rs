@@ -75,12 +75,6 @@ impl Facts for AgreementsState {
     fn motion(&self, motion_id: &AggregateId) -> Option<Authorisation> {
         self.view.motion(motion_id)
     }
-    fn policy(&self) -> Policy {
-        Policy::default()
-    }
-    fn market_of(&self, _: &AggregateId) -> Option<String> {
-        None
-    }
 }
 
 /// Agreements, commitments, the Steering Board and the actor registry.
@@ -180,25 +174,9 @@ pub struct ProjectsState {
     pub portfolio: Portfolio,
 }
 
-impl Facts for ProjectsState {
-    fn agreement_status(&self, _: &AggregateId) -> AgreementStatus {
-        AgreementStatus::None
-    }
-    fn agreement_state_parties(&self, _: &AggregateId) -> Vec<PartyId> {
-        Vec::new()
-    }
-    // The projects service does not see the board; approvals arrive as reactions to
-    // the agreements service's MotionAdopted events.
-    fn motion(&self, _: &AggregateId) -> Option<Authorisation> {
-        None
-    }
-    fn policy(&self) -> Policy {
-        Policy::default()
-    }
-    fn market_of(&self, _: &AggregateId) -> Option<String> {
-        None
-    }
-}
+// The projects service does not see the board: it knows no motion, and approvals
+// arrive as reactions to the agreements service's MotionAdopted events.
+impl Facts for ProjectsState {}
 
 /// Joint projects.
 #[derive(Debug)]
@@ -250,15 +228,6 @@ pub struct ProcurementState {
 }
 
 impl Facts for ProcurementState {
-    fn agreement_status(&self, _: &AggregateId) -> AgreementStatus {
-        AgreementStatus::None
-    }
-    fn agreement_state_parties(&self, _: &AggregateId) -> Vec<PartyId> {
-        Vec::new()
-    }
-    fn motion(&self, _: &AggregateId) -> Option<Authorisation> {
-        None
-    }
     fn policy(&self) -> Policy {
         self.view.policy.clone()
     }
