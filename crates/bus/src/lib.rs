@@ -1,6 +1,24 @@
-//! Accord on NATS. So far: the relay that publishes each service's log to its
-//! JetStream stream, exactly once in effect and in log order.
+//! Accord's message bus: one interface ([`Bus`]) with two implementations — NATS
+//! (requests through the Services API, events on JetStream streams, durable
+//! consumers) and an embedded in-process bus for single-process runs — plus the relay
+//! that publishes each service's log to its stream, exactly once in effect and in
+//! log order, and the typed client for Accord's request/reply contract.
 
+mod bus;
+mod client;
+mod embedded;
+mod nats;
 mod relay;
+mod subject;
 
-pub use relay::{ensure_stream, event_subject, run_relay, BusError, RelayConfig};
+pub use bus::{
+    AckDecision, Bus, BusError, ConsumerSpec, Delivery, EndpointSpec, Headers, Incoming, Message,
+    Served, ServiceSpec, StreamSpec,
+};
+pub use client::{decode_reply, headers, AccordClient, ClientError, CommandOptions, JSON};
+pub use embedded::EmbeddedBus;
+pub use nats::NatsBus;
+pub use relay::{event_message, run_relay, RelayConfig, RELAY_CURSOR};
+pub use subject::{
+    command_subject, event_subject, query_subject, stream_name, subject_matches, token,
+};

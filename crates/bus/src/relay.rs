@@ -1,5 +1,5 @@
 //! The relay: tails a service's log from its saved cursor and publishes every event
-//! to JetStream, never inline with the command that produced it.
+//! to the bus (JetStream on NATS), never inline with the command that produced it.
 //!
 //! * Stream `ACCORD_<SERVICE>` on `accord.<service>.evt.>`, file storage, a duplicate
 //!   window, replicas configurable; created or checked at start.
@@ -16,13 +16,14 @@
 use std::time::Duration;
 
 use accord_kernel::RecordedEvent;
-use accord_log::{encode_envelope, Log, LogError};
-use async_nats::jetstream::{self, stream};
-use async_nats::HeaderMap;
+use accord_log::{encode_envelope, Log};
 use tokio::sync::watch;
 
+use crate::bus::{Bus, BusError, Message, StreamSpec};
+use crate::subject::{event_subject, stream_name};
+
 /// The relay's cursor name in the log.
-const CURSOR: &str = "relay";
+pub const RELAY_CURSOR: &str = "relay";
 
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
@@ -33,8 +34,11 @@ pub struct RelayConfig {
     pub duplicate_window: Duration,
     /// Most events published before waiting for their acknowledgements.
     pub max_in_flight: usize,
-    /// Wait before retrying after NATS failed.
+    /// Wait before retrying after the bus failed.
     pub retry_delay: Duration,
+    /// Whether the cursor is kept in the log. Off for the embedded bus, which keeps
+    /// nothing across restarts, so the relay publishes the whole log again each start.
+    pub durable_cursor: bool,
 }
 
 impl RelayConfig {
@@ -45,109 +49,58 @@ impl RelayConfig {
             duplicate_window: Duration::from_secs(120),
             max_in_flight: 256,
             retry_delay: Duration::from_millis(250),
+            durable_cursor: true,
         }
     }
 
     pub fn stream_name(&self) -> String {
-        format!("ACCORD_{}", self.service.to_uppercase())
+        stream_name(&self.service)
     }
-}
 
-#[derive(Debug, thiserror::Error)]
-pub enum BusError {
-    #[error("jetstream: {0}")]
-    JetStream(String),
-    #[error(transparent)]
-    Log(#[from] LogError),
-}
-
-/// Creates the service's stream, or checks an existing one has the settings Accord
-/// relies on (its subjects, file storage and a duplicate window).
-pub async fn ensure_stream(
-    js: &jetstream::Context,
-    config: &RelayConfig,
-) -> Result<stream::Stream, BusError> {
-    let wanted = stream::Config {
-        name: config.stream_name(),
-        subjects: vec![format!("accord.{}.evt.>", config.service)],
-        storage: stream::StorageType::File,
-        duplicate_window: config.duplicate_window,
-        num_replicas: config.replicas,
-        ..Default::default()
-    };
-    let stream = js
-        .get_or_create_stream(wanted.clone())
-        .await
-        .map_err(|e| BusError::JetStream(e.to_string()))?;
-    let actual = &stream.cached_info().config;
-    if actual.subjects != wanted.subjects || actual.storage != wanted.storage {
-        return Err(BusError::JetStream(format!(
-            "stream {} exists with subjects {:?} and storage {:?}",
-            wanted.name, actual.subjects, actual.storage
-        )));
-    }
-    Ok(stream)
-}
-
-/// One subject token for any aggregate id.
-fn token(id: &str) -> String {
-    let mut out = String::with_capacity(id.len());
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+    pub fn stream_spec(&self) -> StreamSpec {
+        StreamSpec {
+            name: self.stream_name(),
+            subjects: vec![format!("accord.{}.evt.>", self.service)],
+            replicas: self.replicas,
+            duplicate_window: self.duplicate_window,
         }
     }
-    out
 }
 
-/// The subject an event is published on.
-pub fn event_subject(service: &str, event: &RecordedEvent) -> String {
-    let short = event
-        .event_type
-        .rsplit('.')
-        .next()
-        .unwrap_or(&event.event_type);
-    format!(
-        "accord.{service}.evt.{}.{}.{}",
-        event.stream.category(),
-        token(event.stream.id()),
-        token(short)
-    )
-}
-
-fn headers(event: &RecordedEvent) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    headers.insert("Nats-Msg-Id", event.event_id.to_string().as_str());
-    headers.insert("Accord-Event-Type", event.event_type.as_str());
-    headers.insert("Accord-Stream", event.stream.to_string().as_str());
-    headers.insert("Accord-Version", event.version.to_string().as_str());
-    headers.insert("Accord-Position", event.position.to_string().as_str());
-    headers.insert(
-        "Accord-Correlation-Id",
-        event.correlation_id.to_string().as_str(),
-    );
+/// The message an event is published as.
+pub fn event_message(service: &str, event: &RecordedEvent) -> Message {
+    let mut message = Message::new(event_subject(service, event), encode_envelope(event))
+        .with_header("Nats-Msg-Id", event.event_id.to_string())
+        .with_header("Accord-Event-Type", event.event_type.clone())
+        .with_header("Accord-Stream", event.stream.to_string())
+        .with_header("Accord-Version", event.version.to_string())
+        .with_header("Accord-Position", event.position.to_string())
+        .with_header("Accord-Correlation-Id", event.correlation_id.to_string());
     if let Some(causation) = event.causation_id {
-        headers.insert("Accord-Causation-Id", causation.to_string().as_str());
+        message = message.with_header("Accord-Causation-Id", causation.to_string());
     }
-    headers
+    message
 }
 
-/// Publishes the log to JetStream until `shutdown` turns true, resuming from the
-/// saved cursor and retrying through NATS outages. Returns after saving the cursor
-/// of everything acknowledged.
+/// Publishes the log to the bus until `shutdown` turns true, resuming from the saved
+/// cursor and retrying through outages. Returns after saving the cursor of everything
+/// acknowledged.
 pub async fn run_relay(
     log: Log,
-    js: jetstream::Context,
+    bus: Bus,
     config: RelayConfig,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), BusError> {
+    let mut published = if config.durable_cursor {
+        log.cursor(RELAY_CURSOR)?
+    } else {
+        0
+    };
     loop {
         if *shutdown.borrow() {
             return Ok(());
         }
-        match relay_from_cursor(&log, &js, &config, &mut shutdown).await {
+        match relay_from(&log, &bus, &config, &mut published, &mut shutdown).await {
             Ok(()) => return Ok(()),
             Err(BusError::Log(error)) => return Err(BusError::Log(error)),
             Err(error) => {
@@ -161,14 +114,15 @@ pub async fn run_relay(
     }
 }
 
-async fn relay_from_cursor(
+async fn relay_from(
     log: &Log,
-    js: &jetstream::Context,
+    bus: &Bus,
     config: &RelayConfig,
+    published: &mut u64,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), BusError> {
-    ensure_stream(js, config).await?;
-    let mut subscription = log.subscribe(log.cursor(CURSOR)? + 1);
+    bus.ensure_stream(&config.stream_spec()).await?;
+    let mut subscription = log.subscribe(*published + 1);
     loop {
         // Wait for one event (or shutdown), then take what is ready, up to the limit.
         let first = tokio::select! {
@@ -185,23 +139,15 @@ async fn relay_from_cursor(
                 Ok(None) | Err(_) => break,
             }
         }
-        let mut acks = Vec::with_capacity(batch.len());
-        for event in &batch {
-            let ack = js
-                .publish_with_headers(
-                    event_subject(&config.service, event),
-                    headers(event),
-                    encode_envelope(event).into(),
-                )
-                .await
-                .map_err(|e| BusError::JetStream(e.to_string()))?;
-            acks.push(ack);
-        }
-        for ack in acks {
-            ack.await.map_err(|e| BusError::JetStream(e.to_string()))?;
-        }
-        if let Some(last) = batch.last() {
-            log.save_cursor(CURSOR, last.position)?;
+        let last = batch.last().map_or(*published, |e| e.position);
+        let messages = batch
+            .iter()
+            .map(|event| event_message(&config.service, event))
+            .collect();
+        bus.publish_batch(messages).await?;
+        *published = last;
+        if config.durable_cursor {
+            log.save_cursor(RELAY_CURSOR, last)?;
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use accord_bus::{run_relay, RelayConfig};
+use accord_bus::{run_relay, Bus, NatsBus, RelayConfig};
 use accord_kernel::ExpectedVersion;
 use accord_testkit::{event, metadata, stream, NatsServer, TempLog};
 use async_nats::jetstream;
@@ -71,7 +71,8 @@ fn log_ids(log: &accord_log::Log) -> Vec<String> {
 async fn every_event_is_published_once_in_log_order_across_restarts() {
     let nats = NatsServer::start();
     let client = async_nats::connect(nats.url()).await.unwrap();
-    let js = jetstream::new(client);
+    let js = jetstream::new(client.clone());
+    let bus = Bus::Nats(NatsBus::from_client(client));
     let log = TempLog::new();
     let config = RelayConfig::new("agreements");
     append(log.log(), 0, 300).await;
@@ -79,7 +80,7 @@ async fn every_event_is_published_once_in_log_order_across_restarts() {
     let (stop, stopped) = watch::channel(false);
     let relay = tokio::spawn(run_relay(
         log.log().clone(),
-        js.clone(),
+        bus.clone(),
         config.clone(),
         stopped,
     ));
@@ -97,7 +98,7 @@ async fn every_event_is_published_once_in_log_order_across_restarts() {
     // the events published again.
     log.log().save_cursor("relay", 120).unwrap();
     let (stop, stopped) = watch::channel(false);
-    let relay = tokio::spawn(run_relay(log.log().clone(), js.clone(), config, stopped));
+    let relay = tokio::spawn(run_relay(log.log().clone(), bus.clone(), config, stopped));
     assert_eq!(
         published_ids(&js, "ACCORD_AGREEMENTS", 350).await,
         log_ids(log.log())
@@ -109,13 +110,15 @@ async fn every_event_is_published_once_in_log_order_across_restarts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_carry_the_envelope_and_headers_on_a_subject_per_aggregate() {
     let nats = NatsServer::start();
-    let js = jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let js = jetstream::new(client.clone());
+    let bus = Bus::Nats(NatsBus::from_client(client));
     let log = TempLog::new();
     append(log.log(), 0, 1).await;
     let (stop, stopped) = watch::channel(false);
     let relay = tokio::spawn(run_relay(
         log.log().clone(),
-        js.clone(),
+        bus.clone(),
         RelayConfig::new("agreements"),
         stopped,
     ));
@@ -156,12 +159,13 @@ async fn the_relay_catches_up_after_nats_was_down() {
         .connect(nats.url())
         .await
         .unwrap();
-    let js = jetstream::new(client);
+    let js = jetstream::new(client.clone());
+    let bus = Bus::Nats(NatsBus::from_client(client));
     let log = TempLog::new();
     let (stop, stopped) = watch::channel(false);
     let relay = tokio::spawn(run_relay(
         log.log().clone(),
-        js.clone(),
+        bus.clone(),
         RelayConfig::new("projects"),
         stopped,
     ));

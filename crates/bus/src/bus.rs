@@ -1,0 +1,227 @@
+//! The bus interface Accord's services use, with two implementations: NATS (core
+//! request/reply through the Services API, JetStream for event streams and durable
+//! consumers) and an embedded in-process bus for single-process runs without NATS.
+//! Both pass the same conformance suite (`tests/conformance.rs`).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::embedded::EmbeddedBus;
+use crate::nats::NatsBus;
+
+/// Message headers; one value per name.
+pub type Headers = BTreeMap<String, String>;
+
+/// A message on the bus: a request, a reply or a stored event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Message {
+    pub subject: String,
+    pub headers: Headers,
+    pub payload: Vec<u8>,
+}
+
+impl Message {
+    pub fn new(subject: impl Into<String>, payload: Vec<u8>) -> Message {
+        Message {
+            subject: subject.into(),
+            headers: Headers::new(),
+            payload,
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Message {
+        self.headers.insert(name.to_owned(), value.into());
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+}
+
+/// A request a served endpoint received; answer it through `reply`.
+#[derive(Debug)]
+pub struct Incoming {
+    /// The endpoint's name, as given in its [`EndpointSpec`].
+    pub endpoint: String,
+    pub message: Message,
+    pub reply: oneshot::Sender<Message>,
+}
+
+/// One endpoint of a served service.
+#[derive(Debug, Clone)]
+pub struct EndpointSpec {
+    pub name: String,
+    /// The subject, possibly with wildcards (`accord.agreements.cmd.*`).
+    pub subject: String,
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// A service to serve, discoverable by name (on NATS through `$SRV.*`).
+#[derive(Debug, Clone)]
+pub struct ServiceSpec {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub endpoints: Vec<EndpointSpec>,
+}
+
+/// A durable stream of events.
+#[derive(Debug, Clone)]
+pub struct StreamSpec {
+    pub name: String,
+    pub subjects: Vec<String>,
+    pub replicas: usize,
+    /// How long message ids (`Nats-Msg-Id`) are remembered to drop republished messages.
+    pub duplicate_window: Duration,
+}
+
+/// What a consumer decided about one delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckDecision {
+    /// Done: deliver the next message.
+    Ack,
+    /// Not now: deliver this message again after the delay.
+    Retry(Duration),
+    /// Never: skip this message for good.
+    Term,
+}
+
+/// A stored message delivered to a durable consumer; every delivery must be decided.
+/// Deliveries come in stream order, one at a time: the next comes after a decision.
+#[derive(Debug)]
+pub struct Delivery {
+    pub message: Message,
+    /// How often this message was delivered, this delivery included.
+    pub attempt: u64,
+    pub decide: oneshot::Sender<AckDecision>,
+}
+
+/// A durable consumer of one stream, filtered by subject.
+#[derive(Debug, Clone)]
+pub struct ConsumerSpec {
+    pub stream: String,
+    pub durable: String,
+    pub filter_subject: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    /// Nothing serves the subject: the service is not running (or the name is wrong).
+    #[error("no service answers on {subject}: is it running?")]
+    NoResponders { subject: String },
+    /// A service took the request but did not answer in time.
+    #[error("no reply on {subject} within {after:?}")]
+    Timeout { subject: String, after: Duration },
+    /// The bus cannot be reached now; retrying later may succeed.
+    #[error("bus unavailable: {0}")]
+    Unavailable(String),
+    /// JetStream refused or failed an operation on a stream or consumer.
+    #[error("jetstream: {0}")]
+    JetStream(String),
+    /// A request or reply body did not decode.
+    #[error("undecodable reply on {subject}: {reason}")]
+    Decode { subject: String, reason: String },
+    #[error(transparent)]
+    Log(#[from] accord_log::LogError),
+}
+
+impl BusError {
+    /// True when trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            BusError::NoResponders { .. }
+                | BusError::Timeout { .. }
+                | BusError::Unavailable(_)
+                | BusError::JetStream(_)
+        )
+    }
+}
+
+/// The bus: NATS, or the embedded in-process bus.
+#[derive(Debug, Clone)]
+pub enum Bus {
+    Nats(NatsBus),
+    Embedded(EmbeddedBus),
+}
+
+impl Bus {
+    /// Sends a request and waits up to `timeout` for the reply. Fails at once with
+    /// [`BusError::Unavailable`] when not connected and [`BusError::NoResponders`] when
+    /// nothing serves the subject.
+    pub async fn request(&self, request: Message, timeout: Duration) -> Result<Message, BusError> {
+        match self {
+            Bus::Nats(bus) => bus.request(request, timeout).await,
+            Bus::Embedded(bus) => bus.request(request, timeout).await,
+        }
+    }
+
+    /// Starts serving a service; its requests arrive on the returned channel until the
+    /// [`Served`] handle is stopped or dropped.
+    pub async fn serve(&self, spec: ServiceSpec) -> Result<Served, BusError> {
+        match self {
+            Bus::Nats(bus) => bus.serve(spec).await,
+            Bus::Embedded(bus) => bus.serve(spec),
+        }
+    }
+
+    /// Creates the stream, or checks an existing one has these subjects and settings.
+    pub async fn ensure_stream(&self, spec: &StreamSpec) -> Result<(), BusError> {
+        match self {
+            Bus::Nats(bus) => bus.ensure_stream(spec).await,
+            Bus::Embedded(bus) => bus.ensure_stream(spec),
+        }
+    }
+
+    /// Stores messages on the streams their subjects belong to, in order; returns once
+    /// every one is stored (or dropped as a duplicate of its `Nats-Msg-Id`).
+    pub async fn publish_batch(&self, messages: Vec<Message>) -> Result<(), BusError> {
+        match self {
+            Bus::Nats(bus) => bus.publish_batch(messages).await,
+            Bus::Embedded(bus) => bus.publish_batch(messages),
+        }
+    }
+
+    /// Starts (or resumes) a durable consumer; deliveries arrive on the channel.
+    pub async fn consume(&self, spec: ConsumerSpec) -> Result<mpsc::Receiver<Delivery>, BusError> {
+        match self {
+            Bus::Nats(bus) => bus.consume(spec).await,
+            Bus::Embedded(bus) => bus.consume(spec),
+        }
+    }
+
+    /// The ids (`Nats-Msg-Id`) of every message stored on a stream, in stream order.
+    pub async fn stream_message_ids(&self, stream: &str) -> Result<Vec<String>, BusError> {
+        match self {
+            Bus::Nats(bus) => bus.stream_message_ids(stream).await,
+            Bus::Embedded(bus) => bus.stream_message_ids(stream),
+        }
+    }
+
+    /// Whether the bus is connected now.
+    pub fn is_connected(&self) -> bool {
+        match self {
+            Bus::Nats(bus) => bus.is_connected(),
+            Bus::Embedded(_) => true,
+        }
+    }
+}
+
+/// A served service: its requests, and the handle that stops serving.
+#[derive(Debug)]
+pub struct Served {
+    pub requests: mpsc::Receiver<Incoming>,
+    pub(crate) stop: Option<oneshot::Sender<()>>,
+}
+
+impl Served {
+    /// Stops taking requests; those already received can still be answered.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! The bus on NATS: requests through core NATS and the Services API, event streams
+//! and durable consumers on JetStream.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_nats::connection::State;
+use async_nats::jetstream::{self, consumer, stream, AckKind};
+use async_nats::service::ServiceExt;
+use async_nats::{HeaderMap, RequestErrorKind};
+use futures_util::StreamExt;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::bus::{
+    AckDecision, BusError, ConsumerSpec, Delivery, Headers, Incoming, Message, Served, ServiceSpec,
+    StreamSpec,
+};
+
+/// How long a consumer waits before fetching again after JetStream failed.
+const CONSUMER_RETRY: Duration = Duration::from_millis(250);
+/// How long JetStream waits for a decision before delivering a message again.
+const ACK_WAIT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct NatsBus {
+    client: async_nats::Client,
+    js: jetstream::Context,
+}
+
+fn header_map(headers: &Headers) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        map.insert(name.as_str(), value.as_str());
+    }
+    map
+}
+
+fn headers_of(map: Option<&HeaderMap>) -> Headers {
+    let mut headers = Headers::new();
+    if let Some(map) = map {
+        for (name, values) in map.iter() {
+            if let Some(value) = values.first() {
+                headers.insert(name.to_string(), value.as_str().to_owned());
+            }
+        }
+    }
+    headers
+}
+
+fn jetstream_error(error: impl std::fmt::Display) -> BusError {
+    BusError::JetStream(error.to_string())
+}
+
+impl NatsBus {
+    /// Connects to NATS at `url` (e.g. `nats://127.0.0.1:4222`). After the first
+    /// connection the client reconnects by itself, for ever.
+    pub async fn connect(url: &str, name: &str) -> Result<NatsBus, BusError> {
+        let client = async_nats::ConnectOptions::new()
+            .name(name)
+            .connect(url)
+            .await
+            .map_err(|e| BusError::Unavailable(format!("cannot connect to {url}: {e}")))?;
+        Ok(NatsBus::from_client(client))
+    }
+
+    pub fn from_client(client: async_nats::Client) -> NatsBus {
+        let js = jetstream::new(client.clone());
+        NatsBus { client, js }
+    }
+
+    pub fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
+    pub(crate) fn is_connected(&self) -> bool {
+        self.client.connection_state() == State::Connected
+    }
+
+    pub(crate) async fn request(
+        &self,
+        request: Message,
+        timeout: Duration,
+    ) -> Result<Message, BusError> {
+        let subject = request.subject.clone();
+        // While disconnected the client would queue the request and time out; say so now.
+        if !self.is_connected() {
+            return Err(BusError::Unavailable(format!(
+                "not connected to nats (request on {subject})"
+            )));
+        }
+        let nats_request = async_nats::Request::new()
+            .headers(header_map(&request.headers))
+            .payload(request.payload.into())
+            .timeout(Some(timeout));
+        match self
+            .client
+            .send_request(subject.clone(), nats_request)
+            .await
+        {
+            Ok(reply) => Ok(Message {
+                subject: reply.subject.to_string(),
+                headers: headers_of(reply.headers.as_ref()),
+                payload: reply.payload.to_vec(),
+            }),
+            Err(error) => Err(match error.kind() {
+                RequestErrorKind::NoResponders => BusError::NoResponders { subject },
+                RequestErrorKind::TimedOut => BusError::Timeout {
+                    subject,
+                    after: timeout,
+                },
+                _ => BusError::Unavailable(error.to_string()),
+            }),
+        }
+    }
+
+    pub(crate) async fn serve(&self, spec: ServiceSpec) -> Result<Served, BusError> {
+        let service = self
+            .client
+            .service_builder()
+            .description(&spec.description)
+            .start(&spec.name, &spec.version)
+            .await
+            .map_err(|e| BusError::Unavailable(format!("cannot start service: {e}")))?;
+        let mut endpoints = Vec::new();
+        for endpoint in &spec.endpoints {
+            let started = service
+                .endpoint_builder()
+                .name(&endpoint.name)
+                .metadata(
+                    endpoint
+                        .metadata
+                        .clone()
+                        .into_iter()
+                        .collect::<HashMap<_, _>>(),
+                )
+                .add(&endpoint.subject)
+                .await
+                .map_err(|e| {
+                    BusError::Unavailable(format!("cannot add endpoint {}: {e}", endpoint.name))
+                })?;
+            endpoints.push(started.map({
+                let name = endpoint.name.clone();
+                move |request| (name.clone(), request)
+            }));
+        }
+        let (sender, requests) = mpsc::channel(1024);
+        let (stop, mut stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let mut all = futures_util::stream::select_all(endpoints);
+            loop {
+                let next = tokio::select! {
+                    next = all.next() => next,
+                    _ = &mut stopped => break,
+                };
+                let Some((endpoint, request)) = next else {
+                    break;
+                };
+                let message = Message {
+                    subject: request.message.subject.to_string(),
+                    headers: headers_of(request.message.headers.as_ref()),
+                    payload: request.message.payload.to_vec(),
+                };
+                let (reply, replied) = oneshot::channel::<Message>();
+                let incoming = Incoming {
+                    endpoint,
+                    message,
+                    reply,
+                };
+                if sender.send(incoming).await.is_err() {
+                    break;
+                }
+                tokio::spawn(async move {
+                    if let Ok(reply) = replied.await {
+                        let result = request
+                            .respond_with_headers(
+                                Ok(reply.payload.into()),
+                                header_map(&reply.headers),
+                            )
+                            .await;
+                        if let Err(error) = result {
+                            tracing::warn!(%error, "bus.serve reply not sent");
+                        }
+                    }
+                });
+            }
+            drop(all);
+            if let Err(error) = service.stop().await {
+                tracing::warn!(%error, "bus.serve stop");
+            }
+        });
+        Ok(Served {
+            requests,
+            stop: Some(stop),
+        })
+    }
+
+    pub(crate) async fn ensure_stream(&self, spec: &StreamSpec) -> Result<(), BusError> {
+        let wanted = stream::Config {
+            name: spec.name.clone(),
+            subjects: spec.subjects.clone(),
+            storage: stream::StorageType::File,
+            duplicate_window: spec.duplicate_window,
+            num_replicas: spec.replicas,
+            ..Default::default()
+        };
+        let stream = self
+            .js
+            .get_or_create_stream(wanted.clone())
+            .await
+            .map_err(jetstream_error)?;
+        let actual = &stream.cached_info().config;
+        if actual.subjects != wanted.subjects || actual.storage != wanted.storage {
+            return Err(BusError::JetStream(format!(
+                "stream {} exists with subjects {:?} and storage {:?}",
+                wanted.name, actual.subjects, actual.storage
+            )));
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn publish_batch(&self, messages: Vec<Message>) -> Result<(), BusError> {
+        let mut acks = Vec::with_capacity(messages.len());
+        for message in messages {
+            let ack = self
+                .js
+                .publish_with_headers(
+                    message.subject,
+                    header_map(&message.headers),
+                    message.payload.into(),
+                )
+                .await
+                .map_err(jetstream_error)?;
+            acks.push(ack);
+        }
+        for ack in acks {
+            ack.await.map_err(jetstream_error)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn consume(
+        &self,
+        spec: ConsumerSpec,
+    ) -> Result<mpsc::Receiver<Delivery>, BusError> {
+        // Created now, so a missing stream is reported to the caller.
+        self.pull_consumer(&spec).await?;
+        let (deliveries, receiver) = mpsc::channel(1);
+        tokio::spawn(self.clone().deliver(spec, deliveries));
+        Ok(receiver)
+    }
+
+    async fn pull_consumer(
+        &self,
+        spec: &ConsumerSpec,
+    ) -> Result<consumer::Consumer<consumer::pull::Config>, BusError> {
+        let stream = self
+            .js
+            .get_stream(&spec.stream)
+            .await
+            .map_err(jetstream_error)?;
+        stream
+            .get_or_create_consumer(
+                &spec.durable,
+                consumer::pull::Config {
+                    durable_name: Some(spec.durable.clone()),
+                    filter_subject: spec.filter_subject.clone(),
+                    ack_policy: consumer::AckPolicy::Explicit,
+                    deliver_policy: consumer::DeliverPolicy::All,
+                    ack_wait: ACK_WAIT,
+                    // One at a time, so deliveries come in stream order.
+                    max_ack_pending: 1,
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(jetstream_error)
+    }
+
+    /// Delivers until the receiver goes away, re-attaching to the consumer whenever
+    /// JetStream fails (an outage, a restart).
+    async fn deliver(self, spec: ConsumerSpec, deliveries: mpsc::Sender<Delivery>) {
+        while !deliveries.is_closed() {
+            if let Err(error) = self.deliver_attached(&spec, &deliveries).await {
+                tracing::debug!(consumer = %spec.durable, %error, "bus.consumer reattaching");
+                tokio::select! {
+                    _ = tokio::time::sleep(CONSUMER_RETRY) => {}
+                    _ = deliveries.closed() => return,
+                }
+            }
+        }
+    }
+
+    async fn deliver_attached(
+        &self,
+        spec: &ConsumerSpec,
+        deliveries: &mpsc::Sender<Delivery>,
+    ) -> Result<(), BusError> {
+        let consumer = self.pull_consumer(spec).await?;
+        let mut messages = consumer.messages().await.map_err(jetstream_error)?;
+        loop {
+            let next = tokio::select! {
+                next = messages.next() => next,
+                _ = deliveries.closed() => return Ok(()),
+            };
+            let Some(next) = next else {
+                return Err(BusError::JetStream("consumer stream ended".into()));
+            };
+            let message = next.map_err(jetstream_error)?;
+            let attempt = message
+                .info()
+                .map(|info| u64::try_from(info.delivered).unwrap_or(1))
+                .unwrap_or(1);
+            let (decide, decided) = oneshot::channel();
+            let delivery = Delivery {
+                message: Message {
+                    subject: message.subject.to_string(),
+                    headers: headers_of(message.headers.as_ref()),
+                    payload: message.payload.to_vec(),
+                },
+                attempt,
+                decide,
+            };
+            if deliveries.send(delivery).await.is_err() {
+                return Ok(());
+            }
+            let kind = match decided.await {
+                Ok(AckDecision::Ack) => AckKind::Ack,
+                Ok(AckDecision::Term) => AckKind::Term,
+                Ok(AckDecision::Retry(delay)) => AckKind::Nak(Some(delay)),
+                // Undecided: JetStream delivers it again after the ack wait.
+                Err(_) => return Ok(()),
+            };
+            // An ack lost in an outage means a redelivery, which consumers tolerate.
+            message.ack_with(kind).await.map_err(jetstream_error)?;
+        }
+    }
+
+    pub(crate) async fn stream_message_ids(&self, name: &str) -> Result<Vec<String>, BusError> {
+        let mut stream = self.js.get_stream(name).await.map_err(jetstream_error)?;
+        let state = stream.info().await.map_err(jetstream_error)?.state.clone();
+        let mut ids = Vec::new();
+        for sequence in state.first_sequence..=state.last_sequence {
+            if state.messages == 0 {
+                break;
+            }
+            let message = stream
+                .get_raw_message(sequence)
+                .await
+                .map_err(jetstream_error)?;
+            ids.push(
+                message
+                    .headers
+                    .get("Nats-Msg-Id")
+                    .map(|v| v.as_str().to_owned())
+                    .unwrap_or_default(),
+            );
+        }
+        Ok(ids)
+    }
+}

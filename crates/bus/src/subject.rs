@@ -1,0 +1,85 @@
+//! Accord's subjects, and NATS subject matching for the embedded bus.
+
+use accord_kernel::RecordedEvent;
+
+/// `accord.<service>.cmd.<Command>`
+pub fn command_subject(service: &str, command: &str) -> String {
+    format!("accord.{service}.cmd.{command}")
+}
+
+/// `accord.<service>.q.<Query>`
+pub fn query_subject(service: &str, query: &str) -> String {
+    format!("accord.{service}.q.{query}")
+}
+
+/// The JetStream stream holding a service's events, e.g. `ACCORD_AGREEMENTS`.
+pub fn stream_name(service: &str) -> String {
+    format!("ACCORD_{}", service.to_uppercase())
+}
+
+/// One subject token for any aggregate id: bytes outside `A-Za-z0-9_-` become `%HH`.
+pub fn token(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The subject an event is published on:
+/// `accord.<service>.evt.<category>.<id>.<EventType>` (the type's short name).
+pub fn event_subject(service: &str, event: &RecordedEvent) -> String {
+    let short = event
+        .event_type
+        .rsplit('.')
+        .next()
+        .unwrap_or(&event.event_type);
+    format!(
+        "accord.{service}.evt.{}.{}.{}",
+        event.stream.category(),
+        token(event.stream.id()),
+        token(short)
+    )
+}
+
+/// Whether `subject` matches `pattern`, where `*` matches one token and a final `>`
+/// one or more, as NATS matches them.
+pub fn subject_matches(pattern: &str, subject: &str) -> bool {
+    let mut subject_tokens = subject.split('.');
+    for pattern_token in pattern.split('.') {
+        match (pattern_token, subject_tokens.next()) {
+            (">", Some(_)) => return true,
+            ("*", Some(_)) => {}
+            (p, Some(s)) if p == s => {}
+            _ => return false,
+        }
+    }
+    subject_tokens.next().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_match_as_in_nats() {
+        assert!(subject_matches("a.*.c", "a.b.c"));
+        assert!(!subject_matches("a.*.c", "a.b.d"));
+        assert!(!subject_matches("a.*", "a.b.c"));
+        assert!(subject_matches("a.>", "a.b.c"));
+        assert!(!subject_matches("a.>", "a"));
+        assert!(subject_matches("a.b", "a.b"));
+        assert!(!subject_matches("a.b", "a.b.c"));
+        assert!(!subject_matches("a.b.c", "a.b"));
+    }
+
+    #[test]
+    fn any_id_is_one_token() {
+        assert_eq!(token("c 1.x>*"), "c%201%2Ex%3E%2A");
+        assert_eq!(token("lt-ua_2"), "lt-ua_2");
+    }
+}
