@@ -29,7 +29,59 @@ pub enum Body<'a> {
     Json(&'a str),
 }
 
-fn message<M: prost::Message + prost::Name + Default>(body: Body<'_>) -> Result<M, BoundaryError> {
+/// The commands each service takes, by message name (`accord.<service>.cmd.<Name>`).
+pub const AGREEMENTS_COMMANDS: &[&str] = &[
+    "DraftAgreement",
+    "DesignateSignatory",
+    "SignAgreement",
+    "AmendAgreement",
+    "SuspendAgreement",
+    "ResumeAgreement",
+    "TerminateAgreement",
+    "ProposeCommitment",
+    "AcceptCommitment",
+    "AmendCommitment",
+    "RecordCommitmentProgress",
+    "FulfilCommitment",
+    "BreachCommitment",
+    "WithdrawCommitment",
+    "EstablishBoard",
+    "AppointBoardMember",
+    "RemoveBoardMember",
+    "TableMotion",
+    "CastVote",
+    "RegisterActor",
+    "RotateActorKey",
+    "RevokeActorKey",
+];
+pub const PROJECTS_COMMANDS: &[&str] = &[
+    "ProposeProject",
+    "ApproveProject",
+    "PledgeFunding",
+    "DisburseFunding",
+    "PlanMilestone",
+    "ReachMilestone",
+    "SlipMilestone",
+    "SetCapacityTarget",
+    "ReportOutput",
+    "LaunchProject",
+    "CompleteProject",
+    "CancelProject",
+];
+pub const PROCUREMENT_COMMANDS: &[&str] = &[
+    "SubmitRequest",
+    "UpdatePriorityPolicy",
+    "OfferSupply",
+    "AllocateSupply",
+    "FulfilRequest",
+    "CancelRequest",
+];
+
+/// Decodes a body as the message `M`: protobuf bytes, or JSON in the proto3 mapping
+/// with unknown fields refused.
+pub fn decode_body<M: prost::Message + prost::Name + Default>(
+    body: Body<'_>,
+) -> Result<M, BoundaryError> {
     match body {
         Body::Protobuf(bytes) => crate::decode(bytes),
         Body::Json(text) => accord_contracts::from_json(text).map_err(|e| BoundaryError::Json {
@@ -100,7 +152,7 @@ pub fn parse_agreements_command(
     use AgreementsCommand as S;
     Ok(match name {
         "DraftAgreement" => {
-            let m: pb::DraftAgreement = message(body)?;
+            let m: pb::DraftAgreement = decode_body(body)?;
             let id = aggregate_id("agreement_id", &m.agreement_id)?;
             let kind = crate::agreements::kind(m.kind)?;
             S::Agreement(
@@ -120,7 +172,7 @@ pub fn parse_agreements_command(
             )
         }
         "DesignateSignatory" => {
-            let m: pb::DesignateSignatory = message(body)?;
+            let m: pb::DesignateSignatory = decode_body(body)?;
             S::Agreement(
                 aggregate_id("agreement_id", &m.agreement_id)?,
                 AgreementCommand::DesignateSignatory {
@@ -131,7 +183,7 @@ pub fn parse_agreements_command(
             )
         }
         "SignAgreement" => {
-            let m: pb::SignAgreement = message(body)?;
+            let m: pb::SignAgreement = decode_body(body)?;
             S::Agreement(
                 aggregate_id("agreement_id", &m.agreement_id)?,
                 AgreementCommand::Sign {
@@ -140,7 +192,7 @@ pub fn parse_agreements_command(
             )
         }
         "AmendAgreement" => {
-            let m: pb::AmendAgreement = message(body)?;
+            let m: pb::AmendAgreement = decode_body(body)?;
             S::Agreement(
                 aggregate_id("agreement_id", &m.agreement_id)?,
                 AgreementCommand::Amend {
@@ -151,7 +203,7 @@ pub fn parse_agreements_command(
             )
         }
         "SuspendAgreement" => {
-            let m: pb::SuspendAgreement = message(body)?;
+            let m: pb::SuspendAgreement = decode_body(body)?;
             S::Agreement(
                 aggregate_id("agreement_id", &m.agreement_id)?,
                 AgreementCommand::Suspend {
@@ -160,7 +212,7 @@ pub fn parse_agreements_command(
             )
         }
         "ResumeAgreement" => {
-            let m: pb::ResumeAgreement = message(body)?;
+            let m: pb::ResumeAgreement = decode_body(body)?;
             S::Agreement(
                 aggregate_id("agreement_id", &m.agreement_id)?,
                 AgreementCommand::Resume {
@@ -169,7 +221,7 @@ pub fn parse_agreements_command(
             )
         }
         "TerminateAgreement" => {
-            let m: pb::TerminateAgreement = message(body)?;
+            let m: pb::TerminateAgreement = decode_body(body)?;
             S::Agreement(
                 aggregate_id("agreement_id", &m.agreement_id)?,
                 AgreementCommand::Terminate {
@@ -178,7 +230,7 @@ pub fn parse_agreements_command(
             )
         }
         "ProposeCommitment" => {
-            let m: pb::ProposeCommitment = message(body)?;
+            let m: pb::ProposeCommitment = decode_body(body)?;
             let id = aggregate_id("commitment_id", &m.commitment_id)?;
             let agreement_id = aggregate_id("agreement_id", &m.agreement_id)?;
             S::Commitment(
@@ -196,7 +248,7 @@ pub fn parse_agreements_command(
             )
         }
         "AcceptCommitment" => {
-            let m: pb::AcceptCommitment = message(body)?;
+            let m: pb::AcceptCommitment = decode_body(body)?;
             S::Commitment(
                 aggregate_id("commitment_id", &m.commitment_id)?,
                 CommitmentCommand::Accept {
@@ -205,7 +257,7 @@ pub fn parse_agreements_command(
             )
         }
         "AmendCommitment" => {
-            let m: pb::AmendCommitment = message(body)?;
+            let m: pb::AmendCommitment = decode_body(body)?;
             S::Commitment(
                 aggregate_id("commitment_id", &m.commitment_id)?,
                 CommitmentCommand::Amend {
@@ -217,7 +269,7 @@ pub fn parse_agreements_command(
             )
         }
         "RecordCommitmentProgress" => {
-            let m: pb::RecordCommitmentProgress = message(body)?;
+            let m: pb::RecordCommitmentProgress = decode_body(body)?;
             S::Commitment(
                 aggregate_id("commitment_id", &m.commitment_id)?,
                 CommitmentCommand::RecordProgress {
@@ -228,7 +280,7 @@ pub fn parse_agreements_command(
             )
         }
         "FulfilCommitment" => {
-            let m: pb::FulfilCommitment = message(body)?;
+            let m: pb::FulfilCommitment = decode_body(body)?;
             S::Commitment(
                 aggregate_id("commitment_id", &m.commitment_id)?,
                 CommitmentCommand::Fulfil {
@@ -237,7 +289,7 @@ pub fn parse_agreements_command(
             )
         }
         "BreachCommitment" => {
-            let m: pb::BreachCommitment = message(body)?;
+            let m: pb::BreachCommitment = decode_body(body)?;
             S::Commitment(
                 aggregate_id("commitment_id", &m.commitment_id)?,
                 CommitmentCommand::Breach {
@@ -246,7 +298,7 @@ pub fn parse_agreements_command(
             )
         }
         "WithdrawCommitment" => {
-            let m: pb::WithdrawCommitment = message(body)?;
+            let m: pb::WithdrawCommitment = decode_body(body)?;
             S::Commitment(
                 aggregate_id("commitment_id", &m.commitment_id)?,
                 CommitmentCommand::Withdraw {
@@ -255,7 +307,7 @@ pub fn parse_agreements_command(
             )
         }
         "EstablishBoard" => {
-            let m: pb::EstablishBoard = message(body)?;
+            let m: pb::EstablishBoard = decode_body(body)?;
             let id = aggregate_id("board_id", &m.board_id)?;
             let agreement_id = aggregate_id("agreement_id", &m.agreement_id)?;
             S::Board(
@@ -269,7 +321,7 @@ pub fn parse_agreements_command(
             )
         }
         "AppointBoardMember" => {
-            let m: pb::AppointBoardMember = message(body)?;
+            let m: pb::AppointBoardMember = decode_body(body)?;
             S::Board(
                 aggregate_id("board_id", &m.board_id)?,
                 BoardCommand::Appoint {
@@ -280,7 +332,7 @@ pub fn parse_agreements_command(
             )
         }
         "RemoveBoardMember" => {
-            let m: pb::RemoveBoardMember = message(body)?;
+            let m: pb::RemoveBoardMember = decode_body(body)?;
             S::Board(
                 aggregate_id("board_id", &m.board_id)?,
                 BoardCommand::Remove {
@@ -290,7 +342,7 @@ pub fn parse_agreements_command(
             )
         }
         "TableMotion" => {
-            let m: pb::TableMotion = message(body)?;
+            let m: pb::TableMotion = decode_body(body)?;
             S::Board(
                 aggregate_id("board_id", &m.board_id)?,
                 BoardCommand::TableMotion {
@@ -302,7 +354,7 @@ pub fn parse_agreements_command(
             )
         }
         "CastVote" => {
-            let m: pb::CastVote = message(body)?;
+            let m: pb::CastVote = decode_body(body)?;
             S::Board(
                 aggregate_id("board_id", &m.board_id)?,
                 BoardCommand::CastVote {
@@ -313,7 +365,7 @@ pub fn parse_agreements_command(
             )
         }
         "RegisterActor" => {
-            let m: pb::RegisterActor = message(body)?;
+            let m: pb::RegisterActor = decode_body(body)?;
             let id = actor_id("actor_id", &m.actor_id)?;
             S::Actor(
                 aggregate_id("actor_id", &m.actor_id)?,
@@ -327,7 +379,7 @@ pub fn parse_agreements_command(
             )
         }
         "RotateActorKey" => {
-            let m: pb::RotateActorKey = message(body)?;
+            let m: pb::RotateActorKey = decode_body(body)?;
             S::Actor(
                 aggregate_id("actor_id", &m.actor_id)?,
                 ActorCommand::RotateKey {
@@ -337,7 +389,7 @@ pub fn parse_agreements_command(
             )
         }
         "RevokeActorKey" => {
-            let m: pb::RevokeActorKey = message(body)?;
+            let m: pb::RevokeActorKey = decode_body(body)?;
             S::Actor(
                 aggregate_id("actor_id", &m.actor_id)?,
                 ActorCommand::RevokeKey {
@@ -359,7 +411,7 @@ pub fn parse_project_command(
     let project = |id: &str| aggregate_id("project_id", id);
     Ok(match name {
         "ProposeProject" => {
-            let m: pb::ProposeProject = message(body)?;
+            let m: pb::ProposeProject = decode_body(body)?;
             let id = project(&m.project_id)?;
             (
                 id.clone(),
@@ -375,7 +427,7 @@ pub fn parse_project_command(
             )
         }
         "ApproveProject" => {
-            let m: pb::ApproveProject = message(body)?;
+            let m: pb::ApproveProject = decode_body(body)?;
             let motion_id = aggregate_id("motion_id", &m.motion_id)?;
             let adopted = facts
                 .motion(&motion_id)
@@ -389,7 +441,7 @@ pub fn parse_project_command(
             )
         }
         "PledgeFunding" => {
-            let m: pb::PledgeFunding = message(body)?;
+            let m: pb::PledgeFunding = decode_body(body)?;
             (
                 project(&m.project_id)?,
                 C::PledgeFunding {
@@ -400,7 +452,7 @@ pub fn parse_project_command(
             )
         }
         "DisburseFunding" => {
-            let m: pb::DisburseFunding = message(body)?;
+            let m: pb::DisburseFunding = decode_body(body)?;
             (
                 project(&m.project_id)?,
                 C::DisburseFunding {
@@ -410,7 +462,7 @@ pub fn parse_project_command(
             )
         }
         "PlanMilestone" => {
-            let m: pb::PlanMilestone = message(body)?;
+            let m: pb::PlanMilestone = decode_body(body)?;
             (
                 project(&m.project_id)?,
                 C::PlanMilestone {
@@ -421,7 +473,7 @@ pub fn parse_project_command(
             )
         }
         "ReachMilestone" => {
-            let m: pb::ReachMilestone = message(body)?;
+            let m: pb::ReachMilestone = decode_body(body)?;
             (
                 project(&m.project_id)?,
                 C::ReachMilestone {
@@ -431,7 +483,7 @@ pub fn parse_project_command(
             )
         }
         "SlipMilestone" => {
-            let m: pb::SlipMilestone = message(body)?;
+            let m: pb::SlipMilestone = decode_body(body)?;
             (
                 project(&m.project_id)?,
                 C::SlipMilestone {
@@ -442,7 +494,7 @@ pub fn parse_project_command(
             )
         }
         "SetCapacityTarget" => {
-            let m: pb::SetCapacityTarget = message(body)?;
+            let m: pb::SetCapacityTarget = decode_body(body)?;
             (
                 project(&m.project_id)?,
                 C::SetCapacityTarget {
@@ -453,7 +505,7 @@ pub fn parse_project_command(
             )
         }
         "ReportOutput" => {
-            let m: pb::ReportOutput = message(body)?;
+            let m: pb::ReportOutput = decode_body(body)?;
             (
                 project(&m.project_id)?,
                 C::ReportOutput {
@@ -464,11 +516,11 @@ pub fn parse_project_command(
             )
         }
         "LaunchProject" => {
-            let m: pb::LaunchProject = message(body)?;
+            let m: pb::LaunchProject = decode_body(body)?;
             (project(&m.project_id)?, C::Launch)
         }
         "CompleteProject" => {
-            let m: pb::CompleteProject = message(body)?;
+            let m: pb::CompleteProject = decode_body(body)?;
             (
                 project(&m.project_id)?,
                 C::Complete {
@@ -477,7 +529,7 @@ pub fn parse_project_command(
             )
         }
         "CancelProject" => {
-            let m: pb::CancelProject = message(body)?;
+            let m: pb::CancelProject = decode_body(body)?;
             (
                 project(&m.project_id)?,
                 C::Cancel {
@@ -512,7 +564,7 @@ pub fn parse_procurement_command(
     use ProcurementCommand as S;
     Ok(match name {
         "SubmitRequest" => {
-            let m: pb::SubmitRequest = message(body)?;
+            let m: pb::SubmitRequest = decode_body(body)?;
             let item = bounded_text("item", m.item).field("item")?;
             S::Market(
                 item.clone(),
@@ -529,7 +581,7 @@ pub fn parse_procurement_command(
             )
         }
         "UpdatePriorityPolicy" => {
-            let m: pb::UpdatePriorityPolicy = message(body)?;
+            let m: pb::UpdatePriorityPolicy = decode_body(body)?;
             S::Policy(UpdatePolicy {
                 commitment_id: aggregate_id("commitment_id", &m.commitment_id)?,
                 obligor: party("obligor", &m.obligor)?,
@@ -539,7 +591,7 @@ pub fn parse_procurement_command(
             })
         }
         "OfferSupply" => {
-            let m: pb::OfferSupply = message(body)?;
+            let m: pb::OfferSupply = decode_body(body)?;
             let item = bounded_text("item", m.item).field("item")?;
             S::Market(
                 item.clone(),
@@ -556,7 +608,7 @@ pub fn parse_procurement_command(
             )
         }
         "AllocateSupply" => {
-            let m: pb::AllocateSupply = message(body)?;
+            let m: pb::AllocateSupply = decode_body(body)?;
             let supply_id = aggregate_id("supply_id", &m.supply_id)?;
             S::Market(
                 market_of(facts, "supply", &supply_id)?,
@@ -567,7 +619,7 @@ pub fn parse_procurement_command(
             )
         }
         "FulfilRequest" => {
-            let m: pb::FulfilRequest = message(body)?;
+            let m: pb::FulfilRequest = decode_body(body)?;
             let request_id = aggregate_id("request_id", &m.request_id)?;
             S::Market(
                 market_of(facts, "request", &request_id)?,
@@ -578,7 +630,7 @@ pub fn parse_procurement_command(
             )
         }
         "CancelRequest" => {
-            let m: pb::CancelRequest = message(body)?;
+            let m: pb::CancelRequest = decode_body(body)?;
             let request_id = aggregate_id("request_id", &m.request_id)?;
             S::Market(
                 market_of(facts, "request", &request_id)?,

@@ -11,11 +11,13 @@ mod commands;
 mod error;
 mod procurement;
 mod projects;
+pub mod reactions;
 mod values;
 
 pub use agreements::{decode_agreements_event, encode_agreements_event};
 pub use commands::{
-    parse_agreements_command, parse_procurement_command, parse_project_command, AgreementsCommand,
+    decode_body, parse_agreements_command, AGREEMENTS_COMMANDS, PROCUREMENT_COMMANDS,
+    PROJECTS_COMMANDS, parse_procurement_command, parse_project_command, AgreementsCommand,
     Body, Facts, ProcurementCommand,
 };
 pub use error::BoundaryError;

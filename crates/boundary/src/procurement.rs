@@ -46,7 +46,7 @@ pub(crate) fn change(value: i32) -> Result<PriorityChange, BoundaryError> {
     )
 }
 
-fn change_proto(change: PriorityChange) -> i32 {
+pub(crate) fn change_proto(change: PriorityChange) -> i32 {
     use pb::PriorityChange as P;
     (match change {
         PriorityChange::Granted => P::Granted,

@@ -19,7 +19,7 @@ use accord_procurement::policy::{Policy, PolicyDecider, PolicyError};
 use accord_procurement::queue::{ProcurementEvent, ProcurementView};
 use accord_projects::{Portfolio, ProjectDecider, ProjectError, ProjectEvent};
 
-use crate::reactions::{reactions_to, reactions_to_project, Reaction};
+use crate::{reactions_to, reactions_to_project, Reaction, REACTIONS_ACTOR};
 use crate::{Scenario, Service, Step};
 
 /// An event of any of the three services.
@@ -58,9 +58,6 @@ pub enum StepError {
         error: Box<StepError>,
     },
 }
-
-/// The actor reactions run as.
-pub const REACTIONS_ACTOR: &str = "accord-reactions";
 
 /// Three services' state, in memory.
 #[derive(Debug, Clone, Default)]

@@ -7,12 +7,13 @@
 //! cross-service reactions, and keeps every service's projections.
 
 mod embedded;
-mod reactions;
 
 use accord_kernel::{ActorId, Timestamp};
 
-pub use embedded::{Embedded, ServiceEvent, StepError, REACTIONS_ACTOR};
-pub use reactions::{reactions_to, reactions_to_project, Reaction};
+pub use embedded::{Embedded, ServiceEvent, StepError};
+pub use accord_boundary::reactions::{
+    reactions_to, reactions_to_project, Reaction, REACTIONS_ACTOR,
+};
 
 /// The scenario of the source text.
 pub const LT_UA: &str = include_str!("../data/lt-ua.json");

@@ -7,6 +7,9 @@
 //! * a procurement-priority commitment is accepted, amended or withdrawn → the
 //!   procurement policy changes;
 //! * a project reports output → the output is offered as supply.
+//!
+//! [`Reaction::request`] gives the command as the target service takes it over the
+//! bus: its service, command name and protobuf body.
 
 use accord_agreements::board::{BoardEvent, MotionSubject};
 use accord_agreements::commitment::{
@@ -16,7 +19,15 @@ use accord_agreements::projections::AgreementsEvent;
 use accord_kernel::{AggregateId, CapabilityArea, Quantity};
 use accord_procurement::market::MarketCommand;
 use accord_procurement::policy::{PriorityChange, UpdatePolicy};
+use accord_contracts::v1 as pb;
 use accord_projects::{Project, ProjectCommand, ProjectEvent};
+use prost::Message as _;
+
+use crate::procurement::change_proto;
+use crate::values::{date_proto, party_ref, quantity_proto};
+
+/// The actor reactions run as.
+pub const REACTIONS_ACTOR: &str = "accord-reactions";
 
 /// A command caused by an event, for another aggregate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +37,102 @@ pub enum Reaction {
     Policy(UpdatePolicy),
     /// For the market of the item.
     Market(String, MarketCommand),
+}
+
+/// A reaction as a request: the target service, the command name, the protobuf body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReactionRequest {
+    pub service: &'static str,
+    pub command: &'static str,
+    pub body: Vec<u8>,
+}
+
+impl Reaction {
+    /// The command as the target service takes it over the bus; `None` for a
+    /// reaction no service command expresses (none today).
+    pub fn request(&self) -> Option<ReactionRequest> {
+        let (service, command, body) = match self {
+            Reaction::Project(
+                project_id,
+                ProjectCommand::Approve {
+                    motion_id,
+                    motion_adopted: true,
+                },
+            ) => (
+                "projects",
+                "ApproveProject",
+                pb::ApproveProject {
+                    project_id: project_id.to_string(),
+                    motion_id: motion_id.to_string(),
+                }
+                .encode_to_vec(),
+            ),
+            Reaction::Commitment(
+                commitment_id,
+                CommitmentCommand::RecordProgress {
+                    allocated,
+                    delivered,
+                    reason,
+                },
+            ) => (
+                "agreements",
+                "RecordCommitmentProgress",
+                pb::RecordCommitmentProgress {
+                    commitment_id: commitment_id.to_string(),
+                    allocated: allocated.as_ref().and_then(quantity_proto),
+                    delivered: delivered.as_ref().and_then(quantity_proto),
+                    reason: reason.clone(),
+                }
+                .encode_to_vec(),
+            ),
+            Reaction::Policy(update) => (
+                "procurement",
+                "UpdatePriorityPolicy",
+                pb::UpdatePriorityPolicy {
+                    commitment_id: update.commitment_id.to_string(),
+                    obligor: party_ref(&update.obligor),
+                    beneficiary: party_ref(&update.beneficiary),
+                    item_categories: update.item_categories.clone(),
+                    change: change_proto(update.change),
+                }
+                .encode_to_vec(),
+            ),
+            Reaction::Market(
+                _,
+                MarketCommand::OfferSupply {
+                    supply_id,
+                    supplier,
+                    item,
+                    item_category,
+                    quantity,
+                    available_from,
+                    project_id,
+                },
+            ) => (
+                "procurement",
+                "OfferSupply",
+                pb::OfferSupply {
+                    supply_id: supply_id.to_string(),
+                    supplier: party_ref(supplier),
+                    item: item.clone(),
+                    item_category: item_category.clone(),
+                    quantity: quantity_proto(quantity),
+                    available_from: available_from.as_ref().and_then(date_proto),
+                    project_id: project_id
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                }
+                .encode_to_vec(),
+            ),
+            _ => return None,
+        };
+        Some(ReactionRequest {
+            service,
+            command,
+            body,
+        })
+    }
 }
 
 /// The item category a project's output is offered under.
