@@ -84,9 +84,14 @@ pub fn decode_body<M: prost::Message + prost::Name + Default>(
 ) -> Result<M, BoundaryError> {
     match body {
         Body::Protobuf(bytes) => crate::decode(bytes),
-        Body::Json(text) => accord_contracts::from_json(text).map_err(|e| BoundaryError::Json {
-            type_name: M::full_name(),
-            reason: e.to_string(),
+        Body::Json(text) => accord_contracts::from_json(text).map_err(|e| match e {
+            accord_contracts::JsonError::UnknownField { type_name, reason } => {
+                BoundaryError::UnknownField { type_name, reason }
+            }
+            other => BoundaryError::Json {
+                type_name: M::full_name(),
+                reason: other.to_string(),
+            },
         }),
     }
 }

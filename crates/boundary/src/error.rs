@@ -22,6 +22,8 @@ pub enum BoundaryError {
     UnknownReference { kind: &'static str, id: String },
     #[error("body is not valid json for {type_name}: {reason}")]
     Json { type_name: String, reason: String },
+    #[error("body names a field {type_name} does not have: {reason}")]
+    UnknownField { type_name: String, reason: String },
     #[error("payload does not decode as {type_name}: {reason}")]
     Decode { type_name: String, reason: String },
 }

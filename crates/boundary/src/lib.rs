@@ -16,9 +16,9 @@ mod values;
 
 pub use agreements::{decode_agreements_event, encode_agreements_event};
 pub use commands::{
-    decode_body, parse_agreements_command, AGREEMENTS_COMMANDS, PROCUREMENT_COMMANDS,
-    PROJECTS_COMMANDS, parse_procurement_command, parse_project_command, AgreementsCommand,
-    Body, Facts, ProcurementCommand,
+    decode_body, parse_agreements_command, parse_procurement_command, parse_project_command,
+    AgreementsCommand, Body, Facts, ProcurementCommand, AGREEMENTS_COMMANDS, PROCUREMENT_COMMANDS,
+    PROJECTS_COMMANDS,
 };
 pub use error::BoundaryError;
 pub use procurement::{decode_procurement_event, encode_procurement_event};

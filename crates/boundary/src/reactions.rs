@@ -16,10 +16,10 @@ use accord_agreements::commitment::{
     Commitment, CommitmentCommand, CommitmentEvent, CommitmentKind,
 };
 use accord_agreements::projections::AgreementsEvent;
+use accord_contracts::v1 as pb;
 use accord_kernel::{AggregateId, CapabilityArea, Quantity};
 use accord_procurement::market::MarketCommand;
 use accord_procurement::policy::{PriorityChange, UpdatePolicy};
-use accord_contracts::v1 as pb;
 use accord_projects::{Project, ProjectCommand, ProjectEvent};
 use prost::Message as _;
 

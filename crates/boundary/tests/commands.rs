@@ -94,7 +94,7 @@ fn each_kind_of_bad_input_gets_its_own_error() {
     );
     assert!(matches!(
         agreements("SignAgreement", r#"{"agreementId":"a","extra":1}"#),
-        Err(BoundaryError::Json { .. })
+        Err(BoundaryError::UnknownField { .. })
     ));
     assert!(matches!(
         agreements("SignAgreement", r#"{"agreementId":"#),

@@ -95,17 +95,18 @@ fn every_reaction_request_parses_back_into_the_same_command() {
                     parse_project_command(request.command, body, &Adopted).unwrap();
                 Reaction::Project(project, command)
             }
-            "agreements" => match parse_agreements_command(request.command, body, &actor(), &Adopted)
-                .unwrap()
-            {
-                AgreementsCommand::Commitment(id, command) => Reaction::Commitment(id, command),
-                other => panic!("not a commitment command: {other:?}"),
-            },
-            "procurement" => match parse_procurement_command(request.command, body, &Adopted).unwrap()
-            {
-                ProcurementCommand::Policy(update) => Reaction::Policy(update),
-                ProcurementCommand::Market(item, command) => Reaction::Market(item, command),
-            },
+            "agreements" => {
+                match parse_agreements_command(request.command, body, &actor(), &Adopted).unwrap() {
+                    AgreementsCommand::Commitment(id, command) => Reaction::Commitment(id, command),
+                    other => panic!("not a commitment command: {other:?}"),
+                }
+            }
+            "procurement" => {
+                match parse_procurement_command(request.command, body, &Adopted).unwrap() {
+                    ProcurementCommand::Policy(update) => Reaction::Policy(update),
+                    ProcurementCommand::Market(item, command) => Reaction::Market(item, command),
+                }
+            }
             other => panic!("unknown service {other}"),
         };
         assert_eq!(parsed, reaction, "{}", request.command);

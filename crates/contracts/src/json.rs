@@ -16,6 +16,9 @@ pub enum JsonError {
     /// The JSON text is not valid JSON for that message (syntax, unknown field, bad value).
     #[error("invalid json for {type_name}: {reason}")]
     Invalid { type_name: String, reason: String },
+    /// The JSON names a field the message does not have.
+    #[error("unknown field in json for {type_name}: {reason}")]
+    UnknownField { type_name: String, reason: String },
     /// Protobuf bytes did not decode as that message.
     #[error("invalid protobuf for {type_name}: {reason}")]
     Protobuf { type_name: String, reason: String },
@@ -75,7 +78,18 @@ pub fn from_json<M: Message + Name + Default>(json: &str) -> Result<M, JsonError
     let mut deserializer = serde_json::Deserializer::from_str(json);
     let options = DeserializeOptions::new().deny_unknown_fields(true);
     let dynamic = DynamicMessage::deserialize_with_options(descriptor, &mut deserializer, &options)
-        .map_err(|e| invalid(e.to_string()))?;
+        .map_err(|e| {
+            let reason = e.to_string();
+            // prost-reflect reports an unknown field only through its message text.
+            if reason.contains("unrecognized field name") {
+                JsonError::UnknownField {
+                    type_name: name.clone(),
+                    reason,
+                }
+            } else {
+                invalid(reason)
+            }
+        })?;
     deserializer.end().map_err(|e| invalid(e.to_string()))?;
     M::decode(dynamic.encode_to_vec().as_slice()).map_err(|e| JsonError::Protobuf {
         type_name: name.clone(),

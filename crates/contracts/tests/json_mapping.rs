@@ -50,7 +50,7 @@ fn given_json_when_parsed_back_then_the_message_is_equal() {
 #[test]
 fn given_json_with_an_unknown_field_when_parsed_then_it_is_rejected() {
     let err = from_json::<StreamRef>(r#"{"category":"agreement","idd":"x"}"#).unwrap_err();
-    assert!(matches!(err, JsonError::Invalid { .. }), "{err:?}");
+    assert!(matches!(err, JsonError::UnknownField { .. }), "{err:?}");
     assert!(err.to_string().contains("idd"), "{err}");
 }
 

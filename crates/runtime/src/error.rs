@@ -39,6 +39,13 @@ pub enum CommandError {
     /// The domain refused it; the message is the domain error's.
     #[error("{message}")]
     Rejected { message: String },
+    /// The sender expected another stream version than the stream has.
+    #[error("stream {stream} is at version {actual}, not the expected {expected}")]
+    Stale {
+        stream: String,
+        expected: u64,
+        actual: u64,
+    },
     /// Other commands kept changing the stream; the caller may retry.
     #[error("stream {stream} kept changing: gave up after {attempts} attempts")]
     Contended { stream: String, attempts: u32 },
@@ -58,7 +65,7 @@ impl CommandError {
             ) => ErrorCode::NotFound,
             CommandError::Invalid(_) => ErrorCode::InvalidArgument,
             CommandError::Rejected { .. } => ErrorCode::FailedPrecondition,
-            CommandError::Contended { .. } => ErrorCode::Conflict,
+            CommandError::Contended { .. } | CommandError::Stale { .. } => ErrorCode::Conflict,
             CommandError::Log(LogError::Conflict { .. } | LogError::CommandIdReused { .. }) => {
                 ErrorCode::Conflict
             }
@@ -68,5 +75,39 @@ impl CommandError {
             }
             CommandError::Log(LogError::Corrupt(_) | LogError::Storage(_)) => ErrorCode::Internal,
         }
+    }
+
+    /// A stable reason finer than the code (see `ErrorReply.reason` in service.proto).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            CommandError::Invalid(error) => boundary_reason(error),
+            CommandError::Rejected { .. } => "rejected",
+            CommandError::Stale { .. } => "stale_version",
+            CommandError::Contended { .. } => "contended",
+            CommandError::Log(LogError::Conflict { .. }) => "stale_version",
+            CommandError::Log(LogError::CommandIdReused { .. }) => "command_id_reused",
+            CommandError::Log(LogError::InvalidInput(_)) => "invalid_value",
+            CommandError::Log(LogError::Closed | LogError::Locked(_)) | CommandError::Stopping => {
+                "stopping"
+            }
+            CommandError::Log(LogError::Corrupt(_)) => "corrupt",
+            CommandError::Log(LogError::Storage(_)) => "storage",
+        }
+    }
+}
+
+/// The reason for a body that did not become a domain command.
+pub fn boundary_reason(error: &BoundaryError) -> &'static str {
+    match error {
+        BoundaryError::Invalid { .. }
+        | BoundaryError::Missing { .. }
+        | BoundaryError::UnknownEnum { .. } => "invalid_value",
+        BoundaryError::UnknownCommand(_) => "unknown_command",
+        BoundaryError::UnknownMotion(_) | BoundaryError::UnknownReference { .. } => {
+            "unknown_reference"
+        }
+        BoundaryError::UnknownField { .. } => "unknown_field",
+        BoundaryError::Json { .. } | BoundaryError::Decode { .. } => "malformed",
+        BoundaryError::UnknownEventType(_) => "internal",
     }
 }

@@ -1,20 +1,32 @@
-//! The shell around the pure deciders: a [`Service`] takes a command (name and body,
+//! The shell around the pure deciders. A [`Service`] takes a command (name and body,
 //! protobuf or JSON), parses it at the boundary, loads the aggregate's stream from the
 //! service's log, decides, and appends the events with the expected version —
 //! retrying a bounded number of times when another command got there first. It
 //! answers only once the events are durable and its projections have applied them,
 //! so a query after an acknowledged command sees it.
 //!
+//! Around it: [`endpoints`] serve commands and queries on the bus, the relay
+//! publishes the log, and [`reactions`] turn one service's events into commands for
+//! another. [`run_service`] runs all of that for one service.
+//!
 //! One [`Model`] per service (agreements, projects, procurement) says how its
 //! commands, events and projections are typed; the machinery is shared.
 
+pub mod endpoints;
 mod error;
 mod models;
+mod node;
+pub mod queries;
+pub mod reactions;
 mod service;
 
-pub use error::{CommandError, ErrorCode};
+pub use accord_bus::RELAY_CURSOR;
+pub use endpoints::{serve, service_spec, EndpointConfig};
+pub use error::{boundary_reason, CommandError, ErrorCode};
 pub use models::{
     AgreementsModel, AgreementsState, ProcurementModel, ProcurementState, ProjectsModel,
     ProjectsState,
 };
-pub use service::{CommandMeta, Model, Service, MAX_CONFLICT_RETRIES};
+pub use node::{run_service, NodeConfig, ServiceKind};
+pub use reactions::{reaction_command_id, run_reactions, ReactionConfig};
+pub use service::{now, CommandMeta, Model, Service, MAX_CONFLICT_RETRIES};

@@ -21,6 +21,14 @@ use accord_procurement::policy::{Policy, PolicyDecider};
 use accord_procurement::queue::{ProcurementEvent, ProcurementView};
 use accord_projects::{Portfolio, ProjectCommand, ProjectDecider, ProjectEvent};
 
+use accord_boundary::reactions::{reactions_to, reactions_to_project, Reaction, REACTIONS_ACTOR};
+use accord_boundary::{AGREEMENTS_COMMANDS, PROCUREMENT_COMMANDS, PROJECTS_COMMANDS};
+use accord_contracts::v1::reply::Outcome;
+
+use crate::queries::{
+    agreements_query, procurement_query, projects_query, QueryError, AGREEMENTS_QUERIES,
+    PROCUREMENT_QUERIES, PROJECTS_QUERIES,
+};
 use crate::service::Model;
 
 fn stream(category: &str, id: &str) -> Result<StreamId, BoundaryError> {
@@ -83,6 +91,19 @@ pub enum AgreementsModel {}
 
 impl Model for AgreementsModel {
     const SERVICE: &'static str = "agreements";
+    const COMMANDS: &'static [&'static str] = AGREEMENTS_COMMANDS;
+    const QUERIES: &'static [&'static str] = AGREEMENTS_QUERIES;
+    const FLOWS: &'static [(&'static str, &'static str)] = &[
+        (
+            "react-motion-adopted",
+            "accord.agreements.evt.board.*.MotionAdopted",
+        ),
+        // Accepted, amended and withdrawn (one filter: nats-server 2.9 takes one).
+        (
+            "react-priority-commitment",
+            "accord.agreements.evt.commitment.>",
+        ),
+    ];
     type Command = AgreementsCommand;
     type Event = AgreementsEvent;
     type View = AgreementsState;
@@ -158,6 +179,25 @@ impl Model for AgreementsModel {
         decode_agreements_event(event_type, payload)
     }
 
+    fn query(name: &str, body: Body<'_>, state: &AgreementsState) -> Result<Outcome, QueryError> {
+        agreements_query(name, body, &state.view)
+    }
+
+    fn reactions(
+        stream: &StreamId,
+        history: &[AgreementsEvent],
+        event: &AgreementsEvent,
+    ) -> Vec<Reaction> {
+        let Ok(id) = aggregate(stream) else {
+            return Vec::new();
+        };
+        let commitment = CommitmentDecider::fold(history.iter().filter_map(|e| match e {
+            AgreementsEvent::Commitment(e) => Some(e),
+            _ => None,
+        }));
+        reactions_to(&id, event, Some(&commitment))
+    }
+
     fn apply(state: &mut AgreementsState, meta: &EventMeta, event: &AgreementsEvent) {
         state.view.apply(meta, event);
         if let AgreementsEvent::Actor(e) = event {
@@ -184,6 +224,18 @@ pub enum ProjectsModel {}
 
 impl Model for ProjectsModel {
     const SERVICE: &'static str = "projects";
+    const COMMANDS: &'static [&'static str] = PROJECTS_COMMANDS;
+    const QUERIES: &'static [&'static str] = PROJECTS_QUERIES;
+    const FLOWS: &'static [(&'static str, &'static str)] = &[
+        (
+            "react-funding-pledged",
+            "accord.projects.evt.project.*.FundingPledged",
+        ),
+        (
+            "react-output-reported",
+            "accord.projects.evt.project.*.OutputReported",
+        ),
+    ];
     type Command = (AggregateId, ProjectCommand);
     type Event = ProjectEvent;
     type View = ProjectsState;
@@ -191,10 +243,17 @@ impl Model for ProjectsModel {
     fn parse(
         name: &str,
         body: Body<'_>,
-        _: &ActorId,
+        actor: &ActorId,
         view: &ProjectsState,
     ) -> Result<Self::Command, BoundaryError> {
-        parse_project_command(name, body, view)
+        let (id, mut command) = parse_project_command(name, body, view)?;
+        // This service does not see the board. The reactions actor sends ApproveProject
+        // only for a MotionAdopted event it consumed, so its word is the motion's
+        // outcome; anyone else's approval finds the motion not adopted.
+        if let ProjectCommand::Approve { motion_adopted, .. } = &mut command {
+            *motion_adopted = actor.as_str() == REACTIONS_ACTOR;
+        }
+        Ok((id, command))
     }
 
     fn stream((id, _): &Self::Command) -> Result<StreamId, BoundaryError> {
@@ -214,6 +273,22 @@ impl Model for ProjectsModel {
 
     fn decode(event_type: &str, payload: &[u8]) -> Result<ProjectEvent, BoundaryError> {
         decode_project_event(event_type, payload)
+    }
+
+    fn query(name: &str, body: Body<'_>, state: &ProjectsState) -> Result<Outcome, QueryError> {
+        projects_query(name, body, &state.portfolio)
+    }
+
+    fn reactions(
+        stream: &StreamId,
+        history: &[ProjectEvent],
+        event: &ProjectEvent,
+    ) -> Vec<Reaction> {
+        let Ok(id) = aggregate(stream) else {
+            return Vec::new();
+        };
+        let project = ProjectDecider::fold(history.iter());
+        reactions_to_project(&id, event, &project)
     }
 
     fn apply(state: &mut ProjectsState, meta: &EventMeta, event: &ProjectEvent) {
@@ -242,6 +317,9 @@ pub enum ProcurementModel {}
 
 impl Model for ProcurementModel {
     const SERVICE: &'static str = "procurement";
+    const COMMANDS: &'static [&'static str] = PROCUREMENT_COMMANDS;
+    const QUERIES: &'static [&'static str] = PROCUREMENT_QUERIES;
+    const FLOWS: &'static [(&'static str, &'static str)] = &[];
     type Command = ProcurementCommand;
     type Event = ProcurementEvent;
     type View = ProcurementState;
@@ -289,6 +367,14 @@ impl Model for ProcurementModel {
 
     fn decode(event_type: &str, payload: &[u8]) -> Result<ProcurementEvent, BoundaryError> {
         decode_procurement_event(event_type, payload)
+    }
+
+    fn query(name: &str, body: Body<'_>, state: &ProcurementState) -> Result<Outcome, QueryError> {
+        procurement_query(name, body, &state.view)
+    }
+
+    fn reactions(_: &StreamId, _: &[ProcurementEvent], _: &ProcurementEvent) -> Vec<Reaction> {
+        Vec::new()
     }
 
     fn apply(state: &mut ProcurementState, meta: &EventMeta, event: &ProcurementEvent) {

@@ -1,6 +1,8 @@
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
+use accord_boundary::reactions::Reaction;
 use accord_boundary::{Body, BoundaryError, EncodedEvent};
+use accord_contracts::v1::reply::Outcome;
 use accord_kernel::{ActorId, EventMeta, ExpectedVersion, StreamId, Timestamp};
 use accord_log::{AppendMetadata, AppendOutcome, Log, LogError, NewEvent};
 use tokio::sync::watch;
@@ -8,6 +10,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::error::CommandError;
+use crate::queries::QueryError;
 
 /// How often a command is decided again when its stream changed underneath it.
 pub const MAX_CONFLICT_RETRIES: u32 = 5;
@@ -16,6 +19,13 @@ pub const MAX_CONFLICT_RETRIES: u32 = 5;
 pub trait Model: Send + Sync + 'static {
     /// The service's name, e.g. `agreements`.
     const SERVICE: &'static str;
+    /// The commands it takes (`accord.<service>.cmd.<Name>`).
+    const COMMANDS: &'static [&'static str];
+    /// The queries it answers besides `LogStatus` (`accord.<service>.q.<Name>`).
+    const QUERIES: &'static [&'static str];
+    /// The reaction flows that start from its events: (durable consumer name,
+    /// subject filter on its own stream).
+    const FLOWS: &'static [(&'static str, &'static str)];
     type Command: Send + Sync;
     type Event: Send + Sync;
     /// The service's projections; also what parsing asks for facts.
@@ -35,6 +45,10 @@ pub trait Model: Send + Sync + 'static {
     fn encode(stream: &StreamId, event: &Self::Event) -> Result<EncodedEvent, BoundaryError>;
     fn decode(event_type: &str, payload: &[u8]) -> Result<Self::Event, BoundaryError>;
     fn apply(view: &mut Self::View, meta: &EventMeta, event: &Self::Event);
+    fn query(name: &str, body: Body<'_>, view: &Self::View) -> Result<Outcome, QueryError>;
+    /// What `event` on `stream` causes in other services; `history` is the stream up
+    /// to and including the event.
+    fn reactions(stream: &StreamId, history: &[Self::Event], event: &Self::Event) -> Vec<Reaction>;
 }
 
 /// Who sends a command, when it happened, and how it relates to others.
@@ -46,6 +60,29 @@ pub struct CommandMeta {
     pub correlation_id: Uuid,
     pub causation_id: Option<Uuid>,
     pub occurred_at: Timestamp,
+    /// The stream version the sender last saw; when the stream moved on, the command
+    /// is refused rather than decided against a state the sender did not see.
+    pub expected_version: Option<u64>,
+}
+
+impl CommandMeta {
+    /// A command by `actor`, now, with fresh ids and no expected version.
+    pub fn new(actor: ActorId) -> CommandMeta {
+        let command_id = Uuid::now_v7();
+        CommandMeta {
+            actor,
+            command_id,
+            correlation_id: command_id,
+            causation_id: None,
+            occurred_at: now(),
+            expected_version: None,
+        }
+    }
+}
+
+/// The wall clock as a timestamp; the shell, not the domain, reads the clock.
+pub fn now() -> Timestamp {
+    Timestamp::from_system_time(std::time::SystemTime::now()).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// One service: its log, its projections following the log, and command handling.
@@ -79,6 +116,11 @@ impl<M: Model> Service<M> {
 
     pub fn log(&self) -> &Log {
         &self.log
+    }
+
+    /// The position of the last event the projections applied.
+    pub fn applied_position(&self) -> u64 {
+        *self.applied.borrow()
     }
 
     /// Waits until the projections include every durable event of the log.
@@ -125,6 +167,15 @@ impl<M: Model> Service<M> {
         loop {
             attempt += 1;
             let (version, history) = self.load(&stream)?;
+            if let Some(expected) = meta.expected_version {
+                if expected != version {
+                    return Err(CommandError::Stale {
+                        stream: stream.to_string(),
+                        expected,
+                        actual: version,
+                    });
+                }
+            }
             let events = M::decide(&history, &command)
                 .map_err(|message| CommandError::Rejected { message })?;
             let new_events = events
@@ -158,6 +209,14 @@ impl<M: Model> Service<M> {
                 Ok(outcome) => {
                     self.wait_applied(outcome.last_position).await?;
                     return Ok(outcome);
+                }
+                // With an expected version the sender asked for exactly that state.
+                Err(LogError::Conflict { actual, .. }) if meta.expected_version.is_some() => {
+                    return Err(CommandError::Stale {
+                        stream: stream.to_string(),
+                        expected: version,
+                        actual,
+                    });
                 }
                 Err(LogError::Conflict { .. }) if attempt < MAX_CONFLICT_RETRIES => {
                     tracing::debug!(service = M::SERVICE, %stream, attempt, "runtime.command.retry");

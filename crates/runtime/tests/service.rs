@@ -21,6 +21,7 @@ fn meta(actor: &str) -> CommandMeta {
         correlation_id: command_id,
         causation_id: None,
         occurred_at: Timestamp::parse_rfc3339("2024-11-26T11:00:00Z").unwrap(),
+        expected_version: None,
     }
 }
 
@@ -189,4 +190,40 @@ async fn concurrent_commands_on_one_stream_are_retried_until_each_lands_once() {
     assert_eq!(versions, (1..=versions.len() as u64).collect::<Vec<_>>());
     assert_eq!(agreement.signatories.len(), 4);
     assert_eq!(versions.len(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_expecting_an_older_version_is_refused_as_stale() {
+    let log = TempLog::new();
+    let service = Service::<AgreementsModel>::start(log.log().clone());
+    let draft = r#"{"agreementId":"a1","kind":"AGREEMENT_KIND_MEMORANDUM","title":"t",
+        "parties":[{"id":"LT"},{"id":"UA"}],"reason":"r"}"#;
+    let drafted = service
+        .handle("DraftAgreement", Body::Json(draft), &meta("x"))
+        .await
+        .unwrap();
+    let designate =
+        r#"{"agreementId":"a1","party":{"id":"LT"},"actorId":"lt-minister","role":"Minister"}"#;
+    let head = log.log().durable_position();
+    let stale = CommandMeta {
+        expected_version: Some(drafted.last_version - 1),
+        ..meta("x")
+    };
+    let err = service
+        .handle("DesignateSignatory", Body::Json(designate), &stale)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict, "{err}");
+    assert_eq!(err.reason(), "stale_version");
+    assert_eq!(log.log().durable_position(), head);
+
+    let current = CommandMeta {
+        expected_version: Some(drafted.last_version),
+        ..meta("x")
+    };
+    service
+        .handle("DesignateSignatory", Body::Json(designate), &current)
+        .await
+        .unwrap();
+    assert_eq!(log.log().durable_position(), head + 1);
 }

@@ -10,10 +10,10 @@ mod embedded;
 
 use accord_kernel::{ActorId, Timestamp};
 
-pub use embedded::{Embedded, ServiceEvent, StepError};
 pub use accord_boundary::reactions::{
     reactions_to, reactions_to_project, Reaction, REACTIONS_ACTOR,
 };
+pub use embedded::{Embedded, ServiceEvent, StepError};
 
 /// The scenario of the source text.
 pub const LT_UA: &str = include_str!("../data/lt-ua.json");

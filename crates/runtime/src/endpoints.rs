@@ -1,0 +1,338 @@
+//! A service's endpoints on the bus: `accord.<service>.cmd.*` for commands and
+//! `accord.<service>.q.*` for queries (see `proto/accord/v1/service.proto` for the
+//! headers and replies). Every request gets a `Reply`: a result, or an error with a
+//! code from the fixed set, a stable reason, a message and details. A refused
+//! request appends nothing.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use accord_boundary::Body;
+use accord_bus::{headers, Bus, BusError, EndpointSpec, Incoming, Message, ServiceSpec, JSON};
+use accord_contracts::v1::{self as pb, reply::Outcome};
+use accord_kernel::{ActorId, Timestamp};
+use accord_log::AppendOutcome;
+use prost::Message as _;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+use crate::error::{boundary_reason, CommandError, ErrorCode};
+use crate::queries::QueryError;
+use crate::service::{now, CommandMeta, Model, Service};
+use accord_bus::RELAY_CURSOR;
+
+/// Settings of a service's endpoints.
+#[derive(Debug, Clone)]
+pub struct EndpointConfig {
+    /// Largest request body taken; larger ones are refused as `oversize`.
+    pub max_request_bytes: usize,
+}
+
+impl Default for EndpointConfig {
+    fn default() -> EndpointConfig {
+        EndpointConfig {
+            max_request_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// The service as the bus announces it (`$SRV.INFO` on NATS).
+pub fn service_spec<M: Model>() -> ServiceSpec {
+    let service = M::SERVICE;
+    let mut queries = vec!["LogStatus"];
+    queries.extend(M::QUERIES);
+    ServiceSpec {
+        name: format!("accord-{service}"),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        description: format!("Accord {service} service: commands and queries"),
+        endpoints: vec![
+            EndpointSpec {
+                name: "commands".into(),
+                subject: format!("accord.{service}.cmd.*"),
+                metadata: BTreeMap::from([("commands".to_owned(), M::COMMANDS.join(","))]),
+            },
+            EndpointSpec {
+                name: "queries".into(),
+                subject: format!("accord.{service}.q.*"),
+                metadata: BTreeMap::from([("queries".to_owned(), queries.join(","))]),
+            },
+        ],
+    }
+}
+
+/// Serves the service's endpoints until `shutdown` turns true; then stops taking
+/// requests, answers those already taken, and returns.
+pub async fn serve<M: Model>(
+    service: Arc<Service<M>>,
+    bus: Bus,
+    config: EndpointConfig,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), BusError> {
+    let mut served = bus.serve(service_spec::<M>()).await?;
+    tracing::info!(service = M::SERVICE, "runtime.endpoints serving");
+    let mut in_flight = JoinSet::new();
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        tokio::select! {
+            incoming = served.requests.recv() => {
+                let Some(incoming) = incoming else { break };
+                let service = service.clone();
+                let config = config.clone();
+                in_flight.spawn(async move {
+                    let Incoming { endpoint, message, reply } = incoming;
+                    let answer = respond(&service, &endpoint, &message, &config).await;
+                    let _ = reply.send(answer);
+                });
+            }
+            _ = shutdown.changed() => {}
+            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+        }
+    }
+    served.stop();
+    while in_flight.join_next().await.is_some() {}
+    tracing::info!(service = M::SERVICE, "runtime.endpoints stopped");
+    Ok(())
+}
+
+fn wants_json(message: &Message) -> bool {
+    message
+        .header(headers::CONTENT_TYPE)
+        .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with(JSON))
+}
+
+/// Builds the reply to one request.
+async fn respond<M: Model>(
+    service: &Service<M>,
+    endpoint: &str,
+    message: &Message,
+    config: &EndpointConfig,
+) -> Message {
+    let json = wants_json(message);
+    let outcome = match endpoint {
+        "commands" => command(service, message, json, config).await,
+        "queries" => query(service, message, json, config),
+        other => Err(refusal(
+            ErrorCode::Internal,
+            "unknown_endpoint",
+            format!("no endpoint {other}"),
+        )),
+    };
+    let reply = pb::Reply {
+        outcome: Some(outcome.unwrap_or_else(Outcome::Error)),
+    };
+    let mut answer = Message::new("", Vec::new());
+    if json {
+        // Every reply message is part of the contract, so mapping cannot fail; if it
+        // did, the client still gets a reply it can read.
+        answer.payload = accord_contracts::to_json_string(&reply)
+            .unwrap_or_else(|e| format!(r#"{{"error":{{"code":"internal","message":"{e}"}}}}"#))
+            .into_bytes();
+        answer = answer.with_header(headers::CONTENT_TYPE, JSON);
+    } else {
+        answer.payload = reply.encode_to_vec();
+    }
+    answer
+}
+
+fn refusal(code: ErrorCode, reason: &str, message: String) -> pb::ErrorReply {
+    pb::ErrorReply {
+        code: code.as_str().to_owned(),
+        reason: reason.to_owned(),
+        message,
+        details: Default::default(),
+    }
+}
+
+fn detail(mut error: pb::ErrorReply, key: &str, value: impl ToString) -> pb::ErrorReply {
+    error.details.insert(key.to_owned(), value.to_string());
+    error
+}
+
+/// The last token of the subject: the command or query name.
+fn name_of(message: &Message) -> &str {
+    message.subject.rsplit('.').next().unwrap_or_default()
+}
+
+fn body<'a>(
+    message: &'a Message,
+    json: bool,
+    config: &EndpointConfig,
+) -> Result<Body<'a>, pb::ErrorReply> {
+    let size = message.payload.len();
+    if size > config.max_request_bytes {
+        let error = refusal(
+            ErrorCode::InvalidArgument,
+            "oversize",
+            format!(
+                "request body is {size} bytes; the limit is {}",
+                config.max_request_bytes
+            ),
+        );
+        return Err(detail(
+            detail(error, "limit", config.max_request_bytes),
+            "size",
+            size,
+        ));
+    }
+    if json {
+        std::str::from_utf8(&message.payload)
+            .map(Body::Json)
+            .map_err(|e| {
+                refusal(
+                    ErrorCode::InvalidArgument,
+                    "malformed",
+                    format!("json body is not utf-8: {e}"),
+                )
+            })
+    } else {
+        Ok(Body::Protobuf(&message.payload))
+    }
+}
+
+fn header_value<T, E: std::fmt::Display>(
+    message: &Message,
+    name: &str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<Option<T>, pb::ErrorReply> {
+    message
+        .header(name)
+        .map(|value| {
+            parse(value.trim()).map_err(|e| {
+                detail(
+                    refusal(
+                        ErrorCode::InvalidArgument,
+                        "invalid_value",
+                        format!("header {name}: {e}"),
+                    ),
+                    "header",
+                    name,
+                )
+            })
+        })
+        .transpose()
+}
+
+fn command_meta(message: &Message) -> Result<CommandMeta, pb::ErrorReply> {
+    let actor = header_value(message, headers::ACTOR, |v| ActorId::new(v))?.ok_or_else(|| {
+        detail(
+            refusal(
+                ErrorCode::InvalidArgument,
+                "missing_header",
+                format!(
+                    "header {} is required: who issues the command",
+                    headers::ACTOR
+                ),
+            ),
+            "header",
+            headers::ACTOR,
+        )
+    })?;
+    let command_id =
+        header_value(message, headers::COMMAND_ID, Uuid::parse_str)?.unwrap_or_else(Uuid::now_v7);
+    Ok(CommandMeta {
+        actor,
+        command_id,
+        correlation_id: header_value(message, headers::CORRELATION_ID, Uuid::parse_str)?
+            .unwrap_or(command_id),
+        causation_id: header_value(message, headers::CAUSATION_ID, Uuid::parse_str)?,
+        occurred_at: header_value(message, headers::OCCURRED_AT, Timestamp::parse_rfc3339)?
+            .unwrap_or_else(now),
+        expected_version: header_value(message, headers::EXPECTED_VERSION, str::parse::<u64>)?,
+    })
+}
+
+fn command_error(error: &CommandError) -> pb::ErrorReply {
+    let reply = refusal(error.code(), error.reason(), error.to_string());
+    match error {
+        CommandError::Stale {
+            stream,
+            expected,
+            actual,
+        } => detail(
+            detail(detail(reply, "stream", stream), "expected", expected),
+            "actual",
+            actual,
+        ),
+        CommandError::Invalid(accord_boundary::BoundaryError::Invalid { field, .. })
+        | CommandError::Invalid(accord_boundary::BoundaryError::Missing { field })
+        | CommandError::Invalid(accord_boundary::BoundaryError::UnknownEnum { field, .. }) => {
+            detail(reply, "field", field)
+        }
+        _ => reply,
+    }
+}
+
+fn result(outcome: AppendOutcome) -> pb::CommandResult {
+    pb::CommandResult {
+        stream: Some(pb::StreamRef {
+            category: outcome.stream.category().to_owned(),
+            id: outcome.stream.id().to_owned(),
+        }),
+        version: outcome.last_version,
+        event_ids: outcome.event_ids.iter().map(ToString::to_string).collect(),
+        first_position: outcome.first_position,
+        last_position: outcome.last_position,
+        duplicate: outcome.duplicate,
+    }
+}
+
+async fn command<M: Model>(
+    service: &Service<M>,
+    message: &Message,
+    json: bool,
+    config: &EndpointConfig,
+) -> Result<Outcome, pb::ErrorReply> {
+    let name = name_of(message);
+    let body = body(message, json, config)?;
+    let meta = command_meta(message)?;
+    let span = tracing::info_span!("runtime.endpoint.command", service = M::SERVICE, command = name, command_id = %meta.command_id);
+    let _guard = span.enter();
+    match service.handle(name, body, &meta).await {
+        Ok(outcome) => Ok(Outcome::Command(result(outcome))),
+        Err(error) => {
+            tracing::debug!(%error, code = error.code().as_str(), "refused");
+            Err(detail(command_error(&error), "command", name))
+        }
+    }
+}
+
+fn query<M: Model>(
+    service: &Service<M>,
+    message: &Message,
+    json: bool,
+    config: &EndpointConfig,
+) -> Result<Outcome, pb::ErrorReply> {
+    let name = name_of(message);
+    let body = body(message, json, config)?;
+    if name == "LogStatus" {
+        let log = service.log();
+        let head = log.head().ok().flatten();
+        return Ok(Outcome::LogStatus(pb::LogStatus {
+            service: M::SERVICE.to_owned(),
+            head_position: head.map_or(0, |h| h.position),
+            head_hash: head.map(|h| h.hash.to_string()).unwrap_or_default(),
+            relay_position: log.cursor(RELAY_CURSOR).unwrap_or(0),
+            applied_position: service.applied_position(),
+        }));
+    }
+    let view = service.view();
+    M::query(name, body, &view).map_err(|error| match &error {
+        QueryError::Unknown(_) => detail(
+            refusal(
+                ErrorCode::InvalidArgument,
+                "unknown_query",
+                format!("{error}; known: LogStatus,{}", M::QUERIES.join(",")),
+            ),
+            "query",
+            name,
+        ),
+        QueryError::Invalid(invalid) => refusal(
+            ErrorCode::InvalidArgument,
+            boundary_reason(invalid),
+            error.to_string(),
+        ),
+    })
+}

@@ -1,0 +1,315 @@
+//! Queries: each service's projections as the reply messages of `service.proto`.
+//! Statuses and kinds are written as snake_case labels so any client can show them.
+
+use std::fmt::Debug;
+
+use accord_agreements::board::MotionSubject;
+use accord_agreements::projections::AgreementsView;
+use accord_boundary::{decode_body, Body, BoundaryError};
+use accord_contracts::v1::{self as pb, reply::Outcome};
+use accord_procurement::market::MarketEvent;
+use accord_procurement::queue::ProcurementView;
+use accord_projects::Portfolio;
+
+/// Why a query was not answered.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("unknown query {0}")]
+    Unknown(String),
+    #[error(transparent)]
+    Invalid(#[from] BoundaryError),
+}
+
+/// `InForce` → `in_force`, `Some(Uav)` → `uav`, `None` → ``.
+pub fn label(value: impl Debug) -> String {
+    let text = format!("{value:?}");
+    let text = text
+        .strip_prefix("Some(")
+        .and_then(|t| t.strip_suffix(')'))
+        .unwrap_or(&text);
+    if text == "None" {
+        return String::new();
+    }
+    let mut out = String::with_capacity(text.len() + 4);
+    for (i, c) in text.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn no_parameters(body: Body<'_>) -> Result<(), QueryError> {
+    match body {
+        Body::Protobuf([]) => Ok(()),
+        Body::Json(text) if text.trim().is_empty() => Ok(()),
+        body => decode_body::<pb::NoParameters>(body)
+            .map(|_| ())
+            .map_err(QueryError::from),
+    }
+}
+
+pub const AGREEMENTS_QUERIES: &[&str] =
+    &["AgreementRegister", "CommitmentLedger", "BoardDecisions"];
+pub const PROJECTS_QUERIES: &[&str] = &["ProjectPortfolio"];
+pub const PROCUREMENT_QUERIES: &[&str] = &["PriorityPolicy", "ProcurementQueue"];
+
+pub fn agreements_query(
+    name: &str,
+    body: Body<'_>,
+    view: &AgreementsView,
+) -> Result<Outcome, QueryError> {
+    no_parameters(body)?;
+    Ok(match name {
+        "AgreementRegister" => Outcome::Agreements(agreement_register(view)),
+        "CommitmentLedger" => Outcome::Ledger(commitment_ledger(view)),
+        "BoardDecisions" => Outcome::Decisions(board_decisions(view)),
+        other => return Err(QueryError::Unknown(other.to_owned())),
+    })
+}
+
+pub fn agreement_register(view: &AgreementsView) -> pb::AgreementRegister {
+    pb::AgreementRegister {
+        agreements: view
+            .register()
+            .into_iter()
+            .map(|row| pb::AgreementRow {
+                id: row.id,
+                title: row.title,
+                kind: label(row.kind),
+                parties: row.parties,
+                status: label(row.status),
+                signatures: count(row.signatures),
+                signatories: count(row.signatories),
+                in_force_since: row
+                    .in_force_since
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
+                amendments: count(row.amendments),
+            })
+            .collect(),
+    }
+}
+
+pub fn commitment_ledger(view: &AgreementsView) -> pb::CommitmentLedger {
+    pb::CommitmentLedger {
+        rows: view
+            .ledger()
+            .into_iter()
+            .map(|row| pb::LedgerRow {
+                id: row.id,
+                obligor: row.obligor,
+                beneficiary: row.beneficiary,
+                kind: row.kind.to_owned(),
+                item: row.item,
+                status: label(row.status),
+                committed: row.committed.map(|q| pb::Quantity {
+                    amount: q.amount,
+                    unit: q.unit,
+                }),
+                allocated: row.allocated,
+                delivered: row.delivered,
+                gap: row.gap,
+            })
+            .collect(),
+        totals: view
+            .ledger_totals()
+            .into_iter()
+            .map(
+                |((obligor, item), (committed, allocated, delivered, gap))| pb::LedgerTotalRow {
+                    obligor,
+                    item,
+                    committed,
+                    allocated,
+                    delivered,
+                    gap,
+                },
+            )
+            .collect(),
+    }
+}
+
+fn subject(subject: &MotionSubject) -> String {
+    match subject {
+        MotionSubject::ApproveProject { project_id } => format!("approve_project {project_id}"),
+        MotionSubject::AmendCommitment { commitment_id } => {
+            format!("amend_commitment {commitment_id}")
+        }
+        MotionSubject::Other { description } => format!("other {description}"),
+    }
+}
+
+pub fn board_decisions(view: &AgreementsView) -> pb::BoardDecisions {
+    pb::BoardDecisions {
+        decisions: view
+            .decisions()
+            .into_iter()
+            .map(|row| pb::DecisionRow {
+                board: row.board,
+                motion: row.motion,
+                title: row.title,
+                subject: subject(&row.subject),
+                status: label(row.status),
+                votes: row
+                    .votes
+                    .into_iter()
+                    .map(|(member, party, vote)| pb::VoteRow {
+                        member,
+                        party,
+                        vote: label(vote),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+pub fn projects_query(
+    name: &str,
+    body: Body<'_>,
+    portfolio: &Portfolio,
+) -> Result<Outcome, QueryError> {
+    no_parameters(body)?;
+    match name {
+        "ProjectPortfolio" => Ok(Outcome::Portfolio(project_portfolio(portfolio))),
+        other => Err(QueryError::Unknown(other.to_owned())),
+    }
+}
+
+pub fn project_portfolio(portfolio: &Portfolio) -> pb::ProjectPortfolio {
+    pb::ProjectPortfolio {
+        projects: portfolio
+            .rows()
+            .into_iter()
+            .map(|row| pb::PortfolioRow {
+                id: row.id,
+                title: row.title,
+                area: label(row.area),
+                host: row.host,
+                status: label(row.status),
+                funding: row
+                    .funding
+                    .into_iter()
+                    .map(
+                        |(currency, (pledged, disbursed, outstanding))| pb::FundingRow {
+                            currency: currency.to_string(),
+                            pledged,
+                            disbursed,
+                            outstanding,
+                        },
+                    )
+                    .collect(),
+                milestones_planned: count(row.milestones_planned),
+                milestones_reached: count(row.milestones_reached),
+                milestones_slipped: count(row.milestones_slipped),
+                days_to_launch: row.days_to_launch,
+            })
+            .collect(),
+    }
+}
+
+pub fn procurement_query(
+    name: &str,
+    body: Body<'_>,
+    view: &ProcurementView,
+) -> Result<Outcome, QueryError> {
+    match name {
+        "PriorityPolicy" => {
+            no_parameters(body)?;
+            Ok(Outcome::Policy(priority_policy(view)))
+        }
+        "ProcurementQueue" => {
+            let query: pb::ProcurementQueueQuery = decode_body(body)?;
+            Ok(Outcome::Queue(procurement_queue(view, &query.item)))
+        }
+        other => Err(QueryError::Unknown(other.to_owned())),
+    }
+}
+
+pub fn priority_policy(view: &ProcurementView) -> pb::PriorityPolicy {
+    pb::PriorityPolicy {
+        version: view.policy.version,
+        grants: view
+            .policy
+            .grants
+            .iter()
+            .map(|(commitment, grant)| pb::PriorityGrant {
+                commitment_id: commitment.to_string(),
+                obligor: grant.obligor.to_string(),
+                beneficiary: grant.beneficiary.to_string(),
+                item_categories: grant.item_categories.clone(),
+            })
+            .collect(),
+    }
+}
+
+pub fn procurement_queue(view: &ProcurementView, item: &str) -> pb::ProcurementQueue {
+    pb::ProcurementQueue {
+        item: item.to_owned(),
+        requests: view
+            .queue(item)
+            .into_iter()
+            .map(|ranked| pb::RankedRequest {
+                request_id: ranked.request_id.to_string(),
+                rank: ranked.rank,
+                tier: ranked.tier,
+                explanation: ranked.explanation,
+            })
+            .collect(),
+        allocations: view
+            .allocations
+            .get(item)
+            .into_iter()
+            .flatten()
+            .filter_map(|event| match event {
+                MarketEvent::SupplyAllocated {
+                    supply_id,
+                    request_id,
+                    quantity,
+                    rank,
+                    policy_version,
+                    policy_tier,
+                    explanation,
+                } => Some(pb::AllocationRow {
+                    request_id: request_id.to_string(),
+                    supply_id: supply_id.to_string(),
+                    quantity: Some(pb::Quantity {
+                        amount: quantity.amount,
+                        unit: quantity.unit.clone(),
+                    }),
+                    rank: *rank,
+                    tier: *policy_tier,
+                    policy_version: *policy_version,
+                    explanation: explanation.clone(),
+                }),
+                _ => None,
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    enum Status {
+        InForce,
+    }
+
+    #[test]
+    fn labels_are_snake_case_and_none_is_empty() {
+        assert_eq!(label(Status::InForce), "in_force");
+        assert_eq!(label(Some(Status::InForce)), "in_force");
+        assert_eq!(label(None::<Status>), "");
+    }
+}
