@@ -1,1 +1,277 @@
-//! Workspace-level tests live in `tests/tests/`.
+//! Support for the end-to-end tests in `tests/tests/`: the three services running on
+//! a bus with their own logs, a driver that plays the scenario purely over bus
+//! requests, and the expectations the pure in-memory run gives.
+
+// Test support panics on unexpected errors; that is how the tests using it fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use accord_bus::{AccordClient, Bus, BusError, ClientError, CommandOptions};
+use accord_contracts::v1::{self as pb, reply::Outcome};
+use accord_runtime::queries;
+use accord_runtime::{run_service, NodeConfig, ServiceKind};
+use accord_scenario::{Embedded, Scenario, Service as ScenarioService, ServiceEvent, Step};
+use accord_testkit::TempLog;
+use prost::Message as _;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How long a test waits for the services to reach an expected state.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+pub fn service_name(service: ScenarioService) -> &'static str {
+    match service {
+        ScenarioService::Agreements => "agreements",
+        ScenarioService::Projects => "projects",
+        ScenarioService::Procurement => "procurement",
+    }
+}
+
+/// One service running in this process on its own log.
+#[derive(Debug)]
+pub struct Node {
+    pub kind: ServiceKind,
+    pub log: TempLog,
+    shutdown: watch::Sender<bool>,
+    task: Option<JoinHandle<Result<(), BusError>>>,
+}
+
+impl Node {
+    pub fn start(kind: ServiceKind, bus: &Bus) -> Node {
+        Node::start_on(kind, bus, TempLog::new())
+    }
+
+    pub fn start_on(kind: ServiceKind, bus: &Bus, log: TempLog) -> Node {
+        let (shutdown, stopped) = watch::channel(false);
+        let task = tokio::spawn(run_service(
+            kind,
+            log.log().clone(),
+            bus.clone(),
+            NodeConfig::default(),
+            stopped,
+        ));
+        Node {
+            kind,
+            log,
+            shutdown,
+            task: Some(task),
+        }
+    }
+
+    /// Graceful stop; returns the log (still open) for inspection.
+    pub async fn stop(mut self) -> TempLog {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+        self.log
+    }
+
+    /// Event ids of the whole log, in log order.
+    pub fn log_ids(&self) -> Vec<String> {
+        self.log
+            .log()
+            .read_all(1)
+            .map(|e| e.unwrap().event_id.to_string())
+            .collect()
+    }
+}
+
+/// The three services, each on its own log, on one bus.
+#[derive(Debug)]
+pub struct Services {
+    pub nodes: Vec<Node>,
+}
+
+impl Services {
+    /// Starts the three services and waits until each answers on the bus.
+    pub async fn start(bus: &Bus) -> Services {
+        let services = Services {
+            nodes: ServiceKind::ALL
+                .into_iter()
+                .map(|kind| Node::start(kind, bus))
+                .collect(),
+        };
+        let client = AccordClient::new(bus.clone());
+        for kind in ServiceKind::ALL {
+            wait_ready(&client, kind.name()).await;
+        }
+        services
+    }
+
+    pub fn node(&self, kind: ServiceKind) -> &Node {
+        self.nodes.iter().find(|n| n.kind == kind).unwrap()
+    }
+
+    pub async fn stop(self) -> Vec<TempLog> {
+        let mut logs = Vec::new();
+        for node in self.nodes {
+            logs.push(node.stop().await);
+        }
+        logs
+    }
+}
+
+/// How a step's body goes on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Protobuf,
+    /// JSON for even steps, protobuf for odd ones.
+    Alternating,
+}
+
+/// Sends one scenario step as a command over the bus.
+pub async fn send_step(
+    client: &AccordClient,
+    step: &Step,
+    json: bool,
+) -> Result<pb::CommandResult, ClientError> {
+    let mut options = CommandOptions::new(step.actor.as_str());
+    options.occurred_at = Some(step.occurred_at.to_string());
+    options.json = json;
+    let body = if json {
+        step.body.clone().into_bytes()
+    } else {
+        accord_contracts::json_to_protobuf(&format!("accord.v1.{}", step.command), &step.body)
+            .unwrap()
+    };
+    client
+        .command(service_name(step.service), &step.command, body, &options)
+        .await
+}
+
+/// The number of events each service's log holds after the pure run so far.
+pub fn expected_heads(pure: &Embedded) -> BTreeMap<&'static str, u64> {
+    let mut heads = BTreeMap::from([("agreements", 0), ("projects", 0), ("procurement", 0)]);
+    for (_, event) in &pure.log {
+        let service = match event {
+            ServiceEvent::Agreements(_) => "agreements",
+            ServiceEvent::Projects(_) => "projects",
+            ServiceEvent::Procurement(_) => "procurement",
+        };
+        *heads.get_mut(service).unwrap() += 1;
+    }
+    heads
+}
+
+pub async fn log_status(
+    client: &AccordClient,
+    service: &str,
+) -> Result<pb::LogStatus, ClientError> {
+    match client.query(service, "LogStatus", Vec::new()).await? {
+        Outcome::LogStatus(status) => Ok(status),
+        other => panic!("not a log status: {other:?}"),
+    }
+}
+
+/// Waits until `service` answers queries.
+pub async fn wait_ready(client: &AccordClient, service: &str) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while let Err(error) = log_status(client, service).await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{service} did not start: {error}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until every service's log holds what the pure run says (the reactions a step
+/// causes run asynchronously over the bus) and the relays have published all of it.
+pub async fn settle(client: &AccordClient, expected: &BTreeMap<&'static str, u64>) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let mut behind = Vec::new();
+        for (service, head) in expected {
+            match log_status(client, service).await {
+                Ok(status) if status.head_position == *head && status.relay_position == *head => {}
+                Ok(status) => behind.push(format!(
+                    "{service}: head {} relay {} (want {head})",
+                    status.head_position, status.relay_position
+                )),
+                Err(error) => behind.push(format!("{service}: {error}")),
+            }
+        }
+        if behind.is_empty() {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "services did not settle: {behind:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Plays steps `range` of the scenario over the bus, step by step, each settling
+/// before the next; `pure` runs alongside and says what to expect.
+pub async fn drive(
+    client: &AccordClient,
+    scenario: &Scenario,
+    range: std::ops::Range<usize>,
+    pure: &mut Embedded,
+    format: Format,
+) {
+    for index in range {
+        let step = &scenario.steps[index];
+        let json = match format {
+            Format::Json => true,
+            Format::Protobuf => false,
+            Format::Alternating => index % 2 == 0,
+        };
+        send_step(client, step, json)
+            .await
+            .unwrap_or_else(|e| panic!("step {index} {}: {e}", step.command));
+        pure.execute(step).unwrap();
+        settle(client, &expected_heads(pure)).await;
+    }
+}
+
+/// Every projection, as queried over the bus, and as the pure run has it.
+pub async fn projections(client: &AccordClient, items: &[String]) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for (service, query) in [
+        ("agreements", "AgreementRegister"),
+        ("agreements", "CommitmentLedger"),
+        ("agreements", "BoardDecisions"),
+        ("projects", "ProjectPortfolio"),
+        ("procurement", "PriorityPolicy"),
+    ] {
+        out.push(client.query(service, query, Vec::new()).await.unwrap());
+    }
+    for item in items {
+        let body = pb::ProcurementQueueQuery { item: item.clone() }.encode_to_vec();
+        out.push(
+            client
+                .query("procurement", "ProcurementQueue", body)
+                .await
+                .unwrap(),
+        );
+    }
+    out
+}
+
+pub fn expected_projections(pure: &Embedded, items: &[String]) -> Vec<Outcome> {
+    let mut out = vec![
+        Outcome::Agreements(queries::agreement_register(&pure.agreements)),
+        Outcome::Ledger(queries::commitment_ledger(&pure.agreements)),
+        Outcome::Decisions(queries::board_decisions(&pure.agreements)),
+        Outcome::Portfolio(queries::project_portfolio(&pure.portfolio)),
+        Outcome::Policy(queries::priority_policy(&pure.procurement)),
+    ];
+    for item in items {
+        out.push(Outcome::Queue(queries::procurement_queue(
+            &pure.procurement,
+            item,
+        )));
+    }
+    out
+}
+
+/// The items (markets) the pure run has.
+pub fn items(pure: &Embedded) -> Vec<String> {
+    pure.procurement.markets.keys().cloned().collect()
+}

@@ -36,9 +36,10 @@ pub struct RelayConfig {
     pub max_in_flight: usize,
     /// Wait before retrying after the bus failed.
     pub retry_delay: Duration,
-    /// Whether the cursor is kept in the log. Off for the embedded bus, which keeps
-    /// nothing across restarts, so the relay publishes the whole log again each start.
-    pub durable_cursor: bool,
+    /// Whether to resume from the cursor saved in the log (it is always saved). Off for
+    /// the embedded bus, which keeps nothing across restarts: there the relay publishes
+    /// the whole log again on each start.
+    pub resume_from_cursor: bool,
 }
 
 impl RelayConfig {
@@ -49,7 +50,7 @@ impl RelayConfig {
             duplicate_window: Duration::from_secs(120),
             max_in_flight: 256,
             retry_delay: Duration::from_millis(250),
-            durable_cursor: true,
+            resume_from_cursor: true,
         }
     }
 
@@ -91,7 +92,7 @@ pub async fn run_relay(
     config: RelayConfig,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), BusError> {
-    let mut published = if config.durable_cursor {
+    let mut published = if config.resume_from_cursor {
         log.cursor(RELAY_CURSOR)?
     } else {
         0
@@ -146,8 +147,6 @@ async fn relay_from(
             .collect();
         bus.publish_batch(messages).await?;
         *published = last;
-        if config.durable_cursor {
-            log.save_cursor(RELAY_CURSOR, last)?;
-        }
+        log.save_cursor(RELAY_CURSOR, last)?;
     }
 }

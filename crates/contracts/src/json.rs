@@ -96,3 +96,24 @@ pub fn from_json<M: Message + Name + Default>(json: &str) -> Result<M, JsonError
         reason: e.to_string(),
     })
 }
+
+/// Converts proto3 JSON of the contract message named `type_name` (e.g.
+/// `accord.v1.SignAgreement`) to its protobuf bytes, without knowing the type at
+/// compile time; unknown fields are refused as in [`from_json`].
+pub fn json_to_protobuf(type_name: &str, json: &str) -> Result<Vec<u8>, JsonError> {
+    let descriptor = pool()
+        .get_message_by_name(type_name)
+        .ok_or_else(|| JsonError::UnknownType(type_name.to_owned()))?;
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let options = DeserializeOptions::new().deny_unknown_fields(true);
+    let dynamic = DynamicMessage::deserialize_with_options(descriptor, &mut deserializer, &options)
+        .map_err(|e| JsonError::Invalid {
+            type_name: type_name.to_owned(),
+            reason: e.to_string(),
+        })?;
+    deserializer.end().map_err(|e| JsonError::Invalid {
+        type_name: type_name.to_owned(),
+        reason: e.to_string(),
+    })?;
+    Ok(dynamic.encode_to_vec())
+}

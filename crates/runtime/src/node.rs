@@ -106,7 +106,7 @@ async fn run<M: Model>(
     relay_config.replicas = config.replicas;
     relay_config.duplicate_window = config.duplicate_window;
     // The embedded bus keeps nothing across restarts: publish the whole log again.
-    relay_config.durable_cursor = matches!(bus, Bus::Nats(_));
+    relay_config.resume_from_cursor = matches!(bus, Bus::Nats(_));
     let relay = tokio::spawn(run_relay(
         log.clone(),
         bus.clone(),
