@@ -57,6 +57,11 @@ impl NatsBus {
     pub async fn connect(url: &str, name: &str) -> Result<NatsBus, BusError> {
         let client = async_nats::ConnectOptions::new()
             .name(name)
+            // Back off on reconnects, but never beyond a second: after an outage the
+            // relay and the reactions should resume promptly.
+            .reconnect_delay_callback(|attempts| {
+                Duration::from_millis((attempts as u64 * 100).min(1000))
+            })
             .connect(url)
             .await
             .map_err(|e| BusError::Unavailable(format!("cannot connect to {url}: {e}")))?;

@@ -1,0 +1,286 @@
+//! Bad input over NATS, one test per kind: each gets its error code and reason, and
+//! the service's log head does not move. Requests are built by hand (subject,
+//! headers, body) as a client in any language would build them.
+
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use accord_bus::{decode_reply, headers, Bus, Message, NatsBus, JSON};
+use accord_contracts::v1::{self as pb, reply::Outcome};
+use accord_e2e::{log_status, wait_ready, Node};
+use accord_runtime::ServiceKind;
+use accord_testkit::NatsServer;
+
+const DRAFT: &str = r#"{"agreementId":"a-1","kind":"AGREEMENT_KIND_MEMORANDUM","title":"t",
+    "parties":[{"id":"LT"},{"id":"UA"}],"reason":"r"}"#;
+
+/// NATS, the agreements service, and one agreement drafted.
+struct Fixture {
+    bus: Bus,
+    node: Option<Node>,
+    _nats: NatsServer,
+}
+
+impl Fixture {
+    async fn new() -> Fixture {
+        let nats = NatsServer::start();
+        let bus = Bus::Nats(NatsBus::connect(&nats.url(), "bad-input").await.unwrap());
+        let node = Node::start(ServiceKind::Agreements, &bus);
+        wait_ready(&accord_bus::AccordClient::new(bus.clone()), "agreements").await;
+        let fixture = Fixture {
+            bus,
+            node: Some(node),
+            _nats: nats,
+        };
+        let drafted = fixture.send(json("DraftAgreement", DRAFT)).await;
+        assert!(
+            matches!(drafted.outcome, Some(Outcome::Command(_))),
+            "{drafted:?}"
+        );
+        fixture
+    }
+
+    async fn send(&self, request: Message) -> pb::Reply {
+        let json = request.header(headers::CONTENT_TYPE) == Some(JSON);
+        let reply = self
+            .bus
+            .request(request, Duration::from_secs(10))
+            .await
+            .unwrap();
+        decode_reply("reply", &reply.payload, json).unwrap()
+    }
+
+    async fn head(&self) -> u64 {
+        log_status(
+            &accord_bus::AccordClient::new(self.bus.clone()),
+            "agreements",
+        )
+        .await
+        .unwrap()
+        .head_position
+    }
+
+    /// Sends `request`, expects an error with `code` and `reason`, and that the log
+    /// did not move.
+    async fn refused(&self, request: Message, code: &str, reason: &str) -> pb::ErrorReply {
+        let head = self.head().await;
+        let reply = self.send(request).await;
+        let Some(Outcome::Error(error)) = reply.outcome else {
+            panic!("expected an error, got {reply:?}");
+        };
+        assert_eq!(
+            (error.code.as_str(), error.reason.as_str()),
+            (code, reason),
+            "{error:?}"
+        );
+        assert!(!error.message.is_empty());
+        assert_eq!(self.head().await, head, "the log moved");
+        error
+    }
+
+    async fn stop(mut self) {
+        if let Some(node) = self.node.take() {
+            node.stop().await;
+        }
+    }
+}
+
+fn command(name: &str, body: Vec<u8>) -> Message {
+    Message::new(format!("accord.agreements.cmd.{name}"), body)
+        .with_header(headers::ACTOR, "lt-mod")
+}
+
+fn json(name: &str, body: &str) -> Message {
+    command(name, body.as_bytes().to_vec()).with_header(headers::CONTENT_TYPE, JSON)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_protobuf_is_refused() {
+    let f = Fixture::new().await;
+    f.refused(
+        command("SignAgreement", vec![0xff, 0xff, 0xff]),
+        "invalid_argument",
+        "malformed",
+    )
+    .await;
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_json_is_refused_in_json() {
+    let f = Fixture::new().await;
+    let error = f
+        .refused(
+            json("SignAgreement", r#"{"agreementId": "#),
+            "invalid_argument",
+            "malformed",
+        )
+        .await;
+    assert_eq!(error.details["command"], "SignAgreement");
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_json_field_is_refused() {
+    let f = Fixture::new().await;
+    let error = f
+        .refused(
+            json("SignAgreement", r#"{"agreementId":"a-1","signedBy":"x"}"#),
+            "invalid_argument",
+            "unknown_field",
+        )
+        .await;
+    assert!(error.message.contains("signedBy"), "{}", error.message);
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_command_is_refused() {
+    let f = Fixture::new().await;
+    f.refused(
+        json("LaunchRockets", "{}"),
+        "invalid_argument",
+        "unknown_command",
+    )
+    .await;
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversize_request_is_refused() {
+    let f = Fixture::new().await;
+    let error = f
+        .refused(
+            command("DraftAgreement", vec![0; 64 * 1024 + 1]),
+            "invalid_argument",
+            "oversize",
+        )
+        .await;
+    assert_eq!(error.details["limit"], "65536");
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_value_is_refused_naming_the_field() {
+    let f = Fixture::new().await;
+    let body = DRAFT.replace(r#""agreementId":"a-1""#, r#""agreementId":"""#);
+    let error = f
+        .refused(
+            json("DraftAgreement", &body),
+            "invalid_argument",
+            "invalid_value",
+        )
+        .await;
+    assert_eq!(error.details["field"], "agreement_id");
+    // A header with a bad value too.
+    f.refused(
+        json("SignAgreement", r#"{"agreementId":"a-1"}"#)
+            .with_header(headers::COMMAND_ID, "not-a-uuid"),
+        "invalid_argument",
+        "invalid_value",
+    )
+    .await;
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_without_an_actor_is_refused() {
+    let f = Fixture::new().await;
+    let mut request = json("SignAgreement", r#"{"agreementId":"a-1"}"#);
+    request.headers.remove(headers::ACTOR);
+    f.refused(request, "invalid_argument", "missing_header")
+        .await;
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_expected_version_is_refused() {
+    let f = Fixture::new().await;
+    let designate =
+        r#"{"agreementId":"a-1","party":{"id":"LT"},"actorId":"lt-min","role":"Minister"}"#;
+    let error = f
+        .refused(
+            json("DesignateSignatory", designate).with_header(headers::EXPECTED_VERSION, "0"),
+            "conflict",
+            "stale_version",
+        )
+        .await;
+    assert_eq!(error.details["expected"], "0");
+    assert_eq!(error.details["actual"], "1");
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_command_id_appends_nothing() {
+    let f = Fixture::new().await;
+    let id = uuid::Uuid::now_v7().to_string();
+    let draft = DRAFT.replace("a-1", "a-2");
+    let first = f
+        .send(json("DraftAgreement", &draft).with_header(headers::COMMAND_ID, id.clone()))
+        .await;
+    let Some(Outcome::Command(first)) = first.outcome else {
+        panic!("{first:?}")
+    };
+    let head = f.head().await;
+    // Resent (a client retrying after a lost reply): the first outcome, nothing new.
+    let again = f
+        .send(json("DraftAgreement", &draft).with_header(headers::COMMAND_ID, id.clone()))
+        .await;
+    let Some(Outcome::Command(again)) = again.outcome else {
+        panic!("{again:?}")
+    };
+    assert!(again.duplicate);
+    assert_eq!(again.event_ids, first.event_ids);
+    assert_eq!(f.head().await, head);
+    // The same id for another command: refused.
+    f.refused(
+        json("DraftAgreement", &DRAFT.replace("a-1", "a-3")).with_header(headers::COMMAND_ID, id),
+        "conflict",
+        "command_id_reused",
+    )
+    .await;
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_domain_rejection_is_a_failed_precondition() {
+    let f = Fixture::new().await;
+    // Drafting the same agreement again.
+    f.refused(
+        json("DraftAgreement", DRAFT),
+        "failed_precondition",
+        "rejected",
+    )
+    .await;
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_query_is_refused() {
+    let f = Fixture::new().await;
+    let request = Message::new("accord.agreements.q.Everything", Vec::new());
+    let reply = f.send(request).await;
+    let Some(Outcome::Error(error)) = reply.outcome else {
+        panic!("{reply:?}")
+    };
+    assert_eq!(
+        (error.code.as_str(), error.reason.as_str()),
+        ("invalid_argument", "unknown_query")
+    );
+    assert!(
+        error.message.contains("AgreementRegister"),
+        "{}",
+        error.message
+    );
+    // And a known one answers, in JSON when asked.
+    let request = Message::new("accord.agreements.q.AgreementRegister", b"{}".to_vec())
+        .with_header(headers::CONTENT_TYPE, JSON);
+    let reply = f.send(request).await;
+    let Some(Outcome::Agreements(register)) = reply.outcome else {
+        panic!("{reply:?}")
+    };
+    assert_eq!(register.agreements[0].id, "a-1");
+    f.stop().await;
+}
