@@ -45,11 +45,14 @@ fn draft(id: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// Acknowledged agreements and the ids of the events their drafting appended.
+type Acked = Arc<Mutex<Vec<(String, Vec<String>)>>>;
+
 /// Drafts agreements until stopped; records each acknowledged one with its event ids.
 async fn load(
     client: AccordClient,
     writer: usize,
-    acked: Arc<Mutex<Vec<(String, Vec<String>)>>>,
+    acked: Acked,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut options = CommandOptions::new("lt-mod");

@@ -21,8 +21,14 @@ const CONSUMER_RETRY: Duration = Duration::from_millis(250);
 /// How long JetStream waits for a decision before delivering a message again.
 const ACK_WAIT: Duration = Duration::from_secs(30);
 
+/// Cheap to clone: the connection is shared.
 #[derive(Debug, Clone)]
 pub struct NatsBus {
+    inner: std::sync::Arc<Connection>,
+}
+
+#[derive(Debug)]
+struct Connection {
     client: async_nats::Client,
     js: jetstream::Context,
 }
@@ -70,15 +76,17 @@ impl NatsBus {
 
     pub fn from_client(client: async_nats::Client) -> NatsBus {
         let js = jetstream::new(client.clone());
-        NatsBus { client, js }
+        NatsBus {
+            inner: std::sync::Arc::new(Connection { client, js }),
+        }
     }
 
     pub fn client(&self) -> &async_nats::Client {
-        &self.client
+        &self.inner.client
     }
 
     pub(crate) fn is_connected(&self) -> bool {
-        self.client.connection_state() == State::Connected
+        self.inner.client.connection_state() == State::Connected
     }
 
     pub(crate) async fn request(
@@ -98,6 +106,7 @@ impl NatsBus {
             .payload(request.payload.into())
             .timeout(Some(timeout));
         match self
+            .inner
             .client
             .send_request(subject.clone(), nats_request)
             .await
@@ -120,6 +129,7 @@ impl NatsBus {
 
     pub(crate) async fn serve(&self, spec: ServiceSpec) -> Result<Served, BusError> {
         let service = self
+            .inner
             .client
             .service_builder()
             .description(&spec.description)
@@ -209,6 +219,7 @@ impl NatsBus {
             ..Default::default()
         };
         let stream = self
+            .inner
             .js
             .get_or_create_stream(wanted.clone())
             .await
@@ -227,6 +238,7 @@ impl NatsBus {
         let mut acks = Vec::with_capacity(messages.len());
         for message in messages {
             let ack = self
+                .inner
                 .js
                 .publish_with_headers(
                     message.subject,
@@ -259,6 +271,7 @@ impl NatsBus {
         spec: &ConsumerSpec,
     ) -> Result<consumer::Consumer<consumer::pull::Config>, BusError> {
         let stream = self
+            .inner
             .js
             .get_stream(&spec.stream)
             .await
@@ -341,7 +354,12 @@ impl NatsBus {
     }
 
     pub(crate) async fn stream_message_ids(&self, name: &str) -> Result<Vec<String>, BusError> {
-        let mut stream = self.js.get_stream(name).await.map_err(jetstream_error)?;
+        let mut stream = self
+            .inner
+            .js
+            .get_stream(name)
+            .await
+            .map_err(jetstream_error)?;
         let state = stream.info().await.map_err(jetstream_error)?.state.clone();
         let mut ids = Vec::new();
         for sequence in state.first_sequence..=state.last_sequence {
