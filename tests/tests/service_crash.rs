@@ -49,12 +49,7 @@ fn draft(id: &str) -> Vec<u8> {
 type Acked = Arc<Mutex<Vec<(String, Vec<String>)>>>;
 
 /// Drafts agreements until stopped; records each acknowledged one with its event ids.
-async fn load(
-    client: AccordClient,
-    writer: usize,
-    acked: Acked,
-    mut stop: watch::Receiver<bool>,
-) {
+async fn load(client: AccordClient, writer: usize, acked: Acked, mut stop: watch::Receiver<bool>) {
     let mut options = CommandOptions::new("lt-mod");
     options.json = true;
     for i in 0.. {

@@ -76,6 +76,27 @@ pub struct StreamSpec {
     pub replicas: usize,
     /// How long message ids (`Nats-Msg-Id`) are remembered to drop republished messages.
     pub duplicate_window: Duration,
+    /// Most bytes the stream keeps; -1 for no limit. When full, JetStream refuses new
+    /// events (the relay waits, its lag shows) rather than dropping old ones: the log
+    /// stays the source of truth and no consumer silently misses an event.
+    pub max_bytes: i64,
+    /// How long events are kept; zero for ever.
+    pub max_age: Duration,
+}
+
+impl StreamSpec {
+    /// A stream on `subjects` with Accord's defaults: one replica, a two-minute
+    /// duplicate window, no size or age limit.
+    pub fn new(name: impl Into<String>, subjects: Vec<String>) -> StreamSpec {
+        StreamSpec {
+            name: name.into(),
+            subjects,
+            replicas: 1,
+            duplicate_window: Duration::from_secs(120),
+            max_bytes: -1,
+            max_age: Duration::ZERO,
+        }
+    }
 }
 
 /// What a consumer decided about one delivery.

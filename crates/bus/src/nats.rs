@@ -216,6 +216,11 @@ impl NatsBus {
             storage: stream::StorageType::File,
             duplicate_window: spec.duplicate_window,
             num_replicas: spec.replicas,
+            retention: stream::RetentionPolicy::Limits,
+            discard: stream::DiscardPolicy::New,
+            max_bytes: spec.max_bytes,
+            max_messages: -1,
+            max_age: spec.max_age,
             ..Default::default()
         };
         let stream = self

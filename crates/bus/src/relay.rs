@@ -59,12 +59,13 @@ impl RelayConfig {
     }
 
     pub fn stream_spec(&self) -> StreamSpec {
-        StreamSpec {
-            name: self.stream_name(),
-            subjects: vec![format!("accord.{}.evt.>", self.service)],
-            replicas: self.replicas,
-            duplicate_window: self.duplicate_window,
-        }
+        let mut spec = StreamSpec::new(
+            self.stream_name(),
+            vec![format!("accord.{}.evt.>", self.service)],
+        );
+        spec.replicas = self.replicas;
+        spec.duplicate_window = self.duplicate_window;
+        spec
     }
 }
 

@@ -96,12 +96,7 @@ fn spec(service: &str) -> ServiceSpec {
 }
 
 fn stream(name: &str) -> StreamSpec {
-    StreamSpec {
-        name: name.into(),
-        subjects: vec![format!("{}.>", name.to_lowercase())],
-        replicas: 1,
-        duplicate_window: Duration::from_secs(120),
-    }
+    StreamSpec::new(name, vec![format!("{}.>", name.to_lowercase())])
 }
 
 async fn a_request_reaches_its_endpoint_and_the_reply_comes_back(bus: Bus) {

@@ -131,6 +131,17 @@ async fn messages_carry_the_envelope_and_headers_on_a_subject_per_aggregate() {
         .await
         .unwrap();
     let stored = log.log().read_all(1).next().unwrap().unwrap();
+    let config = js
+        .get_stream("ACCORD_AGREEMENTS")
+        .await
+        .unwrap()
+        .cached_info()
+        .config
+        .clone();
+    assert_eq!(config.storage, jetstream::stream::StorageType::File);
+    assert_eq!(config.duplicate_window, Duration::from_secs(120));
+    assert_eq!(config.discard, jetstream::stream::DiscardPolicy::New);
+    assert_eq!((config.max_bytes, config.max_messages), (-1, -1));
     assert_eq!(
         message.subject.as_str(),
         "accord.agreements.evt.commitment.c%200.ProgressRecorded"
