@@ -8,11 +8,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use accord_bus::{AccordClient, Bus, BusError, ClientError, CommandOptions};
+pub use accord::play::{expected_heads, log_status, send_step, service_name};
+use accord_bus::{AccordClient, Bus, BusError};
 use accord_contracts::v1::{self as pb, reply::Outcome};
 use accord_runtime::queries;
 use accord_runtime::{run_service, NodeConfig, ServiceKind};
-use accord_scenario::{Embedded, Scenario, Service as ScenarioService, ServiceEvent, Step};
+use accord_scenario::{Embedded, Scenario};
 use accord_testkit::TempLog;
 use prost::Message as _;
 use tokio::sync::watch;
@@ -20,14 +21,6 @@ use tokio::task::JoinHandle;
 
 /// How long a test waits for the services to reach an expected state.
 pub const PATIENCE: Duration = Duration::from_secs(30);
-
-pub fn service_name(service: ScenarioService) -> &'static str {
-    match service {
-        ScenarioService::Agreements => "agreements",
-        ScenarioService::Projects => "projects",
-        ScenarioService::Procurement => "procurement",
-    }
-}
 
 /// One service running in this process on its own log.
 #[derive(Debug)]
@@ -114,6 +107,20 @@ impl Services {
     }
 }
 
+/// Waits until `service` answers queries.
+pub async fn wait_ready(client: &AccordClient, service: &str) {
+    accord::play::wait_ready(client, service, PATIENCE)
+        .await
+        .unwrap();
+}
+
+/// Waits until every service's log holds `expected` events, all relayed.
+pub async fn settle(client: &AccordClient, expected: &BTreeMap<&'static str, u64>) {
+    accord::play::settle(client, expected, PATIENCE)
+        .await
+        .unwrap();
+}
+
 /// How a step's body goes on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -121,89 +128,6 @@ pub enum Format {
     Protobuf,
     /// JSON for even steps, protobuf for odd ones.
     Alternating,
-}
-
-/// Sends one scenario step as a command over the bus.
-pub async fn send_step(
-    client: &AccordClient,
-    step: &Step,
-    json: bool,
-) -> Result<pb::CommandResult, ClientError> {
-    let mut options = CommandOptions::new(step.actor.as_str());
-    options.occurred_at = Some(step.occurred_at.to_string());
-    options.json = json;
-    let body = if json {
-        step.body.clone().into_bytes()
-    } else {
-        accord_contracts::json_to_protobuf(&format!("accord.v1.{}", step.command), &step.body)
-            .unwrap()
-    };
-    client
-        .command(service_name(step.service), &step.command, body, &options)
-        .await
-}
-
-/// The number of events each service's log holds after the pure run so far.
-pub fn expected_heads(pure: &Embedded) -> BTreeMap<&'static str, u64> {
-    let mut heads = BTreeMap::from([("agreements", 0), ("projects", 0), ("procurement", 0)]);
-    for (_, event) in &pure.log {
-        let service = match event {
-            ServiceEvent::Agreements(_) => "agreements",
-            ServiceEvent::Projects(_) => "projects",
-            ServiceEvent::Procurement(_) => "procurement",
-        };
-        *heads.get_mut(service).unwrap() += 1;
-    }
-    heads
-}
-
-pub async fn log_status(
-    client: &AccordClient,
-    service: &str,
-) -> Result<pb::LogStatus, ClientError> {
-    match client.query(service, "LogStatus", Vec::new()).await? {
-        Outcome::LogStatus(status) => Ok(status),
-        other => panic!("not a log status: {other:?}"),
-    }
-}
-
-/// Waits until `service` answers queries.
-pub async fn wait_ready(client: &AccordClient, service: &str) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while let Err(error) = log_status(client, service).await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{service} did not start: {error}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Waits until every service's log holds what the pure run says (the reactions a step
-/// causes run asynchronously over the bus) and the relays have published all of it.
-pub async fn settle(client: &AccordClient, expected: &BTreeMap<&'static str, u64>) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let mut behind = Vec::new();
-        for (service, head) in expected {
-            match log_status(client, service).await {
-                Ok(status) if status.head_position == *head && status.relay_position == *head => {}
-                Ok(status) => behind.push(format!(
-                    "{service}: head {} relay {} (want {head})",
-                    status.head_position, status.relay_position
-                )),
-                Err(error) => behind.push(format!("{service}: {error}")),
-            }
-        }
-        if behind.is_empty() {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "services did not settle: {behind:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// Plays steps `range` of the scenario over the bus, step by step, each settling
@@ -216,17 +140,14 @@ pub async fn drive(
     format: Format,
 ) {
     for index in range {
-        let step = &scenario.steps[index];
         let json = match format {
             Format::Json => true,
             Format::Protobuf => false,
             Format::Alternating => index % 2 == 0,
         };
-        send_step(client, step, json)
+        accord::play::play_step(client, &scenario.steps, index, pure, json, PATIENCE)
             .await
-            .unwrap_or_else(|e| panic!("step {index} {}: {e}", step.command));
-        pure.execute(step).unwrap();
-        settle(client, &expected_heads(pure)).await;
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 }
 

@@ -222,6 +222,14 @@ impl Bus {
         }
     }
 
+    /// How many messages a durable consumer has yet to finish (pending and unacknowledged).
+    pub async fn consumer_pending(&self, stream: &str, durable: &str) -> Result<u64, BusError> {
+        match self {
+            Bus::Nats(bus) => bus.consumer_pending(stream, durable).await,
+            Bus::Embedded(bus) => bus.consumer_pending(stream, durable),
+        }
+    }
+
     /// Whether the bus is connected now.
     pub fn is_connected(&self) -> bool {
         match self {

@@ -179,17 +179,21 @@ impl EmbeddedBus {
     }
 
     /// The next message at or after the consumer's position that passes its filter.
+    /// Messages it passes over are done with: the position moves past them.
     fn next_for(&self, spec: &ConsumerSpec) -> Option<(usize, Message)> {
-        let inner = self.lock();
-        let stream = inner.streams.get(&spec.stream)?;
+        let mut inner = self.lock();
+        let stream = inner.streams.get_mut(&spec.stream)?;
         let from = *stream.consumers.get(&spec.durable)?;
-        stream
+        let next = stream
             .messages
             .iter()
             .enumerate()
             .skip(from)
             .find(|(_, m)| subject_matches(&spec.filter_subject, &m.subject))
-            .map(|(index, m)| (index, m.clone()))
+            .map(|(index, m)| (index, m.clone()));
+        let scanned = next.as_ref().map_or(stream.messages.len(), |(i, _)| *i);
+        stream.consumers.insert(spec.durable.clone(), scanned);
+        next
     }
 
     fn advance(&self, spec: &ConsumerSpec, to: usize) {
@@ -229,6 +233,19 @@ impl EmbeddedBus {
                 Err(_) => return,
             }
         }
+    }
+
+    pub(crate) fn consumer_pending(&self, stream: &str, durable: &str) -> Result<u64, BusError> {
+        let inner = self.lock();
+        let stream = inner
+            .streams
+            .get(stream)
+            .ok_or_else(|| BusError::JetStream(format!("no stream {stream}")))?;
+        let from = *stream
+            .consumers
+            .get(durable)
+            .ok_or_else(|| BusError::JetStream(format!("no consumer {durable}")))?;
+        Ok(stream.messages.len().saturating_sub(from) as u64)
     }
 
     pub(crate) fn stream_message_ids(&self, stream: &str) -> Result<Vec<String>, BusError> {

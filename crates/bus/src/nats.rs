@@ -358,6 +358,25 @@ impl NatsBus {
         }
     }
 
+    pub(crate) async fn consumer_pending(
+        &self,
+        stream: &str,
+        durable: &str,
+    ) -> Result<u64, BusError> {
+        let stream = self
+            .inner
+            .js
+            .get_stream(stream)
+            .await
+            .map_err(jetstream_error)?;
+        let mut consumer: consumer::Consumer<consumer::pull::Config> = stream
+            .get_consumer(durable)
+            .await
+            .map_err(jetstream_error)?;
+        let info = consumer.info().await.map_err(jetstream_error)?;
+        Ok(info.num_pending + info.num_ack_pending as u64)
+    }
+
     pub(crate) async fn stream_message_ids(&self, name: &str) -> Result<Vec<String>, BusError> {
         let mut stream = self
             .inner

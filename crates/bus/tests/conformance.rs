@@ -257,10 +257,19 @@ async fn a_durable_consumer_delivers_in_order_and_resumes_where_it_was(bus: Bus)
     );
     third.decide.send(AckDecision::Ack).unwrap();
     // Messages published later arrive too.
-    bus.publish_batch(vec![event("ledger.x.d", "6")])
+    bus.publish_batch(vec![event("ledger.x.d", "6"), event("ledger.y.d", "7")])
         .await
         .unwrap();
-    assert_eq!(next(&mut resumed).await.message.payload, b"6");
+    let sixth = next(&mut resumed).await;
+    assert_eq!(sixth.message.payload, b"6");
+    assert!(bus.consumer_pending("LEDGER", "only-x").await.unwrap() >= 1);
+    sixth.decide.send(AckDecision::Ack).unwrap();
+    // Nothing left that passes the filter: nothing pending.
+    let deadline = tokio::time::Instant::now() + SECOND * 10;
+    while bus.consumer_pending("LEDGER", "only-x").await.unwrap() != 0 {
+        assert!(tokio::time::Instant::now() < deadline, "still pending");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn a_retried_delivery_comes_again_and_a_terminated_one_never(bus: Bus) {

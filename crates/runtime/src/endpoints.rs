@@ -18,6 +18,7 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::error::{boundary_reason, CommandError, ErrorCode};
+use crate::metrics::Metrics;
 use crate::queries::QueryError;
 use crate::service::{now, CommandMeta, Model, Service};
 use accord_bus::RELAY_CURSOR;
@@ -27,12 +28,15 @@ use accord_bus::RELAY_CURSOR;
 pub struct EndpointConfig {
     /// Largest request body taken; larger ones are refused as `oversize`.
     pub max_request_bytes: usize,
+    /// Where commands are counted and timed.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Default for EndpointConfig {
     fn default() -> EndpointConfig {
         EndpointConfig {
             max_request_bytes: 64 * 1024,
+            metrics: Arc::default(),
         }
     }
 }
@@ -112,7 +116,16 @@ async fn respond<M: Model>(
 ) -> Message {
     let json = wants_json(message);
     let outcome = match endpoint {
-        "commands" => command(service, message, json, config).await,
+        "commands" => {
+            let started = std::time::Instant::now();
+            let outcome = command(service, message, json, config).await;
+            let label = match &outcome {
+                Ok(_) => "ok",
+                Err(error) => error.code.as_str(),
+            };
+            config.metrics.command(M::SERVICE, label, started.elapsed());
+            outcome
+        }
         "queries" => query(service, message, json, config),
         other => Err(refusal(
             ErrorCode::Internal,

@@ -14,6 +14,7 @@
 
 pub mod endpoints;
 mod error;
+mod metrics;
 mod models;
 mod node;
 pub mod queries;
@@ -23,6 +24,7 @@ mod service;
 pub use accord_bus::RELAY_CURSOR;
 pub use endpoints::{serve, service_spec, EndpointConfig};
 pub use error::{boundary_reason, CommandError, ErrorCode};
+pub use metrics::Metrics;
 pub use models::{
     AgreementsModel, AgreementsState, ProcurementModel, ProcurementState, ProjectsModel,
     ProjectsState,

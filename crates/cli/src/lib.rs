@@ -1,0 +1,10 @@
+//! The `accord` binary's library: settings, running services in one process, the
+//! operator's HTTP endpoints, the demo, and playing a scenario over the bus (also
+//! used by the end-to-end tests).
+
+pub mod demo;
+pub mod http;
+pub mod play;
+pub mod running;
+pub mod settings;
+pub mod tables;

@@ -1,0 +1,248 @@
+//! `accord`: the demo, the services, and their configuration.
+//!
+//! Exit codes: 0 success; 1 a failure while running (a service stopped with an
+//! error, the demo's verification failed); 2 bad usage or configuration (the message
+//! names the flag, key or variable).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use accord::http::{self, Health};
+use accord::running::{connect, Running};
+use accord::settings::{LogFormat, Settings, SettingsError, KEYS};
+use accord_runtime::ServiceKind;
+use clap::{Parser, Subcommand};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::watch;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "accord",
+    version,
+    about = "Event-sourced coordination of defence-industry cooperation"
+)]
+struct Cli {
+    /// TOML settings file (keys: `accord config print`); also ACCORD_CONFIG.
+    #[arg(long, global = true, env = "ACCORD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log line format (overrides log_format).
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
+    /// tracing filter, e.g. info or accord_bus=debug (overrides log_level).
+    #[arg(long, global = true)]
+    log_level: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Plays the Lithuania–Ukraine agreement through the three services in this
+    /// process (embedded bus, no NATS), prints the projections and verifies the logs.
+    Demo {
+        /// Data directory; must be empty or absent. A temporary one by default.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Runs all three services in this process: on NATS when a URL is set, else on
+    /// the embedded bus. Stops gracefully on SIGINT or SIGTERM.
+    Up(ServeArgs),
+    /// Runs one service.
+    Serve {
+        /// agreements, projects or procurement
+        service: ServiceKind,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
+    /// Shows settings.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// NATS URL (overrides nats_url / ACCORD_NATS_URL).
+    #[arg(long)]
+    nats: Option<String>,
+    /// Data directory (overrides data_dir / ACCORD_DATA_DIR).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Address for /healthz, /readyz, /metrics (overrides http_addr); "" for none.
+    #[arg(long)]
+    http: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Prints the effective settings (file, then ACCORD_* variables, then flags) as TOML.
+    Print,
+    /// Lists every key with its environment variable and meaning.
+    Keys,
+}
+
+fn settings(cli: &Cli, serve: Option<&ServeArgs>) -> Result<Settings, SettingsError> {
+    let mut settings = Settings::from_file(cli.config.as_ref())?;
+    let env: BTreeMap<String, String> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("ACCORD_"))
+        .collect();
+    settings.apply_env(&env)?;
+    if let Some(format) = cli.log_format {
+        settings.log_format = format;
+    }
+    if let Some(level) = &cli.log_level {
+        settings.set("log_level", level, "--log-level")?;
+    }
+    if let Some(args) = serve {
+        if let Some(url) = &args.nats {
+            settings.set("nats_url", url, "--nats")?;
+        }
+        if let Some(data) = &args.data {
+            settings.data_dir = data.clone();
+        }
+        if let Some(http) = &args.http {
+            settings.set("http_addr", http, "--http")?;
+        }
+    }
+    settings.validate("flags")?;
+    Ok(settings)
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr);
+    match settings.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let serve_args = match &cli.command {
+        Command::Up(args) | Command::Serve { args, .. } => Some(args),
+        _ => None,
+    };
+    let mut settings = match settings(&cli, serve_args) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("accord: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Command::Config { command } = &cli.command {
+        match command {
+            ConfigCommand::Print => print!("{}", settings.to_toml()),
+            ConfigCommand::Keys => {
+                for (key, var, meaning) in KEYS {
+                    println!("{key:<24} {var:<32} {meaning}");
+                }
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    init_logging(&settings);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("accord: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Demo { data } => demo(&mut settings, data).await,
+            Command::Up(_) => serve(&settings, &ServiceKind::ALL).await,
+            Command::Serve { service, .. } => serve(&settings, &[service]).await,
+            Command::Config { .. } => Ok(()),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("accord: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn demo(settings: &mut Settings, data: Option<PathBuf>) -> anyhow::Result<()> {
+    let _temporary;
+    let temporary = data.is_none();
+    match data {
+        Some(dir) => {
+            let occupied = std::fs::read_dir(&dir)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(false);
+            if occupied {
+                anyhow::bail!("{} is not empty: the demo plays the scenario from the start and needs an empty directory", dir.display());
+            }
+            settings.data_dir = dir;
+        }
+        None => {
+            let dir = tempfile::Builder::new().prefix("accord-demo-").tempdir()?;
+            settings.data_dir = dir.path().to_owned();
+            _temporary = dir;
+        }
+    }
+    accord::demo::run(settings, temporary, &mut std::io::stdout()).await
+}
+
+/// A watch that turns true on SIGINT or SIGTERM.
+fn shutdown_on_signals() -> anyhow::Result<(watch::Sender<bool>, watch::Receiver<bool>)> {
+    let (sender, receiver) = watch::channel(false);
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let on_signal = sender.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("accord.shutdown on SIGTERM"),
+            _ = int.recv() => tracing::info!("accord.shutdown on SIGINT"),
+        }
+        let _ = on_signal.send(true);
+    });
+    Ok((sender, receiver))
+}
+
+async fn serve(settings: &Settings, kinds: &[ServiceKind]) -> anyhow::Result<()> {
+    let (_keep, mut shutdown) = shutdown_on_signals()?;
+    let bus = if settings.nats_url.is_empty() {
+        tracing::info!("accord.bus no nats_url set: using the embedded in-process bus (nothing leaves this process)");
+        Running::embedded_bus()
+    } else {
+        match connect(&settings.nats_url, shutdown.clone()).await {
+            Some(bus) => bus,
+            None => return Ok(()),
+        }
+    };
+    let mut running = Running::start(settings, kinds, bus)?;
+    if !settings.http_addr.is_empty() {
+        let listener = tokio::net::TcpListener::bind(&settings.http_addr)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("cannot listen on http_addr {}: {e}", settings.http_addr)
+            })?;
+        tracing::info!(addr = %settings.http_addr, "accord.http serving /healthz /readyz /metrics");
+        let health = Health {
+            bus: running.bus.clone(),
+            logs: running.logs.clone(),
+            metrics: running.metrics.clone(),
+            max_relay_lag: settings.ready_max_relay_lag,
+        };
+        tokio::spawn(http::serve(listener, health, shutdown.clone()));
+    }
+    let services: Vec<String> = kinds.iter().map(ToString::to_string).collect();
+    tracing::info!(services = %services.join(","), data = %settings.data_dir.display(), "accord.up serving");
+    let _ = shutdown.wait_for(|stop| *stop).await;
+    running.stop();
+    running.wait().await?;
+    tracing::info!("accord.shutdown complete: requests finished, relay cursors saved");
+    Ok(())
+}

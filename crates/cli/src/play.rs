@@ -1,0 +1,174 @@
+//! Playing a scenario through the services, over the bus, the way any client would:
+//! one command request per step, then waiting until the reactions the step causes
+//! (which run asynchronously, over the bus) have landed. The pure in-memory run of
+//! the same steps says how many events each service's log must then hold.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use accord_bus::{AccordClient, ClientError, CommandOptions};
+use accord_contracts::v1::{self as pb, reply::Outcome};
+use accord_scenario::{Embedded, Service as ScenarioService, ServiceEvent, Step};
+
+pub fn service_name(service: ScenarioService) -> &'static str {
+    match service {
+        ScenarioService::Agreements => "agreements",
+        ScenarioService::Projects => "projects",
+        ScenarioService::Procurement => "procurement",
+    }
+}
+
+/// Why playing did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum PlayError {
+    #[error("step {index} ({command}): {error}")]
+    Step {
+        index: usize,
+        command: String,
+        error: ClientError,
+    },
+    #[error("step {index} ({command}) in the model: {error}")]
+    Model {
+        index: usize,
+        command: String,
+        error: String,
+    },
+    #[error("step body is not valid for {command}: {error}")]
+    Body { command: String, error: String },
+    #[error("services did not settle within {after:?}: {behind}")]
+    Unsettled { after: Duration, behind: String },
+    #[error("{service} did not answer within {after:?}: {error}")]
+    NotReady {
+        service: String,
+        after: Duration,
+        error: ClientError,
+    },
+}
+
+/// Sends one scenario step as a command, JSON or protobuf.
+pub async fn send_step(
+    client: &AccordClient,
+    step: &Step,
+    json: bool,
+) -> Result<pb::CommandResult, ClientError> {
+    let mut options = CommandOptions::new(step.actor.as_str());
+    options.occurred_at = Some(step.occurred_at.to_string());
+    options.json = json;
+    let body = if json {
+        step.body.clone().into_bytes()
+    } else {
+        // Scenario bodies were checked against the contract when the scenario loaded.
+        accord_contracts::json_to_protobuf(&format!("accord.v1.{}", step.command), &step.body)
+            .map_err(|e| ClientError::Unexpected(e.to_string()))?
+    };
+    client
+        .command(service_name(step.service), &step.command, body, &options)
+        .await
+}
+
+/// The number of events each service's log holds after the pure run so far.
+pub fn expected_heads(pure: &Embedded) -> BTreeMap<&'static str, u64> {
+    let mut heads = BTreeMap::from([("agreements", 0), ("projects", 0), ("procurement", 0)]);
+    for (_, event) in &pure.log {
+        let service = match event {
+            ServiceEvent::Agreements(_) => "agreements",
+            ServiceEvent::Projects(_) => "projects",
+            ServiceEvent::Procurement(_) => "procurement",
+        };
+        if let Some(head) = heads.get_mut(service) {
+            *head += 1;
+        }
+    }
+    heads
+}
+
+pub async fn log_status(
+    client: &AccordClient,
+    service: &str,
+) -> Result<pb::LogStatus, ClientError> {
+    match client.query(service, "LogStatus", Vec::new()).await? {
+        Outcome::LogStatus(status) => Ok(status),
+        other => Err(ClientError::Unexpected(format!("{other:?}"))),
+    }
+}
+
+/// Waits until `service` answers queries.
+pub async fn wait_ready(
+    client: &AccordClient,
+    service: &str,
+    patience: Duration,
+) -> Result<(), PlayError> {
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        match log_status(client, service).await {
+            Ok(_) => return Ok(()),
+            Err(error) if tokio::time::Instant::now() >= deadline => {
+                return Err(PlayError::NotReady {
+                    service: service.to_owned(),
+                    after: patience,
+                    error,
+                })
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
+
+/// Waits until every service's log holds `expected` events and its relay has
+/// published them all.
+pub async fn settle(
+    client: &AccordClient,
+    expected: &BTreeMap<&'static str, u64>,
+    patience: Duration,
+) -> Result<(), PlayError> {
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        let mut behind = Vec::new();
+        for (service, head) in expected {
+            match log_status(client, service).await {
+                Ok(status) if status.head_position == *head && status.relay_position == *head => {}
+                Ok(status) => behind.push(format!(
+                    "{service}: head {} relay {} (want {head})",
+                    status.head_position, status.relay_position
+                )),
+                Err(error) => behind.push(format!("{service}: {error}")),
+            }
+        }
+        if behind.is_empty() {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(PlayError::Unsettled {
+                after: patience,
+                behind: behind.join("; "),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Sends step `index`, runs it in `pure` too, and waits for the services to settle.
+pub async fn play_step(
+    client: &AccordClient,
+    steps: &[Step],
+    index: usize,
+    pure: &mut Embedded,
+    json: bool,
+    patience: Duration,
+) -> Result<pb::CommandResult, PlayError> {
+    let step = &steps[index];
+    let result = send_step(client, step, json)
+        .await
+        .map_err(|error| PlayError::Step {
+            index,
+            command: step.command.clone(),
+            error,
+        })?;
+    pure.execute(step).map_err(|error| PlayError::Model {
+        index,
+        command: step.command.clone(),
+        error: error.to_string(),
+    })?;
+    settle(client, &expected_heads(pure), patience).await?;
+    Ok(result)
+}

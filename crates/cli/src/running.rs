@@ -1,0 +1,152 @@
+//! Services running in this process: their logs opened from the data directory, the
+//! bus (NATS when a URL is set, else the embedded bus), and one task per service.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use accord_bus::{Bus, BusError, EmbeddedBus, NatsBus};
+use accord_log::Log;
+use accord_runtime::{run_service, EndpointConfig, Metrics, NodeConfig, ServiceKind};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::settings::Settings;
+
+/// Why services could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot create data directory {path}: {reason}")]
+    DataDir { path: String, reason: String },
+    #[error("cannot open the {service} log in {path}: {error}")]
+    Log {
+        service: ServiceKind,
+        path: String,
+        error: accord_log::LogError,
+    },
+    #[error("{service} stopped: {error}")]
+    Service {
+        service: ServiceKind,
+        error: BusError,
+    },
+    #[error("{service} task failed: {reason}")]
+    Task {
+        service: ServiceKind,
+        reason: String,
+    },
+}
+
+/// Connects to NATS at `url`, retrying until it answers or `shutdown` turns true.
+pub async fn connect(url: &str, mut shutdown: watch::Receiver<bool>) -> Option<Bus> {
+    let mut attempt = 0u32;
+    loop {
+        match NatsBus::connect(url, "accord").await {
+            Ok(bus) => {
+                tracing::info!(url, "accord.bus connected to nats");
+                return Some(Bus::Nats(bus));
+            }
+            Err(error) => {
+                attempt += 1;
+                tracing::warn!(url, attempt, %error, "accord.bus nats not reachable; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    _ = shutdown.changed() => return None,
+                }
+            }
+        }
+    }
+}
+
+/// The services of this process.
+#[derive(Debug)]
+pub struct Running {
+    pub bus: Bus,
+    pub logs: Vec<(ServiceKind, Log)>,
+    pub metrics: Arc<Metrics>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<(ServiceKind, JoinHandle<Result<(), BusError>>)>,
+}
+
+impl Running {
+    /// Opens the logs of `kinds` under the data directory and starts the services.
+    pub fn start(
+        settings: &Settings,
+        kinds: &[ServiceKind],
+        bus: Bus,
+    ) -> Result<Running, RunError> {
+        let (shutdown, stopped) = watch::channel(false);
+        let metrics = Arc::new(Metrics::default());
+        let config = NodeConfig {
+            endpoints: EndpointConfig {
+                max_request_bytes: settings.max_request_bytes,
+                metrics: metrics.clone(),
+            },
+            replicas: settings.stream_replicas,
+            duplicate_window: Duration::from_secs(settings.duplicate_window_secs),
+            ..NodeConfig::default()
+        };
+        let mut logs = Vec::new();
+        for kind in kinds {
+            let dir = settings.service_dir(kind.name());
+            std::fs::create_dir_all(&dir).map_err(|e| RunError::DataDir {
+                path: dir.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            let log = Log::open(&dir).map_err(|error| RunError::Log {
+                service: *kind,
+                path: dir.display().to_string(),
+                error,
+            })?;
+            tracing::info!(service = %kind, dir = %dir.display(), events = log.durable_position(), "accord.log opened");
+            logs.push((*kind, log));
+        }
+        let tasks = logs
+            .iter()
+            .map(|(kind, log)| {
+                let task = tokio::spawn(run_service(
+                    *kind,
+                    log.clone(),
+                    bus.clone(),
+                    config.clone(),
+                    stopped.clone(),
+                ));
+                (*kind, task)
+            })
+            .collect();
+        Ok(Running {
+            bus,
+            logs,
+            metrics,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// The embedded bus, for one process with no NATS.
+    pub fn embedded_bus() -> Bus {
+        Bus::Embedded(EmbeddedBus::new())
+    }
+
+    /// Asks every service to stop: no new requests, in-flight ones finish.
+    pub fn stop(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    /// Waits until every service stopped; the first error, if any.
+    pub async fn wait(&mut self) -> Result<(), RunError> {
+        let mut first = Ok(());
+        for (service, task) in self.tasks.drain(..) {
+            let result = match task.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(error)) => Err(RunError::Service { service, error }),
+                Err(error) => Err(RunError::Task {
+                    service,
+                    reason: error.to_string(),
+                }),
+            };
+            if let (Err(error), true) = (result, first.is_ok()) {
+                first = Err(error);
+            }
+        }
+        first
+    }
+}

@@ -1,0 +1,303 @@
+//! The effective settings of an `accord` process: defaults, then a TOML file, then
+//! `ACCORD_*` environment variables, then command-line flags. Every key is listed
+//! in [`KEYS`] with its environment variable and meaning; `accord config print`
+//! shows the result.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Why the settings could not be formed. The process exits with status 2.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read config file {path}: {reason}")]
+    File { path: PathBuf, reason: String },
+    #[error("config file {path}: {reason}")]
+    Parse { path: PathBuf, reason: String },
+    #[error("invalid value {value:?} for {key} (from {source_name}): {reason}")]
+    Invalid {
+        key: &'static str,
+        source_name: String,
+        value: String,
+        reason: String,
+    },
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Every setting. Field names are the TOML keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Directory holding one log directory per service.
+    pub data_dir: PathBuf,
+    /// NATS server URL; empty for the embedded in-process bus.
+    pub nats_url: String,
+    /// Address of the HTTP server for /healthz, /readyz and /metrics; empty: none.
+    pub http_addr: String,
+    pub log_format: LogFormat,
+    /// tracing filter, e.g. `info` or `accord=debug,info`.
+    pub log_level: String,
+    /// Largest request body a service takes, in bytes.
+    pub max_request_bytes: usize,
+    /// JetStream replicas of each service's stream.
+    pub stream_replicas: usize,
+    /// How long JetStream drops republished events, in seconds.
+    pub duplicate_window_secs: u64,
+    /// /readyz fails while a relay is more events than this behind its log.
+    pub ready_max_relay_lag: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            data_dir: PathBuf::from("accord-data"),
+            nats_url: String::new(),
+            http_addr: "127.0.0.1:9464".into(),
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            max_request_bytes: 64 * 1024,
+            stream_replicas: 1,
+            duplicate_window_secs: 120,
+            ready_max_relay_lag: 1000,
+        }
+    }
+}
+
+/// Every key: (TOML key, environment variable, meaning).
+pub const KEYS: &[(&str, &str, &str)] = &[
+    (
+        "data_dir",
+        "ACCORD_DATA_DIR",
+        "directory with one log directory per service",
+    ),
+    (
+        "nats_url",
+        "ACCORD_NATS_URL",
+        "NATS server URL; empty for the embedded bus",
+    ),
+    (
+        "http_addr",
+        "ACCORD_HTTP_ADDR",
+        "address for /healthz, /readyz, /metrics; empty for none",
+    ),
+    ("log_format", "ACCORD_LOG_FORMAT", "text or json"),
+    (
+        "log_level",
+        "ACCORD_LOG_LEVEL",
+        "tracing filter, e.g. info or accord_bus=debug",
+    ),
+    (
+        "max_request_bytes",
+        "ACCORD_MAX_REQUEST_BYTES",
+        "largest request body taken",
+    ),
+    (
+        "stream_replicas",
+        "ACCORD_STREAM_REPLICAS",
+        "JetStream replicas per stream",
+    ),
+    (
+        "duplicate_window_secs",
+        "ACCORD_DUPLICATE_WINDOW_SECS",
+        "JetStream duplicate window",
+    ),
+    (
+        "ready_max_relay_lag",
+        "ACCORD_READY_MAX_RELAY_LAG",
+        "relay lag above which /readyz fails",
+    ),
+];
+
+fn invalid(
+    key: &'static str,
+    source_name: &str,
+    value: &str,
+    reason: impl ToString,
+) -> SettingsError {
+    SettingsError::Invalid {
+        key,
+        source_name: source_name.to_owned(),
+        value: value.to_owned(),
+        reason: reason.to_string(),
+    }
+}
+
+impl Settings {
+    /// Reads the TOML file, if any; unknown keys are an error naming the key.
+    pub fn from_file(path: Option<&PathBuf>) -> Result<Settings, SettingsError> {
+        let Some(path) = path else {
+            return Ok(Settings::default());
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| SettingsError::File {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let settings: Settings = toml::from_str(&text).map_err(|e| SettingsError::Parse {
+            path: path.clone(),
+            reason: e.message().to_owned(),
+        })?;
+        settings.validate("config file")?;
+        Ok(settings)
+    }
+
+    /// Applies `ACCORD_*` variables from `env` (the process environment in `main`).
+    pub fn apply_env(&mut self, env: &BTreeMap<String, String>) -> Result<(), SettingsError> {
+        for (key, var, _) in KEYS {
+            if let Some(value) = env.get(*var) {
+                self.set(key, value, var)?;
+            }
+        }
+        self.validate("environment")
+    }
+
+    /// Sets one key from text.
+    pub fn set(&mut self, key: &str, value: &str, source_name: &str) -> Result<(), SettingsError> {
+        let number = |key: &'static str| -> Result<u64, SettingsError> {
+            value
+                .trim()
+                .parse::<u64>()
+                .map_err(|e| invalid(key, source_name, value, e))
+        };
+        match key {
+            "data_dir" => self.data_dir = PathBuf::from(value),
+            "nats_url" => self.nats_url = value.trim().to_owned(),
+            "http_addr" => self.http_addr = value.trim().to_owned(),
+            "log_format" => {
+                self.log_format = match value.trim() {
+                    "text" => LogFormat::Text,
+                    "json" => LogFormat::Json,
+                    _ => return Err(invalid("log_format", source_name, value, "text or json")),
+                }
+            }
+            "log_level" => self.log_level = value.trim().to_owned(),
+            "max_request_bytes" => {
+                self.max_request_bytes = number("max_request_bytes")? as usize;
+            }
+            "stream_replicas" => self.stream_replicas = number("stream_replicas")? as usize,
+            "duplicate_window_secs" => {
+                self.duplicate_window_secs = number("duplicate_window_secs")?
+            }
+            "ready_max_relay_lag" => self.ready_max_relay_lag = number("ready_max_relay_lag")?,
+            _ => {
+                return Err(SettingsError::Invalid {
+                    key: "?",
+                    source_name: source_name.to_owned(),
+                    value: key.to_owned(),
+                    reason: "no such setting".into(),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks values that parse but make no sense.
+    pub fn validate(&self, source_name: &str) -> Result<(), SettingsError> {
+        if self.max_request_bytes == 0 || self.max_request_bytes > 1024 * 1024 {
+            return Err(invalid(
+                "max_request_bytes",
+                source_name,
+                &self.max_request_bytes.to_string(),
+                "must be 1..=1048576 (NATS's default max payload)",
+            ));
+        }
+        if !(1..=5).contains(&self.stream_replicas) {
+            return Err(invalid(
+                "stream_replicas",
+                source_name,
+                &self.stream_replicas.to_string(),
+                "JetStream allows 1 to 5 replicas",
+            ));
+        }
+        if self.duplicate_window_secs == 0 {
+            return Err(invalid(
+                "duplicate_window_secs",
+                source_name,
+                "0",
+                "must be at least 1: the relay relies on it after a crash",
+            ));
+        }
+        if !self.http_addr.is_empty() && self.http_addr.parse::<std::net::SocketAddr>().is_err() {
+            return Err(invalid(
+                "http_addr",
+                source_name,
+                &self.http_addr,
+                "must be host:port, e.g. 127.0.0.1:9464",
+            ));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log_level).is_err() {
+            return Err(invalid(
+                "log_level",
+                source_name,
+                &self.log_level,
+                "not a tracing filter",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The settings as TOML, as `accord config print` shows them.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_else(|e| format!("# cannot print settings: {e}\n"))
+    }
+
+    /// The log directory of one service.
+    pub fn service_dir(&self, service: &str) -> PathBuf {
+        self.data_dir.join(service)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_then_the_environment_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accord.toml");
+        std::fs::write(&path, "nats_url = \"nats://a:4222\"\nstream_replicas = 3\n").unwrap();
+        let mut settings = Settings::from_file(Some(&path)).unwrap();
+        assert_eq!(settings.nats_url, "nats://a:4222");
+        let env = BTreeMap::from([("ACCORD_NATS_URL".to_owned(), "nats://b:4222".to_owned())]);
+        settings.apply_env(&env).unwrap();
+        assert_eq!(settings.nats_url, "nats://b:4222");
+        assert_eq!(settings.stream_replicas, 3);
+        settings.set("nats_url", "nats://c:4222", "--nats").unwrap();
+        assert_eq!(settings.nats_url, "nats://c:4222");
+    }
+
+    #[test]
+    fn bad_settings_name_their_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accord.toml");
+        std::fs::write(&path, "nats_ulr = \"x\"\n").unwrap();
+        let error = Settings::from_file(Some(&path)).unwrap_err().to_string();
+        assert!(error.contains("nats_ulr"), "{error}");
+
+        let env = BTreeMap::from([("ACCORD_STREAM_REPLICAS".to_owned(), "many".to_owned())]);
+        let error = Settings::default().apply_env(&env).unwrap_err().to_string();
+        assert!(
+            error.contains("stream_replicas") && error.contains("ACCORD_STREAM_REPLICAS"),
+            "{error}"
+        );
+        let env = BTreeMap::from([("ACCORD_STREAM_REPLICAS".to_owned(), "9".to_owned())]);
+        let error = Settings::default().apply_env(&env).unwrap_err().to_string();
+        assert!(error.contains("stream_replicas"), "{error}");
+    }
+
+    #[test]
+    fn every_key_has_an_environment_variable_and_prints() {
+        let printed = Settings::default().to_toml();
+        for (key, var, _) in KEYS {
+            assert!(printed.contains(key), "{key} not printed");
+            assert_eq!(*var, format!("ACCORD_{}", key.to_uppercase()));
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Counters and a latency histogram of the commands a process handles, written out
+//! in the Prometheus text format by whoever serves `/metrics`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+/// Upper bounds (seconds) of the command latency histogram's buckets.
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 5.0,
+];
+
+#[derive(Debug, Default, Clone)]
+struct Histogram {
+    /// Observations at or below each bucket's bound (cumulative when written).
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+/// What the endpoints record: commands by service and outcome, and their latency.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    commands: Mutex<BTreeMap<(String, String), u64>>,
+    latency: Mutex<BTreeMap<String, Histogram>>,
+}
+
+impl Metrics {
+    /// Records one command of `service` that ended with `outcome` (`ok` or an error
+    /// code) after `elapsed`.
+    pub fn command(&self, service: &str, outcome: &str, elapsed: Duration) {
+        *self
+            .commands
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry((service.to_owned(), outcome.to_owned()))
+            .or_default() += 1;
+        let seconds = elapsed.as_secs_f64();
+        let mut latency = self.latency.lock().unwrap_or_else(PoisonError::into_inner);
+        let histogram = latency.entry(service.to_owned()).or_default();
+        if let Some(bucket) = BUCKETS.iter().position(|bound| seconds <= *bound) {
+            histogram.buckets[bucket] += 1;
+        }
+        histogram.count += 1;
+        histogram.sum += seconds;
+    }
+
+    /// The commands and latency series, in the Prometheus text format.
+    pub fn render(&self, out: &mut String) {
+        out.push_str("# HELP accord_commands_total Commands handled, by service and outcome.\n");
+        out.push_str("# TYPE accord_commands_total counter\n");
+        for ((service, outcome), n) in self
+            .commands
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "accord_commands_total{{service=\"{service}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        out.push_str(
+            "# HELP accord_command_duration_seconds Time from request to reply of commands.\n",
+        );
+        out.push_str("# TYPE accord_command_duration_seconds histogram\n");
+        for (service, histogram) in self
+            .latency
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            let mut cumulative = 0;
+            for (bound, n) in BUCKETS.iter().zip(histogram.buckets) {
+                cumulative += n;
+                let _ = writeln!(
+                    out,
+                    "accord_command_duration_seconds_bucket{{service=\"{service}\",le=\"{bound}\"}} {cumulative}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "accord_command_duration_seconds_bucket{{service=\"{service}\",le=\"+Inf\"}} {}",
+                histogram.count
+            );
+            let _ = writeln!(
+                out,
+                "accord_command_duration_seconds_sum{{service=\"{service}\"}} {}",
+                histogram.sum
+            );
+            let _ = writeln!(
+                out,
+                "accord_command_duration_seconds_count{{service=\"{service}\"}} {}",
+                histogram.count
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_cumulative_and_counts_add_up() {
+        let metrics = Metrics::default();
+        metrics.command("agreements", "ok", Duration::from_micros(300));
+        metrics.command("agreements", "ok", Duration::from_millis(3));
+        metrics.command("agreements", "invalid_argument", Duration::from_secs(9));
+        let mut text = String::new();
+        metrics.render(&mut text);
+        assert!(text.contains("accord_commands_total{service=\"agreements\",outcome=\"ok\"} 2"));
+        assert!(text.contains(
+            "accord_command_duration_seconds_bucket{service=\"agreements\",le=\"0.0005\"} 1"
+        ));
+        assert!(text.contains(
+            "accord_command_duration_seconds_bucket{service=\"agreements\",le=\"0.005\"} 2"
+        ));
+        assert!(text.contains(
+            "accord_command_duration_seconds_bucket{service=\"agreements\",le=\"+Inf\"} 3"
+        ));
+        assert!(text.contains("accord_command_duration_seconds_count{service=\"agreements\"} 3"));
+    }
+}
