@@ -10,12 +10,9 @@ use std::time::Duration;
 
 pub use accord::play::{expected_heads, log_status, send_step, service_name};
 use accord_bus::{AccordClient, Bus, BusError};
-use accord_contracts::v1::{self as pb, reply::Outcome};
-use accord_runtime::queries;
 use accord_runtime::{run_service, NodeConfig, ServiceKind};
 use accord_scenario::{Embedded, Scenario};
 use accord_testkit::TempLog;
-use prost::Message as _;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -151,48 +148,4 @@ pub async fn drive(
     }
 }
 
-/// Every projection, as queried over the bus, and as the pure run has it.
-pub async fn projections(client: &AccordClient, items: &[String]) -> Vec<Outcome> {
-    let mut out = Vec::new();
-    for (service, query) in [
-        ("agreements", "AgreementRegister"),
-        ("agreements", "CommitmentLedger"),
-        ("agreements", "BoardDecisions"),
-        ("projects", "ProjectPortfolio"),
-        ("procurement", "PriorityPolicy"),
-    ] {
-        out.push(client.query(service, query, Vec::new()).await.unwrap());
-    }
-    for item in items {
-        let body = pb::ProcurementQueueQuery { item: item.clone() }.encode_to_vec();
-        out.push(
-            client
-                .query("procurement", "ProcurementQueue", body)
-                .await
-                .unwrap(),
-        );
-    }
-    out
-}
-
-pub fn expected_projections(pure: &Embedded, items: &[String]) -> Vec<Outcome> {
-    let mut out = vec![
-        Outcome::Agreements(queries::agreement_register(&pure.agreements)),
-        Outcome::Ledger(queries::commitment_ledger(&pure.agreements)),
-        Outcome::Decisions(queries::board_decisions(&pure.agreements)),
-        Outcome::Portfolio(queries::project_portfolio(&pure.portfolio)),
-        Outcome::Policy(queries::priority_policy(&pure.procurement)),
-    ];
-    for item in items {
-        out.push(Outcome::Queue(queries::procurement_queue(
-            &pure.procurement,
-            item,
-        )));
-    }
-    out
-}
-
-/// The items (markets) the pure run has.
-pub fn items(pure: &Embedded) -> Vec<String> {
-    pure.procurement.markets.keys().cloned().collect()
-}
+pub use accord::play::{expected_projections, items, projections};

@@ -29,7 +29,7 @@ async fn the_whole_scenario_on(bus: Bus) {
     .await;
 
     let items = items(&pure);
-    let actual = projections(&client, &items).await;
+    let actual = projections(&client, &items).await.unwrap();
     assert_eq!(actual, expected_projections(&pure, &items));
 
     // The four reactions, as the services show them.

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use accord_bus::{AccordClient, ClientError, CommandOptions};
 use accord_contracts::v1::{self as pb, reply::Outcome};
+use accord_runtime::queries;
 use accord_scenario::{Embedded, Service as ScenarioService, ServiceEvent, Step};
+use prost::Message as _;
 
 pub fn service_name(service: ScenarioService) -> &'static str {
     match service {
@@ -171,4 +173,52 @@ pub async fn play_step(
     })?;
     settle(client, &expected_heads(pure), patience).await?;
     Ok(result)
+}
+
+/// Every projection, as queried over the bus, and as the pure run has it.
+pub async fn projections(
+    client: &AccordClient,
+    items: &[String],
+) -> Result<Vec<Outcome>, ClientError> {
+    let mut out = Vec::new();
+    for (service, query) in [
+        ("agreements", "AgreementRegister"),
+        ("agreements", "CommitmentLedger"),
+        ("agreements", "BoardDecisions"),
+        ("projects", "ProjectPortfolio"),
+        ("procurement", "PriorityPolicy"),
+    ] {
+        out.push(client.query(service, query, Vec::new()).await?);
+    }
+    for item in items {
+        let body = pb::ProcurementQueueQuery { item: item.clone() }.encode_to_vec();
+        out.push(
+            client
+                .query("procurement", "ProcurementQueue", body)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+pub fn expected_projections(pure: &Embedded, items: &[String]) -> Vec<Outcome> {
+    let mut out = vec![
+        Outcome::Agreements(queries::agreement_register(&pure.agreements)),
+        Outcome::Ledger(queries::commitment_ledger(&pure.agreements)),
+        Outcome::Decisions(queries::board_decisions(&pure.agreements)),
+        Outcome::Portfolio(queries::project_portfolio(&pure.portfolio)),
+        Outcome::Policy(queries::priority_policy(&pure.procurement)),
+    ];
+    for item in items {
+        out.push(Outcome::Queue(queries::procurement_queue(
+            &pure.procurement,
+            item,
+        )));
+    }
+    out
+}
+
+/// The items (markets) the pure run has.
+pub fn items(pure: &Embedded) -> Vec<String> {
+    pure.procurement.markets.keys().cloned().collect()
 }

@@ -1,0 +1,136 @@
+//! `accord up --nats` as a subprocess against a real nats-server: the scenario driven
+//! over NATS, `/readyz` and `/metrics` scraped, SIGTERM (graceful, exit 0), a
+//! restart, and identical projections rebuilt from the logs.
+
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read, Write};
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use accord::play::{expected_projections, items, play_step, projections, wait_ready};
+use accord_bus::{AccordClient, Bus, NatsBus};
+use accord_scenario::{Embedded, Scenario};
+use accord_testkit::{free_port, NatsServer};
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+fn up(url: &str, data: &std::path::Path, http: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(["up", "--nats", url, "--http", http, "--data"])
+        .arg(data)
+        .env("ACCORD_LOG_LEVEL", "warn")
+        .spawn()
+        .unwrap()
+}
+
+/// GET `path`; the status code and body.
+fn get(addr: &str, path: &str) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: accord\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response.split_once("\r\n\r\n").unwrap().1.to_owned();
+    (status, body)
+}
+
+/// Every sample line is `name{labels} value` (or `name value`) with a number.
+fn samples(text: &str) -> Vec<(String, f64)> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|line| {
+            let (series, value) = line.rsplit_once(' ').expect(line);
+            let name_ok = series
+                .split('{')
+                .next()
+                .unwrap()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+            assert!(name_ok, "bad series name: {line}");
+            if let Some(labels) = series.split_once('{').map(|(_, l)| l) {
+                assert!(labels.ends_with('}'), "bad labels: {line}");
+            }
+            (series.to_owned(), value.parse::<f64>().expect(line))
+        })
+        .collect()
+}
+
+fn terminate(child: &mut Child) {
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful stop exits 0: {status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_on_nats_serves_the_scenario_and_restarts_to_the_same_projections() {
+    let nats = NatsServer::start();
+    let data = tempfile::tempdir().unwrap();
+    let http = format!("127.0.0.1:{}", free_port());
+    let mut process = up(&nats.url(), data.path(), &http);
+    let bus = Bus::Nats(NatsBus::connect(&nats.url(), "up-test").await.unwrap());
+    let client = AccordClient::new(bus);
+    for service in ["agreements", "projects", "procurement"] {
+        wait_ready(&client, service, PATIENCE).await.unwrap();
+    }
+    let scenario = Scenario::lt_ua().unwrap();
+    let mut pure = Embedded::default();
+    for index in 0..scenario.steps.len() {
+        play_step(
+            &client,
+            &scenario.steps,
+            index,
+            &mut pure,
+            index % 3 == 0,
+            PATIENCE,
+        )
+        .await
+        .unwrap();
+    }
+    let items = items(&pure);
+    let before = projections(&client, &items).await.unwrap();
+    assert_eq!(before, expected_projections(&pure, &items));
+
+    let (status, body) = get(&http, "/readyz");
+    assert_eq!((status, body.as_str()), (200, "ready\n"));
+    assert_eq!(get(&http, "/healthz").0, 200);
+    let (status, metrics) = get(&http, "/metrics");
+    assert_eq!(status, 200);
+    let samples = samples(&metrics);
+    let value = |series: &str| {
+        samples
+            .iter()
+            .find(|(s, _)| s == series)
+            .unwrap_or_else(|| panic!("no {series} in\n{metrics}"))
+            .1
+    };
+    assert!(value("accord_commands_total{service=\"agreements\",outcome=\"ok\"}") > 0.0);
+    assert!(value("accord_command_duration_seconds_count{service=\"agreements\"}") > 0.0);
+    assert!(value("accord_events_appended_total{service=\"procurement\"}") > 0.0);
+    assert_eq!(value("accord_relay_lag_events{service=\"projects\"}"), 0.0);
+    assert_eq!(
+        value(
+            "accord_consumer_lag_events{service=\"agreements\",consumer=\"react-motion-adopted\"}"
+        ),
+        0.0
+    );
+    assert_eq!(get(&http, "/nothing").0, 404);
+
+    terminate(&mut process);
+    let mut process = up(&nats.url(), data.path(), &http);
+    for service in ["agreements", "projects", "procurement"] {
+        wait_ready(&client, service, PATIENCE).await.unwrap();
+    }
+    let after = projections(&client, &items).await.unwrap();
+    assert_eq!(after, before);
+    terminate(&mut process);
+    for service in ["agreements", "projects", "procurement"] {
+        accord_log::verify_path(data.path().join(service)).unwrap();
+    }
+}
