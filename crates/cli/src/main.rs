@@ -55,6 +55,16 @@ enum Command {
         #[command(flatten)]
         args: ServeArgs,
     },
+    /// Asks a running process's HTTP endpoint (default /readyz) whether it is well;
+    /// exits 0 on HTTP 200, 1 otherwise. For container healthchecks.
+    Probe {
+        /// host:port of the process (default: http_addr).
+        #[arg(long)]
+        http: Option<String>,
+        /// The path to ask.
+        #[arg(default_value = "/readyz")]
+        path: String,
+    },
     /// Shows settings.
     Config {
         #[command(subcommand)]
@@ -148,6 +158,23 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
+    if let Command::Probe { http, path } = &cli.command {
+        let addr = http.clone().unwrap_or_else(|| settings.http_addr.clone());
+        return match accord::http::probe(&addr, path) {
+            Ok((200, body)) => {
+                print!("{body}");
+                ExitCode::SUCCESS
+            }
+            Ok((status, body)) => {
+                eprintln!("accord: {addr}{path} answered {status}: {}", body.trim());
+                ExitCode::FAILURE
+            }
+            Err(error) => {
+                eprintln!("accord: cannot ask {addr}{path}: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     init_logging(&settings);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -161,7 +188,7 @@ fn main() -> ExitCode {
             Command::Demo { data } => demo(&mut settings, data).await,
             Command::Up(_) => serve(&settings, &ServiceKind::ALL).await,
             Command::Serve { service, .. } => serve(&settings, &[service]).await,
-            Command::Config { .. } => Ok(()),
+            Command::Config { .. } | Command::Probe { .. } => Ok(()),
         }
     });
     match result {

@@ -1,0 +1,245 @@
+//! `deploy/` checked against the binary and a real nats-server: the compose file sets
+//! only real settings, names real services and matching ports; the Dockerfile builds
+//! a non-root image; the accounts config is enforced.
+
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use accord::settings::KEYS;
+use accord_runtime::ServiceKind;
+use accord_testkit::free_port;
+use support::{deploy_dir, password, Ports, Server, PASSWORDS};
+
+fn compose() -> serde_yaml::Value {
+    let text = std::fs::read_to_string(deploy_dir().join("docker-compose.yml")).unwrap();
+    let mut value: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    value.apply_merge().unwrap();
+    value
+}
+
+fn strings(value: &serde_yaml::Value) -> Vec<String> {
+    value
+        .as_sequence()
+        .map(|s| s.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_compose_file_matches_the_binary_and_the_nats_config() {
+    let compose = compose();
+    let services = compose["services"].as_mapping().unwrap();
+    let env_vars: Vec<&str> = KEYS.iter().map(|(_, var, _)| *var).collect();
+    let nats_conf = std::fs::read_to_string(deploy_dir().join("nats/nats.conf")).unwrap();
+    let accounts = std::fs::read_to_string(deploy_dir().join("nats/accounts.conf")).unwrap();
+
+    // NATS: a pinned 2.1x image, its client port as in nats.conf, every password the
+    // accounts file asks for.
+    let nats = &compose["services"]["nats"];
+    let image = nats["image"].as_str().unwrap();
+    let version = image.strip_prefix("nats:2.1").expect(image);
+    assert!(version.chars().next().unwrap().is_ascii_digit(), "{image}");
+    assert!(nats_conf.contains("listen: 0.0.0.0:4222"));
+    assert_eq!(strings(&nats["ports"]), ["4222:4222"]);
+    for (var, _) in PASSWORDS {
+        assert!(accounts.contains(&format!("${var}")), "{var} unused");
+        assert!(nats["environment"][var].as_str().is_some(), "{var} not set");
+    }
+
+    let mut served = Vec::new();
+    for (name, service) in services {
+        let name = name.as_str().unwrap();
+        if name == "nats" {
+            continue;
+        }
+        let command = strings(&service["command"]);
+        assert_eq!(command[0], "serve", "{name}");
+        let kind: ServiceKind = command[1].parse().unwrap();
+        served.push(kind);
+        let environment = service["environment"].as_mapping().unwrap();
+        for (var, _) in environment {
+            let var = var.as_str().unwrap();
+            assert!(
+                env_vars.contains(&var),
+                "{name} sets {var}, which is no setting"
+            );
+        }
+        let nats_url = service["environment"]["ACCORD_NATS_URL"].as_str().unwrap();
+        assert!(
+            nats_url.starts_with(&format!("nats://{kind}:")),
+            "{nats_url}"
+        );
+        assert!(nats_url.ends_with("@nats:4222"), "{nats_url}");
+        let http = service["environment"]["ACCORD_HTTP_ADDR"].as_str().unwrap();
+        let http_port = http.rsplit(':').next().unwrap();
+        let published = strings(&service["ports"]);
+        assert!(
+            published[0].ends_with(&format!(":{http_port}")),
+            "{published:?}"
+        );
+        let check = strings(&service["healthcheck"]["test"]).join(" ");
+        assert!(
+            check.contains("accord probe") && check.contains("/readyz"),
+            "{check}"
+        );
+        assert!(check.contains(&format!(":{http_port}")), "{check}");
+        assert_eq!(
+            service["depends_on"]["nats"]["condition"].as_str(),
+            Some("service_healthy")
+        );
+        let volume = strings(&service["volumes"]);
+        assert_eq!(volume, [format!("{kind}-data:/data")]);
+        assert_eq!(
+            service["environment"]["ACCORD_DATA_DIR"].as_str(),
+            Some("/data")
+        );
+    }
+    served.sort_by_key(|k| k.name());
+    let mut all = ServiceKind::ALL.to_vec();
+    all.sort_by_key(|k| k.name());
+    assert_eq!(served, all);
+}
+
+#[test]
+fn the_dockerfile_builds_in_stages_and_runs_unprivileged() {
+    let dockerfile = std::fs::read_to_string(deploy_dir().join("Dockerfile")).unwrap();
+    assert_eq!(
+        dockerfile.matches("\nFROM ").count() + usize::from(dockerfile.starts_with("FROM ")),
+        2
+    );
+    assert!(dockerfile.contains("cargo build --release --locked -p accord"));
+    assert!(dockerfile.contains("USER accord"));
+    assert!(dockerfile.contains("ENTRYPOINT [\"accord\"]"));
+}
+
+/// Connects as `user`; server errors (permission violations) arrive on the channel.
+async fn connect(
+    user: &str,
+    password: &str,
+    port: u16,
+) -> Result<
+    (
+        async_nats::Client,
+        tokio::sync::mpsc::UnboundedReceiver<String>,
+    ),
+    async_nats::ConnectError,
+> {
+    let (errors, received) = tokio::sync::mpsc::unbounded_channel();
+    let client = async_nats::ConnectOptions::with_user_and_password(user.into(), password.into())
+        .event_callback(move |event| {
+            let errors = errors.clone();
+            async move {
+                if let async_nats::Event::ServerError(error) = event {
+                    let _ = errors.send(error.to_string());
+                }
+            }
+        })
+        .connect(format!("nats://127.0.0.1:{port}"))
+        .await?;
+    Ok((client, received))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_accounts_config_is_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = Server::start(
+        "nats.conf",
+        Ports {
+            client: port,
+            http: free_port(),
+            cluster: None,
+        },
+        dir.path(),
+    );
+
+    assert!(
+        connect("intruder", "guess", port).await.is_err(),
+        "unknown user"
+    );
+    assert!(
+        connect("projects", "wrong", port).await.is_err(),
+        "wrong password"
+    );
+    assert!(
+        async_nats::connect(format!("nats://127.0.0.1:{port}"))
+            .await
+            .is_err(),
+        "no credentials"
+    );
+
+    let (agreements, _) = connect("agreements", password("agreements"), port)
+        .await
+        .unwrap();
+    let mut commands = agreements
+        .subscribe("accord.agreements.cmd.*")
+        .await
+        .unwrap();
+    agreements.flush().await.unwrap();
+    let (projects, mut violations) = connect("projects", password("projects"), port)
+        .await
+        .unwrap();
+
+    // The commands its reactions send: allowed, and delivered.
+    projects
+        .publish("accord.agreements.cmd.RecordCommitmentProgress", "x".into())
+        .await
+        .unwrap();
+    projects.flush().await.unwrap();
+    let delivered = tokio::time::timeout(Duration::from_secs(5), futures_next(&mut commands))
+        .await
+        .unwrap();
+    assert_eq!(
+        delivered.as_deref(),
+        Some("accord.agreements.cmd.RecordCommitmentProgress")
+    );
+
+    // The agreements service's own subjects: refused.
+    for subject in [
+        "accord.agreements.evt.commitment.c-1.CommitmentAmended",
+        "accord.agreements.cmd.DraftAgreement",
+    ] {
+        projects.publish(subject, "x".into()).await.unwrap();
+        projects.flush().await.unwrap();
+        let violation = tokio::time::timeout(Duration::from_secs(5), violations.recv())
+            .await
+            .expect("a permissions violation")
+            .unwrap();
+        assert!(
+            violation.to_lowercase().contains("permissions violation"),
+            "{violation}"
+        );
+        assert!(violation.contains(subject), "{violation}");
+    }
+    // Nothing refused reached the agreements service.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), futures_next(&mut commands))
+            .await
+            .is_err()
+    );
+
+    // The client user: commands yes, events no.
+    let (client, mut client_violations) =
+        connect("client", password("client"), port).await.unwrap();
+    client
+        .publish("accord.agreements.evt.x.y.Z", "x".into())
+        .await
+        .unwrap();
+    client.flush().await.unwrap();
+    let violation = tokio::time::timeout(Duration::from_secs(5), client_violations.recv())
+        .await
+        .expect("a permissions violation")
+        .unwrap();
+    assert!(
+        violation.to_lowercase().contains("permissions violation"),
+        "{violation}"
+    );
+}
+
+async fn futures_next(subscriber: &mut async_nats::Subscriber) -> Option<String> {
+    use futures_util::StreamExt;
+    subscriber.next().await.map(|m| m.subject.to_string())
+}

@@ -1,0 +1,139 @@
+//! nats-server processes started from the configs in `deploy/nats/`, with only ports
+//! and paths rewritten and `sync_interval` stripped: the nats-server on these machines
+//! (2.9) rejects that key, which production (>= 2.10) needs.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const PASSWORDS: [(&str, &str); 4] = [
+    ("AGREEMENTS_PASSWORD", "agreements-secret"),
+    ("PROJECTS_PASSWORD", "projects-secret"),
+    ("PROCUREMENT_PASSWORD", "procurement-secret"),
+    ("CLIENT_PASSWORD", "client-secret"),
+];
+
+pub fn deploy_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy")
+}
+
+pub fn password(user: &str) -> &'static str {
+    let var = format!("{}_PASSWORD", user.to_uppercase());
+    PASSWORDS.iter().find(|(v, _)| *v == var).unwrap().1
+}
+
+/// `nats://user:password@127.0.0.1:port` for each port, comma-separated.
+pub fn url(user: &str, ports: &[u16]) -> String {
+    ports
+        .iter()
+        .map(|p| format!("nats://{user}:{}@127.0.0.1:{p}", password(user)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Where one server listens: client port, monitoring port, and in a cluster its
+/// route port and every node's route port.
+pub struct Ports {
+    pub client: u16,
+    pub http: u16,
+    pub cluster: Option<(u16, Vec<u16>)>,
+}
+
+/// The config with ports and paths rewritten for this machine.
+pub fn rewrite(config: &str, ports: &Ports, store: &Path) -> String {
+    let mut out = String::new();
+    let mut route = 0;
+    for line in config.lines() {
+        let trimmed = line.trim();
+        let rewritten = if trimmed.starts_with("sync_interval") {
+            continue;
+        } else if trimmed == "listen: 0.0.0.0:4222" {
+            format!("listen: 127.0.0.1:{}", ports.client)
+        } else if trimmed == "listen: 0.0.0.0:6222" {
+            format!("  listen: 127.0.0.1:{}", ports.cluster.as_ref().unwrap().0)
+        } else if trimmed.starts_with("http:") {
+            format!("http: 127.0.0.1:{}", ports.http)
+        } else if trimmed.starts_with("store_dir:") {
+            format!("  store_dir: \"{}\"", store.display())
+        } else if trimmed.starts_with("nats-route://") {
+            let port = ports.cluster.as_ref().unwrap().1[route];
+            route += 1;
+            format!("    nats-route://127.0.0.1:{port}")
+        } else {
+            line.to_owned()
+        };
+        out.push_str(&rewritten);
+        out.push('\n');
+    }
+    out
+}
+
+/// A nats-server running a rewritten deploy config; killed on drop.
+pub struct Server {
+    child: Option<Child>,
+    pub port: u16,
+    conf: PathBuf,
+}
+
+impl Server {
+    /// Starts `deploy/nats/<name>` in `dir` (accounts.conf copied beside it).
+    pub fn start(name: &str, ports: Ports, dir: &Path) -> Server {
+        let source = std::fs::read_to_string(deploy_dir().join("nats").join(name)).unwrap();
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::copy(
+            deploy_dir().join("nats/accounts.conf"),
+            dir.join("accounts.conf"),
+        )
+        .unwrap();
+        let conf = dir.join(name);
+        std::fs::write(&conf, rewrite(&source, &ports, &dir.join("store"))).unwrap();
+        let mut server = Server {
+            child: None,
+            port: ports.client,
+            conf,
+        };
+        server.restart();
+        server
+    }
+
+    pub fn restart(&mut self) {
+        self.kill();
+        let binary =
+            std::env::var("ACCORD_NATS_SERVER").unwrap_or_else(|_| "/usr/sbin/nats-server".into());
+        let mut command = Command::new(binary);
+        command
+            .arg("-c")
+            .arg(&self.conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (var, value) in PASSWORDS {
+            command.env(var, value);
+        }
+        self.child = Some(command.spawn().unwrap());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "nats-server did not start: {}",
+                self.conf.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
