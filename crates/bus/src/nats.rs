@@ -53,24 +53,116 @@ fn headers_of(map: Option<&HeaderMap>) -> Headers {
     headers
 }
 
+/// Credentials given in a server URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Credentials {
+    UserPassword(String, String),
+    Token(String),
+}
+
+/// The server URLs without credentials, and the first credentials found in them.
+fn split_credentials(url: &str) -> (Vec<String>, Option<Credentials>) {
+    let mut credentials = None;
+    let servers = url
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|server| match (server.find("://"), server.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                let given = &server[scheme + 3..at];
+                if credentials.is_none() {
+                    credentials = Some(match given.split_once(':') {
+                        Some((user, password)) => {
+                            Credentials::UserPassword(user.to_owned(), password.to_owned())
+                        }
+                        None => Credentials::Token(given.to_owned()),
+                    });
+                }
+                format!("{}{}", &server[..scheme + 3], &server[at + 1..])
+            }
+            _ => server.to_owned(),
+        })
+        .collect();
+    (servers, credentials)
+}
+
+/// The URL(s) with any password replaced by `***`, for logs and messages.
+pub fn redact(url: &str) -> String {
+    url.split(',')
+        .map(|server| match (server.find("://"), server.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                let credentials = &server[scheme + 3..at];
+                match credentials.split_once(':') {
+                    Some((user, _)) => {
+                        format!("{}{user}:***{}", &server[..scheme + 3], &server[at..])
+                    }
+                    None => server.to_owned(),
+                }
+            }
+            _ => server.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_come_out_of_the_urls() {
+        let (servers, credentials) = split_credentials("nats://u:p@h:1, nats://u:p@h2:2");
+        assert_eq!(servers, ["nats://h:1", "nats://h2:2"]);
+        assert_eq!(
+            credentials,
+            Some(Credentials::UserPassword("u".into(), "p".into()))
+        );
+        let (servers, credentials) = split_credentials("nats://h:1");
+        assert_eq!(
+            (servers, credentials),
+            (vec!["nats://h:1".to_owned()], None)
+        );
+    }
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(
+            redact("nats://a:secret@h:1,nats://h2:2,nats://token@h3:3"),
+            "nats://a:***@h:1,nats://h2:2,nats://token@h3:3"
+        );
+    }
+}
+
 fn jetstream_error(error: impl std::fmt::Display) -> BusError {
     BusError::JetStream(error.to_string())
 }
 
 impl NatsBus {
-    /// Connects to NATS at `url` (e.g. `nats://127.0.0.1:4222`). After the first
+    /// Connects to NATS at `url`: one URL, or several separated by commas (the
+    /// servers of a cluster), each possibly with `user:password@`. After the first
     /// connection the client reconnects by itself, for ever.
     pub async fn connect(url: &str, name: &str) -> Result<NatsBus, BusError> {
-        let client = async_nats::ConnectOptions::new()
+        let (servers, credentials) = split_credentials(url);
+        // async-nats takes credentials from its options, not from server URLs.
+        let options = match credentials {
+            Some(Credentials::UserPassword(user, password)) => {
+                async_nats::ConnectOptions::with_user_and_password(user, password)
+            }
+            Some(Credentials::Token(token)) => async_nats::ConnectOptions::with_token(token),
+            None => async_nats::ConnectOptions::new(),
+        };
+        let client = options
             .name(name)
             // Back off on reconnects, but never beyond a second: after an outage the
             // relay and the reactions should resume promptly.
             .reconnect_delay_callback(|attempts| {
                 Duration::from_millis((attempts as u64 * 100).min(1000))
             })
-            .connect(url)
+            .connect(servers)
             .await
-            .map_err(|e| BusError::Unavailable(format!("cannot connect to {url}: {e}")))?;
+            .map_err(|e| {
+                BusError::Unavailable(format!("cannot connect to {}: {e}", redact(url)))
+            })?;
         Ok(NatsBus::from_client(client))
     }
 

@@ -47,12 +47,8 @@ pub enum PlayError {
     },
 }
 
-/// Sends one scenario step as a command, JSON or protobuf.
-pub async fn send_step(
-    client: &AccordClient,
-    step: &Step,
-    json: bool,
-) -> Result<pb::CommandResult, ClientError> {
+/// A scenario step as a command request: options (with a fresh command id) and body.
+fn step_request(step: &Step, json: bool) -> Result<(CommandOptions, Vec<u8>), ClientError> {
     let mut options = CommandOptions::new(step.actor.as_str());
     options.occurred_at = Some(step.occurred_at.to_string());
     options.json = json;
@@ -63,9 +59,51 @@ pub async fn send_step(
         accord_contracts::json_to_protobuf(&format!("accord.v1.{}", step.command), &step.body)
             .map_err(|e| ClientError::Unexpected(e.to_string()))?
     };
+    Ok((options, body))
+}
+
+/// Sends one scenario step as a command, JSON or protobuf, once.
+pub async fn send_step(
+    client: &AccordClient,
+    step: &Step,
+    json: bool,
+) -> Result<pb::CommandResult, ClientError> {
+    let (options, body) = step_request(step, json)?;
     client
         .command(service_name(step.service), &step.command, body, &options)
         .await
+}
+
+/// Sends one scenario step, retrying with the same command id while the bus fails
+/// (a NATS node went away, a service is reconnecting), as a careful client does: a
+/// retry of a command that did land is answered with its first result.
+pub async fn send_step_retrying(
+    client: &AccordClient,
+    step: &Step,
+    json: bool,
+    patience: Duration,
+) -> Result<pb::CommandResult, ClientError> {
+    let (options, body) = step_request(step, json)?;
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        let sent = client
+            .command(
+                service_name(step.service),
+                &step.command,
+                body.clone(),
+                &options,
+            )
+            .await;
+        match sent {
+            Err(ClientError::Bus(error))
+                if error.is_transient() && tokio::time::Instant::now() < deadline =>
+            {
+                tracing::debug!(%error, command = %step.command, "accord.play retrying");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// The number of events each service's log holds after the pure run so far.
@@ -159,7 +197,7 @@ pub async fn play_step(
     patience: Duration,
 ) -> Result<pb::CommandResult, PlayError> {
     let step = &steps[index];
-    let result = send_step(client, step, json)
+    let result = send_step_retrying(client, step, json, patience)
         .await
         .map_err(|error| PlayError::Step {
             index,

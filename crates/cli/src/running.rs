@@ -41,12 +41,12 @@ pub async fn connect(url: &str, mut shutdown: watch::Receiver<bool>) -> Option<B
     loop {
         match NatsBus::connect(url, "accord").await {
             Ok(bus) => {
-                tracing::info!(url, "accord.bus connected to nats");
+                tracing::info!(url = %accord_bus::redact(url), "accord.bus connected to nats");
                 return Some(Bus::Nats(bus));
             }
             Err(error) => {
                 attempt += 1;
-                tracing::warn!(url, attempt, %error, "accord.bus nats not reachable; retrying");
+                tracing::warn!(attempt, %error, "accord.bus nats not reachable; retrying");
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                     _ = shutdown.changed() => return None,

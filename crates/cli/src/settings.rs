@@ -243,9 +243,12 @@ impl Settings {
         Ok(())
     }
 
-    /// The settings as TOML, as `accord config print` shows them.
+    /// The settings as TOML, as `accord config print` shows them; passwords in the
+    /// NATS URL are shown as `***`.
     pub fn to_toml(&self) -> String {
-        toml::to_string(self).unwrap_or_else(|e| format!("# cannot print settings: {e}\n"))
+        let mut shown = self.clone();
+        shown.nats_url = accord_bus::redact(&shown.nats_url);
+        toml::to_string(&shown).unwrap_or_else(|e| format!("# cannot print settings: {e}\n"))
     }
 
     /// The log directory of one service.

@@ -5,35 +5,31 @@
 // Tests panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{Read, Write};
-use std::process::{Child, Command};
+mod support;
+
+use std::process::Command;
 use std::time::Duration;
 
 use accord::play::{expected_projections, items, play_step, projections, wait_ready};
 use accord_bus::{AccordClient, Bus, NatsBus};
 use accord_scenario::{Embedded, Scenario};
 use accord_testkit::{free_port, NatsServer};
+use support::Process;
 
 const PATIENCE: Duration = Duration::from_secs(30);
 
-fn up(url: &str, data: &std::path::Path, http: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_accord"))
-        .args(["up", "--nats", url, "--http", http, "--data"])
-        .arg(data)
-        .env("ACCORD_LOG_LEVEL", "warn")
-        .spawn()
-        .unwrap()
+fn up(url: &str, data: &std::path::Path, http: &str) -> Process {
+    Process::spawn(
+        Command::new(env!("CARGO_BIN_EXE_accord"))
+            .args(["up", "--nats", url, "--http", http, "--data"])
+            .arg(data)
+            .env("ACCORD_LOG_LEVEL", "warn"),
+    )
 }
 
 /// GET `path`; the status code and body.
 fn get(addr: &str, path: &str) -> (u16, String) {
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: accord\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response[9..12].parse().unwrap();
-    let body = response.split_once("\r\n\r\n").unwrap().1.to_owned();
-    (status, body)
+    accord::http::probe(addr, path).unwrap()
 }
 
 /// Every sample line is `name{labels} value` (or `name value`) with a number.
@@ -55,17 +51,6 @@ fn samples(text: &str) -> Vec<(String, f64)> {
             (series.to_owned(), value.parse::<f64>().expect(line))
         })
         .collect()
-}
-
-fn terminate(child: &mut Child) {
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let status = child.wait().unwrap();
-    assert!(status.success(), "graceful stop exits 0: {status:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,14 +107,14 @@ async fn up_on_nats_serves_the_scenario_and_restarts_to_the_same_projections() {
     );
     assert_eq!(get(&http, "/nothing").0, 404);
 
-    terminate(&mut process);
+    process.terminate();
     let mut process = up(&nats.url(), data.path(), &http);
     for service in ["agreements", "projects", "procurement"] {
         wait_ready(&client, service, PATIENCE).await.unwrap();
     }
     let after = projections(&client, &items).await.unwrap();
     assert_eq!(after, before);
-    terminate(&mut process);
+    process.terminate();
     for service in ["agreements", "projects", "procurement"] {
         accord_log::verify_path(data.path().join(service)).unwrap();
     }

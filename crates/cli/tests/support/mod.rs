@@ -137,3 +137,32 @@ impl Drop for Server {
         self.kill();
     }
 }
+
+/// A child process killed (SIGKILL) when dropped, so a failing test leaves nothing
+/// running.
+pub struct Process(pub Child);
+
+impl Process {
+    pub fn spawn(command: &mut Command) -> Process {
+        Process(command.spawn().unwrap())
+    }
+
+    /// SIGTERM, and the exit must be clean.
+    pub fn terminate(&mut self) {
+        let pid = self.0.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let status = self.0.wait().unwrap();
+        assert!(status.success(), "graceful stop exits 0: {status:?}");
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
