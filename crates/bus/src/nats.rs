@@ -105,34 +105,6 @@ pub fn redact(url: &str) -> String {
         .join(",")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn credentials_come_out_of_the_urls() {
-        let (servers, credentials) = split_credentials("nats://u:p@h:1, nats://u:p@h2:2");
-        assert_eq!(servers, ["nats://h:1", "nats://h2:2"]);
-        assert_eq!(
-            credentials,
-            Some(Credentials::UserPassword("u".into(), "p".into()))
-        );
-        let (servers, credentials) = split_credentials("nats://h:1");
-        assert_eq!(
-            (servers, credentials),
-            (vec!["nats://h:1".to_owned()], None)
-        );
-    }
-
-    #[test]
-    fn passwords_never_show() {
-        assert_eq!(
-            redact("nats://a:secret@h:1,nats://h2:2,nats://token@h3:3"),
-            "nats://a:***@h:1,nats://h2:2,nats://token@h3:3"
-        );
-    }
-}
-
 fn jetstream_error(error: impl std::fmt::Display) -> BusError {
     BusError::JetStream(error.to_string())
 }
@@ -495,5 +467,33 @@ impl NatsBus {
             );
         }
         Ok(ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_come_out_of_the_urls() {
+        let (servers, credentials) = split_credentials("nats://u:p@h:1, nats://u:p@h2:2");
+        assert_eq!(servers, ["nats://h:1", "nats://h2:2"]);
+        assert_eq!(
+            credentials,
+            Some(Credentials::UserPassword("u".into(), "p".into()))
+        );
+        let (servers, credentials) = split_credentials("nats://h:1");
+        assert_eq!(
+            (servers, credentials),
+            (vec!["nats://h:1".to_owned()], None)
+        );
+    }
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(
+            redact("nats://a:secret@h:1,nats://h2:2,nats://token@h3:3"),
+            "nats://a:***@h:1,nats://h2:2,nats://token@h3:3"
+        );
     }
 }
