@@ -32,6 +32,22 @@ fn get(addr: &str, path: &str) -> (u16, String) {
     accord::http::probe(addr, path).unwrap()
 }
 
+/// Polls /readyz until it answers `status`.
+async fn until_status(addr: &str, status: u16) -> (u16, String) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let answer = get(addr, "/readyz");
+        if answer.0 == status {
+            return answer;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "/readyz stayed {answer:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Every sample line is `name{labels} value` (or `name value`) with a number.
 fn samples(text: &str) -> Vec<(String, f64)> {
     text.lines()
@@ -55,7 +71,7 @@ fn samples(text: &str) -> Vec<(String, f64)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_on_nats_serves_the_scenario_and_restarts_to_the_same_projections() {
-    let nats = NatsServer::start();
+    let mut nats = NatsServer::start();
     let data = tempfile::tempdir().unwrap();
     let http = format!("127.0.0.1:{}", free_port());
     let mut process = up(&nats.url(), data.path(), &http);
@@ -106,6 +122,16 @@ async fn up_on_nats_serves_the_scenario_and_restarts_to_the_same_projections() {
         0.0
     );
     assert_eq!(get(&http, "/nothing").0, 404);
+
+    // Unready while NATS is down, ready again when it returns.
+    nats.stop();
+    let (status, body) = until_status(&http, 503).await;
+    assert!(body.contains("bus not connected"), "{status} {body}");
+    nats.restart();
+    until_status(&http, 200).await;
+    for service in ["agreements", "projects", "procurement"] {
+        wait_ready(&client, service, PATIENCE).await.unwrap();
+    }
 
     process.terminate();
     let mut process = up(&nats.url(), data.path(), &http);
