@@ -2,6 +2,7 @@
 //! operator's HTTP endpoints, the demo, and playing a scenario over the bus (also
 //! used by the end-to-end tests).
 
+pub mod audit;
 pub mod demo;
 pub mod http;
 pub mod play;

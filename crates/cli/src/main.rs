@@ -5,6 +5,7 @@
 //! names the flag, key or variable).
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -55,6 +56,11 @@ enum Command {
         #[command(flatten)]
         args: ServeArgs,
     },
+    /// The auditor's commands: offline, on copies of the data directories.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Asks a running process's HTTP endpoint (default /readyz) whether it is well;
     /// exits 0 on HTTP 200, 1 otherwise. For container healthchecks.
     Probe {
@@ -83,6 +89,36 @@ struct ServeArgs {
     /// Address for /healthz, /readyz, /metrics (overrides http_addr); "" for none.
     #[arg(long)]
     http: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Verifies each log: hash chain, positions, stream versions, decoding, and a
+    /// replay through the service's projections. Exit 0 only if all verify.
+    Verify {
+        /// Log directories (e.g. accord-data/agreements); each is copied, never written.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Print a machine-readable report instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Writes every event (envelope and payload, proto3 JSON) as JSONL or CSV.
+    Export {
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: accord::audit::export::Format,
+        /// First position exported.
+        #[arg(long, default_value_t = 1)]
+        from: u64,
+        /// Last position exported.
+        #[arg(long, default_value_t = u64::MAX)]
+        to: u64,
+        /// Output file; standard output by default.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -188,6 +224,7 @@ fn main() -> ExitCode {
             Command::Demo { data } => demo(&mut settings, data).await,
             Command::Up(_) => serve(&settings, &ServiceKind::ALL).await,
             Command::Serve { service, .. } => serve(&settings, &[service]).await,
+            Command::Audit { command } => audit(command),
             Command::Config { .. } | Command::Probe { .. } => Ok(()),
         }
     });
@@ -196,6 +233,68 @@ fn main() -> ExitCode {
         Err(error) => {
             eprintln!("accord: {error:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn audit(command: AuditCommand) -> anyhow::Result<()> {
+    use accord::audit::{export, verify};
+    match command {
+        AuditCommand::Verify { dirs, json } => {
+            let mut reports = Vec::new();
+            for dir in &dirs {
+                tracing::info!(dir = %dir.display(), "accord.audit verifying");
+                reports.push(verify::verify_dir(dir)?);
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&reports)?);
+            } else {
+                println!("{}", verify::table(&reports).render());
+            }
+            let failed: Vec<String> = reports
+                .iter()
+                .filter_map(|r| {
+                    r.problem.as_ref().map(|p| {
+                        format!(
+                            "{} ({}): {} at position {}, event {}: {}",
+                            r.service.as_deref().unwrap_or("?"),
+                            r.path.display(),
+                            p.code,
+                            p.position.map_or("-".into(), |p| p.to_string()),
+                            p.event_id.as_deref().unwrap_or("-"),
+                            p.reason
+                        )
+                    })
+                })
+                .collect();
+            if failed.is_empty() {
+                Ok(())
+            } else {
+                anyhow::bail!("verification failed: {}", failed.join("; "))
+            }
+        }
+        AuditCommand::Export {
+            dirs,
+            format,
+            from,
+            to,
+            output,
+        } => {
+            let mut out: Box<dyn std::io::Write> = match &output {
+                Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            if format == export::Format::Csv {
+                writeln!(out, "{}", export::CSV_COLUMNS.join(","))?;
+            }
+            for dir in &dirs {
+                let mut progress = |position: u64, last: u64| {
+                    tracing::info!(dir = %dir.display(), position, last, "accord.audit exporting");
+                };
+                let written = export::export_dir(dir, format, from, to, &mut out, &mut progress)?;
+                tracing::info!(dir = %dir.display(), events = written, "accord.audit exported");
+            }
+            Ok(())
         }
     }
 }

@@ -117,3 +117,21 @@ pub fn json_to_protobuf(type_name: &str, json: &str) -> Result<Vec<u8>, JsonErro
     })?;
     Ok(dynamic.encode_to_vec())
 }
+
+/// Maps protobuf bytes of the contract message named `type_name` (an event's
+/// `event_type`) to JSON, without knowing the type at compile time.
+pub fn protobuf_to_json(type_name: &str, bytes: &[u8]) -> Result<serde_json::Value, JsonError> {
+    let descriptor = pool()
+        .get_message_by_name(type_name)
+        .ok_or_else(|| JsonError::UnknownType(type_name.to_owned()))?;
+    let dynamic = DynamicMessage::decode(descriptor, bytes).map_err(|e| JsonError::Protobuf {
+        type_name: type_name.to_owned(),
+        reason: e.to_string(),
+    })?;
+    dynamic
+        .serialize_with_options(serde_json::value::Serializer, &SerializeOptions::new())
+        .map_err(|e| JsonError::Invalid {
+            type_name: type_name.to_owned(),
+            reason: e.to_string(),
+        })
+}

@@ -12,7 +12,7 @@ pub mod v1 {
     include!(concat!(env!("OUT_DIR"), "/accord.v1.rs"));
 }
 
-pub use json::{from_json, json_to_protobuf, to_json, to_json_string, JsonError};
+pub use json::{from_json, json_to_protobuf, protobuf_to_json, to_json, to_json_string, JsonError};
 
 /// The encoded `FileDescriptorSet` of the whole contract, for reflection and for
 /// clients that want the schema at run time.

@@ -37,7 +37,7 @@ pub use error::{Corruption, CorruptionReason, InvalidInput, LogError};
 pub use read::EventIter;
 pub use record::{build_record, record_entries};
 pub use subscribe::Subscription;
-pub use verify::{open_storage, verify_path, VerifyReport};
+pub use verify::{open_storage, stored_event_at, verify_path, VerifyReport};
 
 /// One event to append: what the domain decided, before the log gives it a place.
 #[derive(Debug, Clone, PartialEq, Eq)]

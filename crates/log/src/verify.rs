@@ -36,6 +36,15 @@ pub fn verify_path(dir: impl AsRef<Path>) -> Result<VerifyReport, LogError> {
     verify_tree(&open_storage(dir)?, None)
 }
 
+/// The event stored at `position` of a log's raw database (see [`open_storage`]),
+/// decoded but not checked: for naming the event at a position verification refused.
+pub fn stored_event_at(
+    storage: &sled::Db,
+    position: u64,
+) -> Result<accord_kernel::RecordedEvent, LogError> {
+    crate::read::event_at(storage, position)
+}
+
 /// The raw sled database of an existing log, without the head check or a writer:
 /// for audit tools that must look at a damaged log, and for tamper tests. Key
 /// layout: see the `keys` module. Anything written through it bypasses the chain.

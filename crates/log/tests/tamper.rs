@@ -9,8 +9,11 @@ use std::sync::OnceLock;
 
 use accord_kernel::ExpectedVersion;
 use accord_log::{
-    build_record, compute_hash, decode_envelope, encode_envelope, open_storage, record_entries,
-    verify_path, CorruptionReason, Log, LogError,
+    compute_hash, decode_envelope, encode_envelope, open_storage, verify_path, CorruptionReason,
+    Log, LogError,
+};
+use accord_testkit::tamper::{
+    copy_dir, envelope, locate, read_records, record_key, set_envelope, set_head_hash, tamper,
 };
 use accord_testkit::{event, metadata, stream, TempLog};
 use proptest::prelude::*;
@@ -47,85 +50,6 @@ fn copy_of_fixture() -> tempfile::TempDir {
     let copy = tempfile::tempdir().unwrap();
     copy_dir(fixture(), copy.path());
     copy
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-fn record_key(first: u64) -> Vec<u8> {
-    let mut key = vec![b'e'];
-    key.extend_from_slice(&first.to_be_bytes());
-    key
-}
-
-/// The stored records: first position and envelopes, in order.
-type Records = Vec<(u64, Vec<Vec<u8>>)>;
-
-fn read_records(db: &sled::Db) -> Records {
-    db.scan_prefix(b"e")
-        .map(|entry| {
-            let (key, value) = entry.unwrap();
-            let first = u64::from_be_bytes(key[1..].try_into().unwrap());
-            let envelopes = record_entries(&value)
-                .map(|e| e.unwrap().to_vec())
-                .collect();
-            (first, envelopes)
-        })
-        .collect()
-}
-
-/// Replaces every stored record with `records` (an emptied record is removed).
-fn write_records(db: &sled::Db, records: &Records) {
-    for entry in db.scan_prefix(b"e") {
-        db.remove(entry.unwrap().0).unwrap();
-    }
-    for (first, envelopes) in records {
-        if !envelopes.is_empty() {
-            db.insert(
-                record_key(*first),
-                build_record(envelopes.iter().map(Vec::as_slice)),
-            )
-            .unwrap();
-        }
-    }
-    db.flush().unwrap();
-}
-
-/// Where the event at `position` is: (record index, index within the record).
-fn locate(records: &Records, position: u64) -> (usize, usize) {
-    let r = records
-        .iter()
-        .rposition(|(first, _)| *first <= position)
-        .unwrap();
-    (r, (position - records[r].0) as usize)
-}
-
-/// Applies `change` to the stored records of the log in `dir`.
-fn tamper(dir: &Path, change: impl FnOnce(&mut Records)) {
-    let db = open_storage(dir).unwrap();
-    let mut records = read_records(&db);
-    change(&mut records);
-    write_records(&db, &records);
-}
-
-fn envelope(records: &Records, position: u64) -> Vec<u8> {
-    let (r, i) = locate(records, position);
-    records[r].1[i].clone()
-}
-
-fn set_envelope(records: &mut Records, position: u64, bytes: Vec<u8>) {
-    let (r, i) = locate(records, position);
-    records[r].1[i] = bytes;
 }
 
 fn corruption(dir: &Path) -> (u64, CorruptionReason) {
@@ -258,13 +182,7 @@ fn given_a_skipped_stream_version_rechained_to_the_end_then_verify_reports_the_j
         forged_hash = forged.hash.0;
         set_envelope(records, EVENTS, encode_envelope(&forged));
     });
-    {
-        let db = open_storage(copy.path()).unwrap();
-        let mut head = db.get(b"h").unwrap().unwrap().to_vec();
-        head[8..40].copy_from_slice(&forged_hash);
-        db.insert(b"h", head).unwrap();
-        db.flush().unwrap();
-    }
+    set_head_hash(copy.path(), forged_hash);
     let (at, reason) = corruption(copy.path());
     assert_eq!(at, EVENTS);
     assert!(

@@ -2,6 +2,8 @@
 //! small builders for events and metadata. Nothing here is faked: a `TempLog` is
 //! real sled on disk, removed when dropped.
 
+pub mod tamper;
+
 use std::path::{Path, PathBuf};
 
 use accord_kernel::{StreamId, Timestamp};

@@ -1,0 +1,91 @@
+//! `accord audit`: the auditor's commands. They work offline, on copies: each data
+//! directory given is copied to a temporary directory first and only the copy is
+//! opened, so nothing is ever written where the auditor's data lies.
+
+pub mod export;
+pub mod verify;
+
+use std::path::{Path, PathBuf};
+
+use accord_boundary::{decode_agreements_event, decode_procurement_event, decode_project_event};
+use accord_runtime::ServiceKind;
+
+/// Why an audit could not look at a directory at all.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("{path}: {reason}")]
+    Copy { path: PathBuf, reason: String },
+    #[error("{path}: no log here (no `db` file)")]
+    NoLog { path: PathBuf },
+}
+
+/// A private copy of one log directory, removed when dropped.
+#[derive(Debug)]
+pub struct Copy {
+    pub source: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Copy {
+    pub fn of(source: &Path) -> Result<Copy, AuditError> {
+        if !source.join("db").is_file() {
+            return Err(AuditError::NoLog {
+                path: source.to_owned(),
+            });
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("accord-audit-")
+            .tempdir()
+            .map_err(|e| AuditError::Copy {
+                path: source.to_owned(),
+                reason: e.to_string(),
+            })?;
+        copy_tree(source, dir.path()).map_err(|e| AuditError::Copy {
+            path: source.to_owned(),
+            reason: e.to_string(),
+        })?;
+        Ok(Copy {
+            source: source.to_owned(),
+            dir,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// The service a log belongs to: by the directory's name when it names one, else by
+/// which service's contract its first event belongs to.
+pub fn service_of(dir: &Path, first_event: Option<(&str, &[u8])>) -> Option<ServiceKind> {
+    let by_name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.parse::<ServiceKind>().ok());
+    by_name.or_else(|| {
+        let (event_type, payload) = first_event?;
+        if decode_agreements_event(event_type, payload).is_ok() {
+            Some(ServiceKind::Agreements)
+        } else if decode_project_event(event_type, payload).is_ok() {
+            Some(ServiceKind::Projects)
+        } else if decode_procurement_event(event_type, payload).is_ok() {
+            Some(ServiceKind::Procurement)
+        } else {
+            None
+        }
+    })
+}

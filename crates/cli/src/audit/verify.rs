@@ -1,0 +1,213 @@
+//! `accord audit verify DIR...`: for each log, the hash chain, contiguous positions
+//! and stream versions, envelope decoding, and a replay of every event through the
+//! service's decoders and projections. A failure names the service, the position,
+//! the event id (when the bytes there still decode) and a stable code.
+
+use std::path::{Path, PathBuf};
+
+use accord_kernel::{EventMeta, RecordedEvent};
+use accord_log::{CorruptionReason, Log, LogError, VerifyReport};
+use accord_runtime::{AgreementsModel, Model, ProcurementModel, ProjectsModel, ServiceKind};
+use serde::Serialize;
+
+use super::{service_of, AuditError, Copy};
+use crate::tables::Table;
+
+/// What went wrong, with a code that stays stable across versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// e.g. `hash_mismatch`, `broken_link`, `gap`, `version_jump`, `head_mismatch`,
+    /// `undecodable`, `undecodable_payload`, `unknown_service`, `storage`.
+    pub code: &'static str,
+    pub position: Option<u64>,
+    pub event_id: Option<String>,
+    pub reason: String,
+}
+
+/// One log's verification.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogReport {
+    pub path: PathBuf,
+    pub service: Option<String>,
+    pub events: u64,
+    pub first_position: Option<u64>,
+    pub last_position: Option<u64>,
+    pub first_recorded_at: Option<String>,
+    pub last_recorded_at: Option<String>,
+    pub head_hash: Option<String>,
+    pub ok: bool,
+    pub problem: Option<Problem>,
+}
+
+/// The stable code of a chain problem.
+pub fn corruption_code(reason: &CorruptionReason) -> &'static str {
+    match reason {
+        CorruptionReason::Undecodable(_) => "undecodable",
+        CorruptionReason::NotCanonical => "not_canonical",
+        CorruptionReason::HashMismatch { .. } => "hash_mismatch",
+        CorruptionReason::BrokenLink { .. } => "broken_link",
+        CorruptionReason::Gap { .. } => "gap",
+        CorruptionReason::Misplaced { .. } => "misplaced",
+        CorruptionReason::VersionJump { .. } => "version_jump",
+        CorruptionReason::RecordedAtWentBack => "recorded_at_went_back",
+        CorruptionReason::HeadMismatch { .. } => "head_mismatch",
+        CorruptionReason::MalformedKey(_) => "malformed_key",
+    }
+}
+
+fn chain_problem(copy: &Path, error: LogError) -> Problem {
+    match error {
+        LogError::Corrupt(corruption) => {
+            let event_id = accord_log::open_storage(copy)
+                .ok()
+                .and_then(|db| accord_log::stored_event_at(&db, corruption.position).ok())
+                .map(|e| e.event_id.to_string());
+            Problem {
+                code: corruption_code(&corruption.reason),
+                position: Some(corruption.position),
+                event_id,
+                reason: corruption.reason.to_string(),
+            }
+        }
+        other => Problem {
+            code: "storage",
+            position: None,
+            event_id: None,
+            reason: other.to_string(),
+        },
+    }
+}
+
+/// Decodes every event and folds it into the service's projections.
+fn replay<M: Model>(log: &Log) -> Result<(), Problem> {
+    let mut view = M::View::default();
+    for event in log.read_all(1) {
+        let event: RecordedEvent = event.map_err(|e| Problem {
+            code: "storage",
+            position: None,
+            event_id: None,
+            reason: e.to_string(),
+        })?;
+        let decoded = M::decode(&event.event_type, &event.payload).map_err(|e| Problem {
+            code: "undecodable_payload",
+            position: Some(event.position),
+            event_id: Some(event.event_id.to_string()),
+            reason: e.to_string(),
+        })?;
+        M::apply(&mut view, &EventMeta::of(&event), &decoded);
+    }
+    Ok(())
+}
+
+fn replay_as(kind: ServiceKind, log: &Log) -> Result<(), Problem> {
+    match kind {
+        ServiceKind::Agreements => replay::<AgreementsModel>(log),
+        ServiceKind::Projects => replay::<ProjectsModel>(log),
+        ServiceKind::Procurement => replay::<ProcurementModel>(log),
+    }
+}
+
+/// Verifies the log in `dir` (through a private copy).
+pub fn verify_dir(dir: &Path) -> Result<LogReport, AuditError> {
+    let copy = Copy::of(dir)?;
+    let mut report = LogReport {
+        path: dir.to_owned(),
+        service: None,
+        events: 0,
+        first_position: None,
+        last_position: None,
+        first_recorded_at: None,
+        last_recorded_at: None,
+        head_hash: None,
+        ok: false,
+        problem: None,
+    };
+    let chain: VerifyReport = match accord_log::verify_path(copy.path()) {
+        Ok(chain) => chain,
+        Err(error) => {
+            report.problem = Some(chain_problem(copy.path(), error));
+            return Ok(report);
+        }
+    };
+    report.events = chain.events;
+    report.first_position = (chain.events > 0).then_some(1);
+    report.last_position = (chain.events > 0).then_some(chain.events);
+    report.first_recorded_at = chain.first_recorded_at.map(|t| t.to_string());
+    report.last_recorded_at = chain.last_recorded_at.map(|t| t.to_string());
+    report.head_hash = Some(chain.head_hash.to_string());
+    let log = match Log::open(copy.path()) {
+        Ok(log) => log,
+        Err(error) => {
+            report.problem = Some(chain_problem(copy.path(), error));
+            return Ok(report);
+        }
+    };
+    let first = log.read_all(1).next().and_then(Result::ok);
+    let service = service_of(
+        dir,
+        first
+            .as_ref()
+            .map(|e| (e.event_type.as_str(), e.payload.as_slice())),
+    );
+    let Some(service) = service else {
+        report.problem = Some(Problem {
+            code: "unknown_service",
+            position: first.as_ref().map(|e| e.position),
+            event_id: first.as_ref().map(|e| e.event_id.to_string()),
+            reason: "neither the directory's name nor the first event names a service".into(),
+        });
+        return Ok(report);
+    };
+    report.service = Some(service.to_string());
+    match replay_as(service, &log) {
+        Ok(()) => report.ok = true,
+        Err(problem) => report.problem = Some(problem),
+    }
+    Ok(report)
+}
+
+/// The summary table of several reports.
+pub fn table(reports: &[LogReport]) -> Table {
+    let mut table = Table::new(
+        "Audit: log verification",
+        &[
+            "service",
+            "path",
+            "events",
+            "positions",
+            "recorded",
+            "head hash",
+            "result",
+        ],
+    );
+    for r in reports {
+        let positions = match (r.first_position, r.last_position) {
+            (Some(a), Some(b)) => format!("{a}..{b}"),
+            _ => "-".into(),
+        };
+        let recorded = match (&r.first_recorded_at, &r.last_recorded_at) {
+            (Some(a), Some(b)) => format!("{a} .. {b}"),
+            _ => "-".into(),
+        };
+        let result = match &r.problem {
+            None => "ok".to_owned(),
+            Some(p) => format!(
+                "FAILED {} at position {} (event {}): {}",
+                p.code,
+                p.position.map_or("-".into(), |p| p.to_string()),
+                p.event_id.as_deref().unwrap_or("-"),
+                p.reason
+            ),
+        };
+        table.row(vec![
+            r.service.clone().unwrap_or_else(|| "?".into()),
+            r.path.display().to_string(),
+            r.events.to_string(),
+            positions,
+            recorded,
+            r.head_hash.clone().unwrap_or_else(|| "-".into()),
+            result,
+        ]);
+    }
+    table
+}

@@ -1,0 +1,299 @@
+//! The auditor's commands on the scenario's data (made by `accord demo --data`):
+//! `verify` passes on it and fails with the right code and position on each tamper
+//! fixture, without panicking; `export` re-imports into the exact stored envelopes;
+//! and neither writes a byte into the directories it reads.
+
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use accord_contracts::v1 as pb;
+use accord_log::{compute_hash, decode_envelope, encode_envelope, Log};
+use accord_testkit::tamper::{copy_dir, envelope, locate, set_envelope, set_head_hash, tamper};
+use prost::Message as _;
+
+fn accord(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(args)
+        .env("ACCORD_LOG_LEVEL", "warn")
+        .output()
+        .unwrap()
+}
+
+/// The scenario's data, made once by the demo and kept for this test binary.
+fn scenario_data() -> &'static Path {
+    static DATA: OnceLock<PathBuf> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("accord-audit-fixture-")
+            .tempdir()
+            .unwrap()
+            .keep();
+        let data = dir.join("data");
+        let output = accord(&["demo", "--data", data.to_str().unwrap()]);
+        assert!(output.status.success(), "{output:?}");
+        data
+    })
+}
+
+/// A private copy of one service's log from the scenario's data.
+fn copy_of(service: &str) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&scenario_data().join(service), &copy.path().join(service));
+    copy
+}
+
+fn verify_json(dir: &Path) -> (bool, serde_json::Value) {
+    let output = accord(&["audit", "verify", "--json", dir.to_str().unwrap()]);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    (output.status.success(), report[0].clone())
+}
+
+#[test]
+fn the_scenarios_logs_verify() {
+    let dirs: Vec<String> = ["agreements", "projects", "procurement"]
+        .iter()
+        .map(|s| scenario_data().join(s).display().to_string())
+        .collect();
+    let mut args = vec!["audit", "verify"];
+    args.extend(dirs.iter().map(String::as_str));
+    let output = accord(&args);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{stdout}");
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.trim_end().ends_with(" ok"))
+            .count(),
+        3,
+        "{stdout}"
+    );
+    let (ok, report) = verify_json(&scenario_data().join("agreements"));
+    assert!(ok);
+    assert_eq!(report["service"], "agreements");
+    assert_eq!(report["ok"], true);
+    assert!(report["events"].as_u64().unwrap() > 50);
+}
+
+/// Tampers with a copy of the agreements log and checks verify's verdict.
+fn expect_failure(change: impl FnOnce(&Path), code: &str, position: u64) {
+    let copy = copy_of("agreements");
+    let dir = copy.path().join("agreements");
+    change(&dir);
+    let (ok, report) = verify_json(&dir);
+    assert!(!ok, "{report}");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["problem"]["code"], code, "{report}");
+    assert_eq!(report["problem"]["position"], position, "{report}");
+    // The human-readable failure names the position too, and the exit is non-zero.
+    let output = accord(&["audit", "verify", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!("{code} at position {position}")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+fn events(dir: &Path) -> u64 {
+    accord_log::verify_path(dir).unwrap().events
+}
+
+#[test]
+fn a_flipped_payload_byte_is_a_hash_mismatch_at_its_position() {
+    expect_failure(
+        |dir| {
+            tamper(dir, |records| {
+                let mut event = decode_envelope(&envelope(records, 10)).unwrap();
+                event.payload[2] ^= 0x01;
+                set_envelope(records, 10, encode_envelope(&event));
+            })
+        },
+        "hash_mismatch",
+        10,
+    );
+}
+
+#[test]
+fn a_flipped_hash_byte_is_found_at_its_position() {
+    expect_failure(
+        |dir| {
+            tamper(dir, |records| {
+                let mut event = decode_envelope(&envelope(records, 20)).unwrap();
+                event.hash.0[0] ^= 0x80;
+                set_envelope(records, 20, encode_envelope(&event));
+            })
+        },
+        "hash_mismatch",
+        20,
+    );
+}
+
+#[test]
+fn a_deleted_event_is_a_gap() {
+    expect_failure(
+        |dir| {
+            tamper(dir, |records| {
+                let (r, i) = locate(records, 30);
+                records[r].1.remove(i);
+                // Keep the later events where they were stored.
+                if i == 0 {
+                    records[r].0 += 1;
+                }
+            })
+        },
+        "gap",
+        30,
+    );
+}
+
+#[test]
+fn two_swapped_events_are_misplaced() {
+    expect_failure(
+        |dir| {
+            tamper(dir, |records| {
+                let a = envelope(records, 40);
+                let b = envelope(records, 41);
+                set_envelope(records, 40, b);
+                set_envelope(records, 41, a);
+            })
+        },
+        "misplaced",
+        40,
+    );
+}
+
+#[test]
+fn a_tail_truncated_after_the_recorded_head_is_a_head_mismatch() {
+    let copy = copy_of("agreements");
+    let last = events(&copy.path().join("agreements"));
+    expect_failure(
+        |dir| {
+            tamper(dir, |records| {
+                let (r, i) = locate(records, last);
+                records[r].1.truncate(i);
+            })
+        },
+        "head_mismatch",
+        last,
+    );
+}
+
+#[test]
+fn a_skipped_stream_version_rechained_is_a_version_jump() {
+    let copy = copy_of("agreements");
+    let last = events(&copy.path().join("agreements"));
+    expect_failure(
+        |dir| {
+            let mut forged_hash = [0; 32];
+            tamper(dir, |records| {
+                // The forger recomputes the hash of what they changed and points the
+                // head at it; the version still cannot skip.
+                let mut forged = decode_envelope(&envelope(records, last)).unwrap();
+                forged.version += 1;
+                forged.hash = compute_hash(&forged);
+                forged_hash = forged.hash.0;
+                set_envelope(records, last, encode_envelope(&forged));
+            });
+            set_head_hash(dir, forged_hash);
+        },
+        "version_jump",
+        last,
+    );
+}
+
+#[test]
+fn a_directory_without_a_log_is_a_clear_error() {
+    let empty = tempfile::tempdir().unwrap();
+    let output = accord(&["audit", "verify", empty.path().to_str().unwrap()]);
+    assert_ne!(output.status.code(), Some(0));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("no log here"), "{stderr}");
+}
+
+#[test]
+fn the_jsonl_export_reimports_into_the_stored_envelopes() {
+    let dir = scenario_data().join("projects");
+    let output = accord(&[
+        "audit",
+        "export",
+        "--format",
+        "jsonl",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let copy = copy_of("projects");
+    let log = Log::open(copy.path().join("projects")).unwrap();
+    let stored: Vec<Vec<u8>> = log
+        .read_all(1)
+        .map(|e| encode_envelope(&e.unwrap()))
+        .collect();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), stored.len());
+    for (line, stored) in lines.iter().zip(&stored) {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(value["service"], "projects");
+        let envelope: pb::EventEnvelope =
+            accord_contracts::from_json(&value["envelope"].to_string()).unwrap();
+        assert_eq!(&envelope.encode_to_vec(), stored);
+        assert!(value["payload"].is_object(), "{line}");
+    }
+
+    // A range, as CSV: a header and one row per event.
+    let output = accord(&[
+        "audit",
+        "export",
+        "--format",
+        "csv",
+        "--from",
+        "3",
+        "--to",
+        "5",
+        dir.to_str().unwrap(),
+    ]);
+    let csv = String::from_utf8(output.stdout).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 4, "{csv}");
+    assert!(rows[0].starts_with("service,position,event_id"));
+    assert!(rows[1].starts_with("projects,3,"), "{}", rows[1]);
+    assert!(rows[3].starts_with("projects,5,"), "{}", rows[3]);
+}
+
+/// Every file's bytes under `dir`.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                pending.push(entry.path());
+            } else {
+                files.insert(entry.path(), std::fs::read(entry.path()).unwrap());
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn the_audit_commands_never_write_where_they_read() {
+    let copy = copy_of("procurement");
+    let dir = copy.path().join("procurement");
+    let before = snapshot(copy.path());
+    let path = dir.to_str().unwrap();
+    assert!(accord(&["audit", "verify", path]).status.success());
+    assert!(accord(&["audit", "export", path]).status.success());
+    assert!(accord(&["audit", "export", "--format", "csv", path])
+        .status
+        .success());
+    assert_eq!(snapshot(copy.path()), before);
+}
