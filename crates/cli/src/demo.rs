@@ -3,10 +3,12 @@
 //! use, the key projections printed as tables, and every log verified.
 
 use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use accord_bus::AccordClient;
 use accord_contracts::v1::{self as pb, reply::Outcome};
+use accord_kernel::Timestamp;
 use accord_runtime::ServiceKind;
 use accord_scenario::{Embedded, Scenario};
 use prost::Message as _;
@@ -15,6 +17,22 @@ use crate::play::{play_step, wait_ready};
 use crate::running::Running;
 use crate::settings::Settings;
 use crate::tables::Table;
+
+/// The time the scenario says it is: each step's log time, set before it is played.
+#[derive(Debug, Default)]
+struct ScenarioClock(Mutex<Timestamp>);
+
+impl ScenarioClock {
+    fn set(&self, at: Timestamp) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = at;
+    }
+}
+
+impl accord_log::Clock for ScenarioClock {
+    fn now(&self) -> Timestamp {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
 
 /// How long one step may take to settle before the demo gives up.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -41,12 +59,50 @@ async fn query(
     Ok(client.query(service, name, body).await?)
 }
 
-/// The demo's tables, from queries over the bus.
-pub async fn tables(client: &AccordClient, items: &[String]) -> anyhow::Result<Vec<Table>> {
-    let mut tables = Vec::new();
-    if let Outcome::Agreements(register) =
-        query(client, "agreements", "AgreementRegister", vec![]).await?
+/// The key projections, as the services' query replies carry them; a service whose
+/// projections are not at hand leaves its parts empty.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Projections {
+    pub agreements: Option<pb::AgreementRegister>,
+    pub ledger: Option<pb::CommitmentLedger>,
+    pub decisions: Option<pb::BoardDecisions>,
+    pub portfolio: Option<pb::ProjectPortfolio>,
+    pub policy: Option<pb::PriorityPolicy>,
+    pub queues: Vec<pb::ProcurementQueue>,
+}
+
+/// The projections, queried over the bus like any client would.
+pub async fn fetch(client: &AccordClient, items: &[String]) -> anyhow::Result<Projections> {
+    let mut projections = Projections::default();
+    if let Outcome::Agreements(r) = query(client, "agreements", "AgreementRegister", vec![]).await?
     {
+        projections.agreements = Some(r);
+    }
+    if let Outcome::Ledger(l) = query(client, "agreements", "CommitmentLedger", vec![]).await? {
+        projections.ledger = Some(l);
+    }
+    if let Outcome::Decisions(d) = query(client, "agreements", "BoardDecisions", vec![]).await? {
+        projections.decisions = Some(d);
+    }
+    if let Outcome::Portfolio(p) = query(client, "projects", "ProjectPortfolio", vec![]).await? {
+        projections.portfolio = Some(p);
+    }
+    if let Outcome::Policy(p) = query(client, "procurement", "PriorityPolicy", vec![]).await? {
+        projections.policy = Some(p);
+    }
+    for item in items {
+        let body = pb::ProcurementQueueQuery { item: item.clone() }.encode_to_vec();
+        if let Outcome::Queue(q) = query(client, "procurement", "ProcurementQueue", body).await? {
+            projections.queues.push(q);
+        }
+    }
+    Ok(projections)
+}
+
+/// The projections as terminal tables.
+pub fn tables(projections: &Projections) -> Vec<Table> {
+    let mut tables = Vec::new();
+    if let Some(register) = &projections.agreements {
         let mut t = Table::new(
             "Agreements",
             &[
@@ -59,21 +115,20 @@ pub async fn tables(client: &AccordClient, items: &[String]) -> anyhow::Result<V
                 "amendments",
             ],
         );
-        for a in register.agreements {
+        for a in &register.agreements {
             t.row(vec![
-                a.id,
-                a.kind,
+                a.id.clone(),
+                a.kind.clone(),
                 a.parties.join(" "),
-                a.status,
+                a.status.clone(),
                 format!("{}/{}", a.signatures, a.signatories),
-                a.in_force_since,
+                a.in_force_since.clone(),
                 a.amendments.to_string(),
             ]);
         }
         tables.push(t);
     }
-    if let Outcome::Ledger(ledger) = query(client, "agreements", "CommitmentLedger", vec![]).await?
-    {
+    if let Some(ledger) = &projections.ledger {
         let mut t = Table::new(
             "Commitment ledger (gap = committed - delivered)",
             &[
@@ -88,19 +143,20 @@ pub async fn tables(client: &AccordClient, items: &[String]) -> anyhow::Result<V
                 "gap",
             ],
         );
-        for r in ledger.rows {
+        for r in &ledger.rows {
             let unit = r
                 .committed
                 .as_ref()
                 .map(|q| q.unit.clone())
                 .unwrap_or_default();
             t.row(vec![
-                r.id,
-                r.obligor,
-                r.beneficiary,
-                r.kind,
-                r.status,
+                r.id.clone(),
+                r.obligor.clone(),
+                r.beneficiary.clone(),
+                r.kind.clone(),
+                r.status.clone(),
                 r.committed
+                    .as_ref()
                     .map(|q| amount(q.amount, &q.unit))
                     .unwrap_or_else(|| "-".into()),
                 amount(r.allocated, &unit),
@@ -112,32 +168,28 @@ pub async fn tables(client: &AccordClient, items: &[String]) -> anyhow::Result<V
         }
         tables.push(t);
     }
-    if let Outcome::Decisions(decisions) =
-        query(client, "agreements", "BoardDecisions", vec![]).await?
-    {
+    if let Some(decisions) = &projections.decisions {
         let mut t = Table::new(
             "Steering Board decisions",
             &["board", "motion", "subject", "status", "votes"],
         );
-        for d in decisions.decisions {
+        for d in &decisions.decisions {
             let votes: Vec<String> = d
                 .votes
                 .iter()
                 .map(|v| format!("{} {}", v.party, v.vote))
                 .collect();
             t.row(vec![
-                d.board,
-                d.motion,
-                d.subject,
-                d.status,
+                d.board.clone(),
+                d.motion.clone(),
+                d.subject.clone(),
+                d.status.clone(),
                 votes.join(", "),
             ]);
         }
         tables.push(t);
     }
-    if let Outcome::Portfolio(portfolio) =
-        query(client, "projects", "ProjectPortfolio", vec![]).await?
-    {
+    if let Some(portfolio) = &projections.portfolio {
         let mut t = Table::new(
             "Project portfolio",
             &[
@@ -151,7 +203,7 @@ pub async fn tables(client: &AccordClient, items: &[String]) -> anyhow::Result<V
                 "days to launch",
             ],
         );
-        for p in portfolio.projects {
+        for p in &portfolio.projects {
             let pledged: Vec<String> = p
                 .funding
                 .iter()
@@ -163,10 +215,10 @@ pub async fn tables(client: &AccordClient, items: &[String]) -> anyhow::Result<V
                 .map(|f| amount(f.disbursed, &f.currency))
                 .collect();
             t.row(vec![
-                p.id,
-                p.area,
-                p.host,
-                p.status,
+                p.id.clone(),
+                p.area.clone(),
+                p.host.clone(),
+                p.status.clone(),
                 pledged.join(", "),
                 disbursed.join(", "),
                 format!(
@@ -180,50 +232,72 @@ pub async fn tables(client: &AccordClient, items: &[String]) -> anyhow::Result<V
         }
         tables.push(t);
     }
-    for item in items {
-        let body = pb::ProcurementQueueQuery { item: item.clone() }.encode_to_vec();
-        if let Outcome::Queue(queue) =
-            query(client, "procurement", "ProcurementQueue", body).await?
-        {
-            let mut t = Table::new(
-                &format!("Procurement: {item} (open requests by rank, then allocations)"),
-                &["", "request", "rank", "tier", "quantity", "why"],
-            );
-            for r in queue.requests {
-                t.row(vec![
-                    "open".into(),
-                    r.request_id,
-                    r.rank.to_string(),
-                    r.tier.to_string(),
-                    String::new(),
-                    r.explanation,
-                ]);
-            }
-            for a in queue.allocations {
-                let quantity = a
-                    .quantity
-                    .map(|q| amount(q.amount, &q.unit))
-                    .unwrap_or_default();
-                t.row(vec![
-                    format!("allocated from {}", a.supply_id),
-                    a.request_id,
-                    a.rank.to_string(),
-                    a.tier.to_string(),
-                    quantity,
-                    a.explanation,
-                ]);
-            }
-            tables.push(t);
+    if let Some(policy) = &projections.policy {
+        let mut t = Table::new(
+            &format!("Procurement priority policy (version {})", policy.version),
+            &["commitment", "obligor", "beneficiary", "item categories"],
+        );
+        for g in &policy.grants {
+            t.row(vec![
+                g.commitment_id.clone(),
+                g.obligor.clone(),
+                g.beneficiary.clone(),
+                g.item_categories.join(", "),
+            ]);
         }
+        tables.push(t);
     }
-    Ok(tables)
+    for queue in &projections.queues {
+        let mut t = Table::new(
+            &format!(
+                "Procurement: {} (open requests by rank, then allocations)",
+                queue.item
+            ),
+            &["", "request", "rank", "tier", "quantity", "why"],
+        );
+        for r in &queue.requests {
+            t.row(vec![
+                "open".into(),
+                r.request_id.clone(),
+                r.rank.to_string(),
+                r.tier.to_string(),
+                String::new(),
+                r.explanation.clone(),
+            ]);
+        }
+        for a in &queue.allocations {
+            let quantity = a
+                .quantity
+                .as_ref()
+                .map(|q| amount(q.amount, &q.unit))
+                .unwrap_or_default();
+            t.row(vec![
+                format!("allocated from {}", a.supply_id),
+                a.request_id.clone(),
+                a.rank.to_string(),
+                a.tier.to_string(),
+                quantity,
+                a.explanation.clone(),
+            ]);
+        }
+        tables.push(t);
+    }
+    tables
 }
 
 /// Runs the demo on `settings.data_dir`, which must be empty or absent; `temporary`
 /// says the directory goes away when the demo ends.
 pub async fn run(settings: &Settings, temporary: bool, out: &mut impl Write) -> anyhow::Result<()> {
     let scenario = Scenario::lt_ua()?;
-    let mut running = Running::start(settings, &ServiceKind::ALL, Running::embedded_bus())?;
+    // The logs record the scenario's own log times, so the auditor's as-of replay
+    // can ask about the instants the source text names.
+    let clock = Arc::new(ScenarioClock::default());
+    let mut running = Running::start_with_clock(
+        settings,
+        &ServiceKind::ALL,
+        Running::embedded_bus(),
+        Some(clock.clone()),
+    )?;
     let client = AccordClient::new(running.bus.clone());
     for kind in ServiceKind::ALL {
         wait_ready(&client, kind.name(), PATIENCE).await?;
@@ -237,6 +311,7 @@ pub async fn run(settings: &Settings, temporary: bool, out: &mut impl Write) -> 
     for index in 0..total {
         let step = &scenario.steps[index];
         tracing::debug!(step = index + 1, total, command = %step.command, actor = %step.actor, "accord.demo playing");
+        clock.set(step.recorded_at);
         // JSON and protobuf alternate: both paths are the clients' paths.
         play_step(
             &client,
@@ -254,7 +329,7 @@ pub async fn run(settings: &Settings, temporary: bool, out: &mut impl Write) -> 
         scenario.name
     )?;
     let items: Vec<String> = pure.procurement.markets.keys().cloned().collect();
-    for table in tables(&client, &items).await? {
+    for table in tables(&fetch(&client, &items).await?) {
         writeln!(out, "{}", table.render())?;
     }
     running.stop();

@@ -103,6 +103,22 @@ enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Every projection as it was at an instant: by log time, or by business time
+    /// with --effective.
+    Replay {
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The instant, RFC 3339 in UTC, e.g. 2024-11-26T12:00:00Z.
+        #[arg(long)]
+        as_of: String,
+        /// Use business time (occurred-at: what was in effect) instead of log time
+        /// (recorded-at: what was known).
+        #[arg(long)]
+        effective: bool,
+        /// Print the projections in the proto3 JSON mapping instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
     /// Writes every event (envelope and payload, proto3 JSON) as JSONL or CSV.
     Export {
         #[arg(required = true)]
@@ -230,6 +246,14 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that stopped reading (`| head`) is not a failure.
+        Err(error)
+            if error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("accord: {error:#}");
             ExitCode::FAILURE
@@ -239,6 +263,7 @@ fn main() -> ExitCode {
 
 fn audit(command: AuditCommand) -> anyhow::Result<()> {
     use accord::audit::{export, verify};
+    let mut stdout = std::io::stdout().lock();
     match command {
         AuditCommand::Verify { dirs, json } => {
             let mut reports = Vec::new();
@@ -247,9 +272,9 @@ fn audit(command: AuditCommand) -> anyhow::Result<()> {
                 reports.push(verify::verify_dir(dir)?);
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&reports)?);
+                writeln!(stdout, "{}", serde_json::to_string_pretty(&reports)?)?;
             } else {
-                println!("{}", verify::table(&reports).render());
+                writeln!(stdout, "{}", verify::table(&reports).render())?;
             }
             let failed: Vec<String> = reports
                 .iter()
@@ -272,6 +297,39 @@ fn audit(command: AuditCommand) -> anyhow::Result<()> {
             } else {
                 anyhow::bail!("verification failed: {}", failed.join("; "))
             }
+        }
+        AuditCommand::Replay {
+            dirs,
+            as_of,
+            effective,
+            json,
+        } => {
+            let at = accord_kernel::Timestamp::parse_rfc3339(&as_of)
+                .map_err(|e| anyhow::anyhow!("--as-of {as_of}: {e}"))?;
+            let time = if effective {
+                accord::audit::replay::Time::Effective
+            } else {
+                accord::audit::replay::Time::Recorded
+            };
+            let projections = accord::audit::replay::replay(&dirs, at, time)?;
+            if json {
+                writeln!(
+                    stdout,
+                    "{}",
+                    serde_json::to_string_pretty(&accord::audit::replay::to_json(&projections)?)?
+                )?;
+            } else {
+                let basis = if effective {
+                    "in effect"
+                } else {
+                    "as recorded"
+                };
+                writeln!(stdout, "Projections {basis} at {at}\n")?;
+                for table in accord::demo::tables(&projections) {
+                    writeln!(stdout, "{}", table.render())?;
+                }
+            }
+            Ok(())
         }
         AuditCommand::Export {
             dirs,

@@ -73,6 +73,17 @@ impl Running {
         kinds: &[ServiceKind],
         bus: Bus,
     ) -> Result<Running, RunError> {
+        Running::start_with_clock(settings, kinds, bus, None)
+    }
+
+    /// Like [`Running::start`], with the logs' recorded-at times read from `clock`
+    /// (the demo's scenario clock) instead of the system's.
+    pub fn start_with_clock(
+        settings: &Settings,
+        kinds: &[ServiceKind],
+        bus: Bus,
+        clock: Option<Arc<dyn accord_log::Clock>>,
+    ) -> Result<Running, RunError> {
         let (shutdown, stopped) = watch::channel(false);
         let metrics = Arc::new(Metrics::default());
         let config = NodeConfig {
@@ -91,7 +102,11 @@ impl Running {
                 path: dir.display().to_string(),
                 reason: e.to_string(),
             })?;
-            let log = Log::open(&dir).map_err(|error| RunError::Log {
+            let mut log_config = accord_log::LogConfig::default();
+            if let Some(clock) = &clock {
+                log_config.clock = clock.clone();
+            }
+            let log = Log::open_with(&dir, log_config).map_err(|error| RunError::Log {
                 service: *kind,
                 path: dir.display().to_string(),
                 error,

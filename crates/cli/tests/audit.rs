@@ -297,3 +297,80 @@ fn the_audit_commands_never_write_where_they_read() {
         .success());
     assert_eq!(snapshot(copy.path()), before);
 }
+
+fn replay(at: &str, effective: bool) -> serde_json::Value {
+    let data = scenario_data();
+    let agreements = data.join("agreements").display().to_string();
+    let procurement = data.join("procurement").display().to_string();
+    let mut args = vec!["audit", "replay", "--json", "--as-of", at];
+    if effective {
+        args.push("--effective");
+    }
+    args.extend([agreements.as_str(), procurement.as_str()]);
+    let output = accord(&args);
+    assert!(output.status.success(), "{output:?}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn agreement<'a>(projections: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    projections["agreements"]["agreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id)
+        .unwrap()
+}
+
+fn ledger_row<'a>(projections: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    projections["ledger"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap()
+}
+
+#[test]
+fn replay_as_of_shows_the_scenario_before_signature_in_force_and_amended() {
+    let before = replay("2024-11-26T11:00:00Z", false);
+    let main = agreement(&before, "lt-ua-defence-industry");
+    assert_eq!(main["status"], "drafted");
+    assert_eq!(main["signatures"], 1);
+
+    let in_force = replay("2024-11-26T12:00:00Z", false);
+    let main = agreement(&in_force, "lt-ua-defence-industry");
+    assert_eq!(main["status"], "in_force");
+    assert_eq!(main["signatures"], 4);
+    assert_eq!(main["inForceSince"], "2024-11-26T11:15:00Z");
+    assert!(
+        in_force["policy"].get("grants").is_none(),
+        "no priority yet"
+    );
+
+    let before_amendment = replay("2025-04-03T00:00:00Z", false);
+    assert_eq!(before_amendment["policy"]["version"], "1");
+    let amended = replay("2025-04-05T00:00:00Z", false);
+    assert_eq!(amended["policy"]["version"], "2");
+    let categories = &amended["policy"]["grants"][0]["itemCategories"];
+    assert!(
+        categories
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "electronic-warfare"),
+        "{categories}"
+    );
+}
+
+#[test]
+fn replay_effective_counts_a_fact_recorded_late_that_recorded_time_does_not() {
+    // January's shell deliveries were recorded in April.
+    let known = replay("2025-02-15T00:00:00Z", false);
+    let in_effect = replay("2025-02-15T00:00:00Z", true);
+    assert!(
+        ledger_row(&known, "c-shells").get("delivered").is_none(),
+        "nothing known yet"
+    );
+    assert_eq!(ledger_row(&in_effect, "c-shells")["delivered"], "12000");
+    assert_ne!(known["ledger"], in_effect["ledger"]);
+}

@@ -3,6 +3,7 @@
 //! opened, so nothing is ever written where the auditor's data lies.
 
 pub mod export;
+pub mod replay;
 pub mod verify;
 
 use std::path::{Path, PathBuf};
