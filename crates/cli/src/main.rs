@@ -103,6 +103,19 @@ enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The whole life of one aggregate, with the events it caused and that caused it
+    /// in every log given.
+    History {
+        /// What to follow.
+        #[arg(value_enum)]
+        subject: accord::audit::history::Subject,
+        /// Its id, e.g. c-priority.
+        id: String,
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Every projection as it was at an instant: by log time, or by business time
     /// with --effective.
     Replay {
@@ -297,6 +310,25 @@ fn audit(command: AuditCommand) -> anyhow::Result<()> {
             } else {
                 anyhow::bail!("verification failed: {}", failed.join("; "))
             }
+        }
+        AuditCommand::History {
+            subject,
+            id,
+            dirs,
+            json,
+        } => {
+            let entries = accord::audit::history::history(subject, &id, &dirs)?;
+            if json {
+                writeln!(stdout, "{}", serde_json::to_string_pretty(&entries)?)?;
+            } else {
+                let title = format!("History of {subject:?} {id}").to_lowercase();
+                writeln!(
+                    stdout,
+                    "{}",
+                    accord::audit::history::table(&title, &entries).render()
+                )?;
+            }
+            Ok(())
         }
         AuditCommand::Replay {
             dirs,

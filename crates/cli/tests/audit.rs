@@ -374,3 +374,91 @@ fn replay_effective_counts_a_fact_recorded_late_that_recorded_time_does_not() {
     assert_eq!(ledger_row(&in_effect, "c-shells")["delivered"], "12000");
     assert_ne!(known["ledger"], in_effect["ledger"]);
 }
+
+#[test]
+fn the_priority_commitments_history_shows_its_life_and_the_policy_changes_it_caused() {
+    let data = scenario_data();
+    let agreements = data.join("agreements").display().to_string();
+    let procurement = data.join("procurement").display().to_string();
+    let output = accord(&[
+        "audit",
+        "history",
+        "commitment",
+        "c-priority",
+        &agreements,
+        &procurement,
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout, include_str!("expected/history-c-priority.txt"));
+
+    let output = accord(&[
+        "audit",
+        "history",
+        "--json",
+        "commitment",
+        "c-priority",
+        &agreements,
+        &procurement,
+    ]);
+    let entries: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let events: Vec<(&str, &str)> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap(),
+                e["relation"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("CommitmentProposed", "self"),
+            ("CommitmentAccepted", "self"),
+            ("PriorityPolicyUpdated", "caused"),
+            ("CommitmentAmended", "self"),
+            ("PriorityPolicyUpdated", "caused"),
+        ]
+    );
+    assert_eq!(entries[3]["motion"], "m-priority-ew");
+    assert_eq!(entries[3]["actor"], "lt-kasciunas");
+}
+
+#[test]
+fn a_funding_commitments_history_shows_the_pledges_that_caused_its_progress() {
+    let data = scenario_data();
+    let dirs: Vec<String> = ["agreements", "projects"]
+        .iter()
+        .map(|s| data.join(s).display().to_string())
+        .collect();
+    let output = accord(&[
+        "audit",
+        "history",
+        "--json",
+        "commitment",
+        "c-funding",
+        &dirs[0],
+        &dirs[1],
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let entries: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let causes: Vec<&serde_json::Value> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["relation"] == "cause")
+        .collect();
+    assert!(!causes.is_empty(), "{entries}");
+    assert!(causes
+        .iter()
+        .all(|e| e["event"] == "FundingPledged" && e["service"] == "projects"));
+
+    let output = accord(&["audit", "history", "project", "no-such-project", &dirs[1]]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8(output.stderr)
+        .unwrap()
+        .contains("no-such-project"));
+}

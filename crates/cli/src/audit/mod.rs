@@ -3,6 +3,7 @@
 //! opened, so nothing is ever written where the auditor's data lies.
 
 pub mod export;
+pub mod history;
 pub mod replay;
 pub mod verify;
 

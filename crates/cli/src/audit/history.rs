@@ -1,0 +1,211 @@
+//! `accord audit history commitment|agreement|project|request ID DIR...`: the whole
+//! life of one aggregate, and across the services the events it caused and the events
+//! that caused it (by causation id), in time order: when (business and log time), who,
+//! which event, the fields it set, the reason and the authorising motion.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use accord_kernel::RecordedEvent;
+use accord_log::Log;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{service_of, Copy};
+use crate::tables::Table;
+
+/// What kind of aggregate to follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Subject {
+    Commitment,
+    Agreement,
+    Project,
+    Request,
+}
+
+/// One line of a history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub occurred_at: String,
+    pub recorded_at: String,
+    pub service: String,
+    /// `self` for the aggregate's own events; `caused` or `cause` for related ones.
+    pub relation: &'static str,
+    pub stream: String,
+    pub actor: String,
+    pub event: String,
+    /// The event's fields (ids, reason and motion left out), `name=value`.
+    pub change: String,
+    pub reason: String,
+    pub motion: String,
+    pub event_id: String,
+}
+
+/// Fields not shown as changes: they are the event's addressing or shown apart.
+const NOT_CHANGES: &[&str] = &[
+    "commitmentId",
+    "agreementId",
+    "projectId",
+    "reason",
+    "motionId",
+];
+
+fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                if prefix.is_empty() && NOT_CHANGES.contains(&key.as_str()) {
+                    continue;
+                }
+                let name = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                flatten(&name, value, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            let items: Vec<String> = items
+                .iter()
+                .map(|i| match i {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect();
+            out.push(format!("{prefix}=[{}]", items.join(", ")));
+        }
+        serde_json::Value::String(s) => out.push(format!("{prefix}={s}")),
+        other => out.push(format!("{prefix}={other}")),
+    }
+}
+
+fn entry(service: &str, relation: &'static str, event: &RecordedEvent) -> Entry {
+    let payload = accord_contracts::protobuf_to_json(&event.event_type, &event.payload)
+        .unwrap_or(serde_json::Value::Null);
+    let mut change = Vec::new();
+    flatten("", &payload, &mut change);
+    let text = |key: &str| payload[key].as_str().unwrap_or_default().to_owned();
+    Entry {
+        occurred_at: event.occurred_at.to_string(),
+        recorded_at: event.recorded_at.to_string(),
+        service: service.to_owned(),
+        relation,
+        stream: event.stream.to_string(),
+        actor: event.actor.clone(),
+        event: event
+            .event_type
+            .rsplit('.')
+            .next()
+            .unwrap_or(&event.event_type)
+            .to_owned(),
+        change: change.join("; "),
+        reason: text("reason"),
+        motion: text("motionId"),
+        event_id: event.event_id.to_string(),
+    }
+}
+
+/// Whether `event` belongs to the aggregate.
+fn is_own(subject: Subject, id: &str, event: &RecordedEvent) -> bool {
+    match subject {
+        Subject::Commitment => event.stream.category() == "commitment" && event.stream.id() == id,
+        Subject::Agreement => event.stream.category() == "agreement" && event.stream.id() == id,
+        Subject::Project => event.stream.category() == "project" && event.stream.id() == id,
+        // A request lives in its item's market: its events name it.
+        Subject::Request => {
+            event.stream.category() == "market"
+                && accord_contracts::protobuf_to_json(&event.event_type, &event.payload)
+                    .is_ok_and(|p| p["requestId"] == id)
+        }
+    }
+}
+
+/// The history of `id` across the logs in `dirs`, in business-time order.
+pub fn history(subject: Subject, id: &str, dirs: &[PathBuf]) -> anyhow::Result<Vec<Entry>> {
+    // Each log is read twice (own events, then related ones) rather than held in memory.
+    let mut logs = Vec::new();
+    for dir in dirs {
+        let copy = Copy::of(dir)?;
+        let log = Log::open(copy.path())?;
+        let first = log.read_all(1).next().and_then(Result::ok);
+        let service = service_of(
+            dir,
+            first
+                .as_ref()
+                .map(|e| (e.event_type.as_str(), e.payload.as_slice())),
+        )
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| dir.display().to_string());
+        logs.push((service, log, copy));
+    }
+    let mut entries = Vec::new();
+    let mut own_ids: BTreeSet<Uuid> = BTreeSet::new();
+    let mut causes: BTreeSet<Uuid> = BTreeSet::new();
+    for (service, log, _) in &logs {
+        for event in log.read_all(1) {
+            let event = event?;
+            if is_own(subject, id, &event) {
+                own_ids.insert(event.event_id);
+                causes.extend(event.causation_id);
+                entries.push((
+                    (event.occurred_at, event.recorded_at),
+                    entry(service, "self", &event),
+                ));
+            }
+        }
+    }
+    if entries.is_empty() {
+        anyhow::bail!("no {subject:?} {id} in the logs given");
+    }
+    for (service, log, _) in &logs {
+        for event in log.read_all(1) {
+            let event = event?;
+            if own_ids.contains(&event.event_id) {
+                continue;
+            }
+            if event.causation_id.is_some_and(|c| own_ids.contains(&c)) {
+                entries.push((
+                    (event.occurred_at, event.recorded_at),
+                    entry(service, "caused", &event),
+                ));
+            } else if causes.contains(&event.event_id) {
+                entries.push((
+                    (event.occurred_at, event.recorded_at),
+                    entry(service, "cause", &event),
+                ));
+            }
+        }
+    }
+    // Stable: business time, then log time, then the order read.
+    entries.sort_by_key(|(when, _)| *when);
+    Ok(entries.into_iter().map(|(_, entry)| entry).collect())
+}
+
+pub fn table(title: &str, entries: &[Entry]) -> Table {
+    let mut table = Table::new(
+        title,
+        &[
+            "occurred", "recorded", "service", "relation", "actor", "event", "change", "reason",
+            "motion",
+        ],
+    );
+    for e in entries {
+        table.row(vec![
+            e.occurred_at.clone(),
+            e.recorded_at.clone(),
+            e.service.clone(),
+            e.relation.to_owned(),
+            e.actor.clone(),
+            e.event.clone(),
+            e.change.clone(),
+            e.reason.clone(),
+            if e.motion.is_empty() {
+                "-".into()
+            } else {
+                e.motion.clone()
+            },
+        ]);
+    }
+    table
+}
