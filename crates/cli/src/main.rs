@@ -378,10 +378,23 @@ fn audit(command: AuditCommand) -> anyhow::Result<()> {
                 writeln!(out, "{}", export::CSV_COLUMNS.join(","))?;
             }
             for dir in &dirs {
+                // A progress line on a terminal; periodic log lines otherwise.
+                let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
                 let mut progress = |position: u64, last: u64| {
-                    tracing::info!(dir = %dir.display(), position, last, "accord.audit exporting");
+                    if terminal {
+                        eprint!(
+                            "\rexporting {}: {position}/{last} ({:.0}%)",
+                            dir.display(),
+                            position as f64 * 100.0 / last.max(1) as f64
+                        );
+                    } else {
+                        tracing::info!(dir = %dir.display(), position, last, "accord.audit exporting");
+                    }
                 };
                 let written = export::export_dir(dir, format, from, to, &mut out, &mut progress)?;
+                if terminal && written >= 10_000 {
+                    eprintln!();
+                }
                 tracing::info!(dir = %dir.display(), events = written, "accord.audit exported");
             }
             Ok(())

@@ -1,0 +1,147 @@
+//! Peak memory of `accord audit export` as the log grows: the export streams, so its
+//! peak resident set must not grow with the number of events beyond the log's
+//! in-memory index (8 bytes per event).
+//!
+//! `cargo bench -p accord --bench export_memory` measures 100,000 and 1,000,000
+//! events; without `--bench` (as `cargo test --all-targets` runs it) a smoke size.
+//! The export runs as a subprocess (the release `accord` binary); its peak RSS is
+//! read from `/proc/<pid>/status` (VmHWM) while it runs.
+
+// A benchmark that cannot set itself up should stop loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use accord_contracts::v1 as pb;
+use accord_kernel::{ExpectedVersion, StreamId, Timestamp};
+use accord_log::{AppendMetadata, Log, NewEvent};
+use prost::Message as _;
+use uuid::Uuid;
+
+/// Appends `events` progress events over 1,000 commitments, 1,000 per append.
+fn build_log(dir: &Path, events: u64) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let log = Log::open(dir).unwrap();
+    runtime.block_on(async {
+        let mut appended = 0;
+        let mut batch = 0u64;
+        while appended < events {
+            let count = (events - appended).min(1_000);
+            let stream = StreamId::new("commitment", format!("c-{}", batch % 1_000)).unwrap();
+            let new_events = (0..count)
+                .map(|i| NewEvent {
+                    event_type: "accord.v1.CommitmentProgressRecorded".into(),
+                    schema_version: 1,
+                    payload: pb::CommitmentProgressRecorded {
+                        commitment_id: stream.id().to_owned(),
+                        allocated: Some(pb::Quantity {
+                            amount: (appended + i) as i64,
+                            unit: "shell".into(),
+                        }),
+                        delivered: None,
+                        reason: "monthly production report".into(),
+                    }
+                    .encode_to_vec(),
+                })
+                .collect();
+            let command_id = Uuid::now_v7();
+            log.append(
+                stream,
+                ExpectedVersion::Any,
+                new_events,
+                AppendMetadata {
+                    actor: "lt-mod".into(),
+                    command_id,
+                    correlation_id: command_id,
+                    causation_id: None,
+                    occurred_at: Timestamp::new(1_735_689_600, 0).unwrap(),
+                    signature: None,
+                },
+            )
+            .await
+            .unwrap();
+            appended += count;
+            batch += 1;
+        }
+    });
+}
+
+fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Runs the export of `dir` to /dev/null; its peak RSS (KiB) and how long it took.
+fn export(dir: &Path) -> (u64, Duration) {
+    let started = Instant::now();
+    let mut child = Command::new(accord_binary())
+        .args(["--log-level", "warn", "audit", "export", "--output", "/dev/null"])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut peak = 0;
+    loop {
+        if let Some(hwm) = vm_hwm_kib(child.id()) {
+            peak = peak.max(hwm);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "export failed");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    (peak, started.elapsed())
+}
+
+fn accord_binary() -> std::path::PathBuf {
+    // Benchmarks and tests of this package get the binary built beside them.
+    std::path::PathBuf::from(env!("CARGO_BIN_EXE_accord"))
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let sizes: &[u64] = if full {
+        &[100_000, 1_000_000]
+    } else {
+        &[2_000, 20_000]
+    };
+    let mut results = Vec::new();
+    for &events in sizes {
+        let dir = tempfile::tempdir().unwrap();
+        let log_dir = dir.path().join("agreements");
+        let built = Instant::now();
+        build_log(&log_dir, events);
+        let build_time = built.elapsed();
+        let (peak, took) = export(&log_dir);
+        eprintln!(
+            "export_memory: {events} events: built in {build_time:?}, exported in {took:?}, peak RSS {peak} KiB"
+        );
+        results.push((events, peak, took));
+    }
+    println!("| events | export time | events/s | peak RSS |");
+    println!("|---:|---:|---:|---:|");
+    for (events, peak, took) in &results {
+        println!(
+            "| {events} | {:.2} s | {:.0} | {:.1} MiB |",
+            took.as_secs_f64(),
+            *events as f64 / took.as_secs_f64(),
+            *peak as f64 / 1024.0
+        );
+    }
+    let (small, large) = (results[0].1 as f64, results[1].1 as f64);
+    println!(
+        "\npeak RSS at {} events / at {} events: {:.2}",
+        results[1].0,
+        results[0].0,
+        large / small
+    );
+}
