@@ -83,7 +83,14 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
 fn export(dir: &Path) -> (u64, Duration) {
     let started = Instant::now();
     let mut child = Command::new(accord_binary())
-        .args(["--log-level", "warn", "audit", "export", "--output", "/dev/null"])
+        .args([
+            "--log-level",
+            "warn",
+            "audit",
+            "export",
+            "--output",
+            "/dev/null",
+        ])
         .arg(dir)
         .stdout(Stdio::null())
         .spawn()

@@ -221,22 +221,25 @@ async fn the_accounts_config_is_enforced() {
             .is_err()
     );
 
-    // The client user: commands yes, events no.
+    // The client user: commands yes; events, and approving projects, no.
     let (client, mut client_violations) =
         connect("client", password("client"), port).await.unwrap();
-    client
-        .publish("accord.agreements.evt.x.y.Z", "x".into())
-        .await
-        .unwrap();
-    client.flush().await.unwrap();
-    let violation = tokio::time::timeout(Duration::from_secs(5), client_violations.recv())
-        .await
-        .expect("a permissions violation")
-        .unwrap();
-    assert!(
-        violation.to_lowercase().contains("permissions violation"),
-        "{violation}"
-    );
+    for subject in [
+        "accord.agreements.evt.x.y.Z",
+        "accord.projects.cmd.ApproveProject",
+    ] {
+        client.publish(subject, "x".into()).await.unwrap();
+        client.flush().await.unwrap();
+        let violation = tokio::time::timeout(Duration::from_secs(5), client_violations.recv())
+            .await
+            .expect("a permissions violation")
+            .unwrap();
+        assert!(
+            violation.to_lowercase().contains("permissions violation"),
+            "{violation}"
+        );
+        assert!(violation.contains(subject), "{violation}");
+    }
 }
 
 async fn futures_next(subscriber: &mut async_nats::Subscriber) -> Option<String> {

@@ -58,8 +58,15 @@ pub struct LogConfig {
     /// How long a sync may wait for the callers the previous sync answered, when
     /// fewer appends are waiting than it covered. Zero disables lingering.
     pub group_linger: Duration,
+    /// Bytes of sled's page cache. Reading the whole log (rebuilding projections,
+    /// verifying, exporting) fills it, so it bounds how much memory grows with the log.
+    pub cache_bytes: u64,
     pub clock: Arc<dyn Clock>,
 }
+
+/// The default page cache: enough for the hot tail of a log, small beside sled's own
+/// default of 1 GiB.
+pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 impl Default for LogConfig {
     fn default() -> Self {
@@ -70,6 +77,7 @@ impl Default for LogConfig {
             max_group_appends: 1024,
             queue_depth: 4096,
             group_linger: Duration::from_micros(500),
+            cache_bytes: DEFAULT_CACHE_BYTES,
             clock: Arc::new(SystemClock),
         }
     }
@@ -92,6 +100,12 @@ impl LogConfig {
                 ),
             );
         }
+        if self.cache_bytes < 1024 * 1024 {
+            return setting(
+                "cache_bytes",
+                format!("must be at least 1 MiB, got {}", self.cache_bytes),
+            );
+        }
         for (name, value) in [
             ("max_events_per_append", self.max_events_per_append),
             ("max_group_appends", self.max_group_appends),
@@ -105,9 +119,10 @@ impl LogConfig {
     }
 }
 
-fn sled_config(dir: &Path) -> sled::Config {
+fn sled_config(dir: &Path, cache_bytes: u64) -> sled::Config {
     sled::Config::new()
         .path(dir)
+        .cache_capacity(cache_bytes)
         .segment_size(SEGMENT_SIZE)
         .mode(sled::Mode::HighThroughput)
 }
@@ -118,10 +133,10 @@ fn sled_config(dir: &Path) -> sled::Config {
 const LOCK_WAIT: Duration = Duration::from_secs(3);
 
 /// Opens sled with Accord's settings, waiting briefly for the file lock.
-pub(crate) fn open_sled(dir: &Path) -> Result<sled::Db, LogError> {
+pub(crate) fn open_sled(dir: &Path, cache_bytes: u64) -> Result<sled::Db, LogError> {
     let deadline = Instant::now() + LOCK_WAIT;
     loop {
-        match sled_config(dir).open() {
+        match sled_config(dir, cache_bytes).open() {
             Ok(db) => return Ok(db),
             // sled reports a held lock only as text in an I/O error.
             Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {

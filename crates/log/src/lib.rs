@@ -32,7 +32,9 @@ use uuid::Uuid;
 
 pub use canonical::{canonical_bytes, compute_hash};
 pub use codec::{decode_envelope, encode_envelope};
-pub use config::{Clock, Durability, LogConfig, SystemClock, MAX_EVENT_BYTES_LIMIT};
+pub use config::{
+    Clock, Durability, LogConfig, SystemClock, DEFAULT_CACHE_BYTES, MAX_EVENT_BYTES_LIMIT,
+};
 pub use error::{Corruption, CorruptionReason, InvalidInput, LogError};
 pub use read::EventIter;
 pub use record::{build_record, record_entries};
@@ -127,7 +129,7 @@ impl Log {
     pub fn open_with(dir: impl AsRef<Path>, config: LogConfig) -> Result<Log, LogError> {
         config.validate()?;
         let dir = dir.as_ref();
-        let db = config::open_sled(dir)?;
+        let db = config::open_sled(dir, config.cache_bytes)?;
         let head = read::checked_head(&db)?;
         let durable_position = head.map_or(0, |h| h.position);
         let index = index::SharedIndex::default();

@@ -9,7 +9,7 @@ use accord_kernel::{EventHash, StreamId, Timestamp};
 use crate::canonical::compute_hash;
 use crate::codec::decode_envelope;
 use crate::codec::encode_envelope;
-use crate::config::open_sled;
+use crate::config::{open_sled, DEFAULT_CACHE_BYTES};
 use crate::error::{Corruption, CorruptionReason, LogError};
 use crate::keys::{self, HeadRecord};
 use crate::read::{decode_at, StoredEnvelopes};
@@ -56,7 +56,7 @@ pub fn open_storage(dir: impl AsRef<Path>) -> Result<sled::Db, LogError> {
             dir.display()
         )));
     }
-    open_sled(dir)
+    open_sled(dir, DEFAULT_CACHE_BYTES)
 }
 
 /// Walks the chain up to `until` (a live log's durable position), or to the end and

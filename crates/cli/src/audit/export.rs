@@ -10,7 +10,7 @@ use std::path::Path;
 
 use accord_contracts::v1 as pb;
 use accord_kernel::RecordedEvent;
-use accord_log::{encode_envelope, Log};
+use accord_log::encode_envelope;
 use prost::Message as _;
 
 use super::{service_of, Copy};
@@ -111,7 +111,7 @@ pub fn export_dir(
     progress: &mut dyn FnMut(u64, u64),
 ) -> anyhow::Result<u64> {
     let copy = Copy::of(dir)?;
-    let log = Log::open(copy.path())?;
+    let log = super::open_copy(&copy)?;
     let last = log.durable_position().min(to);
     let first = log.read_all(1).next().and_then(Result::ok);
     let service = service_of(

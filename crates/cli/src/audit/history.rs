@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use accord_kernel::RecordedEvent;
-use accord_log::Log;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -127,7 +126,7 @@ pub fn history(subject: Subject, id: &str, dirs: &[PathBuf]) -> anyhow::Result<V
     let mut logs = Vec::new();
     for dir in dirs {
         let copy = Copy::of(dir)?;
-        let log = Log::open(copy.path())?;
+        let log = super::open_copy(&copy)?;
         let first = log.read_all(1).next().and_then(Result::ok);
         let service = service_of(
             dir,

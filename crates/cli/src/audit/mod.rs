@@ -71,6 +71,16 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Opens a private copy for reading: with a small page cache, since audits read each
+/// log from start to end once and memory must not grow with the log.
+pub fn open_copy(copy: &Copy) -> Result<accord_log::Log, accord_log::LogError> {
+    let config = accord_log::LogConfig {
+        cache_bytes: 4 * 1024 * 1024,
+        ..accord_log::LogConfig::default()
+    };
+    accord_log::Log::open_with(copy.path(), config)
+}
+
 /// The service a log belongs to: by the directory's name when it names one, else by
 /// which service's contract its first event belongs to.
 pub fn service_of(dir: &Path, first_event: Option<(&str, &[u8])>) -> Option<ServiceKind> {

@@ -51,7 +51,7 @@ pub fn replay(dirs: &[PathBuf], at: Timestamp, time: Time) -> anyhow::Result<Pro
     let mut projections = Projections::default();
     for dir in dirs {
         let copy = Copy::of(dir)?;
-        let log = Log::open(copy.path())?;
+        let log = super::open_copy(&copy)?;
         let first = log.read_all(1).next().and_then(Result::ok);
         let service = service_of(
             dir,

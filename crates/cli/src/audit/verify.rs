@@ -135,7 +135,7 @@ pub fn verify_dir(dir: &Path) -> Result<LogReport, AuditError> {
     report.first_recorded_at = chain.first_recorded_at.map(|t| t.to_string());
     report.last_recorded_at = chain.last_recorded_at.map(|t| t.to_string());
     report.head_hash = Some(chain.head_hash.to_string());
-    let log = match Log::open(copy.path()) {
+    let log = match super::open_copy(&copy) {
         Ok(log) => log,
         Err(error) => {
             report.problem = Some(chain_problem(copy.path(), error));
