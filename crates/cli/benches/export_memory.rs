@@ -116,15 +116,21 @@ fn accord_binary() -> std::path::PathBuf {
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
-    let sizes: &[u64] = if full {
-        &[100_000, 1_000_000]
-    } else {
-        &[2_000, 20_000]
+    // `ACCORD_BENCH_EVENTS=a,b` measures other sizes; `ACCORD_BENCH_KEEP=DIR` builds
+    // the logs under DIR and keeps them (for profiling the export by hand).
+    let sizes: Vec<u64> = match std::env::var("ACCORD_BENCH_EVENTS") {
+        Ok(list) => list.split(',').map(|n| n.trim().parse().unwrap()).collect(),
+        Err(_) if full => vec![100_000, 1_000_000],
+        Err(_) => vec![2_000, 20_000],
     };
+    let keep = std::env::var("ACCORD_BENCH_KEEP").ok();
     let mut results = Vec::new();
-    for &events in sizes {
+    for &events in &sizes {
         let dir = tempfile::tempdir().unwrap();
-        let log_dir = dir.path().join("agreements");
+        let log_dir = match &keep {
+            Some(root) => Path::new(root).join(format!("{events}")).join("agreements"),
+            None => dir.path().join("agreements"),
+        };
         let built = Instant::now();
         build_log(&log_dir, events);
         let build_time = built.elapsed();
@@ -144,11 +150,12 @@ fn main() {
             *peak as f64 / 1024.0
         );
     }
-    let (small, large) = (results[0].1 as f64, results[1].1 as f64);
-    println!(
-        "\npeak RSS at {} events / at {} events: {:.2}",
-        results[1].0,
-        results[0].0,
-        large / small
-    );
+    if let [first, .., last] = results.as_slice() {
+        println!(
+            "\npeak RSS at {} events / at {} events: {:.2}",
+            last.0,
+            first.0,
+            last.1 as f64 / first.1 as f64
+        );
+    }
 }

@@ -425,6 +425,13 @@ fn the_priority_commitments_history_shows_its_life_and_the_policy_changes_it_cau
     );
     assert_eq!(entries[3]["motion"], "m-priority-ew");
     assert_eq!(entries[3]["actor"], "lt-kasciunas");
+    assert_eq!(entries[3]["party"], "LT");
+    assert_eq!(entries[1]["party"], "UA");
+    let change = entries[3]["change"].as_str().unwrap();
+    assert!(
+        change.contains("itemCategories: [ammunition, explosives, uav] -> [ammunition, explosives, uav, electronic-warfare]"),
+        "{change}"
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! that caused it (by causation id), in time order: when (business and log time), who,
 //! which event, the fields it set, the reason and the authorising motion.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use accord_kernel::RecordedEvent;
@@ -32,8 +32,13 @@ pub struct Entry {
     pub relation: &'static str,
     pub stream: String,
     pub actor: String,
+    /// The actor's party, from the actor registry in the agreements log ("" if unknown).
+    pub party: String,
     pub event: String,
-    /// The event's fields (ids, reason and motion left out), `name=value`.
+    /// What the event changed. For the aggregate's own events, a field-level diff of
+    /// its recorded state: `field: old -> new`, or `field=value` for a field set the
+    /// first time; for related events, the fields they set. Ids, reason and motion
+    /// are shown apart.
     pub change: String,
     pub reason: String,
     pub motion: String,
@@ -79,11 +84,42 @@ fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
     }
 }
 
-fn entry(service: &str, relation: &'static str, event: &RecordedEvent) -> Entry {
+fn fields(event: &RecordedEvent) -> (serde_json::Value, Vec<(String, String)>) {
     let payload = accord_contracts::protobuf_to_json(&event.event_type, &event.payload)
         .unwrap_or(serde_json::Value::Null);
-    let mut change = Vec::new();
-    flatten("", &payload, &mut change);
+    let mut flat = Vec::new();
+    flatten("", &payload, &mut flat);
+    let pairs = flat
+        .into_iter()
+        .filter_map(|f| f.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect();
+    (payload, pairs)
+}
+
+/// The aggregate's fields as its events so far set them, for diffs.
+type State = BTreeMap<String, String>;
+
+fn entry(
+    service: &str,
+    relation: &'static str,
+    event: &RecordedEvent,
+    state: Option<&mut State>,
+    parties: &BTreeMap<String, String>,
+) -> Entry {
+    let (payload, pairs) = fields(event);
+    let change: Vec<String> = match state {
+        Some(state) => pairs
+            .into_iter()
+            .filter_map(
+                |(field, value)| match state.insert(field.clone(), value.clone()) {
+                    None => Some(format!("{field}={value}")),
+                    Some(old) if old != value => Some(format!("{field}: {old} -> {value}")),
+                    Some(_) => None,
+                },
+            )
+            .collect(),
+        None => pairs.into_iter().map(|(f, v)| format!("{f}={v}")).collect(),
+    };
     let text = |key: &str| payload[key].as_str().unwrap_or_default().to_owned();
     Entry {
         occurred_at: event.occurred_at.to_string(),
@@ -92,6 +128,7 @@ fn entry(service: &str, relation: &'static str, event: &RecordedEvent) -> Entry 
         relation,
         stream: event.stream.to_string(),
         actor: event.actor.clone(),
+        party: parties.get(&event.actor).cloned().unwrap_or_default(),
         event: event
             .event_type
             .rsplit('.')
@@ -138,19 +175,33 @@ pub fn history(subject: Subject, id: &str, dirs: &[PathBuf]) -> anyhow::Result<V
         .unwrap_or_else(|| dir.display().to_string());
         logs.push((service, log, copy));
     }
+    // Who belongs to which party: the actor registry, wherever it is in the logs.
+    let mut parties = BTreeMap::new();
+    for (_, log, _) in &logs {
+        for event in log.read_all(1) {
+            let event = event?;
+            if event.event_type == "accord.v1.ActorRegistered" {
+                let (payload, _) = fields(&event);
+                if let (Some(actor), Some(party)) =
+                    (payload["actorId"].as_str(), payload["party"]["id"].as_str())
+                {
+                    parties.insert(actor.to_owned(), party.to_owned());
+                }
+            }
+        }
+    }
     let mut entries = Vec::new();
     let mut own_ids: BTreeSet<Uuid> = BTreeSet::new();
     let mut causes: BTreeSet<Uuid> = BTreeSet::new();
+    let mut state = State::new();
     for (service, log, _) in &logs {
         for event in log.read_all(1) {
             let event = event?;
             if is_own(subject, id, &event) {
                 own_ids.insert(event.event_id);
                 causes.extend(event.causation_id);
-                entries.push((
-                    (event.occurred_at, event.recorded_at),
-                    entry(service, "self", &event),
-                ));
+                let own = entry(service, "self", &event, Some(&mut state), &parties);
+                entries.push(((event.occurred_at, event.recorded_at), own));
             }
         }
     }
@@ -166,12 +217,12 @@ pub fn history(subject: Subject, id: &str, dirs: &[PathBuf]) -> anyhow::Result<V
             if event.causation_id.is_some_and(|c| own_ids.contains(&c)) {
                 entries.push((
                     (event.occurred_at, event.recorded_at),
-                    entry(service, "caused", &event),
+                    entry(service, "caused", &event, None, &parties),
                 ));
             } else if causes.contains(&event.event_id) {
                 entries.push((
                     (event.occurred_at, event.recorded_at),
-                    entry(service, "cause", &event),
+                    entry(service, "cause", &event, None, &parties),
                 ));
             }
         }
@@ -185,8 +236,8 @@ pub fn table(title: &str, entries: &[Entry]) -> Table {
     let mut table = Table::new(
         title,
         &[
-            "occurred", "recorded", "service", "relation", "actor", "event", "change", "reason",
-            "motion",
+            "occurred", "recorded", "service", "relation", "actor", "party", "event", "change",
+            "reason", "motion",
         ],
     );
     for e in entries {
@@ -196,6 +247,11 @@ pub fn table(title: &str, entries: &[Entry]) -> Table {
             e.service.clone(),
             e.relation.to_owned(),
             e.actor.clone(),
+            if e.party.is_empty() {
+                "-".into()
+            } else {
+                e.party.clone()
+            },
             e.event.clone(),
             e.change.clone(),
             e.reason.clone(),
