@@ -380,15 +380,11 @@ fn audit(command: AuditCommand) -> anyhow::Result<()> {
             for dir in &dirs {
                 // A progress line on a terminal; periodic log lines otherwise.
                 let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
-                let mut progress = |position: u64, last: u64| {
+                let mut progress = |position: u64| {
                     if terminal {
-                        eprint!(
-                            "\rexporting {}: {position}/{last} ({:.0}%)",
-                            dir.display(),
-                            position as f64 * 100.0 / last.max(1) as f64
-                        );
+                        eprint!("\rexporting {}: position {position}", dir.display());
                     } else {
-                        tracing::info!(dir = %dir.display(), position, last, "accord.audit exporting");
+                        tracing::info!(dir = %dir.display(), position, "accord.audit exporting");
                     }
                 };
                 let written = export::export_dir(dir, format, from, to, &mut out, &mut progress)?;

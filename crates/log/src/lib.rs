@@ -17,6 +17,7 @@ mod index;
 mod keys;
 mod read;
 mod record;
+mod scan;
 mod subscribe;
 mod verify;
 mod writer;
@@ -38,6 +39,7 @@ pub use config::{
 pub use error::{Corruption, CorruptionReason, InvalidInput, LogError};
 pub use read::EventIter;
 pub use record::{build_record, record_entries};
+pub use scan::{scan_path, scan_path_with, Scan, REOPEN_AFTER_BYTES};
 pub use subscribe::Subscription;
 pub use verify::{open_storage, stored_event_at, verify_path, VerifyReport};
 

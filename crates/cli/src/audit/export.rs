@@ -101,37 +101,37 @@ fn write_event(
 }
 
 /// Exports the events of the log in `dir` with positions in `from..=to`; returns how
-/// many. `progress` is called now and then with the position reached.
+/// many. `progress` is called every 10,000 events with the position reached. Memory
+/// stays flat however long the log: the copy is read with [`accord_log::scan_path`].
 pub fn export_dir(
     dir: &Path,
     format: Format,
     from: u64,
     to: u64,
     out: &mut impl Write,
-    progress: &mut dyn FnMut(u64, u64),
+    progress: &mut dyn FnMut(u64),
 ) -> anyhow::Result<u64> {
     let copy = Copy::of(dir)?;
-    let log = super::open_copy(&copy)?;
-    let last = log.durable_position().min(to);
-    let first = log.read_all(1).next().and_then(Result::ok);
-    let service = service_of(
-        dir,
-        first
-            .as_ref()
-            .map(|e| (e.event_type.as_str(), e.payload.as_slice())),
-    )
-    .map(|s| s.to_string())
-    .unwrap_or_default();
+    let mut events = accord_log::scan_path(copy.path(), from.max(1))?.peekable();
+    let service = {
+        let first = match events.peek() {
+            Some(Ok(event)) => Some((event.event_type.as_str(), event.payload.as_slice())),
+            _ => None,
+        };
+        service_of(dir, first)
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    };
     let mut written = 0;
-    for event in log.read_all(from.max(1)) {
+    for event in events {
         let event = event?;
-        if event.position > last {
+        if event.position > to {
             break;
         }
         write_event(out, format, &service, &event)?;
         written += 1;
         if written % 10_000 == 0 {
-            progress(event.position, last);
+            progress(event.position);
         }
     }
     out.flush()?;

@@ -1,0 +1,57 @@
+//! Scanning a closed log: every event once, in order, from any position, also when the
+//! scan reopens the database after every few events (as it does every 32 MiB to keep
+//! sled's cache from growing with the log).
+
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use accord_kernel::ExpectedVersion;
+use accord_log::{scan_path, scan_path_with, Log};
+use accord_testkit::{event, metadata, stream, TempLog};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_reads_every_event_once_in_order_even_reopening_between_them() {
+    let mut log = TempLog::new();
+    for i in 0..300 {
+        let s = stream("commitment", &format!("c{}", i % 5));
+        log.log()
+            .append(
+                s,
+                ExpectedVersion::Any,
+                vec![
+                    event("Recorded", format!("event {i}").as_bytes()),
+                    event("Noted", b"x"),
+                ],
+                metadata("ua-mod", i),
+            )
+            .await
+            .unwrap();
+    }
+    let expected: Vec<_> = log.log().read_all(1).map(|e| e.unwrap()).collect();
+    log.close();
+
+    let whole: Vec<_> = scan_path(log.path(), 1)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .collect();
+    assert_eq!(whole, expected);
+    // Reopening after every few events.
+    let reopening: Vec<_> = scan_path_with(log.path(), 1, 4_000)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .collect();
+    assert_eq!(reopening, expected);
+    let tail: Vec<_> = scan_path_with(log.path(), 451, 1_000)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .collect();
+    assert_eq!(tail, expected[450..]);
+    // The scan left the log as it was.
+    Log::open(log.path()).unwrap().verify().unwrap();
+}
+
+#[test]
+fn scanning_a_directory_without_a_log_is_an_error() {
+    let empty = tempfile::tempdir().unwrap();
+    assert!(scan_path(empty.path(), 1).is_err());
+}
