@@ -280,9 +280,22 @@ fn audit(command: AuditCommand) -> anyhow::Result<()> {
     match command {
         AuditCommand::Verify { dirs, json } => {
             let mut reports = Vec::new();
+            // A progress line on a terminal; periodic log lines otherwise.
+            let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
             for dir in &dirs {
                 tracing::info!(dir = %dir.display(), "accord.audit verifying");
-                reports.push(verify::verify_dir(dir)?);
+                let mut progress = |position: u64| {
+                    if terminal {
+                        eprint!("\rverifying {}: position {position}", dir.display());
+                    } else {
+                        tracing::info!(dir = %dir.display(), position, "accord.audit verifying");
+                    }
+                };
+                let report = verify::verify_dir(dir, &mut progress)?;
+                if terminal && report.events >= accord_log::PROGRESS_EVERY {
+                    eprintln!();
+                }
+                reports.push(report);
             }
             if json {
                 writeln!(stdout, "{}", serde_json::to_string_pretty(&reports)?)?;

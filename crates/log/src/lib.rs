@@ -41,7 +41,10 @@ pub use read::EventIter;
 pub use record::{build_record, record_entries};
 pub use scan::{scan_path, scan_path_with, Scan, REOPEN_AFTER_BYTES};
 pub use subscribe::Subscription;
-pub use verify::{open_storage, stored_event_at, verify_path, VerifyReport};
+pub use verify::{
+    open_storage, stored_event_at, verify_path, verify_path_with_progress, VerifyReport,
+    PROGRESS_EVERY,
+};
 
 /// One event to append: what the domain decided, before the log gives it a place.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -282,7 +285,7 @@ impl Log {
 
     /// Walks the whole chain; see [`verify_path`] for what is checked.
     pub fn verify(&self) -> Result<VerifyReport, LogError> {
-        verify::verify_tree(&self.inner.tree, Some(self.durable_position()))
+        verify::verify_tree(&self.inner.tree, Some(self.durable_position()), &mut |_| {})
     }
 
     /// Counters of appends, events, groups and syncs since the log was opened.

@@ -33,8 +33,20 @@ pub struct VerifyReport {
 /// recorded_at does not go back, that the stream index points at it; and finally that
 /// the head record names the last event.
 pub fn verify_path(dir: impl AsRef<Path>) -> Result<VerifyReport, LogError> {
-    verify_tree(&open_storage(dir)?, None)
+    verify_tree(&open_storage(dir)?, None, &mut |_| {})
 }
+
+/// [`verify_path`], calling `progress` with the position reached every
+/// [`PROGRESS_EVERY`] events, for long runs.
+pub fn verify_path_with_progress(
+    dir: impl AsRef<Path>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<VerifyReport, LogError> {
+    verify_tree(&open_storage(dir)?, None, progress)
+}
+
+/// How many events pass between two progress calls.
+pub const PROGRESS_EVERY: u64 = 100_000;
 
 /// The event stored at `position` of a log's raw database (see [`open_storage`]),
 /// decoded but not checked: for naming the event at a position verification refused.
@@ -61,7 +73,11 @@ pub fn open_storage(dir: impl AsRef<Path>) -> Result<sled::Db, LogError> {
 
 /// Walks the chain up to `until` (a live log's durable position), or to the end and
 /// then checks the head record (`None`, for a log nobody is writing).
-pub(crate) fn verify_tree(tree: &sled::Db, until: Option<u64>) -> Result<VerifyReport, LogError> {
+pub(crate) fn verify_tree(
+    tree: &sled::Db,
+    until: Option<u64>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<VerifyReport, LogError> {
     let mut walk = Walk {
         expected_position: 1,
         tip: EventHash::GENESIS,
@@ -77,6 +93,9 @@ pub(crate) fn verify_tree(tree: &sled::Db, until: Option<u64>) -> Result<VerifyR
             _ => None,
         };
         walk.step(position, &bytes, next_claim)?;
+        if position % PROGRESS_EVERY == 0 {
+            progress(position);
+        }
     }
     let last = walk.expected_position - 1;
     if until.is_none() {

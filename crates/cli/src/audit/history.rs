@@ -10,7 +10,7 @@ use accord_kernel::RecordedEvent;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{service_of, Copy};
+use super::Copy;
 use crate::tables::Table;
 
 /// What kind of aggregate to follow.
@@ -163,22 +163,15 @@ pub fn history(subject: Subject, id: &str, dirs: &[PathBuf]) -> anyhow::Result<V
     let mut logs = Vec::new();
     for dir in dirs {
         let copy = Copy::of(dir)?;
-        let log = super::open_copy(&copy)?;
-        let first = log.read_all(1).next().and_then(Result::ok);
-        let service = service_of(
-            dir,
-            first
-                .as_ref()
-                .map(|e| (e.event_type.as_str(), e.payload.as_slice())),
-        )
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| dir.display().to_string());
-        logs.push((service, log, copy));
+        let service = super::service_of_copy(&copy)
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| dir.display().to_string());
+        logs.push((service, copy));
     }
     // Who belongs to which party: the actor registry, wherever it is in the logs.
     let mut parties = BTreeMap::new();
-    for (_, log, _) in &logs {
-        for event in log.read_all(1) {
+    for (_, copy) in &logs {
+        for event in super::events(copy)? {
             let event = event?;
             if event.event_type == "accord.v1.ActorRegistered" {
                 let (payload, _) = fields(&event);
@@ -194,8 +187,8 @@ pub fn history(subject: Subject, id: &str, dirs: &[PathBuf]) -> anyhow::Result<V
     let mut own_ids: BTreeSet<Uuid> = BTreeSet::new();
     let mut causes: BTreeSet<Uuid> = BTreeSet::new();
     let mut state = State::new();
-    for (service, log, _) in &logs {
-        for event in log.read_all(1) {
+    for (service, copy) in &logs {
+        for event in super::events(copy)? {
             let event = event?;
             if is_own(subject, id, &event) {
                 own_ids.insert(event.event_id);
@@ -208,8 +201,8 @@ pub fn history(subject: Subject, id: &str, dirs: &[PathBuf]) -> anyhow::Result<V
     if entries.is_empty() {
         anyhow::bail!("no {subject:?} {id} in the logs given");
     }
-    for (service, log, _) in &logs {
-        for event in log.read_all(1) {
+    for (service, copy) in &logs {
+        for event in super::events(copy)? {
             let event = event?;
             if own_ids.contains(&event.event_id) {
                 continue;

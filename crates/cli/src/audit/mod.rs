@@ -71,14 +71,20 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Opens a private copy for reading: with a small page cache, since audits read each
-/// log from start to end once and memory must not grow with the log.
-pub fn open_copy(copy: &Copy) -> Result<accord_log::Log, accord_log::LogError> {
-    let config = accord_log::LogConfig {
-        cache_bytes: 4 * 1024 * 1024,
-        ..accord_log::LogConfig::default()
-    };
-    accord_log::Log::open_with(copy.path(), config)
+/// Every event of a copy, in order, with memory that does not grow with the log.
+pub fn events(copy: &Copy) -> Result<accord_log::Scan, accord_log::LogError> {
+    accord_log::scan_path(copy.path(), 1)
+}
+
+/// The service whose log a copy holds: by its directory's name, else by its first event.
+pub fn service_of_copy(copy: &Copy) -> Option<ServiceKind> {
+    let first = events(copy).ok()?.next().and_then(Result::ok);
+    service_of(
+        &copy.source,
+        first
+            .as_ref()
+            .map(|e| (e.event_type.as_str(), e.payload.as_slice())),
+    )
 }
 
 /// The service a log belongs to: by the directory's name when it names one, else by

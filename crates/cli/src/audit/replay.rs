@@ -6,14 +6,13 @@
 use std::path::PathBuf;
 
 use accord_kernel::{EventMeta, Timestamp};
-use accord_log::Log;
 use accord_runtime::queries;
 use accord_runtime::{
     AgreementsModel, AgreementsState, Model, ProcurementModel, ProcurementState, ProjectsModel,
     ProjectsState, ServiceKind,
 };
 
-use super::{service_of, Copy};
+use super::Copy;
 use crate::demo::Projections;
 
 /// Which time "as of" is measured in.
@@ -24,9 +23,9 @@ pub enum Time {
 }
 
 /// Folds the events of `log` that happened by `at` into the service's projections.
-fn fold<M: Model>(log: &Log, at: Timestamp, time: Time) -> anyhow::Result<M::View> {
+fn fold<M: Model>(copy: &Copy, at: Timestamp, time: Time) -> anyhow::Result<M::View> {
     let mut view = M::View::default();
-    for event in log.read_all(1) {
+    for event in super::events(copy)? {
         let event = event?;
         let when = match time {
             Time::Recorded => event.recorded_at,
@@ -51,30 +50,22 @@ pub fn replay(dirs: &[PathBuf], at: Timestamp, time: Time) -> anyhow::Result<Pro
     let mut projections = Projections::default();
     for dir in dirs {
         let copy = Copy::of(dir)?;
-        let log = super::open_copy(&copy)?;
-        let first = log.read_all(1).next().and_then(Result::ok);
-        let service = service_of(
-            dir,
-            first
-                .as_ref()
-                .map(|e| (e.event_type.as_str(), e.payload.as_slice())),
-        )
-        .ok_or_else(|| {
+        let service = super::service_of_copy(&copy).ok_or_else(|| {
             anyhow::anyhow!("{}: cannot tell which service's log this is", dir.display())
         })?;
         match service {
             ServiceKind::Agreements => {
-                let state: AgreementsState = fold::<AgreementsModel>(&log, at, time)?;
+                let state: AgreementsState = fold::<AgreementsModel>(&copy, at, time)?;
                 projections.agreements = Some(queries::agreement_register(&state.view));
                 projections.ledger = Some(queries::commitment_ledger(&state.view));
                 projections.decisions = Some(queries::board_decisions(&state.view));
             }
             ServiceKind::Projects => {
-                let state: ProjectsState = fold::<ProjectsModel>(&log, at, time)?;
+                let state: ProjectsState = fold::<ProjectsModel>(&copy, at, time)?;
                 projections.portfolio = Some(queries::project_portfolio(&state.portfolio));
             }
             ServiceKind::Procurement => {
-                let state: ProcurementState = fold::<ProcurementModel>(&log, at, time)?;
+                let state: ProcurementState = fold::<ProcurementModel>(&copy, at, time)?;
                 projections.policy = Some(queries::priority_policy(&state.view));
                 for item in state.view.markets.keys() {
                     projections

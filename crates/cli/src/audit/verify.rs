@@ -6,11 +6,11 @@
 use std::path::{Path, PathBuf};
 
 use accord_kernel::{EventMeta, RecordedEvent};
-use accord_log::{CorruptionReason, Log, LogError, VerifyReport};
+use accord_log::{CorruptionReason, LogError, VerifyReport};
 use accord_runtime::{AgreementsModel, Model, ProcurementModel, ProjectsModel, ServiceKind};
 use serde::Serialize;
 
-use super::{service_of, AuditError, Copy};
+use super::{AuditError, Copy};
 use crate::tables::Table;
 
 /// What went wrong, with a code that stays stable across versions.
@@ -79,9 +79,15 @@ fn chain_problem(copy: &Path, error: LogError) -> Problem {
 }
 
 /// Decodes every event and folds it into the service's projections.
-fn replay<M: Model>(log: &Log) -> Result<(), Problem> {
+fn replay<M: Model>(copy: &Copy) -> Result<(), Problem> {
     let mut view = M::View::default();
-    for event in log.read_all(1) {
+    let events = super::events(copy).map_err(|e| Problem {
+        code: "storage",
+        position: None,
+        event_id: None,
+        reason: e.to_string(),
+    })?;
+    for event in events {
         let event: RecordedEvent = event.map_err(|e| Problem {
             code: "storage",
             position: None,
@@ -99,16 +105,17 @@ fn replay<M: Model>(log: &Log) -> Result<(), Problem> {
     Ok(())
 }
 
-fn replay_as(kind: ServiceKind, log: &Log) -> Result<(), Problem> {
+fn replay_as(kind: ServiceKind, copy: &Copy) -> Result<(), Problem> {
     match kind {
-        ServiceKind::Agreements => replay::<AgreementsModel>(log),
-        ServiceKind::Projects => replay::<ProjectsModel>(log),
-        ServiceKind::Procurement => replay::<ProcurementModel>(log),
+        ServiceKind::Agreements => replay::<AgreementsModel>(copy),
+        ServiceKind::Projects => replay::<ProjectsModel>(copy),
+        ServiceKind::Procurement => replay::<ProcurementModel>(copy),
     }
 }
 
-/// Verifies the log in `dir` (through a private copy).
-pub fn verify_dir(dir: &Path) -> Result<LogReport, AuditError> {
+/// Verifies the log in `dir` (through a private copy); `progress` hears the position
+/// reached now and then.
+pub fn verify_dir(dir: &Path, progress: &mut dyn FnMut(u64)) -> Result<LogReport, AuditError> {
     let copy = Copy::of(dir)?;
     let mut report = LogReport {
         path: dir.to_owned(),
@@ -122,7 +129,7 @@ pub fn verify_dir(dir: &Path) -> Result<LogReport, AuditError> {
         ok: false,
         problem: None,
     };
-    let chain: VerifyReport = match accord_log::verify_path(copy.path()) {
+    let chain: VerifyReport = match accord_log::verify_path_with_progress(copy.path(), progress) {
         Ok(chain) => chain,
         Err(error) => {
             report.problem = Some(chain_problem(copy.path(), error));
@@ -135,21 +142,11 @@ pub fn verify_dir(dir: &Path) -> Result<LogReport, AuditError> {
     report.first_recorded_at = chain.first_recorded_at.map(|t| t.to_string());
     report.last_recorded_at = chain.last_recorded_at.map(|t| t.to_string());
     report.head_hash = Some(chain.head_hash.to_string());
-    let log = match super::open_copy(&copy) {
-        Ok(log) => log,
-        Err(error) => {
-            report.problem = Some(chain_problem(copy.path(), error));
-            return Ok(report);
-        }
-    };
-    let first = log.read_all(1).next().and_then(Result::ok);
-    let service = service_of(
-        dir,
-        first
-            .as_ref()
-            .map(|e| (e.event_type.as_str(), e.payload.as_slice())),
-    );
-    let Some(service) = service else {
+    let Some(service) = super::service_of_copy(&copy) else {
+        let first = super::events(&copy)
+            .ok()
+            .and_then(|mut e| e.next())
+            .and_then(Result::ok);
         report.problem = Some(Problem {
             code: "unknown_service",
             position: first.as_ref().map(|e| e.position),
@@ -159,7 +156,7 @@ pub fn verify_dir(dir: &Path) -> Result<LogReport, AuditError> {
         return Ok(report);
     };
     report.service = Some(service.to_string());
-    match replay_as(service, &log) {
+    match replay_as(service, &copy) {
         Ok(()) => report.ok = true,
         Err(problem) => report.problem = Some(problem),
     }
