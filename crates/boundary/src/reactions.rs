@@ -151,11 +151,13 @@ fn category(area: Option<CapabilityArea>) -> String {
 }
 
 /// What the agreements service's `event` on aggregate `id` causes elsewhere;
-/// `commitment` is the commitment's state after the event, for commitment events.
+/// `commitment` gives the commitment's state after the event, and is asked only for
+/// the commitment events that can cause something (so a caller that must fold a long
+/// stream to answer does so only then).
 pub fn reactions_to(
     id: &AggregateId,
     event: &AgreementsEvent,
-    commitment: Option<&Commitment>,
+    commitment: impl FnOnce() -> Option<Commitment>,
 ) -> Vec<Reaction> {
     match event {
         AgreementsEvent::Board(BoardEvent::MotionAdopted {
@@ -169,7 +171,13 @@ pub fn reactions_to(
             },
         )],
         AgreementsEvent::Commitment(event) => {
-            let Some(commitment) = commitment else {
+            let change = match event {
+                CommitmentEvent::Accepted { .. } => PriorityChange::Granted,
+                CommitmentEvent::Amended { .. } => PriorityChange::Amended,
+                CommitmentEvent::Withdrawn { .. } => PriorityChange::Withdrawn,
+                _ => return Vec::new(),
+            };
+            let Some(commitment) = commitment() else {
                 return Vec::new();
             };
             let (Some(terms), Some(obligor), Some(beneficiary)) = (
@@ -181,12 +189,6 @@ pub fn reactions_to(
             };
             let CommitmentKind::ProcurementPriority { item_categories } = &terms.kind else {
                 return Vec::new();
-            };
-            let change = match event {
-                CommitmentEvent::Accepted { .. } => PriorityChange::Granted,
-                CommitmentEvent::Amended { .. } => PriorityChange::Amended,
-                CommitmentEvent::Withdrawn { .. } => PriorityChange::Withdrawn,
-                _ => return Vec::new(),
             };
             vec![Reaction::Policy(UpdatePolicy {
                 commitment_id: id.clone(),
@@ -200,11 +202,12 @@ pub fn reactions_to(
     }
 }
 
-/// What a project's `event` causes elsewhere; `project` is its state after the event.
+/// What a project's `event` causes elsewhere; `project` gives its state after the
+/// event, and is asked only for events that need it.
 pub fn reactions_to_project(
     id: &AggregateId,
     event: &ProjectEvent,
-    project: &Project,
+    project: impl FnOnce() -> Project,
 ) -> Vec<Reaction> {
     match event {
         ProjectEvent::FundingPledged {
@@ -238,7 +241,7 @@ pub fn reactions_to_project(
                             supply_id,
                             supplier: supplier.clone(),
                             item: item.clone(),
-                            item_category: category(project.area),
+                            item_category: category(project().area),
                             quantity: quantity.clone(),
                             available_from: Some(period.to),
                             project_id: Some(id.clone()),

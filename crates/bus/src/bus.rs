@@ -126,6 +126,26 @@ pub struct ConsumerSpec {
     pub stream: String,
     pub durable: String,
     pub filter_subject: String,
+    /// How long JetStream waits for a decision before delivering a message again. It
+    /// also bounds how long a message stays stuck after a consumer went away while a
+    /// fetch of its was outstanding (the message went to the old fetch).
+    pub ack_wait: Duration,
+}
+
+impl ConsumerSpec {
+    /// A consumer with the default 30-second ack wait.
+    pub fn new(
+        stream: impl Into<String>,
+        durable: impl Into<String>,
+        filter_subject: impl Into<String>,
+    ) -> ConsumerSpec {
+        ConsumerSpec {
+            stream: stream.into(),
+            durable: durable.into(),
+            filter_subject: filter_subject.into(),
+            ack_wait: Duration::from_secs(30),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

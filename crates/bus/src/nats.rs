@@ -18,8 +18,6 @@ use crate::bus::{
 
 /// How long a consumer waits before fetching again after JetStream failed.
 const CONSUMER_RETRY: Duration = Duration::from_millis(250);
-/// How long JetStream waits for a decision before delivering a message again.
-const ACK_WAIT: Duration = Duration::from_secs(30);
 
 /// Cheap to clone: the connection is shared.
 #[derive(Debug, Clone)]
@@ -353,7 +351,7 @@ impl NatsBus {
                     filter_subject: spec.filter_subject.clone(),
                     ack_policy: consumer::AckPolicy::Explicit,
                     deliver_policy: consumer::DeliverPolicy::All,
-                    ack_wait: ACK_WAIT,
+                    ack_wait: spec.ack_wait,
                     // One at a time, so deliveries come in stream order.
                     max_ack_pending: 1,
                     ..Default::default()

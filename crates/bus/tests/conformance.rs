@@ -228,10 +228,11 @@ async fn a_durable_consumer_delivers_in_order_and_resumes_where_it_was(bus: Bus)
     ])
     .await
     .unwrap();
+    // A message published while no consumer is attached may go to the old consumer's
+    // last fetch; it comes again after the ack wait, kept short here.
     let consumer = ConsumerSpec {
-        stream: "LEDGER".into(),
-        durable: "only-x".into(),
-        filter_subject: "ledger.x.>".into(),
+        ack_wait: Duration::from_secs(2),
+        ..ConsumerSpec::new("LEDGER", "only-x", "ledger.x.>")
     };
     let mut deliveries = bus.consume(consumer.clone()).await.unwrap();
     let first = next(&mut deliveries).await;
@@ -278,11 +279,7 @@ async fn a_retried_delivery_comes_again_and_a_terminated_one_never(bus: Bus) {
         .await
         .unwrap();
     let mut deliveries = bus
-        .consume(ConsumerSpec {
-            stream: "RETRY".into(),
-            durable: "r".into(),
-            filter_subject: "retry.>".into(),
-        })
+        .consume(ConsumerSpec::new("RETRY", "r", "retry.>"))
         .await
         .unwrap();
     let first = next(&mut deliveries).await;
@@ -301,11 +298,7 @@ async fn a_retried_delivery_comes_again_and_a_terminated_one_never(bus: Bus) {
 
 async fn consuming_a_missing_stream_is_an_error(bus: Bus) {
     let error = bus
-        .consume(ConsumerSpec {
-            stream: "NOPE".into(),
-            durable: "d".into(),
-            filter_subject: "nope.>".into(),
-        })
+        .consume(ConsumerSpec::new("NOPE", "d", "nope.>"))
         .await
         .unwrap_err();
     assert!(matches!(error, BusError::JetStream(_)), "{error:?}");

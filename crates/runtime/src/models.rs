@@ -185,17 +185,20 @@ impl Model for AgreementsModel {
 
     fn reactions(
         stream: &StreamId,
-        history: &[AgreementsEvent],
         event: &AgreementsEvent,
+        history: &mut dyn FnMut() -> Vec<AgreementsEvent>,
     ) -> Vec<Reaction> {
         let Ok(id) = aggregate(stream) else {
             return Vec::new();
         };
-        let commitment = CommitmentDecider::fold(history.iter().filter_map(|e| match e {
-            AgreementsEvent::Commitment(e) => Some(e),
-            _ => None,
-        }));
-        reactions_to(&id, event, Some(&commitment))
+        reactions_to(&id, event, || {
+            Some(CommitmentDecider::fold(history().iter().filter_map(
+                |e| match e {
+                    AgreementsEvent::Commitment(e) => Some(e),
+                    _ => None,
+                },
+            )))
+        })
     }
 
     fn apply(state: &mut AgreementsState, meta: &EventMeta, event: &AgreementsEvent) {
@@ -281,14 +284,13 @@ impl Model for ProjectsModel {
 
     fn reactions(
         stream: &StreamId,
-        history: &[ProjectEvent],
         event: &ProjectEvent,
+        history: &mut dyn FnMut() -> Vec<ProjectEvent>,
     ) -> Vec<Reaction> {
         let Ok(id) = aggregate(stream) else {
             return Vec::new();
         };
-        let project = ProjectDecider::fold(history.iter());
-        reactions_to_project(&id, event, &project)
+        reactions_to_project(&id, event, || ProjectDecider::fold(history().iter()))
     }
 
     fn apply(state: &mut ProjectsState, meta: &EventMeta, event: &ProjectEvent) {
@@ -373,7 +375,11 @@ impl Model for ProcurementModel {
         procurement_query(name, body, &state.view)
     }
 
-    fn reactions(_: &StreamId, _: &[ProcurementEvent], _: &ProcurementEvent) -> Vec<Reaction> {
+    fn reactions(
+        _: &StreamId,
+        _: &ProcurementEvent,
+        _: &mut dyn FnMut() -> Vec<ProcurementEvent>,
+    ) -> Vec<Reaction> {
         Vec::new()
     }
 

@@ -70,11 +70,7 @@ pub async fn run_reactions<M: Model>(
             log.clone(),
             bus.clone(),
             config.clone(),
-            ConsumerSpec {
-                stream: stream_name(M::SERVICE),
-                durable: (*flow).to_owned(),
-                filter_subject: (*filter).to_owned(),
-            },
+            ConsumerSpec::new(stream_name(M::SERVICE), *flow, *filter),
             shutdown.clone(),
         ));
     }
@@ -185,21 +181,37 @@ enum ReactError {
     Boundary(#[from] accord_boundary::BoundaryError),
 }
 
-/// The requests `event` causes, given its stream's history up to it in this log.
+/// The requests `event` causes. Its stream's history up to it is read from this log
+/// only when the answer depends on it: most events a flow sees cause nothing, and a
+/// long-lived stream must not be read again for each of them.
 fn caused_requests<M: Model>(
     log: &Log,
     event: &RecordedEvent,
 ) -> Result<Vec<accord_boundary::reactions::ReactionRequest>, ReactError> {
-    let mut history = Vec::new();
-    for recorded in log.read_stream(&event.stream, 1) {
-        let recorded = recorded?;
-        if recorded.version > event.version {
-            break;
-        }
-        history.push(M::decode(&recorded.event_type, &recorded.payload)?);
-    }
     let decoded = M::decode(&event.event_type, &event.payload)?;
-    Ok(M::reactions(&event.stream, &history, &decoded)
+    let mut failed = None;
+    let mut history = || {
+        let mut history = Vec::new();
+        for recorded in log.read_stream(&event.stream, 1) {
+            let loaded = recorded
+                .map_err(ReactError::from)
+                .and_then(|r| Ok((r.version, M::decode(&r.event_type, &r.payload)?)));
+            match loaded {
+                Ok((version, _)) if version > event.version => break,
+                Ok((_, decoded)) => history.push(decoded),
+                Err(error) => {
+                    failed = Some(error);
+                    break;
+                }
+            }
+        }
+        history
+    };
+    let reactions = M::reactions(&event.stream, &decoded, &mut history);
+    if let Some(error) = failed {
+        return Err(error);
+    }
+    Ok(reactions
         .iter()
         .filter_map(|reaction| reaction.request())
         .collect())

@@ -46,9 +46,13 @@ pub trait Model: Send + Sync + 'static {
     fn decode(event_type: &str, payload: &[u8]) -> Result<Self::Event, BoundaryError>;
     fn apply(view: &mut Self::View, meta: &EventMeta, event: &Self::Event);
     fn query(name: &str, body: Body<'_>, view: &Self::View) -> Result<Outcome, QueryError>;
-    /// What `event` on `stream` causes in other services; `history` is the stream up
-    /// to and including the event.
-    fn reactions(stream: &StreamId, history: &[Self::Event], event: &Self::Event) -> Vec<Reaction>;
+    /// What `event` on `stream` causes in other services. `history` gives the stream up
+    /// to and including the event; it is called only when the answer depends on it.
+    fn reactions(
+        stream: &StreamId,
+        event: &Self::Event,
+        history: &mut dyn FnMut() -> Vec<Self::Event>,
+    ) -> Vec<Reaction>;
 }
 
 /// Who sends a command, when it happened, and how it relates to others.

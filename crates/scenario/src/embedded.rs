@@ -204,8 +204,10 @@ impl Embedded {
                 self.actors
                     .insert(id.to_string(), ActorDecider::evolve(state, e));
             }
-            let commitment = self.agreements.commitments.get(id.as_str());
-            reactions.extend(reactions_to(&id, &event, commitment));
+            let commitments = &self.agreements.commitments;
+            reactions.extend(reactions_to(&id, &event, || {
+                commitments.get(id.as_str()).cloned()
+            }));
             self.log.push((meta, ServiceEvent::Agreements(event)));
         }
         self.react(reactions, context)
@@ -229,7 +231,7 @@ impl Embedded {
             let meta = self.meta("projects", "project", id.as_str(), context)?;
             self.portfolio.apply(&meta, &event);
             if let Some(project) = self.portfolio.projects.get(id.as_str()) {
-                reactions.extend(reactions_to_project(id, &event, project));
+                reactions.extend(reactions_to_project(id, &event, || project.clone()));
             }
             self.log.push((meta, ServiceEvent::Projects(event)));
         }
