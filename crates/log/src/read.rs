@@ -98,15 +98,8 @@ impl Iterator for StoredEnvelopes {
     type Item = Result<(u64, Vec<u8>), LogError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let item = self.step().transpose();
-        // Stop after an error: nobody may skip past a damaged event unnoticed.
-        if !matches!(item, Some(Ok(_))) {
-            self.done = true;
-        }
-        item
+        let item = (!self.done).then(|| self.step().transpose()).flatten();
+        stop_after_error(&mut self.done, item)
     }
 }
 
@@ -207,16 +200,23 @@ impl Iterator for EventIter {
     type Item = Result<RecordedEvent, LogError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let item = self.next_event().transpose();
-        // Stop after an error: a reader must not skip past a damaged event unnoticed.
-        if !matches!(item, Some(Ok(_))) {
-            self.done = true;
-        }
-        item
+        let item = (!self.done)
+            .then(|| self.next_event().transpose())
+            .flatten();
+        stop_after_error(&mut self.done, item)
     }
+}
+
+/// Ends an iteration for good at its end or its first error: a reader must not skip
+/// past a damaged event unnoticed.
+pub(crate) fn stop_after_error<T>(
+    done: &mut bool,
+    item: Option<Result<T, LogError>>,
+) -> Option<Result<T, LogError>> {
+    if !matches!(item, Some(Ok(_))) {
+        *done = true;
+    }
+    item
 }
 
 fn corrupt(position: u64, reason: CorruptionReason) -> LogError {

@@ -13,7 +13,7 @@ use accord_kernel::RecordedEvent;
 
 use crate::config::open_sled;
 use crate::error::LogError;
-use crate::read::{decode_at, StoredEnvelopes};
+use crate::read::{decode_at, stop_after_error, StoredEnvelopes};
 
 /// Bytes of envelopes read between two reopenings of the database.
 pub const REOPEN_AFTER_BYTES: usize = 32 * 1024 * 1024;
@@ -102,13 +102,7 @@ impl Iterator for Scan {
     type Item = Result<RecordedEvent, LogError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let item = self.step().transpose();
-        if !matches!(item, Some(Ok(_))) {
-            self.done = true;
-        }
-        item
+        let item = (!self.done).then(|| self.step().transpose()).flatten();
+        stop_after_error(&mut self.done, item)
     }
 }
