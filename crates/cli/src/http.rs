@@ -21,15 +21,6 @@ pub struct Health {
     pub max_relay_lag: u64,
 }
 
-/// Reaction consumers of each service, for the consumer lag series.
-fn flows(kind: ServiceKind) -> &'static [&'static str] {
-    match kind {
-        ServiceKind::Agreements => &["react-motion-adopted", "react-priority-commitment"],
-        ServiceKind::Projects => &["react-funding-pledged", "react-output-reported"],
-        ServiceKind::Procurement => &[],
-    }
-}
-
 impl Health {
     fn relay_lag(log: &Log) -> u64 {
         let published = log.cursor(RELAY_CURSOR).unwrap_or(0);
@@ -85,7 +76,7 @@ impl Health {
         );
         out.push_str("# TYPE accord_consumer_lag_events gauge\n");
         for (kind, _) in &self.logs {
-            for flow in flows(*kind) {
+            for (flow, _) in kind.flows() {
                 // A consumer that does not exist yet (no stream) has nothing pending.
                 let pending = self
                     .bus

@@ -202,17 +202,7 @@ async fn the_accounts_config_is_enforced() {
         "accord.agreements.evt.commitment.c-1.CommitmentAmended",
         "accord.agreements.cmd.DraftAgreement",
     ] {
-        projects.publish(subject, "x".into()).await.unwrap();
-        projects.flush().await.unwrap();
-        let violation = tokio::time::timeout(Duration::from_secs(5), violations.recv())
-            .await
-            .expect("a permissions violation")
-            .unwrap();
-        assert!(
-            violation.to_lowercase().contains("permissions violation"),
-            "{violation}"
-        );
-        assert!(violation.contains(subject), "{violation}");
+        assert_refused(&projects, &mut violations, subject).await;
     }
     // Nothing refused reached the agreements service.
     assert!(
@@ -228,18 +218,31 @@ async fn the_accounts_config_is_enforced() {
         "accord.agreements.evt.x.y.Z",
         "accord.projects.cmd.ApproveProject",
     ] {
-        client.publish(subject, "x".into()).await.unwrap();
-        client.flush().await.unwrap();
-        let violation = tokio::time::timeout(Duration::from_secs(5), client_violations.recv())
-            .await
-            .expect("a permissions violation")
-            .unwrap();
-        assert!(
-            violation.to_lowercase().contains("permissions violation"),
-            "{violation}"
-        );
-        assert!(violation.contains(subject), "{violation}");
+        assert_refused(&client, &mut client_violations, subject).await;
     }
+}
+
+/// Publishes on `subject` and expects the server to report a permissions violation
+/// naming it.
+async fn assert_refused(
+    client: &async_nats::Client,
+    violations: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+    subject: &str,
+) {
+    client
+        .publish(subject.to_owned(), "x".into())
+        .await
+        .unwrap();
+    client.flush().await.unwrap();
+    let violation = tokio::time::timeout(Duration::from_secs(5), violations.recv())
+        .await
+        .expect("a permissions violation")
+        .unwrap();
+    assert!(
+        violation.to_lowercase().contains("permissions violation"),
+        "{violation}"
+    );
+    assert!(violation.contains(subject), "{violation}");
 }
 
 async fn futures_next(subscriber: &mut async_nats::Subscriber) -> Option<String> {

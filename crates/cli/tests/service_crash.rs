@@ -11,17 +11,21 @@ use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use accord::play::{log_status, wait_ready};
 use accord_bus::{AccordClient, Bus, CommandOptions, NatsBus};
 use accord_contracts::v1::{self as pb, reply::Outcome};
-use accord_e2e::{log_status, wait_ready, PATIENCE};
 use accord_runtime::{queries, AgreementsModel, Service};
 use accord_testkit::NatsServer;
 use tokio::sync::watch;
 
-fn spawn_node(url: &str, dir: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_accord-e2e-node"))
-        .args(["agreements", url])
-        .arg(dir)
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// `accord serve agreements` on NATS with its data under `data`.
+fn spawn_node(url: &str, data: &std::path::Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(["serve", "agreements", "--nats", url, "--http", "", "--data"])
+        .arg(data)
+        .env("ACCORD_LOG_LEVEL", "warn")
         .spawn()
         .unwrap()
 }
@@ -75,7 +79,7 @@ async fn a_service_killed_under_load_loses_no_acknowledged_command() {
     let client = AccordClient::new(bus.clone()).with_timeout(Duration::from_secs(2));
     let dir = tempfile::tempdir().unwrap();
     let mut node = spawn_node(&nats.url(), dir.path());
-    wait_ready(&client, "agreements").await;
+    wait_ready(&client, "agreements", PATIENCE).await.unwrap();
 
     let acked = Arc::new(Mutex::new(Vec::new()));
     let (stop, stopped) = watch::channel(false);
@@ -97,7 +101,7 @@ async fn a_service_killed_under_load_loses_no_acknowledged_command() {
     let acked = acked.lock().unwrap().clone();
 
     let mut node = spawn_node(&nats.url(), dir.path());
-    wait_ready(&client, "agreements").await;
+    wait_ready(&client, "agreements", PATIENCE).await.unwrap();
     let after = register(&client).await;
     let ids: BTreeSet<&str> = after.agreements.iter().map(|a| a.id.as_str()).collect();
     for (id, _) in &acked {
@@ -129,7 +133,7 @@ async fn a_service_killed_under_load_loses_no_acknowledged_command() {
         .unwrap()
         .success());
     assert!(node.wait().unwrap().success(), "graceful stop exits 0");
-    let log = accord_log::Log::open(dir.path()).unwrap();
+    let log = accord_log::Log::open(dir.path().join("agreements")).unwrap();
     log.verify().unwrap();
     let logged: Vec<String> = log
         .read_all(1)

@@ -28,6 +28,16 @@ impl ServiceKind {
         ServiceKind::Procurement,
     ];
 
+    /// The reaction flows that start from this service's events: (durable consumer,
+    /// subject filter).
+    pub fn flows(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            ServiceKind::Agreements => AgreementsModel::FLOWS,
+            ServiceKind::Projects => ProjectsModel::FLOWS,
+            ServiceKind::Procurement => ProcurementModel::FLOWS,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             ServiceKind::Agreements => AgreementsModel::SERVICE,
