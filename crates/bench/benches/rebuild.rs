@@ -1,0 +1,185 @@
+//! Rebuild: the agreements service started on a log of N events, timed from opening
+//! the log until its projections have applied every event, against a raw sled scan
+//! of the same database with protobuf decoding of every envelope and payload. Each
+//! run is a fresh process, so its peak resident set (`VmHWM`) is that of the rebuild
+//! alone; memory must not grow with the log beyond the projections.
+//!
+//! `cargo bench -p accord-bench --bench rebuild` (100,000 and 1,000,000 events);
+//! smoke size under `cargo test`. `ACCORD_BENCH_EVENTS=a,b` sets other sizes.
+
+// A benchmark that cannot set itself up should stop loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use accord_bench::{full_run, peak_rss_bytes, runs, Report, Row, Summary};
+use accord_contracts::v1 as pb;
+use accord_log::Log;
+use accord_runtime::{AgreementsModel, Service};
+use prost::Message as _;
+
+/// What one child process measured.
+struct Measured {
+    seconds: f64,
+    peak_rss_bytes: f64,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--child") {
+        return child(&args[2], Path::new(&args[3]), args[4].parse().unwrap());
+    }
+    let full = full_run();
+    let runs = runs(full);
+    let sizes: Vec<u64> = match std::env::var("ACCORD_BENCH_EVENTS") {
+        Ok(sizes) => sizes
+            .split(',')
+            .map(|s| s.trim().parse().unwrap())
+            .collect(),
+        Err(_) if full => vec![100_000, 1_000_000],
+        Err(_) => vec![1_000, 10_000],
+    };
+    let mut report = Report::new("rebuild", full);
+    report.parameter("runs", runs);
+    report.parameter(
+        "log",
+        "CommitmentProgressRecorded over 1,000 streams, 1,000 per append",
+    );
+    let mut rss = Vec::new();
+    for &events in &sizes {
+        let dir = tempfile::tempdir().unwrap();
+        eprintln!("building a log of {events} events");
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let log = Log::open(dir.path()).unwrap();
+            accord_testkit::fill::fill_with_progress(&log, events, 1_000)
+                .await
+                .unwrap();
+        });
+        drop(runtime);
+        let (mut accord, mut raw) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            accord.push(spawn("accord", dir.path(), events));
+            raw.push(spawn("raw", dir.path(), events));
+        }
+        let rate = |m: &[Measured]| {
+            Summary::of(
+                &m.iter()
+                    .map(|m| events as f64 / m.seconds)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let mib = |m: &[Measured]| {
+            Summary::of(
+                &m.iter()
+                    .map(|m| m.peak_rss_bytes / 1048576.0)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        report.push(
+            Row::versus(
+                format!("rebuild agreements, {events} events"),
+                "events/s",
+                rate(&accord),
+                "raw sled scan + protobuf decode",
+                rate(&raw),
+            )
+            .ratio_at_least(0.5),
+        );
+        report.push(Row::versus(
+            format!("rebuild agreements, {events} events"),
+            "peak RSS MiB",
+            mib(&accord),
+            "raw sled scan + protobuf decode",
+            mib(&raw),
+        ));
+        rss.push((events, mib(&accord)));
+    }
+    if let [(small_events, small), .., (large_events, large)] = rss.as_slice() {
+        report.push(
+            Row::versus(
+                format!("peak RSS at {large_events} over {small_events} events"),
+                "peak RSS MiB",
+                *large,
+                format!("peak RSS at {small_events}"),
+                *small,
+            )
+            .target("ratio ≤ 1.5", large.median / small.median <= 1.5),
+        );
+    }
+    report.finish();
+}
+
+/// Runs one measurement in a fresh process and reads what it printed.
+fn spawn(what: &str, dir: &Path, events: u64) -> Measured {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["--child", what])
+        .arg(dir)
+        .arg(events.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{what} child failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut fields = stdout.split_whitespace().map(|f| f.parse::<f64>().unwrap());
+    Measured {
+        seconds: fields.next().unwrap(),
+        peak_rss_bytes: fields.next().unwrap(),
+    }
+}
+
+/// The measuring process: prints elapsed seconds and peak RSS bytes.
+fn child(what: &str, dir: &Path, events: u64) {
+    let started = Instant::now();
+    let applied = match what {
+        "accord" => rebuild(dir),
+        "raw" => raw_scan_and_decode(dir),
+        other => panic!("unknown child {other}"),
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(applied, events, "{what} saw every event");
+    println!("{seconds} {}", peak_rss_bytes().unwrap());
+}
+
+/// Opens the log and starts the agreements service; done when its projections
+/// include every event.
+fn rebuild(dir: &Path) -> u64 {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let log = Log::open(dir).unwrap();
+        let service = Service::<AgreementsModel>::start(log);
+        service.caught_up().await.unwrap();
+        service.applied_position()
+    })
+}
+
+/// Every record of the log's sled tree, each envelope and its payload decoded.
+fn raw_scan_and_decode(dir: &Path) -> u64 {
+    // The log's sled settings (a different segment size is refused by sled).
+    let db = sled::Config::new()
+        .path(dir)
+        .cache_capacity(accord_log::LogConfig::default().cache_bytes)
+        .segment_size(8 * 1024 * 1024)
+        .mode(sled::Mode::HighThroughput)
+        .open()
+        .unwrap();
+    let mut decoded = 0;
+    for record in db.scan_prefix(b"e") {
+        let (_, value) = record.unwrap();
+        for envelope in accord_log::record_entries(&value) {
+            let envelope = pb::EventEnvelope::decode(envelope.unwrap()).unwrap();
+            let payload = pb::CommitmentProgressRecorded::decode(&envelope.payload[..]).unwrap();
+            decoded += u64::from(payload.allocated.is_some());
+        }
+    }
+    decoded
+}

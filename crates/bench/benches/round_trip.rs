@@ -1,0 +1,329 @@
+//! Command round trip over NATS: a client sends `RegisterActor` commands (protobuf) to
+//! the agreements service and waits for each answer, at 1 and at 64 in flight. In the
+//! same run, on the same nats-server: a trivial echo responder answering requests of
+//! the same size through the same client path, and the durable append alone (the
+//! log, no bus), so the cost of each layer shows.
+//!
+//! `cargo bench -p accord-bench --bench round_trip`; smoke size under `cargo test`.
+
+// A benchmark that cannot set itself up should stop loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use accord_bench::{full_run, percentile, runs, Report, Row, Summary};
+use accord_bus::{AccordClient, Bus, CommandOptions, Message, NatsBus};
+use accord_contracts::v1 as pb;
+use accord_kernel::{ExpectedVersion, StreamId};
+use accord_log::{AppendMetadata, Log, NewEvent};
+use accord_runtime::{run_service, NodeConfig, ServiceKind};
+use accord_testkit::NatsServer;
+use futures_util::StreamExt as _;
+use prost::Message as _;
+use tokio::sync::watch;
+
+const ECHO_SUBJECT: &str = "bench.echo";
+const IN_FLIGHT: usize = 64;
+
+/// One run of one case: every request's latency in milliseconds and the throughput.
+struct Run {
+    latencies_ms: Vec<f64>,
+    per_second: f64,
+}
+
+impl Run {
+    fn p(&self, p: f64) -> f64 {
+        let mut sorted = self.latencies_ms.clone();
+        sorted.sort_by(f64::total_cmp);
+        percentile(&sorted, p)
+    }
+}
+
+fn main() {
+    let full = full_run();
+    let runs = runs(full);
+    let (sequential, concurrent) = if full { (1_000, 10_000) } else { (10, 128) };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let nats = NatsServer::start();
+    let mut report = Report::new("round_trip", full);
+    report.parameter("commands per run at 1 in flight", sequential);
+    report.parameter("commands per run at 64 in flight", concurrent);
+    report.parameter("runs", runs);
+    report.parameter(
+        "command",
+        "agreements RegisterActor, protobuf, new actor each",
+    );
+    runtime.block_on(async {
+        let data = tempfile::tempdir().unwrap();
+        let (stop, shutdown) = watch::channel(false);
+        let service_bus = Bus::Nats(
+            NatsBus::connect(&nats.url(), "bench-service")
+                .await
+                .unwrap(),
+        );
+        let service = tokio::spawn(run_service(
+            ServiceKind::Agreements,
+            Log::open(data.path().join("agreements")).unwrap(),
+            service_bus,
+            NodeConfig::default(),
+            shutdown,
+        ));
+        let client_bus = Bus::Nats(NatsBus::connect(&nats.url(), "bench-client").await.unwrap());
+        let client = Arc::new(AccordClient::new(client_bus.clone()));
+        let echo = tokio::spawn(echo_responder(nats.url()));
+        wait_until_served(&client).await;
+        let size = register_actor("size-probe").len();
+        report.parameter("command body bytes", size);
+
+        let mut cases: [Vec<Run>; 6] = Default::default();
+        for run in 0..runs {
+            let append_dir = tempfile::tempdir().unwrap();
+            let log = Log::open(append_dir.path()).unwrap();
+            let tag = format!("r{run}");
+            cases[0].push(commands(&client, &format!("{tag}s"), sequential, 1).await);
+            cases[1].push(echoes(&client_bus, size, sequential, 1).await);
+            cases[2].push(appends(&log, size, sequential, 1).await);
+            cases[3].push(commands(&client, &format!("{tag}c"), concurrent, IN_FLIGHT).await);
+            cases[4].push(echoes(&client_bus, size, concurrent, IN_FLIGHT).await);
+            cases[5].push(appends(&log, size, concurrent, IN_FLIGHT).await);
+        }
+        let [command1, echo1, append1, command64, echo64, append64] = cases;
+        let p =
+            |runs: &[Run], p: f64| Summary::of(&runs.iter().map(|r| r.p(p)).collect::<Vec<_>>());
+        let rate =
+            |runs: &[Run]| Summary::of(&runs.iter().map(|r| r.per_second).collect::<Vec<_>>());
+        // The sum of the two lower layers, run by run.
+        let floor = Summary::of(
+            &echo1
+                .iter()
+                .zip(&append1)
+                .map(|(e, a)| e.p(50.0) + a.p(50.0))
+                .collect::<Vec<_>>(),
+        );
+        report.push(Row::single(
+            "NATS echo, 1 in flight",
+            "p50 ms",
+            p(&echo1, 50.0),
+        ));
+        report.push(Row::single(
+            "durable append, 1 writer",
+            "p50 ms",
+            p(&append1, 50.0),
+        ));
+        let command_p50 = p(&command1, 50.0);
+        let met = command_p50.median <= floor.median + 0.2;
+        report.push(
+            Row::versus(
+                "command, 1 in flight",
+                "p50 ms",
+                command_p50,
+                "echo p50 + append p50",
+                floor,
+            )
+            .target("≤ echo p50 + append p50 + 0.2 ms", met),
+        );
+        report.push(Row::versus(
+            "command, 1 in flight",
+            "p99 ms",
+            p(&command1, 99.0),
+            "NATS echo p99",
+            p(&echo1, 99.0),
+        ));
+        report.push(Row::versus(
+            "command, 1 in flight",
+            "commands/s",
+            rate(&command1),
+            "NATS echo",
+            rate(&echo1),
+        ));
+        report.push(
+            Row::versus(
+                "command, 64 in flight",
+                "commands/s",
+                rate(&command64),
+                "durable append, 64 writers",
+                rate(&append64),
+            )
+            .ratio_at_least(0.5),
+        );
+        report.push(Row::versus(
+            "command, 64 in flight",
+            "commands/s",
+            rate(&command64),
+            "NATS echo, 64 in flight",
+            rate(&echo64),
+        ));
+        report.push(Row::versus(
+            "command, 64 in flight",
+            "p50 ms",
+            p(&command64, 50.0),
+            "durable append, 64 writers, p50",
+            p(&append64, 50.0),
+        ));
+        report.push(Row::versus(
+            "command, 64 in flight",
+            "p99 ms",
+            p(&command64, 99.0),
+            "durable append, 64 writers, p99",
+            p(&append64, 99.0),
+        ));
+
+        stop.send_replace(true);
+        service.await.unwrap().unwrap();
+        echo.abort();
+    });
+    report.finish();
+}
+
+fn register_actor(id: &str) -> Vec<u8> {
+    pb::RegisterActor {
+        actor_id: id.to_owned(),
+        name: "Benchmark actor".into(),
+        party: Some(pb::PartyRef { id: "LT".into() }),
+        role: "Load generator".into(),
+        public_key: vec![9; 32],
+    }
+    .encode_to_vec()
+}
+
+/// Retries until the service answers: its endpoints start after its projections.
+async fn wait_until_served(client: &AccordClient) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let options = CommandOptions::new("accord-admin");
+        match client
+            .command(
+                "agreements",
+                "RegisterActor",
+                register_actor("warm-up"),
+                &options,
+            )
+            .await
+        {
+            Ok(_) => return,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(error) => panic!("agreements service never answered: {error}"),
+        }
+    }
+}
+
+/// `total` requests by `in_flight` concurrent senders, each awaiting its answer.
+async fn measure<F, Fut>(total: usize, in_flight: usize, send: F) -> Run
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let send = Arc::new(send);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..in_flight)
+        .map(|sender| {
+            let send = send.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                for i in (sender..total).step_by(in_flight) {
+                    let sent = Instant::now();
+                    send(i).await;
+                    latencies.push(sent.elapsed().as_secs_f64() * 1e3);
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies_ms = Vec::with_capacity(total);
+    for task in tasks {
+        latencies_ms.extend(task.await.unwrap());
+    }
+    let per_second = total as f64 / started.elapsed().as_secs_f64();
+    assert_eq!(latencies_ms.len(), total);
+    Run {
+        latencies_ms,
+        per_second,
+    }
+}
+
+async fn commands(client: &Arc<AccordClient>, tag: &str, total: usize, in_flight: usize) -> Run {
+    let client = client.clone();
+    let tag = tag.to_owned();
+    measure(total, in_flight, move |i| {
+        let client = client.clone();
+        let body = register_actor(&format!("bench-{tag}-{i}"));
+        async move {
+            let options = CommandOptions::new("accord-admin");
+            let result = client
+                .command("agreements", "RegisterActor", body, &options)
+                .await
+                .expect("command answered");
+            assert_eq!(result.event_ids.len(), 1, "one ActorRegistered per command");
+        }
+    })
+    .await
+}
+
+/// Requests of `size` bytes to the echo responder, through the same bus client.
+async fn echoes(bus: &Bus, size: usize, total: usize, in_flight: usize) -> Run {
+    let bus = bus.clone();
+    measure(total, in_flight, move |_| {
+        let bus = bus.clone();
+        async move {
+            let reply = bus
+                .request(
+                    Message::new(ECHO_SUBJECT, vec![1; size]),
+                    Duration::from_secs(10),
+                )
+                .await
+                .expect("echo answered");
+            assert_eq!(reply.payload.len(), size);
+        }
+    })
+    .await
+}
+
+/// Durable appends of one `size`-byte event each, every writer on its own stream.
+async fn appends(log: &Log, size: usize, total: usize, writers: usize) -> Run {
+    let log = log.clone();
+    measure(total, writers, move |i| {
+        let log = log.clone();
+        async move {
+            let stream = StreamId::new("actor", format!("w{}", i % writers)).unwrap();
+            let command_id = uuid::Uuid::now_v7();
+            log.append(
+                stream,
+                ExpectedVersion::Any,
+                vec![NewEvent {
+                    event_type: "accord.v1.ActorRegistered".into(),
+                    schema_version: 1,
+                    payload: vec![7; size],
+                }],
+                AppendMetadata {
+                    actor: "accord-admin".into(),
+                    command_id,
+                    correlation_id: command_id,
+                    causation_id: None,
+                    occurred_at: accord_runtime::now(),
+                    signature: None,
+                },
+            )
+            .await
+            .expect("append");
+        }
+    })
+    .await
+}
+
+/// Answers every request on [`ECHO_SUBJECT`] with its own payload.
+async fn echo_responder(url: String) {
+    let client = async_nats::connect(url).await.unwrap();
+    let mut requests = client.subscribe(ECHO_SUBJECT).await.unwrap();
+    while let Some(request) = requests.next().await {
+        if let Some(reply) = request.reply {
+            client.publish(reply, request.payload).await.unwrap();
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! Accord's benchmark harness. Every case is measured beside a baseline in the same
+//! run, because absolute numbers on shared machines drift by tens of percent between
+//! runs while ratios hold. A [`Report`] collects rows (median, min and max of the
+//! runs) and writes them as a markdown table on stdout and, for a full run, as
+//! `target/accord-bench/<name>.md` and `.json` with the machine, the versions of the
+//! parts under test and the parameters.
+//!
+//! A benchmark binary runs full size under `cargo bench` (which passes `--bench`)
+//! and at smoke size under `cargo test --all-targets`, so the harness never rots.
+
+use std::path::PathBuf;
+
+mod machine;
+mod stats;
+
+pub use machine::{peak_rss_bytes, peak_rss_of, Machine};
+pub use stats::{percentile, Summary};
+
+/// Whether this is a full run (`cargo bench`) rather than a smoke run (`cargo test`).
+pub fn full_run() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+/// Runs per case: at least 5 for a full run, one for a smoke run.
+pub fn runs(full: bool) -> usize {
+    if full {
+        5
+    } else {
+        1
+    }
+}
+
+/// A target from the benchmark issue and whether this run met it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Target {
+    pub text: String,
+    pub met: bool,
+}
+
+/// One line of results: a measured case, optionally beside its baseline.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Row {
+    pub case: String,
+    /// What the numbers are, e.g. `events/s` or `p50 ms`.
+    pub metric: String,
+    pub accord: Summary,
+    pub baseline_name: Option<String>,
+    pub baseline: Option<Summary>,
+    /// Median over median, when a baseline was measured.
+    pub ratio: Option<f64>,
+    pub target: Option<Target>,
+}
+
+impl Row {
+    /// A measured case without a baseline of its own (e.g. a baseline's latency).
+    pub fn single(case: impl Into<String>, metric: impl Into<String>, accord: Summary) -> Row {
+        Row {
+            case: case.into(),
+            metric: metric.into(),
+            accord,
+            baseline_name: None,
+            baseline: None,
+            ratio: None,
+            target: None,
+        }
+    }
+
+    /// A case beside its baseline; the ratio is accord's median over the baseline's.
+    pub fn versus(
+        case: impl Into<String>,
+        metric: impl Into<String>,
+        accord: Summary,
+        baseline_name: impl Into<String>,
+        baseline: Summary,
+    ) -> Row {
+        let ratio = accord.median / baseline.median;
+        Row {
+            ratio: Some(ratio),
+            baseline_name: Some(baseline_name.into()),
+            baseline: Some(baseline),
+            ..Row::single(case, metric, accord)
+        }
+    }
+
+    /// Adds the target this row is judged by.
+    pub fn target(mut self, text: impl Into<String>, met: bool) -> Row {
+        self.target = Some(Target {
+            text: text.into(),
+            met,
+        });
+        self
+    }
+
+    /// The target that the ratio must reach at least `minimum`.
+    pub fn ratio_at_least(self, minimum: f64) -> Row {
+        let met = self.ratio.is_some_and(|r| r >= minimum);
+        self.target(format!("ratio ≥ {minimum}"), met)
+    }
+}
+
+/// The results of one benchmark binary.
+#[derive(Debug, serde::Serialize)]
+pub struct Report {
+    pub name: String,
+    pub full: bool,
+    pub machine: Machine,
+    pub parameters: Vec<(String, String)>,
+    pub rows: Vec<Row>,
+}
+
+impl Report {
+    pub fn new(name: &str, full: bool) -> Report {
+        Report {
+            name: name.to_owned(),
+            full,
+            machine: Machine::detect(),
+            parameters: Vec::new(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn parameter(&mut self, name: &str, value: impl ToString) {
+        self.parameters.push((name.to_owned(), value.to_string()));
+    }
+
+    /// Adds a row and prints it on stderr at once, so a long run shows progress.
+    pub fn push(&mut self, row: Row) {
+        eprintln!("{}", markdown_row(&row));
+        self.rows.push(row);
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        out.push_str(&format!("Machine: {}\n\n", self.machine));
+        if !self.parameters.is_empty() {
+            let parameters: Vec<String> = self
+                .parameters
+                .iter()
+                .map(|(k, v)| format!("{k} = {v}"))
+                .collect();
+            out.push_str(&format!("Parameters: {}\n\n", parameters.join("; ")));
+        }
+        out.push_str(
+            "| case | metric | accord median [min–max] | baseline | baseline median [min–max] | ratio | target | met |\n",
+        );
+        out.push_str("|---|---|---:|---|---:|---:|---|---|\n");
+        for row in &self.rows {
+            out.push_str(&markdown_row(row));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Prints the table; for a full run also writes it and the JSON under
+    /// `target/accord-bench/`. Panics when a row measured nothing, so a broken case
+    /// cannot pass as a result.
+    pub fn finish(self) {
+        for row in &self.rows {
+            assert!(
+                row.accord.median.is_finite() && row.accord.median > 0.0,
+                "{}: measured nothing",
+                row.case
+            );
+        }
+        let markdown = self.markdown();
+        println!("{markdown}");
+        if self.full {
+            let dir = results_dir();
+            let written = std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(dir.join(format!("{}.md", self.name)), &markdown))
+                .and_then(|()| {
+                    let json = serde_json::to_string_pretty(&self).unwrap_or_default();
+                    std::fs::write(dir.join(format!("{}.json", self.name)), json)
+                });
+            match written {
+                Ok(()) => eprintln!("results in {}", dir.display()),
+                Err(error) => eprintln!("could not write results to {}: {error}", dir.display()),
+            }
+        }
+    }
+}
+
+fn markdown_row(row: &Row) -> String {
+    let baseline = match &row.baseline {
+        Some(b) => b.to_string(),
+        None => "—".into(),
+    };
+    let ratio = row.ratio.map_or("—".into(), |r| format!("{r:.2}"));
+    let (target, met) = match &row.target {
+        Some(t) => (t.text.clone(), if t.met { "yes" } else { "**no**" }),
+        None => ("—".into(), "—"),
+    };
+    format!(
+        "| {} | {} | {} | {} | {} | {} | {} | {} |",
+        row.case,
+        row.metric,
+        row.accord,
+        row.baseline_name.as_deref().unwrap_or("—"),
+        baseline,
+        ratio,
+        target,
+        met
+    )
+}
+
+/// `$CARGO_TARGET_DIR/accord-bench`, else the workspace's `target/accord-bench`.
+pub fn results_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target.join("accord-bench")
+}
