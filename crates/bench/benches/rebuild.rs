@@ -164,14 +164,7 @@ fn rebuild(dir: &Path) -> u64 {
 
 /// Every record of the log's sled tree, each envelope and its payload decoded.
 fn raw_scan_and_decode(dir: &Path) -> u64 {
-    // The log's sled settings (a different segment size is refused by sled).
-    let db = sled::Config::new()
-        .path(dir)
-        .cache_capacity(accord_log::LogConfig::default().cache_bytes)
-        .segment_size(8 * 1024 * 1024)
-        .mode(sled::Mode::HighThroughput)
-        .open()
-        .unwrap();
+    let db = accord_log::open_storage(dir).unwrap();
     let mut decoded = 0;
     for record in db.scan_prefix(b"e") {
         let (_, value) = record.unwrap();

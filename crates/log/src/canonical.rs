@@ -11,18 +11,36 @@ const DOMAIN: &[u8; 24] = b"accord.v1.EventEnvelope\x00";
 /// The bytes of `event` that its hash covers: every field except `hash` itself.
 pub fn canonical_bytes(event: &RecordedEvent) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 + event.payload.len());
+    write_canonical(&mut out, event);
+    out
+}
+
+/// SHA-256 of [`canonical_bytes`].
+pub fn compute_hash(event: &RecordedEvent) -> EventHash {
+    EventHash(Sha256::digest(canonical_bytes(event)).into())
+}
+
+/// [`compute_hash`] writing the canonical bytes into `scratch` (cleared first), so a
+/// walk over many events allocates once.
+pub(crate) fn compute_hash_with(scratch: &mut Vec<u8>, event: &RecordedEvent) -> EventHash {
+    scratch.clear();
+    write_canonical(scratch, event);
+    EventHash(Sha256::digest(&scratch[..]).into())
+}
+
+fn write_canonical(out: &mut Vec<u8>, event: &RecordedEvent) {
     out.extend_from_slice(DOMAIN);
     out.extend_from_slice(event.event_id.as_bytes());
-    put_bytes(&mut out, event.stream.category().as_bytes());
-    put_bytes(&mut out, event.stream.id().as_bytes());
+    put_bytes(out, event.stream.category().as_bytes());
+    put_bytes(out, event.stream.id().as_bytes());
     out.extend_from_slice(&event.version.to_be_bytes());
     out.extend_from_slice(&event.position.to_be_bytes());
-    put_bytes(&mut out, event.event_type.as_bytes());
+    put_bytes(out, event.event_type.as_bytes());
     out.extend_from_slice(&event.schema_version.to_be_bytes());
-    put_bytes(&mut out, &event.payload);
-    put_time(&mut out, event.occurred_at);
-    put_time(&mut out, event.recorded_at);
-    put_bytes(&mut out, event.actor.as_bytes());
+    put_bytes(out, &event.payload);
+    put_time(out, event.occurred_at);
+    put_time(out, event.recorded_at);
+    put_bytes(out, event.actor.as_bytes());
     out.extend_from_slice(event.command_id.as_bytes());
     out.extend_from_slice(event.correlation_id.as_bytes());
     match event.causation_id {
@@ -35,17 +53,11 @@ pub fn canonical_bytes(event: &RecordedEvent) -> Vec<u8> {
     match &event.signature {
         Some(signature) => {
             out.push(1);
-            put_bytes(&mut out, signature);
+            put_bytes(out, signature);
         }
         None => out.push(0),
     }
     out.extend_from_slice(&event.prev_hash.0);
-    out
-}
-
-/// SHA-256 of [`canonical_bytes`].
-pub fn compute_hash(event: &RecordedEvent) -> EventHash {
-    EventHash(Sha256::digest(canonical_bytes(event)).into())
 }
 
 fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {

@@ -46,6 +46,31 @@ pub fn decode_envelope(bytes: &[u8]) -> Result<RecordedEvent, String> {
     from_envelope(envelope)
 }
 
+/// Decodes envelope bytes and tells whether they are exactly what
+/// [`encode_envelope`] writes for the decoded event (protobuf re-encoded into
+/// `scratch`, identifiers in their one text form), without building the event's
+/// encoding from scratch: the check verification makes on every event.
+pub(crate) fn decode_checking_canonical(
+    bytes: &[u8],
+    scratch: &mut Vec<u8>,
+) -> Result<(RecordedEvent, bool), String> {
+    let envelope = EventEnvelope::decode(bytes).map_err(|e| e.to_string())?;
+    scratch.clear();
+    // Encoding into a Vec cannot run out of room.
+    let encoded = envelope.encode(scratch).is_ok();
+    // A parsed UUID of 36 characters is hyphenated; `Uuid::to_string` writes it in
+    // lower case.
+    let canonical_id =
+        |text: &str| text.len() == 36 && !text.bytes().any(|b| b.is_ascii_uppercase());
+    let canonical = encoded
+        && scratch.as_slice() == bytes
+        && canonical_id(&envelope.event_id)
+        && canonical_id(&envelope.command_id)
+        && canonical_id(&envelope.correlation_id)
+        && (envelope.causation_id.is_empty() || canonical_id(&envelope.causation_id));
+    Ok((from_envelope(envelope)?, canonical))
+}
+
 pub(crate) fn from_envelope(envelope: EventEnvelope) -> Result<RecordedEvent, String> {
     let stream = envelope.stream.ok_or("missing stream")?;
     Ok(RecordedEvent {
@@ -93,4 +118,64 @@ fn hash(field: &str, bytes: &[u8]) -> Result<EventHash, String> {
         .try_into()
         .map_err(|_| format!("{field}: expected 32 bytes, got {}", bytes.len()))?;
     Ok(EventHash(array))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored() -> Vec<u8> {
+        let id = Uuid::now_v7();
+        encode_envelope(&RecordedEvent {
+            event_id: id,
+            stream: StreamId::new("commitment", "c-1").unwrap(),
+            version: 1,
+            position: 1,
+            event_type: "accord.v1.CommitmentAccepted".into(),
+            schema_version: 1,
+            payload: vec![1, 2, 3],
+            occurred_at: Timestamp::UNIX_EPOCH,
+            recorded_at: Timestamp::UNIX_EPOCH,
+            actor: "ua-umerov".into(),
+            command_id: id,
+            correlation_id: id,
+            causation_id: Some(id),
+            signature: None,
+            prev_hash: EventHash::GENESIS,
+            hash: EventHash([7; 32]),
+        })
+    }
+
+    #[test]
+    fn given_what_the_log_wrote_then_it_is_canonical() {
+        let bytes = stored();
+        let (event, canonical) = decode_checking_canonical(&bytes, &mut Vec::new()).unwrap();
+        assert!(canonical);
+        assert_eq!(encode_envelope(&event), bytes);
+    }
+
+    #[test]
+    fn given_an_upper_case_identifier_then_it_decodes_but_is_not_canonical() {
+        let mut envelope = EventEnvelope::decode(&stored()[..]).unwrap();
+        for field in 0..4 {
+            let mut changed = envelope.clone();
+            let text = match field {
+                0 => &mut changed.event_id,
+                1 => &mut changed.command_id,
+                2 => &mut changed.correlation_id,
+                _ => &mut changed.causation_id,
+            };
+            *text = text.to_uppercase();
+            let bytes = changed.encode_to_vec();
+            let (_, canonical) = decode_checking_canonical(&bytes, &mut Vec::new()).unwrap();
+            assert!(!canonical, "field {field}");
+        }
+        // Fields out of protobuf order decode to the same values but are other bytes.
+        envelope.payload.clear();
+        let mut reordered = envelope.encode_to_vec();
+        reordered.extend_from_slice(&[0x3a, 3, 1, 2, 3]); // payload (field 7) last
+        let (event, canonical) = decode_checking_canonical(&reordered, &mut Vec::new()).unwrap();
+        assert_eq!(event.payload, [1, 2, 3]);
+        assert!(!canonical);
+    }
 }

@@ -219,7 +219,7 @@ pub(crate) fn stop_after_error<T>(
     item
 }
 
-fn corrupt(position: u64, reason: CorruptionReason) -> LogError {
+pub(crate) fn corrupt(position: u64, reason: CorruptionReason) -> LogError {
     LogError::Corrupt(Corruption { position, reason })
 }
 

@@ -6,13 +6,12 @@ use std::path::Path;
 
 use accord_kernel::{EventHash, StreamId, Timestamp};
 
-use crate::canonical::compute_hash;
-use crate::codec::decode_envelope;
-use crate::codec::encode_envelope;
+use crate::canonical::compute_hash_with;
+use crate::codec::{decode_checking_canonical, decode_envelope};
 use crate::config::{open_sled, DEFAULT_CACHE_BYTES};
 use crate::error::{Corruption, CorruptionReason, LogError};
 use crate::keys::{self, HeadRecord};
-use crate::read::{decode_at, StoredEnvelopes};
+use crate::read::{corrupt, StoredEnvelopes};
 
 /// What a successful verification walked over.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +83,7 @@ pub(crate) fn verify_tree(
         stream_versions: HashMap::new(),
         first_recorded_at: None,
         last_recorded_at: None,
+        scratch: Vec::new(),
     };
     let mut envelopes = StoredEnvelopes::new(tree, 1, until.unwrap_or(u64::MAX - 1)).peekable();
     while let Some(entry) = envelopes.next() {
@@ -116,6 +116,8 @@ struct Walk {
     stream_versions: HashMap<StreamId, u64>,
     first_recorded_at: Option<Timestamp>,
     last_recorded_at: Option<Timestamp>,
+    /// Reused for each event's re-encoding and canonical bytes.
+    scratch: Vec<u8>,
 }
 
 impl Walk {
@@ -139,13 +141,14 @@ impl Walk {
                 next_stored: position,
             }));
         }
-        let event = decode_at(position, bytes)?;
+        let (event, canonical) = decode_checking_canonical(bytes, &mut self.scratch)
+            .map_err(|reason| corrupt(position, CorruptionReason::Undecodable(reason)))?;
         // Bytes that decode to the same values but are not what the log wrote
         // (e.g. a UUID's hex digits changed to upper case) are tampering too.
-        if encode_envelope(&event) != bytes {
+        if !canonical {
             return Err(fail(CorruptionReason::NotCanonical));
         }
-        let computed = compute_hash(&event);
+        let computed = compute_hash_with(&mut self.scratch, &event);
         if computed != event.hash {
             return Err(fail(CorruptionReason::HashMismatch {
                 stored: event.hash,

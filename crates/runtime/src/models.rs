@@ -50,20 +50,40 @@ fn aggregate(stream: &StreamId) -> Result<AggregateId, BoundaryError> {
     AggregateId::new(stream.id()).map_err(|error| BoundaryError::Invalid { field: "id", error })
 }
 
-/// Folds the events of one decider out of a service's mixed history and decides.
-fn decide_with<D: Decider, E>(
-    history: &[E],
-    pick: impl Fn(&E) -> Option<&D::Event>,
+/// Folds one event into the part of an aggregate state its decider owns.
+fn evolve_part<D: Decider>(part: &mut D::State, event: &D::Event) {
+    *part = D::evolve(std::mem::take(part), event);
+}
+
+/// Decides with one decider and wraps its events in the service's event type.
+fn decide_part<D: Decider, E>(
+    part: &D::State,
     command: &D::Command,
     wrap: impl Fn(D::Event) -> E,
 ) -> Result<Vec<E>, String>
 where
     D::Error: std::fmt::Display,
 {
-    let state = D::fold(history.iter().filter_map(pick));
-    D::decide(&state, command)
+    D::decide(part, command)
         .map(|events| events.into_iter().map(wrap).collect())
         .map_err(|e| e.to_string())
+}
+
+/// What an agreements stream folds into. A stream holds one kind of aggregate, so
+/// only the part of its kind moves from the default.
+#[derive(Debug, Clone, Default)]
+pub struct AgreementsAggregate {
+    agreement: <AgreementDecider as Decider>::State,
+    commitment: <CommitmentDecider as Decider>::State,
+    board: <BoardDecider as Decider>::State,
+    actor: Actor,
+}
+
+/// What a procurement stream folds into (the policy, or one item's market).
+#[derive(Debug, Clone, Default)]
+pub struct ProcurementAggregate {
+    policy: Policy,
+    market: <MarketDecider as Decider>::State,
 }
 
 /// The agreements service's projections and actor registry.
@@ -107,6 +127,7 @@ impl Model for AgreementsModel {
     type Command = AgreementsCommand;
     type Event = AgreementsEvent;
     type View = AgreementsState;
+    type State = AgreementsAggregate;
 
     fn parse(
         name: &str,
@@ -126,48 +147,37 @@ impl Model for AgreementsModel {
         }
     }
 
+    fn evolve(state: &mut AgreementsAggregate, event: &AgreementsEvent) {
+        match event {
+            AgreementsEvent::Agreement(e) => {
+                evolve_part::<AgreementDecider>(&mut state.agreement, e)
+            }
+            AgreementsEvent::Commitment(e) => {
+                evolve_part::<CommitmentDecider>(&mut state.commitment, e);
+            }
+            AgreementsEvent::Board(e) => evolve_part::<BoardDecider>(&mut state.board, e),
+            AgreementsEvent::Actor(e) => evolve_part::<ActorDecider>(&mut state.actor, e),
+        }
+    }
+
     fn decide(
-        history: &[AgreementsEvent],
+        state: &AgreementsAggregate,
         command: &AgreementsCommand,
     ) -> Result<Vec<AgreementsEvent>, String> {
         use AgreementsEvent as E;
         match command {
-            AgreementsCommand::Agreement(_, c) => decide_with::<AgreementDecider, _>(
-                history,
-                |e| {
-                    if let E::Agreement(e) = e {
-                        Some(e)
-                    } else {
-                        None
-                    }
-                },
-                c,
-                E::Agreement,
-            ),
-            AgreementsCommand::Commitment(_, c) => decide_with::<CommitmentDecider, _>(
-                history,
-                |e| {
-                    if let E::Commitment(e) = e {
-                        Some(e)
-                    } else {
-                        None
-                    }
-                },
-                c,
-                E::Commitment,
-            ),
-            AgreementsCommand::Board(_, c) => decide_with::<BoardDecider, _>(
-                history,
-                |e| if let E::Board(e) = e { Some(e) } else { None },
-                c,
-                E::Board,
-            ),
-            AgreementsCommand::Actor(_, c) => decide_with::<ActorDecider, _>(
-                history,
-                |e| if let E::Actor(e) = e { Some(e) } else { None },
-                c,
-                E::Actor,
-            ),
+            AgreementsCommand::Agreement(_, c) => {
+                decide_part::<AgreementDecider, _>(&state.agreement, c, E::Agreement)
+            }
+            AgreementsCommand::Commitment(_, c) => {
+                decide_part::<CommitmentDecider, _>(&state.commitment, c, E::Commitment)
+            }
+            AgreementsCommand::Board(_, c) => {
+                decide_part::<BoardDecider, _>(&state.board, c, E::Board)
+            }
+            AgreementsCommand::Actor(_, c) => {
+                decide_part::<ActorDecider, _>(&state.actor, c, E::Actor)
+            }
         }
     }
 
@@ -242,6 +252,7 @@ impl Model for ProjectsModel {
     type Command = (AggregateId, ProjectCommand);
     type Event = ProjectEvent;
     type View = ProjectsState;
+    type State = <ProjectDecider as Decider>::State;
 
     fn parse(
         name: &str,
@@ -263,11 +274,15 @@ impl Model for ProjectsModel {
         stream("project", id.as_str())
     }
 
+    fn evolve(state: &mut <ProjectDecider as Decider>::State, event: &ProjectEvent) {
+        evolve_part::<ProjectDecider>(state, event);
+    }
+
     fn decide(
-        history: &[ProjectEvent],
+        state: &<ProjectDecider as Decider>::State,
         (_, command): &Self::Command,
     ) -> Result<Vec<ProjectEvent>, String> {
-        decide_with::<ProjectDecider, _>(history, |e| Some(e), command, |e| e)
+        decide_part::<ProjectDecider, _>(state, command, |e| e)
     }
 
     fn encode(stream: &StreamId, event: &ProjectEvent) -> Result<EncodedEvent, BoundaryError> {
@@ -325,6 +340,7 @@ impl Model for ProcurementModel {
     type Command = ProcurementCommand;
     type Event = ProcurementEvent;
     type View = ProcurementState;
+    type State = ProcurementAggregate;
 
     fn parse(
         name: &str,
@@ -342,24 +358,25 @@ impl Model for ProcurementModel {
         }
     }
 
+    fn evolve(state: &mut ProcurementAggregate, event: &ProcurementEvent) {
+        match event {
+            ProcurementEvent::Policy(e) => evolve_part::<PolicyDecider>(&mut state.policy, e),
+            ProcurementEvent::Market(e) => evolve_part::<MarketDecider>(&mut state.market, e),
+        }
+    }
+
     fn decide(
-        history: &[ProcurementEvent],
+        state: &ProcurementAggregate,
         command: &ProcurementCommand,
     ) -> Result<Vec<ProcurementEvent>, String> {
         use ProcurementEvent as E;
         match command {
-            ProcurementCommand::Policy(c) => decide_with::<PolicyDecider, _>(
-                history,
-                |e| if let E::Policy(e) = e { Some(e) } else { None },
-                c,
-                E::Policy,
-            ),
-            ProcurementCommand::Market(_, c) => decide_with::<MarketDecider, _>(
-                history,
-                |e| if let E::Market(e) = e { Some(e) } else { None },
-                c,
-                E::Market,
-            ),
+            ProcurementCommand::Policy(c) => {
+                decide_part::<PolicyDecider, _>(&state.policy, c, E::Policy)
+            }
+            ProcurementCommand::Market(_, c) => {
+                decide_part::<MarketDecider, _>(&state.market, c, E::Market)
+            }
         }
     }
 

@@ -30,6 +30,8 @@ pub trait Model: Send + Sync + 'static {
     type Event: Send + Sync;
     /// The service's projections; also what parsing asks for facts.
     type View: Default + Send + Sync + 'static;
+    /// What one stream's events fold into: the state a command is decided against.
+    type State: Default + Clone + Send + Sync + 'static;
 
     fn parse(
         name: &str,
@@ -39,9 +41,10 @@ pub trait Model: Send + Sync + 'static {
     ) -> Result<Self::Command, BoundaryError>;
     /// The stream (aggregate) a command addresses.
     fn stream(command: &Self::Command) -> Result<StreamId, BoundaryError>;
-    /// Decides against the stream's history; the error is the domain's, as text.
-    fn decide(history: &[Self::Event], command: &Self::Command)
-        -> Result<Vec<Self::Event>, String>;
+    /// Folds one of a stream's events into its state.
+    fn evolve(state: &mut Self::State, event: &Self::Event);
+    /// Decides against the stream's state; the error is the domain's, as text.
+    fn decide(state: &Self::State, command: &Self::Command) -> Result<Vec<Self::Event>, String>;
     fn encode(stream: &StreamId, event: &Self::Event) -> Result<EncodedEvent, BoundaryError>;
     fn decode(event_type: &str, payload: &[u8]) -> Result<Self::Event, BoundaryError>;
     fn apply(view: &mut Self::View, meta: &EventMeta, event: &Self::Event);
@@ -96,6 +99,7 @@ pub struct Service<M: Model> {
     view: Arc<RwLock<M::View>>,
     applied: watch::Receiver<u64>,
     projector: JoinHandle<()>,
+    states: Arc<StateCache<M::State>>,
 }
 
 impl<M: Model> Service<M> {
@@ -104,12 +108,19 @@ impl<M: Model> Service<M> {
     pub fn start(log: Log) -> Service<M> {
         let view = Arc::new(RwLock::new(M::View::default()));
         let (applied_tx, applied) = watch::channel(0);
-        let projector = tokio::spawn(project::<M>(log.clone(), view.clone(), applied_tx));
+        let states = Arc::new(StateCache::default());
+        let projector = tokio::spawn(project::<M>(
+            log.clone(),
+            view.clone(),
+            states.clone(),
+            applied_tx,
+        ));
         Service {
             log,
             view,
             applied,
             projector,
+            states,
         }
     }
 
@@ -170,7 +181,7 @@ impl<M: Model> Service<M> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let (version, history) = self.load(&stream)?;
+            let (version, state) = self.load(&stream)?;
             if let Some(expected) = meta.expected_version {
                 if expected != version {
                     return Err(CommandError::Stale {
@@ -180,7 +191,7 @@ impl<M: Model> Service<M> {
                     });
                 }
             }
-            let events = M::decide(&history, &command)
+            let events = M::decide(&state, &command)
                 .map_err(|message| CommandError::Rejected { message })?;
             let new_events = events
                 .iter()
@@ -236,16 +247,86 @@ impl<M: Model> Service<M> {
         }
     }
 
-    /// The stream's version and decoded events.
-    fn load(&self, stream: &StreamId) -> Result<(u64, Vec<M::Event>), CommandError> {
-        let mut version = 0;
-        let mut history = Vec::new();
-        for event in self.log.read_stream(stream, 1) {
+    /// The stream's version and state: the state kept from an earlier load, moved
+    /// on by the events appended since, so a long-lived stream is not read and
+    /// folded from its first event on every command.
+    fn load(&self, stream: &StreamId) -> Result<(u64, M::State), CommandError> {
+        let (mut version, mut state) = self.states.get(stream);
+        for event in self.log.read_stream(stream, version + 1) {
             let event = event?;
             version = event.version;
-            history.push(M::decode(&event.event_type, &event.payload)?);
+            M::evolve(&mut state, &M::decode(&event.event_type, &event.payload)?);
         }
-        Ok((version, history))
+        self.states.put(stream, version, &state);
+        Ok((version, state))
+    }
+}
+
+/// Streams' states as of a version, kept between commands: in-memory snapshots. The
+/// projector folds every event it applies into them, so after the projections are
+/// rebuilt at start no command reads a stream from its first event. Events never
+/// change, so a kept state is never wrong, only behind: a load reads the events
+/// after it. It holds at most [`StateCache::CAPACITY`] streams; when full it starts
+/// over (the next load of each stream folds it from its first event again).
+#[derive(Debug)]
+struct StateCache<S> {
+    states: std::sync::Mutex<std::collections::HashMap<StreamId, (u64, S)>>,
+}
+
+impl<S> Default for StateCache<S> {
+    fn default() -> Self {
+        StateCache {
+            states: std::sync::Mutex::default(),
+        }
+    }
+}
+
+impl<S: Default + Clone> StateCache<S> {
+    const CAPACITY: usize = 10_000;
+
+    /// The kept version and state of `stream`; version 0 and the initial state if none.
+    fn get(&self, stream: &StreamId) -> (u64, S) {
+        let states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
+        states.get(stream).cloned().unwrap_or_default()
+    }
+
+    /// Keeps `state` as of `version`, unless a newer one is already kept.
+    fn put(&self, stream: &StreamId, version: u64, state: &S) {
+        let mut states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
+        match states.get_mut(stream) {
+            Some(kept) if kept.0 >= version => {}
+            Some(kept) => *kept = (version, state.clone()),
+            None => {
+                if states.len() >= Self::CAPACITY {
+                    states.clear();
+                }
+                states.insert(stream.clone(), (version, state.clone()));
+            }
+        }
+    }
+
+    /// Moves the kept state of `stream` on by its event at `version` (`evolve`), if
+    /// the state kept is the one just before; starts it at the stream's first event.
+    fn follow(&self, stream: &StreamId, version: u64, evolve: impl FnOnce(&mut S)) {
+        let mut states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
+        match states.get_mut(stream) {
+            Some(kept) if kept.0 + 1 == version => {
+                evolve(&mut kept.1);
+                kept.0 = version;
+            }
+            // Ahead already (a command loaded it), or behind after a restart of the
+            // cache: a load catches it up from the log.
+            Some(_) => {}
+            None if version == 1 => {
+                if states.len() >= Self::CAPACITY {
+                    states.clear();
+                }
+                let mut state = S::default();
+                evolve(&mut state);
+                states.insert(stream.clone(), (1, state));
+            }
+            None => {}
+        }
     }
 }
 
@@ -255,8 +336,14 @@ impl<M: Model> Drop for Service<M> {
     }
 }
 
-/// Folds every event of the log into the view, from the first on, forever.
-async fn project<M: Model>(log: Log, view: Arc<RwLock<M::View>>, applied: watch::Sender<u64>) {
+/// Folds every event of the log into the view and the kept stream states, from the
+/// first on, forever.
+async fn project<M: Model>(
+    log: Log,
+    view: Arc<RwLock<M::View>>,
+    states: Arc<StateCache<M::State>>,
+    applied: watch::Sender<u64>,
+) {
     let mut subscription = log.subscribe(1);
     drop(log);
     while let Some(event) = subscription.next().await {
@@ -275,6 +362,9 @@ async fn project<M: Model>(log: Log, view: Arc<RwLock<M::View>>, applied: watch:
                     &meta,
                     &decoded,
                 );
+                states.follow(&event.stream, event.version, |state| {
+                    M::evolve(state, &decoded);
+                });
             }
             Err(error) => {
                 tracing::error!(service = M::SERVICE, position = event.position, %error, "runtime.projector undecodable event");

@@ -227,3 +227,32 @@ async fn a_command_expecting_an_older_version_is_refused_as_stale() {
         .unwrap();
     assert_eq!(log.log().durable_position(), head + 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_state_kept_between_commands_moves_on_with_events_appended_elsewhere() {
+    // Given two services on one log, each keeping the states of streams it loaded
+    let log = TempLog::new();
+    let first = Service::<AgreementsModel>::start(log.log().clone());
+    let second = Service::<AgreementsModel>::start(log.log().clone());
+    let register = r#"{"actorId": "ua-analyst", "name": "Analyst", "party": {"id": "UA"}, "role": "Analyst", "publicKey": "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="}"#;
+    first
+        .handle("RegisterActor", Body::Json(register), &meta("accord-admin"))
+        .await
+        .unwrap();
+    let rotate = r#"{"actorId": "ua-analyst", "publicKey": "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=", "reason": "key ceremony"}"#;
+    // When the other service rotates the key the first one kept
+    second
+        .handle("RotateActorKey", Body::Json(rotate), &meta("accord-admin"))
+        .await
+        .unwrap();
+    // Then the first decides against the rotated key: the same rotation is refused
+    let error = first
+        .handle("RotateActorKey", Body::Json(rotate), &meta("accord-admin"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), ErrorCode::FailedPrecondition, "{error}");
+    assert!(
+        error.to_string().contains("the new key is the current key"),
+        "{error}"
+    );
+}
