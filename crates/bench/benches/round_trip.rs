@@ -13,11 +13,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use accord_bench::{full_run, percentile, runs, Report, Row, Summary};
+use accord_boundary::Body;
 use accord_bus::{AccordClient, Bus, CommandOptions, Message, NatsBus};
 use accord_contracts::v1 as pb;
+use accord_kernel::ActorId;
 use accord_kernel::{ExpectedVersion, StreamId};
-use accord_log::{AppendMetadata, Log, NewEvent};
-use accord_runtime::{run_service, NodeConfig, ServiceKind};
+use accord_log::{AppendMetadata, Log, LogStats, NewEvent};
+use accord_runtime::{run_service, AgreementsModel, CommandMeta, NodeConfig, Service, ServiceKind};
 use accord_testkit::NatsServer;
 use futures_util::StreamExt as _;
 use prost::Message as _;
@@ -66,9 +68,10 @@ fn main() {
                 .await
                 .unwrap(),
         );
+        let service_log = Log::open(data.path().join("agreements")).unwrap();
         let service = tokio::spawn(run_service(
             ServiceKind::Agreements,
-            Log::open(data.path().join("agreements")).unwrap(),
+            service_log.clone(),
             service_bus,
             NodeConfig::default(),
             shutdown,
@@ -80,19 +83,31 @@ fn main() {
         let size = register_actor("size-probe").len();
         report.parameter("command body bytes", size);
 
-        let mut cases: [Vec<Run>; 6] = Default::default();
+        let mut cases: [Vec<Run>; 8] = Default::default();
+        // Events per fdatasync while 64 commands are in flight: over the bus, in process.
+        let (mut grouped_bus, mut grouped_local) = (Vec::new(), Vec::new());
         for run in 0..runs {
             let append_dir = tempfile::tempdir().unwrap();
             let log = Log::open(append_dir.path()).unwrap();
+            let local_dir = tempfile::tempdir().unwrap();
+            let local = Arc::new(Service::<AgreementsModel>::start(
+                Log::open(local_dir.path()).unwrap(),
+            ));
             let tag = format!("r{run}");
             cases[0].push(commands(&client, &format!("{tag}s"), sequential, 1).await);
             cases[1].push(echoes(&client_bus, size, sequential, 1).await);
             cases[2].push(appends(&log, size, sequential, 1).await);
+            let before = service_log.stats();
             cases[3].push(commands(&client, &format!("{tag}c"), concurrent, IN_FLIGHT).await);
+            grouped_bus.push(events_per_sync(&before, &service_log.stats()));
             cases[4].push(echoes(&client_bus, size, concurrent, IN_FLIGHT).await);
             cases[5].push(appends(&log, size, concurrent, IN_FLIGHT).await);
+            cases[6].push(handled(&local, "s", sequential, 1).await);
+            let before = local.log().stats();
+            cases[7].push(handled(&local, "c", concurrent, IN_FLIGHT).await);
+            grouped_local.push(events_per_sync(&before, &local.log().stats()));
         }
-        let [command1, echo1, append1, command64, echo64, append64] = cases;
+        let [command1, echo1, append1, command64, echo64, append64, handled1, handled64] = cases;
         let p =
             |runs: &[Run], p: f64| Summary::of(&runs.iter().map(|r| r.p(p)).collect::<Vec<_>>());
         let rate =
@@ -129,6 +144,13 @@ fn main() {
         );
         report.push(Row::versus(
             "command, 1 in flight",
+            "p50 ms",
+            p(&command1, 50.0),
+            "in process (Service::handle), p50",
+            p(&handled1, 50.0),
+        ));
+        report.push(Row::versus(
+            "command, 1 in flight",
             "p99 ms",
             p(&command1, 99.0),
             "NATS echo p99",
@@ -160,6 +182,20 @@ fn main() {
         ));
         report.push(Row::versus(
             "command, 64 in flight",
+            "commands/s",
+            rate(&command64),
+            "in process (Service::handle), 64 in flight",
+            rate(&handled64),
+        ));
+        report.push(Row::versus(
+            "in process (Service::handle), 64 in flight",
+            "commands/s",
+            rate(&handled64),
+            "durable append, 64 writers",
+            rate(&append64),
+        ));
+        report.push(Row::versus(
+            "command, 64 in flight",
             "p50 ms",
             p(&command64, 50.0),
             "durable append, 64 writers, p50",
@@ -171,6 +207,13 @@ fn main() {
             p(&command64, 99.0),
             "durable append, 64 writers, p99",
             p(&append64, 99.0),
+        ));
+        report.push(Row::versus(
+            "command, 64 in flight",
+            "events per fdatasync",
+            Summary::of(&grouped_bus),
+            "in process (Service::handle), 64 in flight",
+            Summary::of(&grouped_local),
         ));
 
         stop.send_replace(true);
@@ -261,6 +304,38 @@ async fn commands(client: &Arc<AccordClient>, tag: &str, total: usize, in_flight
                 .await
                 .expect("command answered");
             assert_eq!(result.event_ids.len(), 1, "one ActorRegistered per command");
+        }
+    })
+    .await
+}
+
+fn events_per_sync(before: &LogStats, after: &LogStats) -> f64 {
+    (after.events - before.events) as f64 / (after.syncs - before.syncs).max(1) as f64
+}
+
+/// The same commands handed to a service in this process: no bus, no relay.
+async fn handled(
+    service: &Arc<Service<AgreementsModel>>,
+    tag: &str,
+    total: usize,
+    in_flight: usize,
+) -> Run {
+    let service = service.clone();
+    let tag = tag.to_owned();
+    measure(total, in_flight, move |i| {
+        let service = service.clone();
+        let body = register_actor(&format!("local-{tag}-{i}"));
+        async move {
+            let meta = CommandMeta::new(ActorId::new("accord-admin").unwrap());
+            let outcome = service
+                .handle("RegisterActor", Body::Protobuf(&body), &meta)
+                .await
+                .expect("command handled");
+            assert_eq!(
+                outcome.event_ids.len(),
+                1,
+                "one ActorRegistered per command"
+            );
         }
     })
     .await
