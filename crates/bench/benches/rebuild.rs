@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use accord_bench::{full_run, peak_rss_bytes, runs, Report, Row, Summary};
 use accord_contracts::v1 as pb;
-use accord_log::Log;
+use accord_log::{Log, LogConfig};
 use accord_runtime::{AgreementsModel, Service};
 use prost::Message as _;
 
@@ -146,8 +146,9 @@ fn child(what: &str, dir: &Path, events: u64) {
     println!("{seconds} {}", peak_rss_bytes().unwrap());
 }
 
-/// Opens the log and starts the agreements service; done when its projections
-/// include every event.
+/// Opens the log and starts the agreements service as `accord serve` does
+/// (`ServiceKind::open`: projections rebuilt in the pass that opens the log); done
+/// when its projections include every event.
 fn rebuild(dir: &Path) -> u64 {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -155,8 +156,7 @@ fn rebuild(dir: &Path) -> u64 {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let log = Log::open(dir).unwrap();
-        let service = Service::<AgreementsModel>::start(log);
+        let service = Service::<AgreementsModel>::open(dir, LogConfig::default()).unwrap();
         service.caught_up().await.unwrap();
         service.applied_position()
     })

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use accord_bus::{Bus, BusError, EmbeddedBus, NatsBus};
 use accord_log::Log;
-use accord_runtime::{run_service, EndpointConfig, Metrics, NodeConfig, ServiceKind};
+use accord_runtime::{run_open_service, EndpointConfig, Metrics, NodeConfig, ServiceKind};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -96,6 +96,7 @@ impl Running {
             ..NodeConfig::default()
         };
         let mut logs = Vec::new();
+        let mut services = Vec::new();
         for kind in kinds {
             let dir = settings.service_dir(kind.name());
             std::fs::create_dir_all(&dir).map_err(|e| RunError::DataDir {
@@ -106,25 +107,28 @@ impl Running {
             if let Some(clock) = &clock {
                 log_config.clock = clock.clone();
             }
-            let log = Log::open_with(&dir, log_config).map_err(|error| RunError::Log {
+            // Opening replays the log into the service's projections.
+            let service = kind.open(&dir, log_config).map_err(|error| RunError::Log {
                 service: *kind,
                 path: dir.display().to_string(),
                 error,
             })?;
+            let log = service.log().clone();
             tracing::info!(service = %kind, dir = %dir.display(), events = log.durable_position(), "accord.log opened");
             logs.push((*kind, log));
+            services.push(service);
         }
-        let tasks = logs
-            .iter()
-            .map(|(kind, log)| {
-                let task = tokio::spawn(run_service(
-                    *kind,
-                    log.clone(),
+        let tasks = services
+            .into_iter()
+            .map(|service| {
+                let kind = service.kind();
+                let task = tokio::spawn(run_open_service(
+                    service,
                     bus.clone(),
                     config.clone(),
                     stopped.clone(),
                 ));
-                (*kind, task)
+                (kind, task)
             })
             .collect();
         Ok(Running {

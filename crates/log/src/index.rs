@@ -10,11 +10,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use accord_kernel::StreamId;
+use accord_kernel::{RecordedEvent, StreamId};
 use uuid::Uuid;
 
 use crate::error::{Corruption, CorruptionReason, LogError};
-use crate::read::EventIter;
 
 /// Where one command's events are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,12 +47,17 @@ impl SharedIndex {
 }
 
 impl Index {
-    /// Rebuilds the index from every stored event up to `last_position`, checking on
-    /// the way that positions and stream versions have no gaps (hashes are left to
-    /// `verify`). A log that fails this is not opened.
-    pub(crate) fn build(tree: &sled::Db, last_position: u64) -> Result<Index, LogError> {
+    /// Rebuilds the index from every stored event, in order, checking on the way
+    /// that positions and stream versions have no gaps (hashes are left to
+    /// `verify`), and hands each event to `replay` first. A log that fails this is
+    /// not opened. Returns the index and the number of events.
+    pub(crate) fn build(
+        events: impl Iterator<Item = Result<RecordedEvent, LogError>>,
+        replay: &mut dyn FnMut(&RecordedEvent),
+    ) -> Result<(Index, u64), LogError> {
         let mut index = Index::default();
-        for (expected, event) in (1u64..).zip(EventIter::all(tree, 1, last_position)) {
+        let mut count = 0;
+        for (expected, event) in (1u64..).zip(events) {
             let event = event?;
             let fail = |reason| {
                 LogError::Corrupt(Corruption {
@@ -74,9 +78,11 @@ impl Index {
                     found: event.version,
                 }));
             }
+            replay(&event);
             index.add(event.stream, event.command_id, expected);
+            count = expected;
         }
-        Ok(index)
+        Ok((index, count))
     }
 
     /// Records the event at `position` as the next of `stream`, from `command_id`.

@@ -29,6 +29,6 @@ pub use models::{
     AgreementsModel, AgreementsState, ProcurementModel, ProcurementState, ProjectsModel,
     ProjectsState,
 };
-pub use node::{run_service, NodeConfig, ServiceKind};
+pub use node::{run_open_service, run_service, NodeConfig, OpenService, ServiceKind};
 pub use reactions::{reaction_command_id, run_reactions, ReactionConfig};
 pub use service::{now, CommandMeta, Model, Service, MAX_CONFLICT_RETRIES};

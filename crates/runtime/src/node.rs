@@ -1,11 +1,12 @@
 //! One service, whole: its log, command handling and projections, endpoints on the
 //! bus, the relay from its log to its stream, and the reactions its events cause.
 
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use accord_bus::{run_relay, Bus, BusError, RelayConfig};
-use accord_log::Log;
+use accord_log::{Log, LogConfig, LogError};
 use tokio::sync::watch;
 
 use crate::endpoints::{serve, EndpointConfig};
@@ -85,8 +86,50 @@ impl Default for NodeConfig {
     }
 }
 
+/// One service started on its log, of any of the three kinds.
+#[derive(Debug)]
+pub enum OpenService {
+    Agreements(Service<AgreementsModel>),
+    Projects(Service<ProjectsModel>),
+    Procurement(Service<ProcurementModel>),
+}
+
+impl OpenService {
+    pub fn kind(&self) -> ServiceKind {
+        match self {
+            OpenService::Agreements(_) => ServiceKind::Agreements,
+            OpenService::Projects(_) => ServiceKind::Projects,
+            OpenService::Procurement(_) => ServiceKind::Procurement,
+        }
+    }
+
+    pub fn log(&self) -> &Log {
+        match self {
+            OpenService::Agreements(s) => s.log(),
+            OpenService::Projects(s) => s.log(),
+            OpenService::Procurement(s) => s.log(),
+        }
+    }
+}
+
+impl ServiceKind {
+    /// Opens the service's log in `dir` and starts the service on it, rebuilding its
+    /// projections in the pass that opens the log ([`Service::open`]). Must be called
+    /// inside a tokio runtime.
+    pub fn open(self, dir: &Path, config: LogConfig) -> Result<OpenService, LogError> {
+        Ok(match self {
+            ServiceKind::Agreements => OpenService::Agreements(Service::open(dir, config)?),
+            ServiceKind::Projects => OpenService::Projects(Service::open(dir, config)?),
+            ServiceKind::Procurement => OpenService::Procurement(Service::open(dir, config)?),
+        })
+    }
+}
+
 /// Runs the service `kind` on `log` and `bus` until `shutdown` turns true: stops
 /// taking requests, answers those in flight, leaves the relay at a saved cursor.
+/// Its projections are rebuilt by following the log from position 1; a service
+/// opened with [`ServiceKind::open`] and run by [`run_open_service`] rebuilds them
+/// with less memory.
 pub async fn run_service(
     kind: ServiceKind,
     log: Log,
@@ -94,20 +137,35 @@ pub async fn run_service(
     config: NodeConfig,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), BusError> {
-    match kind {
-        ServiceKind::Agreements => run::<AgreementsModel>(log, bus, config, shutdown).await,
-        ServiceKind::Projects => run::<ProjectsModel>(log, bus, config, shutdown).await,
-        ServiceKind::Procurement => run::<ProcurementModel>(log, bus, config, shutdown).await,
-    }
+    let service = match kind {
+        ServiceKind::Agreements => OpenService::Agreements(Service::start(log)),
+        ServiceKind::Projects => OpenService::Projects(Service::start(log)),
+        ServiceKind::Procurement => OpenService::Procurement(Service::start(log)),
+    };
+    run_open_service(service, bus, config, shutdown).await
 }
 
-async fn run<M: Model>(
-    log: Log,
+/// [`run_service`] for a service already started on its log.
+pub async fn run_open_service(
+    service: OpenService,
     bus: Bus,
     config: NodeConfig,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), BusError> {
-    let service = Arc::new(Service::<M>::start(log.clone()));
+    match service {
+        OpenService::Agreements(s) => run(Arc::new(s), bus, config, shutdown).await,
+        OpenService::Projects(s) => run(Arc::new(s), bus, config, shutdown).await,
+        OpenService::Procurement(s) => run(Arc::new(s), bus, config, shutdown).await,
+    }
+}
+
+async fn run<M: Model>(
+    service: Arc<Service<M>>,
+    bus: Bus,
+    config: NodeConfig,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(), BusError> {
+    let log = service.log().clone();
     service
         .caught_up()
         .await

@@ -1,10 +1,11 @@
+use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use accord_boundary::reactions::Reaction;
 use accord_boundary::{Body, BoundaryError, EncodedEvent};
 use accord_contracts::v1::reply::Outcome;
 use accord_kernel::{ActorId, EventMeta, ExpectedVersion, StreamId, Timestamp};
-use accord_log::{AppendMetadata, AppendOutcome, Log, LogError, NewEvent};
+use accord_log::{AppendMetadata, AppendOutcome, Log, LogConfig, LogError, NewEvent};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
@@ -106,9 +107,41 @@ impl<M: Model> Service<M> {
     /// Starts the service on an open log: projections are rebuilt from the whole log,
     /// then follow it. Must be called inside a tokio runtime.
     pub fn start(log: Log) -> Service<M> {
-        let view = Arc::new(RwLock::new(M::View::default()));
-        let (applied_tx, applied) = watch::channel(0);
-        let states = Arc::new(StateCache::default());
+        Service::start_at(log, M::View::default(), StateCache::default(), 0)
+    }
+
+    /// Opens the log in `dir` and starts the service on it, its projections and kept
+    /// stream states rebuilt in the one pass that opens the log
+    /// ([`Log::open_replaying`]), with memory that does not grow with the log beyond
+    /// them. What `accord serve` does. Must be called inside a tokio runtime.
+    pub fn open(dir: &Path, config: LogConfig) -> Result<Service<M>, LogError> {
+        let mut view = M::View::default();
+        let states = StateCache::default();
+        let mut applied = 0;
+        let mut undecodable = false;
+        let log = Log::open_replaying(dir, config, &mut |event| {
+            if undecodable {
+                return;
+            }
+            match M::decode(&event.event_type, &event.payload) {
+                Ok(decoded) => {
+                    M::apply(&mut view, &EventMeta::of(event), &decoded);
+                    states.follow(&event.stream, event.version, |state| {
+                        M::evolve(state, &decoded);
+                    });
+                    applied = event.position;
+                }
+                // The projector meets the event again, reports it and stops there.
+                Err(_) => undecodable = true,
+            }
+        })?;
+        Ok(Service::start_at(log, view, states, applied))
+    }
+
+    fn start_at(log: Log, view: M::View, states: StateCache<M::State>, applied: u64) -> Service<M> {
+        let view = Arc::new(RwLock::new(view));
+        let states = Arc::new(states);
+        let (applied_tx, applied_rx) = watch::channel(applied);
         let projector = tokio::spawn(project::<M>(
             log.clone(),
             view.clone(),
@@ -118,7 +151,7 @@ impl<M: Model> Service<M> {
         Service {
             log,
             view,
-            applied,
+            applied: applied_rx,
             projector,
             states,
         }
@@ -344,7 +377,7 @@ async fn project<M: Model>(
     states: Arc<StateCache<M::State>>,
     applied: watch::Sender<u64>,
 ) {
-    let mut subscription = log.subscribe(1);
+    let mut subscription = log.subscribe(*applied.borrow() + 1);
     drop(log);
     while let Some(event) = subscription.next().await {
         let event = match event {

@@ -256,3 +256,56 @@ async fn a_stream_state_kept_between_commands_moves_on_with_events_appended_else
         "{error}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opened_from_its_directory_the_service_rebuilds_in_the_pass_that_opens_the_log() {
+    // Given a log holding the scenario's agreements commands, closed
+    let mut log = TempLog::new();
+    let (register, decisions, actors) = {
+        let service = Service::<AgreementsModel>::start(log.log().clone());
+        run_agreements_steps(&service).await;
+        let view = service.view();
+        (
+            view.view.register(),
+            view.view.decisions(),
+            view.actors.len(),
+        )
+    };
+    log.close();
+    // When the service opens it the way `accord serve` does
+    let service =
+        Service::<AgreementsModel>::open(log.path(), accord_log::LogConfig::default()).unwrap();
+    // Then the projections are there before the projector has followed anything
+    let durable = service.log().durable_position();
+    assert!(durable > 0);
+    assert_eq!(service.applied_position(), durable);
+    {
+        let view = service.view();
+        assert_eq!(view.view.register(), register);
+        assert_eq!(view.view.decisions(), decisions);
+        assert_eq!(view.actors.len(), actors);
+    }
+    // And commands decide against the rebuilt states and are applied after them
+    let rotate = r#"{"actorId": "ua-umerov", "publicKey": "AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM=", "reason": "again"}"#;
+    let same_key = service
+        .handle("RotateActorKey", Body::Json(rotate), &meta("accord-admin"))
+        .await
+        .unwrap_err();
+    assert!(
+        same_key
+            .to_string()
+            .contains("the new key is the current key"),
+        "{same_key}"
+    );
+    let register_new = r#"{"actorId": "lt-auditor", "name": "Auditor", "party": {"id": "LT"}, "role": "Auditor", "publicKey": "DAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAw="}"#;
+    let outcome = service
+        .handle(
+            "RegisterActor",
+            Body::Json(register_new),
+            &meta("accord-admin"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.first_position, durable + 1);
+    assert_eq!(service.view().actors.len(), actors + 1);
+}
