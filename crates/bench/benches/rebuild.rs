@@ -16,8 +16,9 @@ use std::time::Instant;
 
 use accord_bench::{full_run, peak_rss_bytes, runs, Report, Row, Summary};
 use accord_contracts::v1 as pb;
+use accord_kernel::EventMeta;
 use accord_log::{Log, LogConfig};
-use accord_runtime::{AgreementsModel, Service};
+use accord_runtime::{AgreementsModel, AgreementsState, Model as _, Service};
 use prost::Message as _;
 
 /// What one child process measured.
@@ -59,10 +60,11 @@ fn main() {
                 .unwrap();
         });
         drop(runtime);
-        let (mut accord, mut raw) = (Vec::new(), Vec::new());
+        let (mut accord, mut raw, mut alone) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..runs {
             accord.push(spawn("accord", dir.path(), events));
             raw.push(spawn("raw", dir.path(), events));
+            alone.push(spawn("projection", dir.path(), events));
         }
         let rate = |m: &[Measured]| {
             Summary::of(
@@ -90,14 +92,55 @@ fn main() {
         );
         report.push(Row::versus(
             format!("rebuild agreements, {events} events"),
+            "events/s",
+            rate(&accord),
+            "the projection alone",
+            rate(&alone),
+        ));
+        report.push(Row::versus(
+            format!("rebuild agreements, {events} events"),
             "peak RSS MiB",
             mib(&accord),
             "raw sled scan + protobuf decode",
             mib(&raw),
         ));
-        rss.push((events, mib(&accord)));
+        report.push(Row::versus(
+            format!("rebuild agreements, {events} events"),
+            "peak RSS MiB",
+            mib(&accord),
+            "the projection alone",
+            mib(&alone),
+        ));
+        rss.push((events, mib(&accord), mib(&alone)));
     }
-    if let [(small_events, small), .., (large_events, large)] = rss.as_slice() {
+    if let [(small_events, small, small_alone), .., (large_events, large, large_alone)] =
+        rss.as_slice()
+    {
+        // What the service holds beyond its projections, which grow with the log
+        // when they keep per-event history (the commitments' timelines do).
+        let beyond = |all: &Summary, alone: &Summary| {
+            let b = |a: f64, p: f64| (a - p).max(0.0);
+            Summary {
+                median: b(all.median, alone.median),
+                min: b(all.min, alone.min),
+                max: b(all.max, alone.max),
+                runs: all.runs,
+            }
+        };
+        let (large_beyond, small_beyond) = (beyond(large, large_alone), beyond(small, small_alone));
+        report.push(
+            Row::versus(
+                format!("RSS beyond the projection, {large_events} over {small_events} events"),
+                "MiB",
+                large_beyond,
+                format!("at {small_events}"),
+                small_beyond,
+            )
+            .target(
+                "ratio ≤ 1.5",
+                large_beyond.median <= 1.5 * small_beyond.median.max(1.0),
+            ),
+        );
         report.push(
             Row::versus(
                 format!("peak RSS at {large_events} over {small_events} events"),
@@ -139,6 +182,7 @@ fn child(what: &str, dir: &Path, events: u64) {
     let applied = match what {
         "accord" => rebuild(dir),
         "raw" => raw_scan_and_decode(dir),
+        "projection" => projection_alone(dir),
         other => panic!("unknown child {other}"),
     };
     let seconds = started.elapsed().as_secs_f64();
@@ -160,6 +204,22 @@ fn rebuild(dir: &Path) -> u64 {
         service.caught_up().await.unwrap();
         service.applied_position()
     })
+}
+
+/// The agreements projections built from a flat scan of the log, without a log
+/// opened for writing, an index or kept stream states: what the projection itself
+/// costs in time and memory.
+fn projection_alone(dir: &Path) -> u64 {
+    let mut state = AgreementsState::default();
+    let mut applied = 0;
+    for event in accord_log::scan_path(dir, 1).unwrap() {
+        let event = event.unwrap();
+        let decoded = AgreementsModel::decode(&event.event_type, &event.payload).unwrap();
+        AgreementsModel::apply(&mut state, &EventMeta::of(&event), &decoded);
+        applied += 1;
+    }
+    std::hint::black_box(&state);
+    applied
 }
 
 /// Every record of the log's sled tree, each envelope and its payload decoded.
