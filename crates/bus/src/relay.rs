@@ -71,7 +71,12 @@ impl RelayConfig {
 
 /// The message an event is published as.
 pub fn event_message(service: &str, event: &RecordedEvent) -> Message {
-    let mut message = Message::new(event_subject(service, event), encode_envelope(event))
+    stored_event_message(service, event, encode_envelope(event))
+}
+
+/// [`event_message`] with the envelope bytes as the log stored them.
+pub fn stored_event_message(service: &str, event: &RecordedEvent, envelope: Vec<u8>) -> Message {
+    let mut message = Message::new(event_subject(service, event), envelope)
         .with_header("Nats-Msg-Id", event.event_id.to_string())
         .with_header("Accord-Event-Type", event.event_type.clone())
         .with_header("Accord-Stream", event.stream.to_string())
@@ -128,7 +133,7 @@ async fn relay_from(
     loop {
         // Wait for one event (or shutdown), then take what is ready, up to the limit.
         let first = tokio::select! {
-            event = subscription.next() => event,
+            event = subscription.next_stored() => event,
             _ = shutdown.changed() => return Ok(()),
         };
         let Some(first) = first else {
@@ -136,15 +141,15 @@ async fn relay_from(
         };
         let mut batch = vec![first?];
         while batch.len() < config.max_in_flight {
-            match tokio::time::timeout(Duration::ZERO, subscription.next()).await {
+            match tokio::time::timeout(Duration::ZERO, subscription.next_stored()).await {
                 Ok(Some(event)) => batch.push(event?),
                 Ok(None) | Err(_) => break,
             }
         }
-        let last = batch.last().map_or(*published, |e| e.position);
+        let last = batch.last().map_or(*published, |(e, _)| e.position);
         let messages = batch
-            .iter()
-            .map(|event| event_message(&config.service, event))
+            .into_iter()
+            .map(|(event, envelope)| stored_event_message(&config.service, &event, envelope))
             .collect();
         bus.publish_batch(messages).await?;
         *published = last;

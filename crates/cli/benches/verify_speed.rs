@@ -6,7 +6,8 @@
 //! versions; the ratio shows what that costs beyond reading and hashing.
 //!
 //! `cargo bench -p accord --bench verify_speed`: 200,000 events, median of 5 runs;
-//! without `--bench` (as `cargo test --all-targets` runs it) a smoke size.
+//! without `--bench` (as `cargo test --all-targets` runs it) a smoke size;
+//! `ACCORD_BENCH_EVENTS=n` another size.
 
 // A benchmark that cannot set itself up should stop loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -24,7 +25,12 @@ use support::build_log;
 fn main() {
     let full = full_run();
     let runs = runs(full);
-    let events: u64 = if full { 200_000 } else { 2_000 };
+    // `ACCORD_BENCH_EVENTS=n` sets another size (e.g. a small one to profile).
+    let events: u64 = match std::env::var("ACCORD_BENCH_EVENTS") {
+        Ok(n) => n.trim().parse().expect("ACCORD_BENCH_EVENTS is a number"),
+        Err(_) if full => 200_000,
+        Err(_) => 2_000,
+    };
     let dir = tempfile::tempdir().unwrap();
     let log_dir = dir.path().join("agreements");
     build_log(&log_dir, events);

@@ -9,7 +9,7 @@ use accord_kernel::RecordedEvent;
 use tokio::sync::watch;
 
 use crate::error::{Corruption, CorruptionReason, LogError};
-use crate::read::EventIter;
+use crate::read::{decode_at, StoredEnvelopes};
 
 const CHUNK: u64 = 256;
 
@@ -20,7 +20,8 @@ pub struct Subscription {
     tree: sled::Db,
     next_position: u64,
     durable: watch::Receiver<u64>,
-    buffer: VecDeque<RecordedEvent>,
+    /// Events read ahead, each with its stored envelope bytes.
+    buffer: VecDeque<(RecordedEvent, Vec<u8>)>,
     failed: bool,
 }
 
@@ -42,13 +43,19 @@ impl Subscription {
 
     /// The next event, waiting for one if the subscriber has caught up.
     pub async fn next(&mut self) -> Option<Result<RecordedEvent, LogError>> {
+        Some(self.next_stored().await?.map(|(event, _)| event))
+    }
+
+    /// The next event and its `accord.v1.EventEnvelope` bytes as stored, for a reader
+    /// that passes them on (the relay) and need not encode them again.
+    pub async fn next_stored(&mut self) -> Option<Result<(RecordedEvent, Vec<u8>), LogError>> {
         if self.failed {
             return None;
         }
         loop {
-            if let Some(event) = self.buffer.pop_front() {
-                self.next_position = event.position + 1;
-                return Some(Ok(event));
+            if let Some(stored) = self.buffer.pop_front() {
+                self.next_position = stored.0.position + 1;
+                return Some(Ok(stored));
             }
             // Marking the value seen before comparing means an append that becomes
             // durable after this line wakes the `changed()` below.
@@ -72,8 +79,9 @@ impl Subscription {
     fn fill(&mut self, durable: u64) -> Result<(), LogError> {
         let until = durable.min(self.next_position + CHUNK - 1);
         let mut expected = self.next_position;
-        for event in EventIter::all(&self.tree, self.next_position, until) {
-            let event = event?;
+        for stored in StoredEnvelopes::new(&self.tree, self.next_position, until) {
+            let (position, bytes) = stored?;
+            let event = decode_at(position, &bytes)?;
             if event.position != expected {
                 return Err(LogError::Corrupt(Corruption {
                     position: expected,
@@ -83,7 +91,7 @@ impl Subscription {
                 }));
             }
             expected += 1;
-            self.buffer.push_back(event);
+            self.buffer.push_back((event, bytes));
         }
         if self.buffer.is_empty() {
             return Err(LogError::Corrupt(Corruption {
