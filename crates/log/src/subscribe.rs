@@ -49,29 +49,48 @@ impl Subscription {
     /// The next event and its `accord.v1.EventEnvelope` bytes as stored, for a reader
     /// that passes them on (the relay) and need not encode them again.
     pub async fn next_stored(&mut self) -> Option<Result<(RecordedEvent, Vec<u8>), LogError>> {
-        if self.failed {
-            return None;
-        }
         loop {
-            if let Some(stored) = self.buffer.pop_front() {
-                self.next_position = stored.0.position + 1;
-                return Some(Ok(stored));
+            if self.failed {
+                return None;
             }
-            // Marking the value seen before comparing means an append that becomes
-            // durable after this line wakes the `changed()` below.
-            let durable = *self.durable.borrow_and_update();
-            if self.next_position <= durable {
-                if let Err(error) = self.fill(durable) {
-                    self.failed = true;
-                    return Some(Err(error));
-                }
-                continue;
+            if let Some(ready) = self.ready() {
+                return Some(ready);
             }
             if self.durable.changed().await.is_err() {
                 // The log closed; deliver whatever became durable before it did.
                 if self.next_position > *self.durable.borrow() {
                     return None;
                 }
+            }
+        }
+    }
+
+    /// The next event if one is durable already, without waiting: for a reader that
+    /// takes what is ready as one batch (the projector tells its waiters once per
+    /// batch, not once per event).
+    pub fn try_next(&mut self) -> Option<Result<RecordedEvent, LogError>> {
+        if self.failed {
+            return None;
+        }
+        Some(self.ready()?.map(|(event, _)| event))
+    }
+
+    /// A read-ahead event, or the next chunk read if the log has more durable ones.
+    fn ready(&mut self) -> Option<Result<(RecordedEvent, Vec<u8>), LogError>> {
+        loop {
+            if let Some(stored) = self.buffer.pop_front() {
+                self.next_position = stored.0.position + 1;
+                return Some(Ok(stored));
+            }
+            // Marking the value seen before comparing means an append that becomes
+            // durable after this line wakes the caller's `changed()`.
+            let durable = *self.durable.borrow_and_update();
+            if self.next_position > durable {
+                return None;
+            }
+            if let Err(error) = self.fill(durable) {
+                self.failed = true;
+                return Some(Err(error));
             }
         }
     }

@@ -4,7 +4,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use accord_boundary::reactions::Reaction;
 use accord_boundary::{Body, BoundaryError, EncodedEvent};
 use accord_contracts::v1::reply::Outcome;
-use accord_kernel::{ActorId, EventMeta, ExpectedVersion, StreamId, Timestamp};
+use accord_kernel::{ActorId, EventMeta, ExpectedVersion, RecordedEvent, StreamId, Timestamp};
 use accord_log::{AppendMetadata, AppendOutcome, Log, LogConfig, LogError, NewEvent};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -123,14 +123,8 @@ impl<M: Model> Service<M> {
             if undecodable {
                 return;
             }
-            match M::decode(&event.event_type, &event.payload) {
-                Ok(decoded) => {
-                    M::apply(&mut view, &EventMeta::of(event), &decoded);
-                    states.follow(&event.stream, event.version, |state| {
-                        M::evolve(state, &decoded);
-                    });
-                    applied = event.position;
-                }
+            match project_event::<M>(&mut view, &states, event) {
+                Ok(()) => applied = event.position,
                 // The projector meets the event again, reports it and stops there.
                 Err(_) => undecodable = true,
             }
@@ -379,31 +373,65 @@ async fn project<M: Model>(
 ) {
     let mut subscription = log.subscribe(*applied.borrow() + 1);
     drop(log);
-    while let Some(event) = subscription.next().await {
-        let event = match event {
-            Ok(event) => event,
-            Err(error) => {
-                tracing::error!(service = M::SERVICE, %error, "runtime.projector stopped");
-                return;
+    while let Some(first) = subscription.next().await {
+        // Apply what is ready, then tell the waiting commands once: each tell wakes
+        // every command in flight.
+        let mut next = Some(first);
+        let mut last = None;
+        let mut stopped = false;
+        while let Some(event) = next.take() {
+            match apply_event::<M>(&view, &states, event) {
+                Some(position) => last = Some(position),
+                None => {
+                    stopped = true;
+                    break;
+                }
             }
-        };
-        match M::decode(&event.event_type, &event.payload) {
-            Ok(decoded) => {
-                let meta = EventMeta::of(&event);
-                M::apply(
-                    &mut view.write().unwrap_or_else(PoisonError::into_inner),
-                    &meta,
-                    &decoded,
-                );
-                states.follow(&event.stream, event.version, |state| {
-                    M::evolve(state, &decoded);
-                });
-            }
-            Err(error) => {
-                tracing::error!(service = M::SERVICE, position = event.position, %error, "runtime.projector undecodable event");
-                return;
-            }
+            next = subscription.try_next();
         }
-        applied.send_replace(event.position);
+        if let Some(position) = last {
+            applied.send_replace(position);
+        }
+        if stopped {
+            return;
+        }
+    }
+}
+
+/// Decodes one event and folds it into the view and the kept stream states.
+fn project_event<M: Model>(
+    view: &mut M::View,
+    states: &StateCache<M::State>,
+    event: &RecordedEvent,
+) -> Result<(), BoundaryError> {
+    let decoded = M::decode(&event.event_type, &event.payload)?;
+    M::apply(view, &EventMeta::of(event), &decoded);
+    states.follow(&event.stream, event.version, |state| {
+        M::evolve(state, &decoded);
+    });
+    Ok(())
+}
+
+/// Applies one event to the view and the kept states; `None` (after logging why)
+/// when the projector must stop there.
+fn apply_event<M: Model>(
+    view: &RwLock<M::View>,
+    states: &StateCache<M::State>,
+    event: Result<RecordedEvent, LogError>,
+) -> Option<u64> {
+    let event = match event {
+        Ok(event) => event,
+        Err(error) => {
+            tracing::error!(service = M::SERVICE, %error, "runtime.projector stopped");
+            return None;
+        }
+    };
+    let mut view = view.write().unwrap_or_else(PoisonError::into_inner);
+    match project_event::<M>(&mut view, states, &event) {
+        Ok(()) => Some(event.position),
+        Err(error) => {
+            tracing::error!(service = M::SERVICE, position = event.position, %error, "runtime.projector undecodable event");
+            None
+        }
     }
 }
