@@ -16,6 +16,7 @@ use accord_bench::{full_run, percentile, runs, Report, Row, Summary};
 use accord_boundary::Body;
 use accord_bus::{AccordClient, Bus, CommandOptions, Message, NatsBus};
 use accord_contracts::v1 as pb;
+use accord_contracts::v1::reply::Outcome;
 use accord_kernel::ActorId;
 use accord_kernel::{ExpectedVersion, StreamId};
 use accord_log::{AppendMetadata, Log, LogStats, NewEvent};
@@ -83,7 +84,7 @@ fn main() {
         let size = register_actor("size-probe").len();
         report.parameter("command body bytes", size);
 
-        let mut cases: [Vec<Run>; 8] = Default::default();
+        let mut cases: [Vec<Run>; 9] = Default::default();
         // Events per fdatasync while 64 commands are in flight: over the bus, in process.
         let (mut grouped_bus, mut grouped_local) = (Vec::new(), Vec::new());
         for run in 0..runs {
@@ -103,11 +104,13 @@ fn main() {
             cases[4].push(echoes(&client_bus, size, concurrent, IN_FLIGHT).await);
             cases[5].push(appends(&log, size, concurrent, IN_FLIGHT).await);
             cases[6].push(handled(&local, "s", sequential, 1).await);
+            cases[8].push(queries(&client, sequential).await);
             let before = local.log().stats();
             cases[7].push(handled(&local, "c", concurrent, IN_FLIGHT).await);
             grouped_local.push(events_per_sync(&before, &local.log().stats()));
         }
-        let [command1, echo1, append1, command64, echo64, append64, handled1, handled64] = cases;
+        let [command1, echo1, append1, command64, echo64, append64, handled1, handled64, query1] =
+            cases;
         let p =
             |runs: &[Run], p: f64| Summary::of(&runs.iter().map(|r| r.p(p)).collect::<Vec<_>>());
         let rate =
@@ -123,6 +126,13 @@ fn main() {
         report.push(Row::single(
             "NATS echo, 1 in flight",
             "p50 ms",
+            p(&echo1, 50.0),
+        ));
+        report.push(Row::versus(
+            "query LogStatus, 1 in flight",
+            "p50 ms",
+            p(&query1, 50.0),
+            "NATS echo p50",
             p(&echo1, 50.0),
         ));
         report.push(Row::single(
@@ -336,6 +346,22 @@ async fn handled(
                 1,
                 "one ActorRegistered per command"
             );
+        }
+    })
+    .await
+}
+
+/// The service's cheapest request, one after another: its bus path without a command.
+async fn queries(client: &Arc<AccordClient>, total: usize) -> Run {
+    let client = client.clone();
+    measure(total, 1, move |_| {
+        let client = client.clone();
+        async move {
+            let outcome = client
+                .query("agreements", "LogStatus", Vec::new())
+                .await
+                .expect("query answered");
+            assert!(matches!(outcome, Outcome::LogStatus(_)), "{outcome:?}");
         }
     })
     .await
