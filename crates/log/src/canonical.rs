@@ -5,13 +5,14 @@
 
 use accord_kernel::{EventHash, RecordedEvent, Timestamp};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 const DOMAIN: &[u8; 24] = b"accord.v1.EventEnvelope\x00";
 
 /// The bytes of `event` that its hash covers: every field except `hash` itself.
 pub fn canonical_bytes(event: &RecordedEvent) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 + event.payload.len());
-    write_canonical(&mut out, event);
+    Hashed::of(event).write(&mut out);
     out
 }
 
@@ -20,44 +21,89 @@ pub fn compute_hash(event: &RecordedEvent) -> EventHash {
     EventHash(Sha256::digest(canonical_bytes(event)).into())
 }
 
-/// [`compute_hash`] writing the canonical bytes into `scratch` (cleared first), so a
-/// walk over many events allocates once.
-pub(crate) fn compute_hash_with(scratch: &mut Vec<u8>, event: &RecordedEvent) -> EventHash {
-    scratch.clear();
-    write_canonical(scratch, event);
-    EventHash(Sha256::digest(&scratch[..]).into())
+/// The fields an event's hash covers, borrowed from wherever they are: a decoded
+/// event, or stored envelope bytes read in place (verification).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hashed<'a> {
+    pub(crate) event_id: Uuid,
+    pub(crate) category: &'a str,
+    pub(crate) id: &'a str,
+    pub(crate) version: u64,
+    pub(crate) position: u64,
+    pub(crate) event_type: &'a str,
+    pub(crate) schema_version: u32,
+    pub(crate) payload: &'a [u8],
+    pub(crate) occurred_at: Timestamp,
+    pub(crate) recorded_at: Timestamp,
+    pub(crate) actor: &'a str,
+    pub(crate) command_id: Uuid,
+    pub(crate) correlation_id: Uuid,
+    pub(crate) causation_id: Option<Uuid>,
+    pub(crate) signature: Option<&'a [u8]>,
+    pub(crate) prev_hash: &'a [u8; 32],
 }
 
-fn write_canonical(out: &mut Vec<u8>, event: &RecordedEvent) {
-    out.extend_from_slice(DOMAIN);
-    out.extend_from_slice(event.event_id.as_bytes());
-    put_bytes(out, event.stream.category().as_bytes());
-    put_bytes(out, event.stream.id().as_bytes());
-    out.extend_from_slice(&event.version.to_be_bytes());
-    out.extend_from_slice(&event.position.to_be_bytes());
-    put_bytes(out, event.event_type.as_bytes());
-    out.extend_from_slice(&event.schema_version.to_be_bytes());
-    put_bytes(out, &event.payload);
-    put_time(out, event.occurred_at);
-    put_time(out, event.recorded_at);
-    put_bytes(out, event.actor.as_bytes());
-    out.extend_from_slice(event.command_id.as_bytes());
-    out.extend_from_slice(event.correlation_id.as_bytes());
-    match event.causation_id {
-        Some(id) => {
-            out.push(1);
-            out.extend_from_slice(id.as_bytes());
+impl<'a> Hashed<'a> {
+    pub(crate) fn of(event: &'a RecordedEvent) -> Hashed<'a> {
+        Hashed {
+            event_id: event.event_id,
+            category: event.stream.category(),
+            id: event.stream.id(),
+            version: event.version,
+            position: event.position,
+            event_type: &event.event_type,
+            schema_version: event.schema_version,
+            payload: &event.payload,
+            occurred_at: event.occurred_at,
+            recorded_at: event.recorded_at,
+            actor: &event.actor,
+            command_id: event.command_id,
+            correlation_id: event.correlation_id,
+            causation_id: event.causation_id,
+            signature: event.signature.as_deref(),
+            prev_hash: &event.prev_hash.0,
         }
-        None => out.push(0),
     }
-    match &event.signature {
-        Some(signature) => {
-            out.push(1);
-            put_bytes(out, signature);
+
+    /// SHA-256 of the canonical bytes, written into `scratch` (cleared first), so a
+    /// walk over many events allocates once.
+    pub(crate) fn hash_with(&self, scratch: &mut Vec<u8>) -> EventHash {
+        scratch.clear();
+        self.write(scratch);
+        EventHash(Sha256::digest(&scratch[..]).into())
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(DOMAIN);
+        out.extend_from_slice(self.event_id.as_bytes());
+        put_bytes(out, self.category.as_bytes());
+        put_bytes(out, self.id.as_bytes());
+        out.extend_from_slice(&self.version.to_be_bytes());
+        out.extend_from_slice(&self.position.to_be_bytes());
+        put_bytes(out, self.event_type.as_bytes());
+        out.extend_from_slice(&self.schema_version.to_be_bytes());
+        put_bytes(out, self.payload);
+        put_time(out, self.occurred_at);
+        put_time(out, self.recorded_at);
+        put_bytes(out, self.actor.as_bytes());
+        out.extend_from_slice(self.command_id.as_bytes());
+        out.extend_from_slice(self.correlation_id.as_bytes());
+        match self.causation_id {
+            Some(id) => {
+                out.push(1);
+                out.extend_from_slice(id.as_bytes());
+            }
+            None => out.push(0),
         }
-        None => out.push(0),
+        match self.signature {
+            Some(signature) => {
+                out.push(1);
+                put_bytes(out, signature);
+            }
+            None => out.push(0),
+        }
+        out.extend_from_slice(self.prev_hash);
     }
-    out.extend_from_slice(&event.prev_hash.0);
 }
 
 fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {

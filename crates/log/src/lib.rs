@@ -13,6 +13,7 @@ mod canonical;
 mod codec;
 mod config;
 mod error;
+mod in_place;
 mod index;
 mod keys;
 mod read;

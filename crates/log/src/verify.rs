@@ -6,10 +6,10 @@ use std::path::Path;
 
 use accord_kernel::{EventHash, StreamId, Timestamp};
 
-use crate::canonical::compute_hash_with;
-use crate::codec::{decode_checking_canonical, decode_envelope};
+use crate::codec::decode_envelope;
 use crate::config::{open_sled, DEFAULT_CACHE_BYTES};
 use crate::error::{Corruption, CorruptionReason, LogError};
+use crate::in_place::read_envelope;
 use crate::keys::{self, HeadRecord};
 use crate::read::{corrupt, StoredEnvelopes};
 
@@ -81,6 +81,7 @@ pub(crate) fn verify_tree(
         expected_position: 1,
         tip: EventHash::GENESIS,
         stream_versions: HashMap::new(),
+        stream_key: Vec::new(),
         first_recorded_at: None,
         last_recorded_at: None,
         scratch: Vec::new(),
@@ -113,10 +114,13 @@ pub(crate) fn verify_tree(
 struct Walk {
     expected_position: u64,
     tip: EventHash,
-    stream_versions: HashMap<StreamId, u64>,
+    /// Each stream's version so far, keyed by category, NUL, id: looked up without
+    /// allocating, a key made once per stream.
+    stream_versions: HashMap<Box<[u8]>, u64>,
+    stream_key: Vec<u8>,
     first_recorded_at: Option<Timestamp>,
     last_recorded_at: Option<Timestamp>,
-    /// Reused for each event's re-encoding and canonical bytes.
+    /// Reused for each event's canonical bytes.
     scratch: Vec<u8>,
 }
 
@@ -141,19 +145,30 @@ impl Walk {
                 next_stored: position,
             }));
         }
-        let (event, canonical) = decode_checking_canonical(bytes, &mut self.scratch)
-            .map_err(|reason| corrupt(position, CorruptionReason::Undecodable(reason)))?;
+        let undecodable = |reason| corrupt(position, CorruptionReason::Undecodable(reason));
+        let read = read_envelope(bytes).map_err(undecodable)?;
+        let event = read.fields;
+        self.stream_key.clear();
+        self.stream_key.extend_from_slice(event.category.as_bytes());
+        self.stream_key.push(0);
+        self.stream_key.extend_from_slice(event.id.as_bytes());
+        let previous = match self.stream_versions.get(self.stream_key.as_slice()) {
+            Some(&version) => version,
+            None => {
+                // A stream seen for the first time must be a valid stream id.
+                StreamId::new(event.category, event.id).map_err(|e| undecodable(e.to_string()))?;
+                0
+            }
+        };
         // Bytes that decode to the same values but are not what the log wrote
         // (e.g. a UUID's hex digits changed to upper case) are tampering too.
-        if !canonical {
+        if !read.canonical {
             return Err(fail(CorruptionReason::NotCanonical));
         }
-        let computed = compute_hash_with(&mut self.scratch, &event);
-        if computed != event.hash {
-            return Err(fail(CorruptionReason::HashMismatch {
-                stored: event.hash,
-                computed,
-            }));
+        let computed = event.hash_with(&mut self.scratch);
+        let stored = EventHash(*read.hash);
+        if computed != stored {
+            return Err(fail(CorruptionReason::HashMismatch { stored, computed }));
         }
         if event.position != position {
             // An intact event that belongs later, followed by events that carry on
@@ -171,20 +186,16 @@ impl Walk {
                 }
             }));
         }
-        if event.prev_hash != self.tip {
+        if *event.prev_hash != self.tip.0 {
             return Err(fail(CorruptionReason::BrokenLink {
                 expected: self.tip,
-                found: event.prev_hash,
+                found: EventHash(*event.prev_hash),
             }));
         }
-        let previous = self
-            .stream_versions
-            .get(&event.stream)
-            .copied()
-            .unwrap_or(0);
         if event.version != previous + 1 {
             return Err(fail(CorruptionReason::VersionJump {
-                stream: event.stream.clone(),
+                stream: StreamId::new(event.category, event.id)
+                    .map_err(|e| undecodable(e.to_string()))?,
                 previous,
                 found: event.version,
             }));
@@ -197,8 +208,14 @@ impl Walk {
         }
         self.first_recorded_at.get_or_insert(event.recorded_at);
         self.last_recorded_at = Some(event.recorded_at);
-        self.tip = event.hash;
-        self.stream_versions.insert(event.stream, event.version);
+        self.tip = stored;
+        match self.stream_versions.get_mut(self.stream_key.as_slice()) {
+            Some(version) => *version = event.version,
+            None => {
+                let key = self.stream_key.as_slice().into();
+                self.stream_versions.insert(key, event.version);
+            }
+        }
         self.expected_position += 1;
         Ok(())
     }
