@@ -2,8 +2,8 @@
 //!
 //! `cargo bench -p accord-log --bench log` runs the full size (median of 5 runs);
 //! without `--bench` (as `cargo test --all-targets` runs it) it does a smoke-size run
-//! so the harness never rots. Results: a markdown table on stdout and JSON in
-//! `target/accord-bench/log.json`.
+//! so the harness never rots. Results: a markdown table on stdout and, for a full
+//! run, markdown and JSON in `target/accord-bench/log.{md,json}`.
 
 // A benchmark that cannot set itself up should stop loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -12,6 +12,7 @@ use std::fs::File;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use accord_bench::{Report, Row, Summary};
 use accord_kernel::{ExpectedVersion, StreamId, Timestamp};
 use accord_log::{AppendMetadata, Durability, Log, LogConfig, NewEvent};
 use uuid::Uuid;
@@ -106,12 +107,6 @@ fn main() {
         cases.push(replay);
     }
     write_results(&cases, full);
-    for case in &cases {
-        assert!(
-            median(&case.accord) > 0.0 && median(&case.baseline) > 0.0,
-            "{case:?}"
-        );
-    }
 }
 
 fn new_event() -> NewEvent {
@@ -309,63 +304,55 @@ fn rate(events: usize, elapsed: Duration) -> f64 {
     events as f64 / elapsed.as_secs_f64()
 }
 
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted[sorted.len() / 2]
-}
-
-fn min(values: &[f64]) -> f64 {
-    values.iter().copied().fold(f64::INFINITY, f64::min)
-}
-
-fn max(values: &[f64]) -> f64 {
-    values.iter().copied().fold(0.0, f64::max)
-}
-
 fn report(case: &Case) {
+    let (accord, raw) = (Summary::of(&case.accord), Summary::of(&case.baseline));
     eprintln!(
         "{}: accord {:.0}/s, raw {:.0}/s, ratio {:.2}",
         case.name,
-        median(&case.accord),
-        median(&case.baseline),
-        median(&case.accord) / median(&case.baseline)
+        accord.median,
+        raw.median,
+        accord.median / raw.median
     );
 }
 
+/// The table (stdout) and, for a full run, `target/accord-bench/log.{md,json}`.
 fn write_results(cases: &[Case], full: bool) {
-    println!("| case | accord events/s (median [min–max]) | raw sled events/s (median [min–max]) | ratio |");
-    println!("|---|---|---|---|");
-    let mut json = Vec::new();
+    let mut report = Report::new("log", full);
+    report.parameter("payload bytes", PAYLOAD);
+    report.parameter("runs per case", cases.first().map_or(0, |c| c.accord.len()));
+    let one_writer = cases
+        .iter()
+        .find(|c| c.name == "append, 1 writers, Fdatasync")
+        .map(|c| Summary::of(&c.accord));
     for case in cases {
-        let (a, b) = (median(&case.accord), median(&case.baseline));
-        println!(
-            "| {} | {:.0} [{:.0}–{:.0}] | {:.0} [{:.0}–{:.0}] | {:.2} |",
-            case.name,
-            a,
-            min(&case.accord),
-            max(&case.accord),
-            b,
-            min(&case.baseline),
-            max(&case.baseline),
-            a / b
+        let (accord, raw) = (Summary::of(&case.accord), Summary::of(&case.baseline));
+        let baseline = if case.name.starts_with("replay") {
+            "raw sled scan"
+        } else {
+            "raw sled insert + flush per batch"
+        };
+        let target = if case.name.starts_with("replay") {
+            0.5
+        } else {
+            0.7
+        };
+        report.push(
+            Row::versus(&case.name, "events/s", accord, baseline, raw).ratio_at_least(target),
         );
-        json.push(format!(
-            "{{\"case\":\"{}\",\"runs\":{},\"accord_median\":{a:.1},\"accord_min\":{:.1},\"accord_max\":{:.1},\"baseline_median\":{b:.1},\"baseline_min\":{:.1},\"baseline_max\":{:.1},\"ratio\":{:.3}}}",
-            case.name,
-            case.accord.len(),
-            min(&case.accord),
-            max(&case.accord),
-            min(&case.baseline),
-            max(&case.baseline),
-            a / b
-        ));
-    }
-    if full {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/accord-bench");
-        if std::fs::create_dir_all(&dir).is_ok() {
-            let _ = std::fs::write(dir.join("log.json"), format!("[{}]\n", json.join(",\n")));
+        if case.name == "append, 256 writers, Fdatasync" {
+            if let Some(one) = one_writer {
+                report.push(
+                    Row::versus(
+                        &case.name,
+                        "events/s",
+                        accord,
+                        "append, 1 writer, Fdatasync",
+                        one,
+                    )
+                    .ratio_at_least(20.0),
+                );
+            }
         }
     }
+    report.finish();
 }
