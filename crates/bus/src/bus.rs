@@ -47,7 +47,47 @@ pub struct Incoming {
     /// The endpoint's name, as given in its [`EndpointSpec`].
     pub endpoint: String,
     pub message: Message,
-    pub reply: oneshot::Sender<Message>,
+    pub reply: Replier,
+}
+
+/// Where the answer to one request goes. On NATS the handler publishes it itself, so
+/// an answer takes no hand-off to another task on its way out.
+#[derive(Debug)]
+pub struct Replier(ReplyTo);
+
+#[derive(Debug)]
+enum ReplyTo {
+    Channel(oneshot::Sender<Message>),
+    Nats(Box<async_nats::service::Request>),
+}
+
+impl Replier {
+    /// A replier handing the answer to whoever holds the receiving end.
+    pub fn channel() -> (Replier, oneshot::Receiver<Message>) {
+        let (sender, receiver) = oneshot::channel();
+        (Replier(ReplyTo::Channel(sender)), receiver)
+    }
+
+    pub(crate) fn nats(request: async_nats::service::Request) -> Replier {
+        Replier(ReplyTo::Nats(Box::new(request)))
+    }
+
+    /// Sends the answer. An error means it could not be sent: the requester is gone
+    /// or the bus is down, and the requester sees a timeout, as for no answer.
+    pub async fn send(self, answer: Message) -> Result<(), BusError> {
+        match self.0 {
+            ReplyTo::Channel(sender) => sender
+                .send(answer)
+                .map_err(|_| BusError::Unavailable("the requester is gone".into())),
+            ReplyTo::Nats(request) => request
+                .respond_with_headers(
+                    Ok(answer.payload.into()),
+                    crate::nats::header_map(&answer.headers),
+                )
+                .await
+                .map_err(|e| BusError::Unavailable(format!("reply not sent: {e}"))),
+        }
+    }
 }
 
 /// One endpoint of a served service.

@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::bus::{
-    AckDecision, BusError, ConsumerSpec, Delivery, Incoming, Message, Served, ServiceSpec,
+    AckDecision, BusError, ConsumerSpec, Delivery, Incoming, Message, Replier, Served, ServiceSpec,
     StreamSpec,
 };
 use crate::subject::subject_matches;
@@ -77,7 +77,7 @@ impl EmbeddedBus {
         let Some((endpoint, requests)) = route else {
             return Err(BusError::NoResponders { subject });
         };
-        let (reply, replied) = oneshot::channel();
+        let (reply, replied) = Replier::channel();
         let incoming = Incoming {
             endpoint,
             message: request,

@@ -12,8 +12,8 @@ use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::bus::{
-    AckDecision, BusError, ConsumerSpec, Delivery, Headers, Incoming, Message, Served, ServiceSpec,
-    StreamSpec,
+    AckDecision, BusError, ConsumerSpec, Delivery, Headers, Incoming, Message, Replier, Served,
+    ServiceSpec, StreamSpec,
 };
 
 /// How long a consumer waits before fetching again after JetStream failed.
@@ -31,7 +31,7 @@ struct Connection {
     js: jetstream::Context,
 }
 
-fn header_map(headers: &Headers) -> HeaderMap {
+pub(crate) fn header_map(headers: &Headers) -> HeaderMap {
     let mut map = HeaderMap::new();
     for (name, value) in headers {
         map.insert(name.as_str(), value.as_str());
@@ -237,28 +237,14 @@ impl NatsBus {
                     headers: headers_of(request.message.headers.as_ref()),
                     payload: request.message.payload.to_vec(),
                 };
-                let (reply, replied) = oneshot::channel::<Message>();
                 let incoming = Incoming {
                     endpoint,
                     message,
-                    reply,
+                    reply: Replier::nats(request),
                 };
                 if sender.send(incoming).await.is_err() {
                     break;
                 }
-                tokio::spawn(async move {
-                    if let Ok(reply) = replied.await {
-                        let result = request
-                            .respond_with_headers(
-                                Ok(reply.payload.into()),
-                                header_map(&reply.headers),
-                            )
-                            .await;
-                        if let Err(error) = result {
-                            tracing::warn!(%error, "bus.serve reply not sent");
-                        }
-                    }
-                });
             }
             drop(all);
             if let Err(error) = service.stop().await {

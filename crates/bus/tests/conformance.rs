@@ -110,7 +110,7 @@ async fn a_request_reaches_its_endpoint_and_the_reply_comes_back(bus: Bus) {
                     "Echo",
                     incoming.message.header("Accord-Actor").unwrap_or("-"),
                 );
-            incoming.reply.send(reply).unwrap();
+            incoming.reply.send(reply).await.unwrap();
         }
     });
     let request =

@@ -88,7 +88,9 @@ pub async fn serve<M: Model>(
                 in_flight.spawn(async move {
                     let Incoming { endpoint, message, reply } = incoming;
                     let answer = respond(&service, &endpoint, &message, &config).await;
-                    let _ = reply.send(answer);
+                    if let Err(error) = reply.send(answer).await {
+                        tracing::warn!(service = M::SERVICE, %error, "runtime.endpoints reply");
+                    }
                 });
             }
             _ = shutdown.changed() => {}
