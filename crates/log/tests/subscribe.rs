@@ -106,3 +106,26 @@ async fn given_a_subscriber_waiting_when_an_event_becomes_durable_then_it_is_del
         .unwrap();
     assert_eq!(delivered.event_id, outcome.event_ids[0]);
 }
+
+#[tokio::test]
+async fn try_next_takes_what_is_durable_and_never_waits() {
+    let log = TempLog::new();
+    let mut subscription = log.log().subscribe(1);
+    assert!(subscription.try_next().is_none(), "nothing durable yet");
+    for i in 0..3 {
+        log.log()
+            .append(
+                stream("request", "r"),
+                ExpectedVersion::Any,
+                vec![event("E", b"z")],
+                metadata("a", i),
+            )
+            .await
+            .unwrap();
+    }
+    let positions: Vec<u64> = std::iter::from_fn(|| subscription.try_next())
+        .map(|e| e.unwrap().position)
+        .collect();
+    assert_eq!(positions, [1, 2, 3]);
+    assert_eq!(subscription.next_position(), 4);
+}
