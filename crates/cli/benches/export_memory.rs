@@ -1,10 +1,10 @@
-//! Peak memory of `accord audit export` as the log grows: the export streams, so its
-//! peak resident set must not grow with the number of events beyond the log's
-//! in-memory index (8 bytes per event).
+//! Peak memory of `accord audit export` and `accord audit verify` as the log grows:
+//! both read the log once through a database reopened every 32 MiB, so their peak
+//! resident set must not grow with the number of events.
 //!
 //! `cargo bench -p accord --bench export_memory` measures 100,000 and 1,000,000
 //! events; without `--bench` (as `cargo test --all-targets` runs it) a smoke size.
-//! The export runs as a subprocess (the release `accord` binary); its peak RSS is
+//! Each command runs as a subprocess (the release `accord` binary); its peak RSS is
 //! read from `/proc/<pid>/status` (VmHWM) while it runs.
 
 // A benchmark that cannot set itself up should stop loudly.
@@ -30,18 +30,12 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
         .ok()
 }
 
-/// Runs the export of `dir` to /dev/null; its peak RSS (KiB) and how long it took.
-fn export(dir: &Path) -> (u64, Duration) {
+/// Runs `accord audit <args> <dir>`; its peak RSS (KiB) and how long it took.
+fn audit(args: &[&str], dir: &Path) -> (u64, Duration) {
     let started = Instant::now();
     let mut child = Command::new(accord_binary())
-        .args([
-            "--log-level",
-            "warn",
-            "audit",
-            "export",
-            "--output",
-            "/dev/null",
-        ])
+        .args(["--log-level", "warn", "audit"])
+        .args(args)
         .arg(dir)
         .stdout(Stdio::null())
         .spawn()
@@ -52,7 +46,7 @@ fn export(dir: &Path) -> (u64, Duration) {
             peak = peak.max(hwm);
         }
         if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "export failed");
+            assert!(status.success(), "audit {args:?} failed");
             break;
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -76,6 +70,7 @@ fn main() {
     };
     let keep = std::env::var("ACCORD_BENCH_KEEP").ok();
     let mut results = Vec::new();
+    let mut verified = Vec::new();
     for &events in &sizes {
         let dir = tempfile::tempdir().unwrap();
         let log_dir = match &keep {
@@ -85,28 +80,35 @@ fn main() {
         let built = Instant::now();
         build_log(&log_dir, events);
         let build_time = built.elapsed();
-        let (peak, took) = export(&log_dir);
+        let (peak, took) = audit(&["export", "--output", "/dev/null"], &log_dir);
         eprintln!(
             "export_memory: {events} events: built in {build_time:?}, exported in {took:?}, peak RSS {peak} KiB"
         );
         results.push((events, peak, took));
+        // `audit verify` copies the log and walks its chain: the same memory bound.
+        let (verify_peak, verify_took) = audit(&["verify"], &log_dir);
+        eprintln!("export_memory: {events} events: verified in {verify_took:?}, peak RSS {verify_peak} KiB");
+        verified.push((events, verify_peak, verify_took));
     }
-    println!("| events | export time | events/s | peak RSS |");
-    println!("|---:|---:|---:|---:|");
-    for (events, peak, took) in &results {
-        println!(
-            "| {events} | {:.2} s | {:.0} | {:.1} MiB |",
-            took.as_secs_f64(),
-            *events as f64 / took.as_secs_f64(),
-            *peak as f64 / 1024.0
-        );
-    }
-    if let [first, .., last] = results.as_slice() {
-        println!(
-            "\npeak RSS at {} events / at {} events: {:.2}",
-            last.0,
-            first.0,
-            last.1 as f64 / first.1 as f64
-        );
+    for (command, results) in [("export", &results), ("verify", &verified)] {
+        println!("\n`accord audit {command}`:\n");
+        println!("| events | time | events/s | peak RSS |");
+        println!("|---:|---:|---:|---:|");
+        for (events, peak, took) in results {
+            println!(
+                "| {events} | {:.2} s | {:.0} | {:.1} MiB |",
+                took.as_secs_f64(),
+                *events as f64 / took.as_secs_f64(),
+                *peak as f64 / 1024.0
+            );
+        }
+        if let [first, .., last] = results.as_slice() {
+            println!(
+                "\npeak RSS at {} events / at {} events: {:.2}",
+                last.0,
+                first.0,
+                last.1 as f64 / first.1 as f64
+            );
+        }
     }
 }

@@ -12,6 +12,7 @@ use crate::error::{Corruption, CorruptionReason, LogError};
 use crate::in_place::read_envelope;
 use crate::keys::{self, HeadRecord};
 use crate::read::{corrupt, StoredEnvelopes};
+use crate::scan::REOPEN_AFTER_BYTES;
 
 /// What a successful verification walked over.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,8 +32,11 @@ pub struct VerifyReport {
 /// event's hash, that its stream version follows the stream's previous event, that
 /// recorded_at does not go back, that the stream index points at it; and finally that
 /// the head record names the last event.
+///
+/// Memory does not grow with the log: the database is reopened every
+/// [`REOPEN_AFTER_BYTES`] read, as a scan does (see `scan`).
 pub fn verify_path(dir: impl AsRef<Path>) -> Result<VerifyReport, LogError> {
-    verify_tree(&open_storage(dir)?, None, &mut |_| {})
+    verify_dir(dir.as_ref(), REOPEN_AFTER_BYTES, &mut |_| {})
 }
 
 /// [`verify_path`], calling `progress` with the position reached every
@@ -41,7 +45,26 @@ pub fn verify_path_with_progress(
     dir: impl AsRef<Path>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<VerifyReport, LogError> {
-    verify_tree(&open_storage(dir)?, None, progress)
+    verify_dir(dir.as_ref(), REOPEN_AFTER_BYTES, progress)
+}
+
+/// Walks a closed log's chain, reopening its database after `reopen_after_bytes`
+/// read (dropping sled's cache, which one sequential pass never evicts from), then
+/// checks the head record.
+pub(crate) fn verify_dir(
+    dir: &Path,
+    reopen_after_bytes: usize,
+    progress: &mut dyn FnMut(u64),
+) -> Result<VerifyReport, LogError> {
+    let mut walk = Walk::new();
+    let mut tree = open_storage(dir)?;
+    while !walk.walk(&tree, u64::MAX - 1, Some(reopen_after_bytes), progress)? {
+        // The old database must be gone before sled opens the directory again.
+        drop(tree);
+        tree = open_storage(dir)?;
+    }
+    check_head(&tree, walk.expected_position - 1, walk.tip)?;
+    Ok(walk.report())
 }
 
 /// How many events pass between two progress calls.
@@ -77,38 +100,12 @@ pub(crate) fn verify_tree(
     until: Option<u64>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<VerifyReport, LogError> {
-    let mut walk = Walk {
-        expected_position: 1,
-        tip: EventHash::GENESIS,
-        stream_versions: HashMap::new(),
-        stream_key: Vec::new(),
-        first_recorded_at: None,
-        last_recorded_at: None,
-        scratch: Vec::new(),
-    };
-    let mut envelopes = StoredEnvelopes::new(tree, 1, until.unwrap_or(u64::MAX - 1)).peekable();
-    while let Some(entry) = envelopes.next() {
-        let (position, bytes) = entry?;
-        let next_claim = || match envelopes.peek() {
-            Some(Ok((_, next))) => decode_envelope(next).ok().map(|e| e.position),
-            _ => None,
-        };
-        walk.step(position, &bytes, next_claim)?;
-        if position % PROGRESS_EVERY == 0 {
-            progress(position);
-        }
-    }
-    let last = walk.expected_position - 1;
+    let mut walk = Walk::new();
+    walk.walk(tree, until.unwrap_or(u64::MAX - 1), None, progress)?;
     if until.is_none() {
-        check_head(tree, last, walk.tip)?;
+        check_head(tree, walk.expected_position - 1, walk.tip)?;
     }
-    Ok(VerifyReport {
-        events: last,
-        streams: walk.stream_versions.len() as u64,
-        first_recorded_at: walk.first_recorded_at,
-        last_recorded_at: walk.last_recorded_at,
-        head_hash: walk.tip,
-    })
+    Ok(walk.report())
 }
 
 struct Walk {
@@ -125,6 +122,58 @@ struct Walk {
 }
 
 impl Walk {
+    fn new() -> Walk {
+        Walk {
+            expected_position: 1,
+            tip: EventHash::GENESIS,
+            stream_versions: HashMap::new(),
+            stream_key: Vec::new(),
+            first_recorded_at: None,
+            last_recorded_at: None,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Checks the stored envelopes from the next expected position up to `until`;
+    /// with a `budget`, stops after reading that many bytes. True when it reached
+    /// the end.
+    fn walk(
+        &mut self,
+        tree: &sled::Db,
+        until: u64,
+        budget: Option<usize>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<bool, LogError> {
+        let mut envelopes = StoredEnvelopes::new(tree, self.expected_position, until).peekable();
+        let mut read = 0;
+        while let Some(entry) = envelopes.next() {
+            let (position, bytes) = entry?;
+            let next_claim = || match envelopes.peek() {
+                Some(Ok((_, next))) => decode_envelope(next).ok().map(|e| e.position),
+                _ => None,
+            };
+            self.step(position, &bytes, next_claim)?;
+            if position % PROGRESS_EVERY == 0 {
+                progress(position);
+            }
+            read += bytes.len();
+            if budget.is_some_and(|budget| read >= budget) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn report(&self) -> VerifyReport {
+        VerifyReport {
+            events: self.expected_position - 1,
+            streams: self.stream_versions.len() as u64,
+            first_recorded_at: self.first_recorded_at,
+            last_recorded_at: self.last_recorded_at,
+            head_hash: self.tip,
+        }
+    }
+
     /// Checks the envelope stored at `position`. `next_claim` tells the position the
     /// following stored event claims, to tell missing events from reordered ones.
     fn step(
@@ -247,4 +296,48 @@ fn check_head(tree: &sled::Db, last: u64, tip: EventHash) -> Result<(), LogError
             actual: last,
         },
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AppendMetadata, Log, NewEvent};
+    use accord_kernel::ExpectedVersion;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reopening_every_few_events_walks_the_same_chain_as_one_pass() {
+        // Given a closed log of 120 events over 3 streams
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::open(dir.path()).unwrap();
+        for i in 0..40u8 {
+            let stream = StreamId::new("commitment", format!("c{}", i % 3)).unwrap();
+            let events = (0..3)
+                .map(|_| NewEvent {
+                    event_type: "accord.v1.Noted".into(),
+                    schema_version: 1,
+                    payload: vec![i; 40],
+                })
+                .collect();
+            let id = uuid::Uuid::now_v7();
+            let metadata = AppendMetadata {
+                actor: "ua-mod".into(),
+                command_id: id,
+                correlation_id: id,
+                causation_id: None,
+                occurred_at: Timestamp::UNIX_EPOCH,
+                signature: None,
+            };
+            log.append(stream, ExpectedVersion::Any, events, metadata)
+                .await
+                .unwrap();
+        }
+        let live = log.verify().unwrap();
+        drop(log);
+        // When it is verified reopening the database after every ~2 envelopes
+        let reopening = verify_dir(dir.path(), 500, &mut |_| {}).unwrap();
+        // Then the report is the one pass's
+        assert_eq!(reopening, verify_path(dir.path()).unwrap());
+        assert_eq!(reopening, live);
+        assert_eq!((reopening.events, reopening.streams), (120, 3));
+    }
 }
