@@ -16,7 +16,7 @@ use std::time::Instant;
 use accord_bench::{full_run, percentile, runs, Report, Row, Summary};
 use accord_boundary::Body;
 use accord_kernel::{ExpectedVersion, StreamId};
-use accord_log::{AppendMetadata, Log};
+use accord_log::{Log, LogConfig};
 use accord_runtime::{AgreementsModel, CommandMeta, Service};
 use accord_scenario::{Scenario, Service as ScenarioService};
 use accord_testkit::fill::progress_event;
@@ -32,13 +32,8 @@ fn main() {
     } else {
         (&[100, 1_000], 3)
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = accord_bench::runtime();
     let mut report = Report::new("large_stream", full);
-    report.parameter("runs", runs);
     report.parameter("commands after the first, per run", warm_commands);
     report.parameter(
         "command",
@@ -122,19 +117,11 @@ async fn grow_stream(dir: &std::path::Path, events: u64) {
     while version < events {
         let count = (events - version).min(1_000);
         let batch = (0..count).map(|_| progress_event(COMMITMENT, 2)).collect();
-        let command_id = uuid::Uuid::now_v7();
         log.append(
             stream.clone(),
             ExpectedVersion::Exact(version),
             batch,
-            AppendMetadata {
-                actor: "lt-kasciunas".into(),
-                command_id,
-                correlation_id: command_id,
-                causation_id: None,
-                occurred_at: accord_runtime::now(),
-                signature: None,
-            },
+            accord_testkit::metadata("lt-kasciunas", 1_735_689_600),
         )
         .await
         .unwrap();
@@ -145,8 +132,8 @@ async fn grow_stream(dir: &std::path::Path, events: u64) {
 /// Starts the service on the log; returns the first command's time and the median
 /// of the next `warm` commands', in milliseconds.
 async fn commands(dir: &std::path::Path, warm: usize) -> (f64, f64) {
-    let log = Log::open(dir).unwrap();
-    let service = Service::<AgreementsModel>::start(log);
+    // As `accord serve` starts it: projections and stream states rebuilt on opening.
+    let service = Service::<AgreementsModel>::open(dir, LogConfig::default()).unwrap();
     service.caught_up().await.unwrap();
     let mut times = Vec::new();
     for _ in 0..=warm {

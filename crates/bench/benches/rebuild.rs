@@ -43,19 +43,15 @@ fn main() {
         Err(_) => vec![1_000, 10_000],
     };
     let mut report = Report::new("rebuild", full);
-    report.parameter("runs", runs);
-    report.parameter(
-        "log",
-        "CommitmentProgressRecorded over 1,000 streams, 1,000 per append",
-    );
+    report.parameter("log", accord_testkit::fill::FILL_DESCRIPTION);
     let mut rss = Vec::new();
     for &events in &sizes {
         let dir = tempfile::tempdir().unwrap();
         eprintln!("building a log of {events} events");
-        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let runtime = accord_bench::runtime();
         runtime.block_on(async {
             let log = Log::open(dir.path()).unwrap();
-            accord_testkit::fill::fill_with_progress(&log, events, 1_000)
+            accord_testkit::fill::fill_with_progress(&log, events)
                 .await
                 .unwrap();
         });
@@ -189,11 +185,7 @@ fn child(what: &str, dir: &Path, events: u64) {
 /// (`ServiceKind::open`: projections rebuilt in the pass that opens the log); done
 /// when its projections include every event.
 fn rebuild(dir: &Path) -> u64 {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = accord_bench::runtime();
     runtime.block_on(async {
         let service = Service::<AgreementsModel>::open(dir, LogConfig::default()).unwrap();
         service.caught_up().await.unwrap();

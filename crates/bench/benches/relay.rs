@@ -22,22 +22,17 @@ fn main() {
     let full = full_run();
     let runs = runs(full);
     let events: u64 = if full { 50_000 } else { 500 };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = accord_bench::runtime();
     let nats = NatsServer::start();
     let in_flight = RelayConfig::new("-").max_in_flight;
     let mut report = Report::new("relay", full);
     report.parameter("events per run", events);
     report.parameter("acks in flight", in_flight);
-    report.parameter("runs", runs);
-    report.parameter("event", "CommitmentProgressRecorded over 1,000 streams");
+    report.parameter("log", accord_testkit::fill::FILL_DESCRIPTION);
     runtime.block_on(async {
         let data = tempfile::tempdir().unwrap();
         let log = Log::open(data.path()).unwrap();
-        accord_testkit::fill::fill_with_progress(&log, events, 1_000)
+        accord_testkit::fill::fill_with_progress(&log, events)
             .await
             .unwrap();
         let bus = Bus::Nats(NatsBus::connect(&nats.url(), "bench-relay").await.unwrap());

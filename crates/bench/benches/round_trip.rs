@@ -19,7 +19,7 @@ use accord_contracts::v1 as pb;
 use accord_contracts::v1::reply::Outcome;
 use accord_kernel::ActorId;
 use accord_kernel::{ExpectedVersion, StreamId};
-use accord_log::{AppendMetadata, Log, LogStats, NewEvent};
+use accord_log::{Log, LogStats, NewEvent};
 use accord_runtime::{run_service, AgreementsModel, CommandMeta, NodeConfig, Service, ServiceKind};
 use accord_testkit::NatsServer;
 use futures_util::StreamExt as _;
@@ -47,16 +47,11 @@ fn main() {
     let full = full_run();
     let runs = runs(full);
     let (sequential, concurrent) = if full { (1_000, 10_000) } else { (10, 128) };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = accord_bench::runtime();
     let nats = NatsServer::start();
     let mut report = Report::new("round_trip", full);
     report.parameter("commands per run at 1 in flight", sequential);
     report.parameter("commands per run at 64 in flight", concurrent);
-    report.parameter("runs", runs);
     report.parameter(
         "command",
         "agreements RegisterActor, protobuf, new actor each",
@@ -123,108 +118,92 @@ fn main() {
                 .map(|(e, a)| e.p(50.0) + a.p(50.0))
                 .collect::<Vec<_>>(),
         );
-        report.push(Row::single(
-            "NATS echo, 1 in flight",
-            "p50 ms",
-            p(&echo1, 50.0),
-        ));
-        report.push(Row::versus(
-            "query LogStatus, 1 in flight",
-            "p50 ms",
-            p(&query1, 50.0),
-            "NATS echo p50",
-            p(&echo1, 50.0),
-        ));
-        report.push(Row::single(
-            "durable append, 1 writer",
-            "p50 ms",
-            p(&append1, 50.0),
-        ));
+        const IN_PROCESS: &str = "in process (Service::handle)";
+        const C1: &str = "command, 1 in flight";
+        const C64: &str = "command, 64 in flight";
         let command_p50 = p(&command1, 50.0);
         let met = command_p50.median <= floor.median + 0.2;
-        report.push(
+        let rows = [
+            Row::single("NATS echo, 1 in flight", "p50 ms", p(&echo1, 50.0)),
             Row::versus(
-                "command, 1 in flight",
+                "query LogStatus, 1 in flight",
+                "p50 ms",
+                p(&query1, 50.0),
+                "NATS echo p50",
+                p(&echo1, 50.0),
+            ),
+            Row::single("durable append, 1 writer", "p50 ms", p(&append1, 50.0)),
+            Row::versus(C1, "p50 ms", command_p50, "echo p50 + append p50", floor)
+                .target("≤ echo p50 + append p50 + 0.2 ms", met),
+            Row::versus(
+                C1,
                 "p50 ms",
                 command_p50,
-                "echo p50 + append p50",
-                floor,
-            )
-            .target("≤ echo p50 + append p50 + 0.2 ms", met),
-        );
-        report.push(Row::versus(
-            "command, 1 in flight",
-            "p50 ms",
-            p(&command1, 50.0),
-            "in process (Service::handle), p50",
-            p(&handled1, 50.0),
-        ));
-        report.push(Row::versus(
-            "command, 1 in flight",
-            "p99 ms",
-            p(&command1, 99.0),
-            "NATS echo p99",
-            p(&echo1, 99.0),
-        ));
-        report.push(Row::versus(
-            "command, 1 in flight",
-            "commands/s",
-            rate(&command1),
-            "NATS echo",
-            rate(&echo1),
-        ));
-        report.push(
+                format!("{IN_PROCESS}, p50"),
+                p(&handled1, 50.0),
+            ),
             Row::versus(
-                "command, 64 in flight",
+                C1,
+                "p99 ms",
+                p(&command1, 99.0),
+                "NATS echo p99",
+                p(&echo1, 99.0),
+            ),
+            Row::versus(C1, "commands/s", rate(&command1), "NATS echo", rate(&echo1)),
+            Row::versus(
+                C64,
                 "commands/s",
                 rate(&command64),
                 "durable append, 64 writers",
                 rate(&append64),
             )
             .ratio_at_least(0.5),
-        );
-        report.push(Row::versus(
-            "command, 64 in flight",
-            "commands/s",
-            rate(&command64),
-            "NATS echo, 64 in flight",
-            rate(&echo64),
-        ));
-        report.push(Row::versus(
-            "command, 64 in flight",
-            "commands/s",
-            rate(&command64),
-            "in process (Service::handle), 64 in flight",
-            rate(&handled64),
-        ));
-        report.push(Row::versus(
-            "in process (Service::handle), 64 in flight",
-            "commands/s",
-            rate(&handled64),
-            "durable append, 64 writers",
-            rate(&append64),
-        ));
-        report.push(Row::versus(
-            "command, 64 in flight",
-            "p50 ms",
-            p(&command64, 50.0),
-            "durable append, 64 writers, p50",
-            p(&append64, 50.0),
-        ));
-        report.push(Row::versus(
-            "command, 64 in flight",
-            "p99 ms",
-            p(&command64, 99.0),
-            "durable append, 64 writers, p99",
-            p(&append64, 99.0),
-        ));
-        report.push(Row::versus(
-            "command, 64 in flight",
-            "events per fdatasync",
-            Summary::of(&grouped_bus),
-            "in process (Service::handle), 64 in flight",
-            Summary::of(&grouped_local),
-        ));
+            Row::versus(
+                C64,
+                "commands/s",
+                rate(&command64),
+                "NATS echo, 64 in flight",
+                rate(&echo64),
+            ),
+            Row::versus(
+                C64,
+                "commands/s",
+                rate(&command64),
+                format!("{IN_PROCESS}, 64 in flight"),
+                rate(&handled64),
+            ),
+            Row::versus(
+                format!("{IN_PROCESS}, 64 in flight"),
+                "commands/s",
+                rate(&handled64),
+                "durable append, 64 writers",
+                rate(&append64),
+            ),
+            Row::versus(
+                C64,
+                "p50 ms",
+                p(&command64, 50.0),
+                "durable append, 64 writers, p50",
+                p(&append64, 50.0),
+            ),
+            Row::versus(
+                C64,
+                "p99 ms",
+                p(&command64, 99.0),
+                "durable append, 64 writers, p99",
+                p(&append64, 99.0),
+            ),
+            Row::versus(
+                C64,
+                "events per fdatasync",
+                Summary::of(&grouped_bus),
+                format!("{IN_PROCESS}, 64 in flight"),
+                Summary::of(&grouped_local),
+            ),
+        ];
+        for row in rows {
+            report.push(row);
+        }
 
         stop.send_replace(true);
         service.await.unwrap().unwrap();
@@ -393,7 +372,6 @@ async fn appends(log: &Log, size: usize, total: usize, writers: usize) -> Run {
         let log = log.clone();
         async move {
             let stream = StreamId::new("actor", format!("w{}", i % writers)).unwrap();
-            let command_id = uuid::Uuid::now_v7();
             log.append(
                 stream,
                 ExpectedVersion::Any,
@@ -402,14 +380,7 @@ async fn appends(log: &Log, size: usize, total: usize, writers: usize) -> Run {
                     schema_version: 1,
                     payload: vec![7; size],
                 }],
-                AppendMetadata {
-                    actor: "accord-admin".into(),
-                    command_id,
-                    correlation_id: command_id,
-                    causation_id: None,
-                    occurred_at: accord_runtime::now(),
-                    signature: None,
-                },
+                accord_testkit::metadata("accord-admin", 1_735_689_600),
             )
             .await
             .expect("append");

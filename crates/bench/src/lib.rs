@@ -30,6 +30,17 @@ pub fn runs(full: bool) -> usize {
     }
 }
 
+/// The runtime every case runs its async work on: two workers, like the machines
+/// the figures are for.
+pub fn runtime() -> tokio::runtime::Runtime {
+    #[allow(clippy::expect_used)]
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
 /// A target from the benchmark issue and whether this run met it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Target {
@@ -109,12 +120,13 @@ pub struct Report {
 }
 
 impl Report {
+    /// A report of `name`; its parameters start with the runs per case.
     pub fn new(name: &str, full: bool) -> Report {
         Report {
             name: name.to_owned(),
             full,
             machine: Machine::detect(),
-            parameters: Vec::new(),
+            parameters: vec![("runs".to_owned(), runs(full).to_string())],
             rows: Vec::new(),
         }
     }

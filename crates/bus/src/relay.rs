@@ -141,9 +141,9 @@ async fn relay_from(
         };
         let mut batch = vec![first?];
         while batch.len() < config.max_in_flight {
-            match tokio::time::timeout(Duration::ZERO, subscription.next_stored()).await {
-                Ok(Some(event)) => batch.push(event?),
-                Ok(None) | Err(_) => break,
+            match subscription.try_next_stored() {
+                Some(event) => batch.push(event?),
+                None => break,
             }
         }
         let last = batch.last().map_or(*published, |(e, _)| e.position);

@@ -19,17 +19,6 @@ mod support;
 
 use support::build_log;
 
-fn vm_hwm_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
 /// Runs `accord audit <args> <dir>`; its peak RSS (KiB) and how long it took.
 fn audit(args: &[&str], dir: &Path) -> (u64, Duration) {
     let started = Instant::now();
@@ -42,7 +31,7 @@ fn audit(args: &[&str], dir: &Path) -> (u64, Duration) {
         .unwrap();
     let mut peak = 0;
     loop {
-        if let Some(hwm) = vm_hwm_kib(child.id()) {
+        if let Some(hwm) = accord_bench::peak_rss_of(&child.id().to_string()).map(|b| b / 1024) {
             peak = peak.max(hwm);
         }
         if let Some(status) = child.try_wait().unwrap() {

@@ -36,11 +36,7 @@ fn main() {
     build_log(&log_dir, events);
     let mut report = Report::new("verify", full);
     report.parameter("events", events);
-    report.parameter("runs", runs);
-    report.parameter(
-        "log",
-        "CommitmentProgressRecorded over 1,000 streams, 1,000 per append",
-    );
+    report.parameter("log", accord_testkit::fill::FILL_DESCRIPTION);
 
     let (mut accord, mut baseline) = (Vec::new(), Vec::new());
     for _ in 0..runs {

@@ -52,11 +52,7 @@ struct Case {
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let sizes = if full { FULL } else { SMOKE };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = accord_bench::runtime();
     // `ACCORD_BENCH_ONLY=text` runs only the cases whose name contains the text.
     let only = std::env::var("ACCORD_BENCH_ONLY").unwrap_or_default();
     let mut cases = Vec::new();
@@ -319,7 +315,6 @@ fn report(case: &Case) {
 fn write_results(cases: &[Case], full: bool) {
     let mut report = Report::new("log", full);
     report.parameter("payload bytes", PAYLOAD);
-    report.parameter("runs per case", cases.first().map_or(0, |c| c.accord.len()));
     let one_writer = cases
         .iter()
         .find(|c| c.name == "append, 1 writers, Fdatasync")

@@ -317,7 +317,7 @@ impl Log {
 
     /// Walks the whole chain; see [`verify_path`] for what is checked.
     pub fn verify(&self) -> Result<VerifyReport, LogError> {
-        verify::verify_tree(&self.inner.tree, Some(self.durable_position()), &mut |_| {})
+        verify::verify_live(&self.inner.tree, self.durable_position())
     }
 
     /// Counters of appends, events, groups and syncs since the log was opened.

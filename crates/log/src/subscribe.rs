@@ -69,10 +69,15 @@ impl Subscription {
     /// takes what is ready as one batch (the projector tells its waiters once per
     /// batch, not once per event).
     pub fn try_next(&mut self) -> Option<Result<RecordedEvent, LogError>> {
+        Some(self.try_next_stored()?.map(|(event, _)| event))
+    }
+
+    /// [`Subscription::try_next`] with the event's stored bytes (see `next_stored`).
+    pub fn try_next_stored(&mut self) -> Option<Result<(RecordedEvent, Vec<u8>), LogError>> {
         if self.failed {
             return None;
         }
-        Some(self.ready()?.map(|(event, _)| event))
+        self.ready()
     }
 
     /// A read-ahead event, or the next chunk read if the log has more durable ones.

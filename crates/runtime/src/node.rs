@@ -39,6 +39,17 @@ impl ServiceKind {
         }
     }
 
+    /// Opens the service's log in `dir` and starts the service on it, rebuilding its
+    /// projections in the pass that opens the log ([`Service::open`]). Must be called
+    /// inside a tokio runtime.
+    pub fn open(self, dir: &Path, config: LogConfig) -> Result<OpenService, LogError> {
+        Ok(match self {
+            ServiceKind::Agreements => OpenService::Agreements(Service::open(dir, config)?),
+            ServiceKind::Projects => OpenService::Projects(Service::open(dir, config)?),
+            ServiceKind::Procurement => OpenService::Procurement(Service::open(dir, config)?),
+        })
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             ServiceKind::Agreements => AgreementsModel::SERVICE,
@@ -109,19 +120,6 @@ impl OpenService {
             OpenService::Projects(s) => s.log(),
             OpenService::Procurement(s) => s.log(),
         }
-    }
-}
-
-impl ServiceKind {
-    /// Opens the service's log in `dir` and starts the service on it, rebuilding its
-    /// projections in the pass that opens the log ([`Service::open`]). Must be called
-    /// inside a tokio runtime.
-    pub fn open(self, dir: &Path, config: LogConfig) -> Result<OpenService, LogError> {
-        Ok(match self {
-            ServiceKind::Agreements => OpenService::Agreements(Service::open(dir, config)?),
-            ServiceKind::Projects => OpenService::Projects(Service::open(dir, config)?),
-            ServiceKind::Procurement => OpenService::Procurement(Service::open(dir, config)?),
-        })
     }
 }
 

@@ -1,5 +1,6 @@
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
 use accord_boundary::reactions::Reaction;
 use accord_boundary::{Body, BoundaryError, EncodedEvent};
@@ -284,7 +285,11 @@ impl<M: Model> Service<M> {
             version = event.version;
             M::evolve(&mut state, &M::decode(&event.event_type, &event.payload)?);
         }
-        self.states.put(stream, version, &state);
+        // A stream with no events yet is not kept: a command for an id that does not
+        // exist must not take a place in the cache.
+        if version > 0 {
+            self.states.put(stream, version, &state);
+        }
         Ok((version, state))
     }
 }
@@ -297,13 +302,13 @@ impl<M: Model> Service<M> {
 /// over (the next load of each stream folds it from its first event again).
 #[derive(Debug)]
 struct StateCache<S> {
-    states: std::sync::Mutex<std::collections::HashMap<StreamId, (u64, S)>>,
+    states: Mutex<HashMap<StreamId, (u64, S)>>,
 }
 
 impl<S> Default for StateCache<S> {
     fn default() -> Self {
         StateCache {
-            states: std::sync::Mutex::default(),
+            states: Mutex::default(),
         }
     }
 }
@@ -323,12 +328,7 @@ impl<S: Default + Clone> StateCache<S> {
         match states.get_mut(stream) {
             Some(kept) if kept.0 >= version => {}
             Some(kept) => *kept = (version, state.clone()),
-            None => {
-                if states.len() >= Self::CAPACITY {
-                    states.clear();
-                }
-                states.insert(stream.clone(), (version, state.clone()));
-            }
+            None => Self::insert(&mut states, stream, version, state.clone()),
         }
     }
 
@@ -345,15 +345,20 @@ impl<S: Default + Clone> StateCache<S> {
             // cache: a load catches it up from the log.
             Some(_) => {}
             None if version == 1 => {
-                if states.len() >= Self::CAPACITY {
-                    states.clear();
-                }
                 let mut state = S::default();
                 evolve(&mut state);
-                states.insert(stream.clone(), (1, state));
+                Self::insert(&mut states, stream, 1, state);
             }
             None => {}
         }
+    }
+
+    /// Keeps a stream not kept yet, starting over when the cache is full.
+    fn insert(states: &mut HashMap<StreamId, (u64, S)>, stream: &StreamId, version: u64, state: S) {
+        if states.len() >= Self::CAPACITY {
+            states.clear();
+        }
+        states.insert(stream.clone(), (version, state));
     }
 }
 

@@ -11,8 +11,6 @@ pub fn build_log(dir: &Path, events: u64) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let log = Log::open(dir).unwrap();
     runtime
-        .block_on(accord_testkit::fill::fill_with_progress(
-            &log, events, 1_000,
-        ))
+        .block_on(accord_testkit::fill::fill_with_progress(&log, events))
         .unwrap();
 }
