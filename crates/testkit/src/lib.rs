@@ -234,7 +234,7 @@ impl NatsServer {
             .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
         self.child = Some(child);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        while !nats_greets(self.port) {
             assert!(
                 std::time::Instant::now() < deadline,
                 "nats-server did not start on port {}",
@@ -243,6 +243,19 @@ impl NatsServer {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }
+}
+
+/// Whether a NATS server answers on `port` with its `INFO` greeting. A bare TCP
+/// connect is not enough: to a port in the ephemeral range with nobody listening, a
+/// connect can reach itself (TCP simultaneous open) and seem to succeed.
+pub fn nats_greets(port: u16) -> bool {
+    use std::io::Read;
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(500)));
+    let mut greeting = [0u8; 4];
+    stream.read_exact(&mut greeting).is_ok() && &greeting == b"INFO"
 }
 
 impl Drop for NatsServer {

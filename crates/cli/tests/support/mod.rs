@@ -113,7 +113,7 @@ impl Server {
         }
         self.child = Some(command.spawn().unwrap());
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        while !accord_testkit::nats_greets(self.port) {
             assert!(
                 Instant::now() < deadline,
                 "nats-server did not start: {}",
