@@ -222,3 +222,35 @@ pub fn results_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
     target.join("accord-bench")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_a_row_beside_its_baseline_then_the_table_and_json_carry_ratio_target_and_machine() {
+        let mut report = Report::new("case", true);
+        report.parameter("events", 100);
+        let accord = Summary::of(&[40.0, 50.0, 60.0, 45.0, 55.0]);
+        let baseline = Summary::of(&[100.0; 5]);
+        report.push(
+            Row::versus("append", "events/s", accord, "raw sled", baseline).ratio_at_least(0.7),
+        );
+
+        let markdown = report.markdown();
+        assert!(markdown.contains("runs = 5; events = 100"), "{markdown}");
+        assert!(
+            markdown.contains("| append | events/s | 50.000 [40.000–60.000] | raw sled | 100 [100–100] | 0.50 | ratio ≥ 0.7 | **no** |"),
+            "{markdown}"
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["rows"][0]["ratio"], 0.5);
+        assert_eq!(json["rows"][0]["target"]["met"], false);
+        assert_eq!(json["rows"][0]["accord"]["runs"], 5);
+        let crates = json["machine"]["crates"].as_array().unwrap();
+        assert!(
+            crates.iter().any(|c| c[0] == "sled" && c[1] == "0.34.7"),
+            "{crates:?}"
+        );
+    }
+}
