@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::embedded::EmbeddedBus;
 use crate::nats::NatsBus;
+use crate::relay::EventMessage;
 
 /// Message headers; one value per name.
 pub type Headers = BTreeMap<String, String>;
@@ -263,6 +264,16 @@ impl Bus {
         match self {
             Bus::Nats(bus) => bus.publish_batch(messages).await,
             Bus::Embedded(bus) => bus.publish_batch(messages),
+        }
+    }
+
+    /// [`Bus::publish_batch`] for the relay's events.
+    pub async fn publish_events(&self, events: Vec<EventMessage>) -> Result<(), BusError> {
+        match self {
+            Bus::Nats(bus) => bus.publish_events(events).await,
+            Bus::Embedded(bus) => {
+                bus.publish_batch(events.into_iter().map(EventMessage::into_message).collect())
+            }
         }
     }
 

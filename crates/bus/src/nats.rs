@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_nats::connection::State;
+use async_nats::header::{HeaderName, HeaderValue};
 use async_nats::jetstream::{self, consumer, stream, AckKind};
 use async_nats::service::ServiceExt;
 use async_nats::{HeaderMap, RequestErrorKind};
@@ -15,6 +16,7 @@ use crate::bus::{
     AckDecision, BusError, ConsumerSpec, Delivery, Headers, Incoming, Message, Replier, Served,
     ServiceSpec, StreamSpec,
 };
+use crate::relay::EventMessage;
 
 /// How long a consumer waits before fetching again after JetStream failed.
 const CONSUMER_RETRY: Duration = Duration::from_millis(250);
@@ -288,16 +290,36 @@ impl NatsBus {
     }
 
     pub(crate) async fn publish_batch(&self, messages: Vec<Message>) -> Result<(), BusError> {
-        let mut acks = Vec::with_capacity(messages.len());
-        for message in messages {
+        self.publish_acknowledged(messages.into_iter().map(|message| {
+            let headers = header_map(&message.headers);
+            (message.subject, headers, message.payload)
+        }))
+        .await
+    }
+
+    /// The relay's events, their headers built straight into NATS headers.
+    pub(crate) async fn publish_events(&self, events: Vec<EventMessage>) -> Result<(), BusError> {
+        self.publish_acknowledged(events.into_iter().map(|event| {
+            let mut headers = HeaderMap::new();
+            for (name, value) in event.headers {
+                headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
+            }
+            (event.subject, headers, event.payload)
+        }))
+        .await
+    }
+
+    /// Publishes every message, then waits for all of JetStream's acknowledgements.
+    async fn publish_acknowledged(
+        &self,
+        messages: impl Iterator<Item = (String, HeaderMap, Vec<u8>)>,
+    ) -> Result<(), BusError> {
+        let mut acks = Vec::with_capacity(messages.size_hint().0);
+        for (subject, headers, payload) in messages {
             let ack = self
                 .inner
                 .js
-                .publish_with_headers(
-                    message.subject,
-                    header_map(&message.headers),
-                    message.payload.into(),
-                )
+                .publish_with_headers(subject, headers, payload.into())
                 .await
                 .map_err(jetstream_error)?;
             acks.push(ack);

@@ -20,14 +20,21 @@ pub fn stream_name(service: &str) -> String {
 /// One subject token for any aggregate id: bytes outside `A-Za-z0-9_-` become `%HH`.
 pub fn token(id: &str) -> String {
     let mut out = String::with_capacity(id.len());
+    push_token(&mut out, id);
+    out
+}
+
+fn push_token(out: &mut String, id: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in id.bytes() {
         if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 0xF)] as char);
         }
     }
-    out
 }
 
 /// The subject an event is published on:
@@ -38,12 +45,16 @@ pub fn event_subject(service: &str, event: &RecordedEvent) -> String {
         .rsplit('.')
         .next()
         .unwrap_or(&event.event_type);
-    format!(
-        "accord.{service}.evt.{}.{}.{}",
-        event.stream.category(),
-        token(event.stream.id()),
-        token(short)
-    )
+    let (category, id) = (event.stream.category(), event.stream.id());
+    let mut subject =
+        String::with_capacity(16 + service.len() + category.len() + id.len() + short.len());
+    for part in ["accord.", service, ".evt.", category, "."] {
+        subject.push_str(part);
+    }
+    push_token(&mut subject, id);
+    subject.push('.');
+    push_token(&mut subject, short);
+    subject
 }
 
 /// Whether `subject` matches `pattern`, where `*` matches one token and a final `>`

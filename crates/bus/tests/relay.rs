@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use accord_bus::{run_relay, Bus, NatsBus, RelayConfig};
+use accord_bus::{event_message, run_relay, Bus, NatsBus, RelayConfig};
 use accord_kernel::ExpectedVersion;
 use accord_testkit::{event, metadata, stream, NatsServer, TempLog};
 use async_nats::jetstream;
@@ -158,6 +158,16 @@ async fn messages_carry_the_envelope_and_headers_on_a_subject_per_aggregate() {
         message.headers.get("Accord-Stream").unwrap().as_str(),
         "commitment/c 0"
     );
+    // The relay builds NATS headers directly; they are exactly the contract's.
+    let mut headers: Vec<(String, String)> = message
+        .headers
+        .iter()
+        .map(|(name, values)| (name.to_string(), values[0].to_string()))
+        .collect();
+    headers.sort();
+    let expected = event_message("agreements", &stored);
+    assert_eq!(headers, expected.headers.into_iter().collect::<Vec<_>>());
+    assert_eq!(message.subject.as_str(), expected.subject);
     stop.send(true).unwrap();
     relay.await.unwrap().unwrap();
 }
