@@ -12,7 +12,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use accord_bench::{full_run, percentile, runs, Report, Row, Summary};
+use accord_bench::{full_run, percentile, runs, CpuTimes, Report, Row, Summary, RUNTIME_THREAD};
 use accord_boundary::Body;
 use accord_bus::{AccordClient, Bus, CommandOptions, Message, NatsBus};
 use accord_contracts::v1 as pb;
@@ -56,22 +56,26 @@ fn main() {
         "command",
         "agreements RegisterActor, protobuf, new actor each",
     );
+    // The service runs on a runtime of its own, as in its own process, so the CPU
+    // its threads spend is told apart from the client's.
+    let service_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(SERVICE_THREAD)
+        .enable_all()
+        .build()
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let service_log = Log::open(data.path().join("agreements")).unwrap();
+    let (stop, shutdown) = watch::channel(false);
+    let service = service_runtime.spawn({
+        let (url, log) = (nats.url(), service_log.clone());
+        async move {
+            let bus = Bus::Nats(NatsBus::connect(&url, "bench-service").await?);
+            let config = NodeConfig::default();
+            run_service(ServiceKind::Agreements, log, bus, config, shutdown).await
+        }
+    });
     runtime.block_on(async {
-        let data = tempfile::tempdir().unwrap();
-        let (stop, shutdown) = watch::channel(false);
-        let service_bus = Bus::Nats(
-            NatsBus::connect(&nats.url(), "bench-service")
-                .await
-                .unwrap(),
-        );
-        let service_log = Log::open(data.path().join("agreements")).unwrap();
-        let service = tokio::spawn(run_service(
-            ServiceKind::Agreements,
-            service_log.clone(),
-            service_bus,
-            NodeConfig::default(),
-            shutdown,
-        ));
         let client_bus = Bus::Nats(NatsBus::connect(&nats.url(), "bench-client").await.unwrap());
         let client = Arc::new(AccordClient::new(client_bus.clone()));
         let echo = tokio::spawn(echo_responder(nats.url()));
@@ -80,6 +84,9 @@ fn main() {
         report.parameter("command body bytes", size);
 
         let mut cases: [Vec<Run>; 9] = Default::default();
+        // CPU spent while 64 are in flight: commands over the bus, echoes, appends,
+        // commands in process.
+        let mut cpu: [Vec<Spent>; 4] = Default::default();
         // Events per fdatasync while 64 commands are in flight: over the bus, in process.
         let (mut grouped_bus, mut grouped_local) = (Vec::new(), Vec::new());
         for run in 0..runs {
@@ -94,14 +101,23 @@ fn main() {
             cases[1].push(echoes(&client_bus, size, sequential, 1).await);
             cases[2].push(appends(&log, size, sequential, 1).await);
             let before = service_log.stats();
-            cases[3].push(commands(&client, &format!("{tag}c"), concurrent, IN_FLIGHT).await);
+            let (run, spent) =
+                timed(commands(&client, &format!("{tag}c"), concurrent, IN_FLIGHT)).await;
+            cases[3].push(run);
+            cpu[0].push(spent);
             grouped_bus.push(events_per_sync(&before, &service_log.stats()));
-            cases[4].push(echoes(&client_bus, size, concurrent, IN_FLIGHT).await);
-            cases[5].push(appends(&log, size, concurrent, IN_FLIGHT).await);
+            let (run, spent) = timed(echoes(&client_bus, size, concurrent, IN_FLIGHT)).await;
+            cases[4].push(run);
+            cpu[1].push(spent);
+            let (run, spent) = timed(appends(&log, size, concurrent, IN_FLIGHT)).await;
+            cases[5].push(run);
+            cpu[2].push(spent);
             cases[6].push(handled(&local, "s", sequential, 1).await);
             cases[8].push(queries(&client, sequential).await);
             let before = local.log().stats();
-            cases[7].push(handled(&local, "c", concurrent, IN_FLIGHT).await);
+            let (run, spent) = timed(handled(&local, "c", concurrent, IN_FLIGHT)).await;
+            cases[7].push(run);
+            cpu[3].push(spent);
             grouped_local.push(events_per_sync(&before, &local.log().stats()));
         }
         let [command1, echo1, append1, command64, echo64, append64, handled1, handled64, query1] =
@@ -201,15 +217,114 @@ fn main() {
                 Summary::of(&grouped_local),
             ),
         ];
-        for row in rows {
+        for row in rows.into_iter().chain(cpu_rows(&cpu, concurrent)) {
             report.push(row);
         }
-
-        stop.send_replace(true);
-        service.await.unwrap().unwrap();
         echo.abort();
     });
+    stop.send_replace(true);
+    runtime.block_on(service).unwrap().unwrap();
+    drop(service_runtime);
     report.finish();
+}
+
+/// The service runtime's worker threads.
+const SERVICE_THREAD: &str = "accord-service";
+/// The log's threads: its writer and syncer, and sled's (names as Linux cuts them).
+const LOG_THREADS: [&str; 3] = ["accord-log", "sled-", "log flusher"];
+
+/// CPU time and wall time of one case's run.
+#[derive(Debug, Clone)]
+struct Spent {
+    cpu: CpuTimes,
+    wall: Duration,
+}
+
+async fn timed(case: impl std::future::Future<Output = Run>) -> (Run, Spent) {
+    let (before, started) = (CpuTimes::now(), Instant::now());
+    let run = case.await;
+    let wall = started.elapsed();
+    let cpu = CpuTimes::now().since(&before);
+    (run, Spent { cpu, wall })
+}
+
+/// Where the CPU goes while 64 are in flight: microseconds per request by thread
+/// group, and how busy the two cores were.
+fn cpu_rows(cpu: &[Vec<Spent>; 4], requests: usize) -> Vec<Row> {
+    let per_request = |runs: &[Spent], of: &dyn Fn(&CpuTimes) -> Duration| {
+        Summary::of(
+            &runs
+                .iter()
+                .map(|s| of(&s.cpu).as_secs_f64() * 1e6 / requests as f64)
+                .collect::<Vec<_>>(),
+        )
+    };
+    let busy = |runs: &[Spent]| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        Summary::of(
+            &runs
+                .iter()
+                .map(|s| 100.0 * s.cpu.total().as_secs_f64() / s.wall.as_secs_f64() / cores)
+                .collect::<Vec<_>>(),
+        )
+    };
+    let total = |c: &CpuTimes| c.total();
+    let nats = |c: &CpuTimes| c.child("nats-server");
+    let service = |c: &CpuTimes| c.threads(&[SERVICE_THREAD]);
+    let client = |c: &CpuTimes| c.threads(&[RUNTIME_THREAD]);
+    let log = |c: &CpuTimes| c.threads(&LOG_THREADS);
+    let [bus, echo, append, local] = cpu;
+    const US: &str = "CPU µs per request";
+    const C64: &str = "command, 64 in flight";
+    let local_case = "in process (Service::handle), 64 in flight";
+    vec![
+        Row::versus(
+            C64,
+            US,
+            per_request(bus, &total),
+            local_case,
+            per_request(local, &total),
+        ),
+        Row::single(format!("{C64}: nats-server"), US, per_request(bus, &nats)),
+        Row::single(
+            format!("{C64}: service runtime"),
+            US,
+            per_request(bus, &service),
+        ),
+        Row::single(
+            format!("{C64}: client runtime"),
+            US,
+            per_request(bus, &client),
+        ),
+        Row::single(
+            format!("{C64}: log threads (writer, syncer, sled)"),
+            US,
+            per_request(bus, &log),
+        ),
+        Row::single(
+            format!("{local_case}: log threads (writer, syncer, sled)"),
+            US,
+            per_request(local, &log),
+        ),
+        Row::single("NATS echo, 64 in flight", US, per_request(echo, &total)),
+        Row::single(
+            "NATS echo, 64 in flight: nats-server",
+            US,
+            per_request(echo, &nats),
+        ),
+        Row::single(
+            "durable append, 64 writers",
+            US,
+            per_request(append, &total),
+        ),
+        Row::single(C64, "CPU busy, % of all cores", busy(bus)),
+        Row::single(local_case, "CPU busy, % of all cores", busy(local)),
+        Row::single(
+            "durable append, 64 writers",
+            "CPU busy, % of all cores",
+            busy(append),
+        ),
+    ]
 }
 
 fn register_actor(id: &str) -> Vec<u8> {

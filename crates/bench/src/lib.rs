@@ -10,9 +10,11 @@
 
 use std::path::PathBuf;
 
+mod cpu;
 mod machine;
 mod stats;
 
+pub use cpu::CpuTimes;
 pub use machine::{peak_rss_bytes, peak_rss_of, Machine};
 pub use stats::{percentile, Summary};
 
@@ -30,12 +32,16 @@ pub fn runs(full: bool) -> usize {
     }
 }
 
+/// The name of [`runtime`]'s worker threads, for [`CpuTimes::threads`].
+pub const RUNTIME_THREAD: &str = "bench-worker";
+
 /// The runtime every case runs its async work on: two workers, like the machines
 /// the figures are for.
 pub fn runtime() -> tokio::runtime::Runtime {
     #[allow(clippy::expect_used)]
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_name(RUNTIME_THREAD)
         .enable_all()
         .build()
         .expect("a tokio runtime")

@@ -1,0 +1,166 @@
+//! CPU time by thread and by child process, read from `/proc/<pid>/task/<tid>/schedstat`
+//! (nanoseconds on a CPU). It shows where a case's time goes on machines whose `perf`
+//! has no hardware counters: per thread group, per request, in the same run.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+/// CPU time so far of this process's threads, by name, and of its child processes,
+/// by command name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CpuTimes {
+    threads: BTreeMap<String, u64>,
+    children: BTreeMap<String, u64>,
+}
+
+impl CpuTimes {
+    /// Reads them now. Threads named alike (`sled-io-0`, `sled-io-1`) count as one.
+    pub fn now() -> CpuTimes {
+        let mut times = CpuTimes::default();
+        for (name, ns) in task_times(Path::new("/proc/self")) {
+            *times.threads.entry(group_name(&name)).or_default() += ns;
+        }
+        let me = std::process::id();
+        for (pid, name) in children_of(me) {
+            let ns: u64 = task_times(&Path::new("/proc").join(pid.to_string()))
+                .into_iter()
+                .map(|(_, ns)| ns)
+                .sum();
+            *times.children.entry(name).or_default() += ns;
+        }
+        times
+    }
+
+    /// What was spent between `earlier` and `self`.
+    pub fn since(&self, earlier: &CpuTimes) -> CpuTimes {
+        let minus = |now: &BTreeMap<String, u64>, then: &BTreeMap<String, u64>| {
+            now.iter()
+                .map(|(name, ns)| {
+                    let before = then.get(name).copied().unwrap_or(0);
+                    (name.clone(), ns.saturating_sub(before))
+                })
+                .collect()
+        };
+        CpuTimes {
+            threads: minus(&self.threads, &earlier.threads),
+            children: minus(&self.children, &earlier.children),
+        }
+    }
+
+    /// This process's threads whose name starts with any of `prefixes`.
+    pub fn threads(&self, prefixes: &[&str]) -> Duration {
+        nanos(
+            self.threads
+                .iter()
+                .filter(|(name, _)| prefixes.iter().any(|p| name.starts_with(p)))
+                .map(|(_, ns)| ns),
+        )
+    }
+
+    /// The child processes named `name`.
+    pub fn child(&self, name: &str) -> Duration {
+        nanos(self.children.get(name))
+    }
+
+    /// Every thread of this process and of its children.
+    pub fn total(&self) -> Duration {
+        nanos(self.threads.values().chain(self.children.values()))
+    }
+}
+
+fn nanos<'a>(values: impl IntoIterator<Item = &'a u64>) -> Duration {
+    Duration::from_nanos(values.into_iter().sum())
+}
+
+/// `sled-io-12` → `sled-io`: numbered threads of one pool are one group.
+fn group_name(name: &str) -> String {
+    name.trim_end_matches(|c: char| c.is_ascii_digit())
+        .trim_end_matches('-')
+        .to_owned()
+}
+
+/// Each thread of the process at `proc_dir`: its name and CPU time in nanoseconds.
+/// Threads that end while being read are skipped.
+fn task_times(proc_dir: &Path) -> Vec<(String, u64)> {
+    let Ok(tasks) = std::fs::read_dir(proc_dir.join("task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| {
+            let name = std::fs::read_to_string(task.path().join("comm")).ok()?;
+            let schedstat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+            let ns = schedstat.split_whitespace().next()?.parse().ok()?;
+            Some((name.trim_end().to_owned(), ns))
+        })
+        .collect()
+}
+
+/// The processes whose parent is `parent`: pid and command name.
+fn children_of(parent: u32) -> Vec<(u32, String)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // `pid (comm) state ppid ...`; comm may hold spaces and parentheses.
+            let (comm, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
+            let ppid: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
+            (ppid == parent).then(|| (pid, comm.to_owned()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_numbered_threads_when_grouped_then_they_are_one_group() {
+        assert_eq!(group_name("sled-io-12"), "sled-io");
+        assert_eq!(group_name("accord-log-writ"), "accord-log-writ");
+        assert_eq!(group_name("worker7"), "worker");
+    }
+
+    #[test]
+    fn given_a_busy_thread_and_a_child_when_read_then_both_are_counted() {
+        let before = CpuTimes::now();
+        let mut child = std::process::Command::new("sh")
+            .args([
+                "-c",
+                "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 5",
+            ])
+            .spawn()
+            .unwrap();
+        let (spun, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+        let spinner = std::thread::Builder::new()
+            .name("cpu-test-spin".into())
+            .spawn(move || {
+                let started = std::time::Instant::now();
+                let mut x = 0u64;
+                while started.elapsed() < Duration::from_millis(50) {
+                    x = std::hint::black_box(x.wrapping_add(1));
+                }
+                spun.0.send(()).unwrap();
+                // Still listed while it is read.
+                release.1.recv().ok();
+            })
+            .unwrap();
+        spun.1.recv().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let spent = CpuTimes::now().since(&before);
+        release.0.send(()).unwrap();
+        spinner.join().unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let spin = spent.threads(&["cpu-test-spin"]);
+        assert!(spin > Duration::ZERO, "{spent:?}");
+        assert!(spent.child("sh") > Duration::ZERO, "{spent:?}");
+        assert!(spent.total() >= spin + spent.child("sh"));
+        assert_eq!(spent.threads(&["no-such-thread"]), Duration::ZERO);
+    }
+}
