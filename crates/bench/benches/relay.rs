@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use accord_bench::{full_run, runs, Report, Row, Summary};
+use accord_bench::{full_run, runs, CpuTimes, Report, Row, Summary};
 use accord_bus::{event_message, run_relay, Bus, NatsBus, RelayConfig, RELAY_CURSOR};
 use accord_log::Log;
 use accord_testkit::NatsServer;
@@ -39,8 +39,12 @@ fn main() {
         let raw = async_nats::connect(nats.url()).await.unwrap();
         let mut relayed = Vec::new();
         let mut published = Vec::new();
+        // CPU per event, this process and nats-server: relay, raw publish.
+        let (mut relay_cpu, mut raw_cpu) = (Vec::new(), Vec::new());
         for run in 0..runs {
+            let before = CpuTimes::now();
             relayed.push(relay(&log, &bus, &format!("relay{run}"), events).await);
+            relay_cpu.push(CpuTimes::now().since(&before));
             let config = RelayConfig::new(format!("raw{run}"));
             bus.ensure_stream(&config.stream_spec()).await.unwrap();
             let messages = log
@@ -58,7 +62,9 @@ fn main() {
                     )
                 })
                 .collect();
+            let before = CpuTimes::now();
             published.push(raw_publish(&raw, messages, in_flight).await);
+            raw_cpu.push(CpuTimes::now().since(&before));
         }
         report.push(
             Row::versus(
@@ -70,6 +76,41 @@ fn main() {
             )
             .ratio_at_least(0.8),
         );
+        let per_event = |runs: &[CpuTimes], of: &dyn Fn(&CpuTimes) -> Duration| {
+            Summary::of(
+                &runs
+                    .iter()
+                    .map(|c| of(c).as_secs_f64() * 1e6 / events as f64)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let total = |c: &CpuTimes| c.total();
+        let nats_server = |c: &CpuTimes| c.child("nats-server");
+        let ours = |c: &CpuTimes| c.total().saturating_sub(c.child("nats-server"));
+        const US: &str = "CPU µs per event";
+        const RAW: &str = "raw JetStream publish";
+        let case = format!("relay {events} events");
+        report.push(Row::versus(
+            &case,
+            US,
+            per_event(&relay_cpu, &total),
+            RAW,
+            per_event(&raw_cpu, &total),
+        ));
+        report.push(Row::versus(
+            format!("{case}: nats-server"),
+            US,
+            per_event(&relay_cpu, &nats_server),
+            format!("{RAW}: nats-server"),
+            per_event(&raw_cpu, &nats_server),
+        ));
+        report.push(Row::versus(
+            format!("{case}: this process (relay, log, client)"),
+            US,
+            per_event(&relay_cpu, &ours),
+            format!("{RAW}: this process (client)"),
+            per_event(&raw_cpu, &ours),
+        ));
     });
     report.finish();
 }
