@@ -277,7 +277,34 @@ fn cpu_rows(cpu: &[Vec<Spent>; 4], requests: usize) -> Vec<Row> {
     const US: &str = "CPU µs per request";
     const C64: &str = "command, 64 in flight";
     let local_case = "in process (Service::handle), 64 in flight";
+    // What the throughput target allows: every core busy all the time at half the
+    // durable append rate of the same run.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let budget = Summary::of(
+        &append
+            .iter()
+            .map(|s| cores * 1e6 / (0.5 * requests as f64 / s.wall.as_secs_f64()))
+            .collect::<Vec<_>>(),
+    );
+    const BUDGET: &str = "CPU budget of the target: all cores busy at 0.5× the durable append rate";
+    // The parts a command over the bus cannot do without, relay aside: the bus round
+    // trip and the command in process, run by run.
+    let floor = Summary::of(
+        &echo
+            .iter()
+            .zip(local)
+            .map(|(e, l)| (e.cpu.total() + l.cpu.total()).as_secs_f64() * 1e6 / requests as f64)
+            .collect::<Vec<_>>(),
+    );
     vec![
+        Row::versus(C64, US, per_request(bus, &total), BUDGET, budget),
+        Row::versus(
+            "NATS echo + in process command, 64 in flight",
+            US,
+            floor,
+            BUDGET,
+            budget,
+        ),
         Row::versus(
             C64,
             US,
