@@ -13,11 +13,12 @@ const STREAMS: u64 = 1_000;
 
 /// What [`fill_with_progress`] writes, for benchmark reports.
 pub const FILL_DESCRIPTION: &str =
-    "CommitmentProgressRecorded over 1,000 streams, 1,000 per append";
+    "CommitmentProgressRecorded, 1,000 per append, each append on the next of streams c-0 to c-999";
 
-/// Appends `events` `CommitmentProgressRecorded` events spread over 1,000
-/// commitment streams (`c-0`, `c-1`, …), 1,000 per append, as a monthly progress
-/// report would record them.
+/// Appends `events` `CommitmentProgressRecorded` events, 1,000 per append, each
+/// append on the next commitment stream (`c-0`, `c-1`, … `c-999`, then `c-0` again),
+/// as monthly progress reports would record them: 50,000 events touch 50 streams,
+/// 1,000,000 touch all 1,000.
 pub async fn fill_with_progress(log: &Log, events: u64) -> Result<(), LogError> {
     let mut appended = 0;
     let mut append = 0u64;

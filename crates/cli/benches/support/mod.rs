@@ -6,7 +6,8 @@ use std::path::Path;
 
 use accord_log::Log;
 
-/// Appends `events` progress events over 1,000 commitments, 1,000 per append.
+/// Appends `events` progress events, 1,000 per append, one commitment stream per
+/// append (up to 1,000 streams).
 pub fn build_log(dir: &Path, events: u64) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let log = Log::open(dir).unwrap();
