@@ -20,7 +20,9 @@ use accord_contracts::v1::reply::Outcome;
 use accord_kernel::ActorId;
 use accord_kernel::{ExpectedVersion, StreamId};
 use accord_log::{Log, LogStats, NewEvent};
-use accord_runtime::{run_service, AgreementsModel, CommandMeta, NodeConfig, Service, ServiceKind};
+use accord_runtime::{
+    run_service, AgreementsModel, CommandMeta, Metrics, NodeConfig, Service, ServiceKind,
+};
 use accord_testkit::NatsServer;
 use futures_util::StreamExt as _;
 use prost::Message as _;
@@ -36,6 +38,10 @@ struct Run {
 }
 
 impl Run {
+    fn mean(&self) -> f64 {
+        self.latencies_ms.iter().sum::<f64>() / self.latencies_ms.len().max(1) as f64
+    }
+
     fn p(&self, p: f64) -> f64 {
         let mut sorted = self.latencies_ms.clone();
         sorted.sort_by(f64::total_cmp);
@@ -64,22 +70,10 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let service_log = Log::open(data.path().join("agreements")).unwrap();
-    let (stop, shutdown) = watch::channel(false);
-    let service = service_runtime.spawn({
-        let (url, log) = (nats.url(), service_log.clone());
-        async move {
-            let bus = Bus::Nats(NatsBus::connect(&url, "bench-service").await?);
-            let config = NodeConfig::default();
-            run_service(ServiceKind::Agreements, log, bus, config, shutdown).await
-        }
-    });
     runtime.block_on(async {
         let client_bus = Bus::Nats(NatsBus::connect(&nats.url(), "bench-client").await.unwrap());
         let client = Arc::new(AccordClient::new(client_bus.clone()));
         let echo = tokio::spawn(echo_responder(nats.url()));
-        wait_until_served(&client).await;
         let size = register_actor("size-probe").len();
         report.parameter("command body bytes", size);
 
@@ -89,6 +83,8 @@ fn main() {
         let mut cpu: [Vec<Spent>; 4] = Default::default();
         // Events per fdatasync while 64 commands are in flight: over the bus, in process.
         let (mut grouped_bus, mut grouped_local) = (Vec::new(), Vec::new());
+        // Mean time of a command inside the service at 1 in flight, from its metrics.
+        let mut inside1 = Vec::new();
         for run in 0..runs {
             let append_dir = tempfile::tempdir().unwrap();
             let log = Log::open(append_dir.path()).unwrap();
@@ -96,8 +92,16 @@ fn main() {
             let local = Arc::new(Service::<AgreementsModel>::start(
                 Log::open(local_dir.path()).unwrap(),
             ));
+            // Every run on fresh logs: the service's, the append's, the in-process one's.
+            let service = BusService::start(&service_runtime, nats.url());
+            wait_until_served(&client).await;
+            let service_log = service.log.clone();
             let tag = format!("r{run}");
+            let before = service.metrics.command_time("agreements");
             cases[0].push(commands(&client, &format!("{tag}s"), sequential, 1).await);
+            let after = service.metrics.command_time("agreements");
+            let inside_ms = (after.1 - before.1).as_secs_f64() * 1e3;
+            inside1.push(inside_ms / (after.0 - before.0).max(1) as f64);
             cases[1].push(echoes(&client_bus, size, sequential, 1).await);
             cases[2].push(appends(&log, size, sequential, 1).await);
             let before = service_log.stats();
@@ -119,6 +123,7 @@ fn main() {
             cases[7].push(run);
             cpu[3].push(spent);
             grouped_local.push(events_per_sync(&before, &local.log().stats()));
+            service.stop().await;
         }
         let [command1, echo1, append1, command64, echo64, append64, handled1, handled64, query1] =
             cases;
@@ -217,15 +222,81 @@ fn main() {
                 Summary::of(&grouped_local),
             ),
         ];
-        for row in rows.into_iter().chain(cpu_rows(&cpu, concurrent)) {
+        let mean = |runs: &[Run]| Summary::of(&runs.iter().map(Run::mean).collect::<Vec<_>>());
+        let outside1 = command1
+            .iter()
+            .zip(&inside1)
+            .map(|(run, inside)| run.mean() - inside)
+            .collect::<Vec<_>>();
+        let split = [
+            Row::versus(
+                format!("{C1}: inside the service (request taken to answer ready)"),
+                "mean ms",
+                Summary::of(&inside1),
+                format!("{IN_PROCESS}, mean"),
+                mean(&handled1),
+            ),
+            Row::versus(
+                format!("{C1}: outside the service (client, NATS both ways, hand-offs)"),
+                "mean ms",
+                Summary::of(&outside1),
+                "NATS echo, mean",
+                mean(&echo1),
+            ),
+        ];
+        for row in rows
+            .into_iter()
+            .chain(split)
+            .chain(cpu_rows(&cpu, concurrent))
+        {
             report.push(row);
         }
         echo.abort();
     });
-    stop.send_replace(true);
-    runtime.block_on(service).unwrap().unwrap();
     drop(service_runtime);
     report.finish();
+}
+
+/// The agreements service run as `accord serve` runs it, on a fresh log, on the
+/// service runtime.
+struct BusService {
+    log: Log,
+    metrics: Arc<Metrics>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<Result<(), accord_bus::BusError>>,
+    /// Dropped last, after the log.
+    _dir: tempfile::TempDir,
+}
+
+impl BusService {
+    fn start(runtime: &tokio::runtime::Runtime, url: String) -> BusService {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::open(dir.path()).unwrap();
+        let (stop, shutdown) = watch::channel(false);
+        let metrics = Arc::new(Metrics::default());
+        let mut config = NodeConfig::default();
+        config.endpoints.metrics = metrics.clone();
+        let task = runtime.spawn({
+            let log = log.clone();
+            async move {
+                let bus = Bus::Nats(NatsBus::connect(&url, "bench-service").await?);
+                run_service(ServiceKind::Agreements, log, bus, config, shutdown).await
+            }
+        });
+        BusService {
+            log,
+            metrics,
+            stop,
+            task,
+            _dir: dir,
+        }
+    }
+
+    /// Stops it and waits until it no longer serves.
+    async fn stop(self) {
+        self.stop.send_replace(true);
+        self.task.await.unwrap().unwrap();
+    }
 }
 
 /// The service runtime's worker threads.

@@ -15,6 +15,7 @@ use accord_log::AppendOutcome;
 use prost::Message as _;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 use crate::error::{boundary_reason, CommandError, ErrorCode};
@@ -304,11 +305,16 @@ async fn command<M: Model>(
     let body = body(message, json, config)?;
     let meta = command_meta(message)?;
     let span = tracing::info_span!("runtime.endpoint.command", service = M::SERVICE, command = name, command_id = %meta.command_id);
-    let _guard = span.enter();
-    match service.handle(name, body, &meta).await {
+    // Instrumented, not entered: a span entered across an await stays entered on the
+    // worker thread while other requests run there, and their logs would carry it.
+    let handled = service
+        .handle(name, body, &meta)
+        .instrument(span.clone())
+        .await;
+    match handled {
         Ok(outcome) => Ok(Outcome::Command(result(outcome))),
         Err(error) => {
-            tracing::debug!(%error, code = error.code().as_str(), "refused");
+            span.in_scope(|| tracing::debug!(%error, code = error.code().as_str(), "refused"));
             Err(detail(command_error(&error), "command", name))
         }
     }

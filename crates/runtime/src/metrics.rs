@@ -46,6 +46,14 @@ impl Metrics {
         histogram.sum += seconds;
     }
 
+    /// How many commands of `service` were timed, and their total time.
+    pub fn command_time(&self, service: &str) -> (u64, Duration) {
+        let latency = self.latency.lock().unwrap_or_else(PoisonError::into_inner);
+        latency.get(service).map_or((0, Duration::ZERO), |h| {
+            (h.count, Duration::from_secs_f64(h.sum))
+        })
+    }
+
     /// The commands and latency series, in the Prometheus text format.
     pub fn render(&self, out: &mut String) {
         out.push_str("# HELP accord_commands_total Commands handled, by service and outcome.\n");
@@ -121,5 +129,9 @@ mod tests {
             "accord_command_duration_seconds_bucket{service=\"agreements\",le=\"+Inf\"} 3"
         ));
         assert!(text.contains("accord_command_duration_seconds_count{service=\"agreements\"} 3"));
+        let (count, total) = metrics.command_time("agreements");
+        assert_eq!(count, 3);
+        assert_eq!(total.as_micros(), 9_003_300);
+        assert_eq!(metrics.command_time("projects"), (0, Duration::ZERO));
     }
 }
