@@ -85,6 +85,9 @@ fn main() {
         let (mut grouped_bus, mut grouped_local) = (Vec::new(), Vec::new());
         // Mean time of a command inside the service at 1 in flight, from its metrics.
         let mut inside1 = Vec::new();
+        // Scheduler statistics at 1 in flight: over the bus (with the syncs of its log),
+        // in process.
+        let (mut sched1, mut local_sched1) = (Vec::new(), Vec::new());
         for run in 0..runs {
             let append_dir = tempfile::tempdir().unwrap();
             let log = Log::open(append_dir.path()).unwrap();
@@ -98,7 +101,10 @@ fn main() {
             let service_log = service.log.clone();
             let tag = format!("r{run}");
             let before = service.metrics.command_time("agreements");
-            cases[0].push(commands(&client, &format!("{tag}s"), sequential, 1).await);
+            let syncs = service_log.stats().syncs;
+            let (run, spent) = timed(commands(&client, &format!("{tag}s"), sequential, 1)).await;
+            cases[0].push(run);
+            sched1.push((spent, service_log.stats().syncs - syncs));
             let after = service.metrics.command_time("agreements");
             let inside_ms = (after.1 - before.1).as_secs_f64() * 1e3;
             inside1.push(inside_ms / (after.0 - before.0).max(1) as f64);
@@ -116,7 +122,9 @@ fn main() {
             let (run, spent) = timed(appends(&log, size, concurrent, IN_FLIGHT)).await;
             cases[5].push(run);
             cpu[2].push(spent);
-            cases[6].push(handled(&local, "s", sequential, 1).await);
+            let (run, spent) = timed(handled(&local, "s", sequential, 1)).await;
+            cases[6].push(run);
+            local_sched1.push(spent);
             cases[8].push(queries(&client, sequential).await);
             let before = local.log().stats();
             let (run, spent) = timed(handled(&local, "c", concurrent, IN_FLIGHT)).await;
@@ -244,9 +252,40 @@ fn main() {
                 mean(&echo1),
             ),
         ];
+        let waited = |runs: &[&Spent], threads: &[&str]| {
+            Summary::of(
+                &runs
+                    .iter()
+                    .map(|s| s.cpu.waited(threads).as_secs_f64() * 1e6 / sequential as f64)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let bus1: Vec<&Spent> = sched1.iter().map(|(s, _)| s).collect();
+        let local1: Vec<&Spent> = local_sched1.iter().collect();
+        const WAIT: &str = "µs runnable, waiting for a CPU, per request";
+        let sched = [
+            Row::versus(
+                format!("{C1}: service and client threads"),
+                WAIT,
+                waited(&bus1, &[SERVICE_THREAD, RUNTIME_THREAD]),
+                format!("{IN_PROCESS}: its threads"),
+                waited(&local1, &[RUNTIME_THREAD]),
+            ),
+            Row::single(
+                format!("{C1}: sled's IO threads run per fdatasync"),
+                "runs",
+                Summary::of(
+                    &sched1
+                        .iter()
+                        .map(|(s, syncs)| s.cpu.runs(&["sled-io"]) as f64 / (*syncs).max(1) as f64)
+                        .collect::<Vec<_>>(),
+                ),
+            ),
+        ];
         for row in rows
             .into_iter()
             .chain(split)
+            .chain(sched)
             .chain(cpu_rows(&cpu, concurrent))
         {
             report.push(row);

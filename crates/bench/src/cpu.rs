@@ -1,6 +1,7 @@
-//! CPU time by thread and by child process, read from `/proc/<pid>/task/<tid>/schedstat`
-//! (nanoseconds on a CPU). It shows where a case's time goes on machines whose `perf`
-//! has no hardware counters: per thread group, per request, in the same run.
+//! CPU time by thread and by child process, read from `/proc/<pid>/task/<tid>/schedstat`:
+//! nanoseconds on a CPU, nanoseconds runnable but waiting for one, and how many times
+//! each thread ran. It shows where a case's time goes on machines whose `perf` has no
+//! hardware counters: per thread group, per request, in the same run.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,35 +11,65 @@ use std::time::Duration;
 /// by command name.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CpuTimes {
-    threads: BTreeMap<String, u64>,
-    children: BTreeMap<String, u64>,
+    threads: BTreeMap<String, Sched>,
+    children: BTreeMap<String, Sched>,
+}
+
+/// One line of `schedstat`, summed over a group of threads.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Sched {
+    /// Nanoseconds on a CPU.
+    running: u64,
+    /// Nanoseconds runnable, waiting for a CPU.
+    waiting: u64,
+    /// Times the threads were given a CPU.
+    runs: u64,
+}
+
+impl Sched {
+    fn add(&mut self, other: Sched) {
+        self.running += other.running;
+        self.waiting += other.waiting;
+        self.runs += other.runs;
+    }
+
+    fn minus(self, earlier: Sched) -> Sched {
+        Sched {
+            running: self.running.saturating_sub(earlier.running),
+            waiting: self.waiting.saturating_sub(earlier.waiting),
+            runs: self.runs.saturating_sub(earlier.runs),
+        }
+    }
 }
 
 impl CpuTimes {
     /// Reads them now. Threads named alike (`sled-io-0`, `sled-io-1`) count as one.
     pub fn now() -> CpuTimes {
         let mut times = CpuTimes::default();
-        for (name, ns) in task_times(Path::new("/proc/self")) {
-            *times.threads.entry(group_name(&name)).or_default() += ns;
+        for (name, sched) in task_times(Path::new("/proc/self")) {
+            times
+                .threads
+                .entry(group_name(&name))
+                .or_default()
+                .add(sched);
         }
         let me = std::process::id();
         for (pid, name) in children_of(me) {
-            let ns: u64 = task_times(&Path::new("/proc").join(pid.to_string()))
-                .into_iter()
-                .map(|(_, ns)| ns)
-                .sum();
-            *times.children.entry(name).or_default() += ns;
+            let child = times.children.entry(name).or_default();
+            for (_, sched) in task_times(&Path::new("/proc").join(pid.to_string())) {
+                child.add(sched);
+            }
         }
         times
     }
 
     /// What was spent between `earlier` and `self`.
     pub fn since(&self, earlier: &CpuTimes) -> CpuTimes {
-        let minus = |now: &BTreeMap<String, u64>, then: &BTreeMap<String, u64>| {
+        let minus = |now: &BTreeMap<String, Sched>, then: &BTreeMap<String, Sched>| {
             now.iter()
-                .map(|(name, ns)| {
-                    let before = then.get(name).copied().unwrap_or(0);
-                    (name.clone(), ns.saturating_sub(before))
+                .map(|(name, sched)| {
+                    let before = then.get(name).copied().unwrap_or_default();
+                    (name.clone(), sched.minus(before))
                 })
                 .collect()
         };
@@ -48,29 +79,38 @@ impl CpuTimes {
         }
     }
 
-    /// This process's threads whose name starts with any of `prefixes`.
+    /// CPU time of this process's threads whose name starts with any of `prefixes`.
     pub fn threads(&self, prefixes: &[&str]) -> Duration {
-        nanos(
-            self.threads
-                .iter()
-                .filter(|(name, _)| prefixes.iter().any(|p| name.starts_with(p)))
-                .map(|(_, ns)| ns),
-        )
+        Duration::from_nanos(self.matching(prefixes).map(|s| s.running).sum())
     }
 
-    /// The child processes named `name`.
+    /// How long those threads were runnable but waited for a CPU.
+    pub fn waited(&self, prefixes: &[&str]) -> Duration {
+        Duration::from_nanos(self.matching(prefixes).map(|s| s.waiting).sum())
+    }
+
+    /// How many times those threads were given a CPU.
+    pub fn runs(&self, prefixes: &[&str]) -> u64 {
+        self.matching(prefixes).map(|s| s.runs).sum()
+    }
+
+    fn matching<'a>(&'a self, prefixes: &'a [&str]) -> impl Iterator<Item = &'a Sched> {
+        self.threads
+            .iter()
+            .filter(|(name, _)| prefixes.iter().any(|p| name.starts_with(p)))
+            .map(|(_, sched)| sched)
+    }
+
+    /// CPU time of the child processes named `name`.
     pub fn child(&self, name: &str) -> Duration {
-        nanos(self.children.get(name))
+        Duration::from_nanos(self.children.get(name).map_or(0, |s| s.running))
     }
 
-    /// Every thread of this process and of its children.
+    /// CPU time of every thread of this process and of its children.
     pub fn total(&self) -> Duration {
-        nanos(self.threads.values().chain(self.children.values()))
+        let all = self.threads.values().chain(self.children.values());
+        Duration::from_nanos(all.map(|s| s.running).sum())
     }
-}
-
-fn nanos<'a>(values: impl IntoIterator<Item = &'a u64>) -> Duration {
-    Duration::from_nanos(values.into_iter().sum())
 }
 
 /// `sled-io-12` → `sled-io`: numbered threads of one pool are one group.
@@ -80,9 +120,9 @@ fn group_name(name: &str) -> String {
         .to_owned()
 }
 
-/// Each thread of the process at `proc_dir`: its name and CPU time in nanoseconds.
+/// Each thread of the process at `proc_dir`: its name and scheduler statistics.
 /// Threads that end while being read are skipped.
-fn task_times(proc_dir: &Path) -> Vec<(String, u64)> {
+fn task_times(proc_dir: &Path) -> Vec<(String, Sched)> {
     let Ok(tasks) = std::fs::read_dir(proc_dir.join("task")) else {
         return Vec::new();
     };
@@ -91,8 +131,13 @@ fn task_times(proc_dir: &Path) -> Vec<(String, u64)> {
         .filter_map(|task| {
             let name = std::fs::read_to_string(task.path().join("comm")).ok()?;
             let schedstat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
-            let ns = schedstat.split_whitespace().next()?.parse().ok()?;
-            Some((name.trim_end().to_owned(), ns))
+            let mut fields = schedstat.split_whitespace().map(str::parse::<u64>);
+            let sched = Sched {
+                running: fields.next()?.ok()?,
+                waiting: fields.next()?.ok()?,
+                runs: fields.next()?.ok()?,
+            };
+            Some((name.trim_end().to_owned(), sched))
         })
         .collect()
 }
@@ -159,6 +204,7 @@ mod tests {
         child.wait().unwrap();
         let spin = spent.threads(&["cpu-test-spin"]);
         assert!(spin > Duration::ZERO, "{spent:?}");
+        assert!(spent.runs(&["cpu-test-spin"]) >= 1, "{spent:?}");
         assert!(spent.child("sh") > Duration::ZERO, "{spent:?}");
         assert!(spent.total() >= spin + spent.child("sh"));
         assert_eq!(spent.threads(&["no-such-thread"]), Duration::ZERO);
