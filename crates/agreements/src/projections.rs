@@ -1,7 +1,10 @@
 //! Read models of the agreements service, as pure folds over its events: the
 //! agreement register, the commitment ledger (committed, allocated, delivered and the
-//! gap), the board's decisions, and each commitment's timeline. Each can be rebuilt
-//! from any prefix of the log.
+//! gap) and the board's decisions. Each can be rebuilt from any prefix of the log.
+//!
+//! A commitment's timeline is not kept here: it has one entry per event, so keeping
+//! every timeline would make the service's memory grow with its log. [`timeline`]
+//! builds one from the commitment's own events, which the log finds by stream.
 
 use std::collections::BTreeMap;
 
@@ -33,7 +36,6 @@ pub struct AgreementsView {
     pub boards: BTreeMap<String, Board>,
     /// When each agreement entered into force (business time).
     pub in_force_since: BTreeMap<String, Timestamp>,
-    pub timelines: BTreeMap<String, Vec<TimelineEntry>>,
 }
 
 /// One change in a commitment's life.
@@ -203,36 +205,19 @@ fn commitment_change(event: &CommitmentEvent) -> (String, String, Option<String>
 impl AgreementsView {
     /// Folds one event of the service's log into every read model.
     pub fn apply(&mut self, meta: &EventMeta, event: &AgreementsEvent) {
-        let id = meta.stream.id().to_owned();
+        let id = meta.stream.id();
         match event {
             AgreementsEvent::Agreement(event) => {
                 if matches!(event, AgreementEvent::EnteredIntoForce) {
-                    self.in_force_since.insert(id.clone(), meta.occurred_at);
+                    self.in_force_since.insert(id.to_owned(), meta.occurred_at);
                 }
-                let state = self.agreements.remove(&id).unwrap_or_default();
-                self.agreements
-                    .insert(id, AgreementDecider::evolve(state, event));
+                fold::<AgreementDecider>(&mut self.agreements, id, event);
             }
             AgreementsEvent::Commitment(event) => {
-                let (change, reason, motion) = commitment_change(event);
-                self.timelines
-                    .entry(id.clone())
-                    .or_default()
-                    .push(TimelineEntry {
-                        occurred_at: meta.occurred_at,
-                        recorded_at: meta.recorded_at,
-                        actor: meta.actor.clone(),
-                        change,
-                        reason,
-                        motion,
-                    });
-                let state = self.commitments.remove(&id).unwrap_or_default();
-                self.commitments
-                    .insert(id, CommitmentDecider::evolve(state, event));
+                fold::<CommitmentDecider>(&mut self.commitments, id, event);
             }
             AgreementsEvent::Board(event) => {
-                let state = self.boards.remove(&id).unwrap_or_default();
-                self.boards.insert(id, BoardDecider::evolve(state, event));
+                fold::<BoardDecider>(&mut self.boards, id, event);
             }
             // The actor registry has no read model here yet; its events are in the log.
             AgreementsEvent::Actor(_) => {}
@@ -361,9 +346,35 @@ impl AgreementsView {
             })
             .collect()
     }
+}
 
-    /// One commitment's timeline, oldest change first.
-    pub fn timeline(&self, commitment_id: &str) -> &[TimelineEntry] {
-        self.timelines.get(commitment_id).map_or(&[], Vec::as_slice)
+/// Folds `event` into the state kept for `id`: one lookup, the id copied only for a
+/// new entry.
+fn fold<D: Decider>(states: &mut BTreeMap<String, D::State>, id: &str, event: &D::Event) {
+    match states.get_mut(id) {
+        Some(state) => *state = D::evolve(std::mem::take(state), event),
+        None => {
+            states.insert(id.to_owned(), D::evolve(D::State::default(), event));
+        }
     }
+}
+
+/// One commitment's timeline, oldest change first, from its events in log order.
+pub fn timeline<'a>(
+    events: impl IntoIterator<Item = (&'a EventMeta, &'a CommitmentEvent)>,
+) -> Vec<TimelineEntry> {
+    events
+        .into_iter()
+        .map(|(meta, event)| {
+            let (change, reason, motion) = commitment_change(event);
+            TimelineEntry {
+                occurred_at: meta.occurred_at,
+                recorded_at: meta.recorded_at,
+                actor: meta.actor.clone(),
+                change,
+                reason,
+                motion,
+            }
+        })
+        .collect()
 }

@@ -10,7 +10,7 @@ use accord_agreements::board::{BoardEvent, BoardRole, MotionStatus, MotionSubjec
 use accord_agreements::commitment::{
     CommitmentEvent, CommitmentKind, CommitmentStatus, CommitmentTerms,
 };
-use accord_agreements::projections::{AgreementsEvent as Ev, AgreementsView};
+use accord_agreements::projections::{timeline, AgreementsEvent as Ev, AgreementsView};
 use accord_kernel::{Date, EventMeta, Period, Quantity, StreamId, Timestamp};
 use common::{actor, id, party};
 
@@ -226,8 +226,11 @@ fn decisions_show_the_motion_its_votes_and_outcome() {
 
 #[test]
 fn the_timeline_names_when_who_what_why_and_the_authorising_motion() {
-    let view = view(&history());
-    let timeline = view.timeline("c-shells");
+    let events = history();
+    let timeline = timeline(events.iter().filter_map(|(meta, event)| match event {
+        Ev::Commitment(event) if meta.stream.id() == "c-shells" => Some((meta, event)),
+        _ => None,
+    }));
     let lines: Vec<String> = timeline.iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,

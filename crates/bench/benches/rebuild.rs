@@ -108,7 +108,7 @@ fn main() {
             mib(&alone),
         ));
         // What the service holds beyond its projections, run by run: they grow with
-        // the log when they keep per-event history (the commitments' timelines do).
+        // the log if they keep per-event history.
         let beyond: Vec<f64> = accord
             .iter()
             .zip(&alone)

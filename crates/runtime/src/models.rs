@@ -7,7 +7,7 @@ use accord_agreements::actor::{Actor, ActorDecider};
 use accord_agreements::agreement::{AgreementDecider, AgreementStatus};
 use accord_agreements::board::BoardDecider;
 use accord_agreements::commitment::CommitmentDecider;
-use accord_agreements::projections::{AgreementsEvent, AgreementsView};
+use accord_agreements::projections::{timeline, AgreementsEvent, AgreementsView, TimelineEntry};
 use accord_agreements::Authorisation;
 use accord_boundary::{
     decode_agreements_event, decode_procurement_event, decode_project_event,
@@ -25,11 +25,12 @@ use accord_boundary::reactions::{reactions_to, reactions_to_project, Reaction, R
 use accord_boundary::{AGREEMENTS_COMMANDS, PROCUREMENT_COMMANDS, PROJECTS_COMMANDS};
 use accord_contracts::v1::reply::Outcome;
 
+use crate::error::CommandError;
 use crate::queries::{
     agreements_query, procurement_query, projects_query, QueryError, AGREEMENTS_QUERIES,
     PROCUREMENT_QUERIES, PROJECTS_QUERIES,
 };
-use crate::service::Model;
+use crate::service::{Model, Service};
 
 fn stream(category: &str, id: &str) -> Result<StreamId, BoundaryError> {
     StreamId::new(category, id).map_err(|e| BoundaryError::Invalid {
@@ -108,6 +109,25 @@ impl Facts for AgreementsState {
 /// Agreements, commitments, the Steering Board and the actor registry.
 #[derive(Debug)]
 pub enum AgreementsModel {}
+
+impl Service<AgreementsModel> {
+    /// One commitment's timeline (who changed what, when, why, on which motion),
+    /// read from its stream in the log: timelines grow with every event, so the
+    /// projections do not keep them. Empty for a commitment with no events.
+    pub fn timeline(&self, commitment_id: &str) -> Result<Vec<TimelineEntry>, CommandError> {
+        let stream = stream("commitment", commitment_id)?;
+        let mut events = Vec::new();
+        for event in self.log().read_stream(&stream, 1) {
+            let event = event?;
+            if let AgreementsEvent::Commitment(change) =
+                AgreementsModel::decode(&event.event_type, &event.payload)?
+            {
+                events.push((EventMeta::of(&event), change));
+            }
+        }
+        Ok(timeline(events.iter().map(|(meta, change)| (meta, change))))
+    }
+}
 
 impl Model for AgreementsModel {
     const SERVICE: &'static str = "agreements";

@@ -7,7 +7,7 @@ use accord_agreements::actor::{Actor, ActorDecider, ActorError};
 use accord_agreements::agreement::{AgreementDecider, AgreementError, AgreementStatus};
 use accord_agreements::board::{BoardDecider, BoardError};
 use accord_agreements::commitment::{CommitmentDecider, CommitmentError};
-use accord_agreements::projections::{AgreementsEvent, AgreementsView};
+use accord_agreements::projections::{timeline, AgreementsEvent, AgreementsView, TimelineEntry};
 use accord_agreements::Authorisation;
 use accord_boundary::{
     parse_agreements_command, parse_procurement_command, parse_project_command, AgreementsCommand,
@@ -78,6 +78,18 @@ struct Context {
 }
 
 impl Embedded {
+    /// One commitment's timeline, from its events in the log.
+    pub fn timeline(&self, commitment_id: &str) -> Vec<TimelineEntry> {
+        timeline(self.log.iter().filter_map(|(meta, event)| match event {
+            ServiceEvent::Agreements(AgreementsEvent::Commitment(event))
+                if meta.stream.category() == "commitment" && meta.stream.id() == commitment_id =>
+            {
+                Some((meta, event))
+            }
+            _ => None,
+        }))
+    }
+
     /// Runs every step; stops at the first that fails.
     pub fn run(&mut self, scenario: &Scenario) -> Result<(), StepError> {
         for (index, step) in scenario.steps.iter().enumerate() {

@@ -126,7 +126,6 @@ fn funding_pledged_to_projects_counts_against_the_funding_commitment() {
 fn the_priority_commitments_timeline_names_actors_reasons_and_the_board_decision() {
     let embedded = run();
     let lines: Vec<String> = embedded
-        .agreements
         .timeline("c-priority")
         .iter()
         .map(ToString::to_string)
