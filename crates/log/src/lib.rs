@@ -148,21 +148,26 @@ impl Log {
     ) -> Result<Log, LogError> {
         config.validate()?;
         let dir = dir.as_ref();
-        let head = read::checked_head(&config::open_sled(dir, config.cache_bytes)?)?;
+        let db = config::open_sled(dir, config.cache_bytes)?;
+        let head = read::checked_head(&db)?;
         let durable_position = head.map_or(0, |h| h.position);
-        let events = match durable_position {
-            0 => None,
-            _ => Some(scan_path(dir, 1)?),
-        };
+        // The pass reads through the database just opened, and on through fresh ones
+        // if the log is large enough for the scan to reopen; then the log goes on with
+        // the first database if it was never closed, or opens a fresh one.
+        let mut scan = scan::Scan::starting_on(db, dir, 1);
         let (built, events) = index::Index::build(
-            events.into_iter().flatten().take_while(|e| {
+            scan.by_ref().take_while(|e| {
                 e.as_ref()
                     .map_or(true, |event| event.position <= durable_position)
             }),
             replay,
         )?;
-        let db = config::open_sled(dir, config.cache_bytes)?;
-        // The database was closed for the pass; nobody may have written meanwhile.
+        let db = match scan.into_given_db() {
+            Some(db) => db,
+            None => config::open_sled(dir, config.cache_bytes)?,
+        };
+        // The database may have been closed for the pass; nobody may have written
+        // meanwhile.
         if read::checked_head(&db)? != head || events != durable_position {
             return Err(LogError::Storage(format!(
                 "the log in {} changed or ended early while it was being opened",

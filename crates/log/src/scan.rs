@@ -26,6 +26,8 @@ const SCAN_CACHE_BYTES: u64 = 4 * 1024 * 1024;
 pub struct Scan {
     dir: PathBuf,
     envelopes: Option<StoredEnvelopes>,
+    /// The database a scan was started on by its caller, until the first reopening.
+    given: Option<sled::Db>,
     next_position: u64,
     read_since_open: usize,
     reopen_after_bytes: usize,
@@ -62,6 +64,7 @@ pub fn scan_path_with(
     let mut scan = Scan {
         dir,
         envelopes: None,
+        given: None,
         next_position: from.max(1),
         read_since_open: 0,
         reopen_after_bytes: reopen_after_bytes.max(1),
@@ -72,9 +75,32 @@ pub fn scan_path_with(
 }
 
 impl Scan {
+    /// A scan of `dir` that reads from `db`, already open on it, until its first
+    /// reopening: a log that is opened anyway is not opened a second time to be read.
+    pub(crate) fn starting_on(db: sled::Db, dir: &Path, from: u64) -> Scan {
+        let next_position = from.max(1);
+        Scan {
+            dir: dir.to_owned(),
+            envelopes: Some(StoredEnvelopes::new(&db, next_position, u64::MAX - 1)),
+            given: Some(db),
+            next_position,
+            read_since_open: 0,
+            reopen_after_bytes: REOPEN_AFTER_BYTES,
+            done: false,
+        }
+    }
+
+    /// The database the scan was started on, if it never had to reopen: it then
+    /// holds at most [`REOPEN_AFTER_BYTES`] of pages read, and can be used on.
+    pub(crate) fn into_given_db(mut self) -> Option<sled::Db> {
+        self.envelopes = None;
+        self.given.take()
+    }
+
     fn reopen(&mut self) -> Result<(), LogError> {
         // The old database must be gone before sled will open the directory again.
         self.envelopes = None;
+        self.given = None;
         let db = open_sled(&self.dir, SCAN_CACHE_BYTES)?;
         self.envelopes = Some(StoredEnvelopes::new(&db, self.next_position, u64::MAX - 1));
         self.read_since_open = 0;

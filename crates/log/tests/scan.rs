@@ -103,3 +103,46 @@ async fn opening_an_empty_log_while_replaying_hands_over_nothing() {
     let log = Log::open_replaying(dir.path(), Default::default(), &mut |_| replayed += 1).unwrap();
     assert_eq!((replayed, log.durable_position()), (0, 0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_a_log_larger_than_one_scan_chunk_while_replaying_reads_it_all_once() {
+    // Given a closed log holding more envelope bytes than a scan reads between two
+    // reopenings of the database (so the pass goes on through fresh databases)
+    let mut log = TempLog::new();
+    let payload = vec![7u8; 40 * 1024];
+    let appends = accord_log::REOPEN_AFTER_BYTES / (payload.len() * 10) + 2;
+    for i in 0..appends {
+        let events = (0..10).map(|_| event("Recorded", &payload)).collect();
+        log.log()
+            .append(
+                stream("commitment", &format!("c{}", i % 3)),
+                ExpectedVersion::Any,
+                events,
+                metadata("ua-mod", i as i64),
+            )
+            .await
+            .unwrap();
+    }
+    let total = (appends * 10) as u64;
+    log.close();
+    // When it is opened replaying
+    let mut positions = Vec::new();
+    let reopened = Log::open_replaying(log.path(), Default::default(), &mut |event| {
+        positions.push(event.position);
+    })
+    .unwrap();
+    // Then every event came once, in order, and the log goes on after the last
+    assert_eq!(positions, (1..=total).collect::<Vec<_>>());
+    assert_eq!(reopened.durable_position(), total);
+    let next = reopened
+        .append(
+            stream("commitment", "c0"),
+            ExpectedVersion::Any,
+            vec![event("Noted", b"c")],
+            metadata("ua-mod", 0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(next.first_position, total + 1);
+    assert!(reopened.verify().is_ok());
+}
