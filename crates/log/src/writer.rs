@@ -145,6 +145,12 @@ pub(crate) fn start(
         Durability::Fdatasync => Some(File::open(dir.join("db"))?),
         Durability::Flush => None,
     };
+    // Opening sled writes to its data file (recovery); made durable here, at start,
+    // that costs the first append nothing (measured: 13–30 ms on a 100,000-event log,
+    // paid by the first command after a restart when left to it).
+    if let Some(file) = &data_file {
+        file.sync_data()?;
+    }
     let failed = Arc::new(AtomicBool::new(false));
     let syncer = Syncer {
         linger: config.group_linger,
