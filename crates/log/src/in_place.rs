@@ -241,6 +241,13 @@ impl<'a> Reader<'a> {
 
     /// A varint; one longer than its shortest form is read but not canonical.
     fn varint(&mut self) -> Result<u64, String> {
+        // Most keys and lengths are one byte, and a one-byte varint is always shortest.
+        if let Some(&byte) = self.bytes.get(self.at) {
+            if byte < 0x80 {
+                self.at += 1;
+                return Ok(u64::from(byte));
+            }
+        }
         let mut value = 0u64;
         for (i, &byte) in self.bytes[self.at..].iter().enumerate().take(10) {
             if i == 9 && byte > 1 {
