@@ -359,12 +359,20 @@ fn fold<D: Decider>(states: &mut BTreeMap<String, D::State>, id: &str, event: &D
     }
 }
 
-/// One commitment's timeline, oldest change first, from its events in log order.
+/// The timeline of commitment `commitment_id`, oldest change first, from the
+/// service's events in log order (those of other streams are passed over).
 pub fn timeline<'a>(
-    events: impl IntoIterator<Item = (&'a EventMeta, &'a CommitmentEvent)>,
+    commitment_id: &str,
+    events: impl IntoIterator<Item = (&'a EventMeta, &'a AgreementsEvent)>,
 ) -> Vec<TimelineEntry> {
     events
         .into_iter()
+        .filter_map(|(meta, event)| match event {
+            AgreementsEvent::Commitment(event) if meta.stream.id() == commitment_id => {
+                Some((meta, event))
+            }
+            _ => None,
+        })
         .map(|(meta, event)| {
             let (change, reason, motion) = commitment_change(event);
             TimelineEntry {

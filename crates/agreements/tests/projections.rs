@@ -227,10 +227,7 @@ fn decisions_show_the_motion_its_votes_and_outcome() {
 #[test]
 fn the_timeline_names_when_who_what_why_and_the_authorising_motion() {
     let events = history();
-    let timeline = timeline(events.iter().filter_map(|(meta, event)| match event {
-        Ev::Commitment(event) if meta.stream.id() == "c-shells" => Some((meta, event)),
-        _ => None,
-    }));
+    let timeline = timeline("c-shells", events.iter().map(|(meta, event)| (meta, event)));
     let lines: Vec<String> = timeline.iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,

@@ -119,13 +119,10 @@ impl Service<AgreementsModel> {
         let mut events = Vec::new();
         for event in self.log().read_stream(&stream, 1) {
             let event = event?;
-            if let AgreementsEvent::Commitment(change) =
-                AgreementsModel::decode(&event.event_type, &event.payload)?
-            {
-                events.push((EventMeta::of(&event), change));
-            }
+            let decoded = AgreementsModel::decode(&event.event_type, &event.payload)?;
+            events.push((EventMeta::of(&event), decoded));
         }
-        Ok(timeline(events.iter().map(|(meta, change)| (meta, change))))
+        Ok(timeline(commitment_id, events.iter().map(|(m, e)| (m, e))))
     }
 }
 

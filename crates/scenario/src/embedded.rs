@@ -80,14 +80,11 @@ struct Context {
 impl Embedded {
     /// One commitment's timeline, from its events in the log.
     pub fn timeline(&self, commitment_id: &str) -> Vec<TimelineEntry> {
-        timeline(self.log.iter().filter_map(|(meta, event)| match event {
-            ServiceEvent::Agreements(AgreementsEvent::Commitment(event))
-                if meta.stream.category() == "commitment" && meta.stream.id() == commitment_id =>
-            {
-                Some((meta, event))
-            }
+        let agreements = self.log.iter().filter_map(|(meta, event)| match event {
+            ServiceEvent::Agreements(event) => Some((meta, event)),
             _ => None,
-        }))
+        });
+        timeline(commitment_id, agreements)
     }
 
     /// Runs every step; stops at the first that fails.
