@@ -61,33 +61,31 @@ pub fn scan_path_with(
             dir.display()
         )));
     }
-    let mut scan = Scan {
-        dir,
-        envelopes: None,
-        given: None,
-        next_position: from.max(1),
-        read_since_open: 0,
-        reopen_after_bytes: reopen_after_bytes.max(1),
-        done: false,
-    };
+    let mut scan = Scan::unopened(dir, from, reopen_after_bytes);
     scan.reopen()?;
     Ok(scan)
 }
 
 impl Scan {
+    fn unopened(dir: PathBuf, from: u64, reopen_after_bytes: usize) -> Scan {
+        Scan {
+            dir,
+            envelopes: None,
+            given: None,
+            next_position: from.max(1),
+            read_since_open: 0,
+            reopen_after_bytes: reopen_after_bytes.max(1),
+            done: false,
+        }
+    }
+
     /// A scan of `dir` that reads from `db`, already open on it, until its first
     /// reopening: a log that is opened anyway is not opened a second time to be read.
     pub(crate) fn starting_on(db: sled::Db, dir: &Path, from: u64) -> Scan {
-        let next_position = from.max(1);
-        Scan {
-            dir: dir.to_owned(),
-            envelopes: Some(StoredEnvelopes::new(&db, next_position, u64::MAX - 1)),
-            given: Some(db),
-            next_position,
-            read_since_open: 0,
-            reopen_after_bytes: REOPEN_AFTER_BYTES,
-            done: false,
-        }
+        let mut scan = Scan::unopened(dir.to_owned(), from, REOPEN_AFTER_BYTES);
+        scan.envelopes = Some(StoredEnvelopes::new(&db, scan.next_position, u64::MAX - 1));
+        scan.given = Some(db);
+        scan
     }
 
     /// The database the scan was started on, if it never had to reopen: it then
