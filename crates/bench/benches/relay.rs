@@ -77,12 +77,9 @@ fn main() {
             .ratio_at_least(0.8),
         );
         let per_event = |runs: &[CpuTimes], of: &dyn Fn(&CpuTimes) -> Duration| {
-            Summary::of(
-                &runs
-                    .iter()
-                    .map(|c| of(c).as_secs_f64() * 1e6 / events as f64)
-                    .collect::<Vec<_>>(),
-            )
+            runs.iter()
+                .map(|c| of(c).as_secs_f64() * 1e6 / events as f64)
+                .collect::<Summary>()
         };
         let total = |c: &CpuTimes| c.total();
         let nats_server = |c: &CpuTimes| c.child("nats-server");

@@ -135,18 +135,14 @@ fn main() {
         }
         let [command1, echo1, append1, command64, echo64, append64, handled1, handled64, query1] =
             cases;
-        let p =
-            |runs: &[Run], p: f64| Summary::of(&runs.iter().map(|r| r.p(p)).collect::<Vec<_>>());
-        let rate =
-            |runs: &[Run]| Summary::of(&runs.iter().map(|r| r.per_second).collect::<Vec<_>>());
+        let p = |runs: &[Run], p: f64| runs.iter().map(|r| r.p(p)).collect::<Summary>();
+        let rate = |runs: &[Run]| runs.iter().map(|r| r.per_second).collect::<Summary>();
         // The sum of the two lower layers, run by run.
-        let floor = Summary::of(
-            &echo1
-                .iter()
-                .zip(&append1)
-                .map(|(e, a)| e.p(50.0) + a.p(50.0))
-                .collect::<Vec<_>>(),
-        );
+        let floor = echo1
+            .iter()
+            .zip(&append1)
+            .map(|(e, a)| e.p(50.0) + a.p(50.0))
+            .collect::<Summary>();
         const IN_PROCESS: &str = "in process (Service::handle)";
         const C1: &str = "command, 1 in flight";
         const C64: &str = "command, 64 in flight";
@@ -230,12 +226,12 @@ fn main() {
                 Summary::of(&grouped_local),
             ),
         ];
-        let mean = |runs: &[Run]| Summary::of(&runs.iter().map(Run::mean).collect::<Vec<_>>());
+        let mean = |runs: &[Run]| runs.iter().map(Run::mean).collect::<Summary>();
         let outside1 = command1
             .iter()
             .zip(&inside1)
             .map(|(run, inside)| run.mean() - inside)
-            .collect::<Vec<_>>();
+            .collect::<Summary>();
         let split = [
             Row::versus(
                 format!("{C1}: inside the service (request taken to answer ready)"),
@@ -247,18 +243,15 @@ fn main() {
             Row::versus(
                 format!("{C1}: outside the service (client, NATS both ways, hand-offs)"),
                 "mean ms",
-                Summary::of(&outside1),
+                outside1,
                 "NATS echo, mean",
                 mean(&echo1),
             ),
         ];
         let waited = |runs: &[&Spent], threads: &[&str]| {
-            Summary::of(
-                &runs
-                    .iter()
-                    .map(|s| s.cpu.waited(threads).as_secs_f64() * 1e6 / sequential as f64)
-                    .collect::<Vec<_>>(),
-            )
+            runs.iter()
+                .map(|s| s.cpu.waited(threads).as_secs_f64() * 1e6 / sequential as f64)
+                .collect::<Summary>()
         };
         let bus1: Vec<&Spent> = sched1.iter().map(|(s, _)| s).collect();
         let local1: Vec<&Spent> = local_sched1.iter().collect();
@@ -274,12 +267,10 @@ fn main() {
             Row::single(
                 format!("{C1}: sled's IO threads run per fdatasync"),
                 "runs",
-                Summary::of(
-                    &sched1
-                        .iter()
-                        .map(|(s, syncs)| s.cpu.runs(&["sled-io"]) as f64 / (*syncs).max(1) as f64)
-                        .collect::<Vec<_>>(),
-                ),
+                sched1
+                    .iter()
+                    .map(|(s, syncs)| s.cpu.runs(&["sled-io"]) as f64 / (*syncs).max(1) as f64)
+                    .collect::<Summary>(),
             ),
         ];
         for row in rows
@@ -362,21 +353,15 @@ async fn timed(case: impl std::future::Future<Output = Run>) -> (Run, Spent) {
 /// group, and how busy the two cores were.
 fn cpu_rows(cpu: &[Vec<Spent>; 4], requests: usize) -> Vec<Row> {
     let per_request = |runs: &[Spent], of: &dyn Fn(&CpuTimes) -> Duration| {
-        Summary::of(
-            &runs
-                .iter()
-                .map(|s| of(&s.cpu).as_secs_f64() * 1e6 / requests as f64)
-                .collect::<Vec<_>>(),
-        )
+        runs.iter()
+            .map(|s| of(&s.cpu).as_secs_f64() * 1e6 / requests as f64)
+            .collect::<Summary>()
     };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let busy = |runs: &[Spent]| {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-        Summary::of(
-            &runs
-                .iter()
-                .map(|s| 100.0 * s.cpu.total().as_secs_f64() / s.wall.as_secs_f64() / cores)
-                .collect::<Vec<_>>(),
-        )
+        runs.iter()
+            .map(|s| 100.0 * s.cpu.total().as_secs_f64() / s.wall.as_secs_f64() / cores)
+            .collect::<Summary>()
     };
     let total = |c: &CpuTimes| c.total();
     let nats = |c: &CpuTimes| c.child("nats-server");
@@ -389,23 +374,18 @@ fn cpu_rows(cpu: &[Vec<Spent>; 4], requests: usize) -> Vec<Row> {
     let local_case = "in process (Service::handle), 64 in flight";
     // What the throughput target allows: every core busy all the time at half the
     // durable append rate of the same run.
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    let budget = Summary::of(
-        &append
-            .iter()
-            .map(|s| cores * 1e6 / (0.5 * requests as f64 / s.wall.as_secs_f64()))
-            .collect::<Vec<_>>(),
-    );
+    let budget = append
+        .iter()
+        .map(|s| cores * 1e6 / (0.5 * requests as f64 / s.wall.as_secs_f64()))
+        .collect::<Summary>();
     const BUDGET: &str = "CPU budget of the target: all cores busy at 0.5× the durable append rate";
     // The parts a command over the bus cannot do without, relay aside: the bus round
     // trip and the command in process, run by run.
-    let floor = Summary::of(
-        &echo
-            .iter()
-            .zip(local)
-            .map(|(e, l)| (e.cpu.total() + l.cpu.total()).as_secs_f64() * 1e6 / requests as f64)
-            .collect::<Vec<_>>(),
-    );
+    let floor = echo
+        .iter()
+        .zip(local)
+        .map(|(e, l)| (e.cpu.total() + l.cpu.total()).as_secs_f64() * 1e6 / requests as f64)
+        .collect::<Summary>();
     vec![
         Row::versus(C64, US, per_request(bus, &total), BUDGET, budget),
         Row::versus(

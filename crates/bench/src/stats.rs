@@ -23,6 +23,13 @@ impl Summary {
     }
 }
 
+/// Summarises values as they come: `runs.iter().map(...).collect::<Summary>()`.
+impl FromIterator<f64> for Summary {
+    fn from_iter<I: IntoIterator<Item = f64>>(values: I) -> Summary {
+        Summary::of(&values.into_iter().collect::<Vec<_>>())
+    }
+}
+
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Rates are large, latencies in milliseconds small: keep 3 significant digits
@@ -52,6 +59,8 @@ mod tests {
         let summary = Summary::of(&[5.0, 1.0, 3.0, 4.0, 2.0]);
         assert_eq!((summary.median, summary.min, summary.max), (3.0, 1.0, 5.0));
         assert_eq!(summary.runs, 5);
+        let collected: Summary = [5.0, 1.0, 3.0, 4.0, 2.0].into_iter().collect();
+        assert_eq!(collected, summary);
     }
 
     #[test]
