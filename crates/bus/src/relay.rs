@@ -71,12 +71,7 @@ impl RelayConfig {
 
 /// The message an event is published as.
 pub fn event_message(service: &str, event: &RecordedEvent) -> Message {
-    stored_event_message(service, event, encode_envelope(event))
-}
-
-/// [`event_message`] with the envelope bytes as the log stored them.
-pub fn stored_event_message(service: &str, event: &RecordedEvent, envelope: Vec<u8>) -> Message {
-    EventMessage::new(service, event, envelope).into_message()
+    EventMessage::new(service, event, encode_envelope(event)).into_message()
 }
 
 /// An event as the relay publishes it, with header names fixed by the contract, so
