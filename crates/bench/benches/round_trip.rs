@@ -263,7 +263,8 @@ fn main() {
                 waited(&bus1, &[SERVICE_THREAD, RUNTIME_THREAD]),
                 format!("{IN_PROCESS}: its threads"),
                 waited(&local1, &[RUNTIME_THREAD]),
-            ),
+            )
+            .zero_is_a_result(),
             Row::single(
                 format!("{C1}: sled's IO threads run per fdatasync"),
                 "runs",

@@ -66,6 +66,10 @@ pub struct Row {
     /// Median over median, when a baseline was measured.
     pub ratio: Option<f64>,
     pub target: Option<Target>,
+    /// Whether zero is a measurement here (a wait, a difference) rather than a sign
+    /// that the case did no work; see [`Report::finish`].
+    #[serde(skip)]
+    pub zero_is_a_result: bool,
 }
 
 impl Row {
@@ -79,10 +83,12 @@ impl Row {
             baseline: None,
             ratio: None,
             target: None,
+            zero_is_a_result: false,
         }
     }
 
-    /// A case beside its baseline; the ratio is accord's median over the baseline's.
+    /// A case beside its baseline; the ratio is accord's median over the baseline's,
+    /// and there is none when the baseline's median is zero.
     pub fn versus(
         case: impl Into<String>,
         metric: impl Into<String>,
@@ -92,11 +98,16 @@ impl Row {
     ) -> Row {
         let ratio = accord.median / baseline.median;
         Row {
-            ratio: Some(ratio),
+            ratio: ratio.is_finite().then_some(ratio),
             baseline_name: Some(baseline_name.into()),
             baseline: Some(baseline),
             ..Row::single(case, metric, accord)
         }
+    }
+
+    fn measured_something(&self) -> bool {
+        let median = self.accord.median;
+        median.is_finite() && (median > 0.0 || (self.zero_is_a_result && median == 0.0))
     }
 
     /// Adds the target this row is judged by.
@@ -105,6 +116,13 @@ impl Row {
             text: text.into(),
             met,
         });
+        self
+    }
+
+    /// Marks a row whose value may rightly be zero: a time spent waiting, or what one
+    /// case holds beyond another, which noise can put at or below nothing.
+    pub fn zero_is_a_result(mut self) -> Row {
+        self.zero_is_a_result = true;
         self
     }
 
@@ -171,14 +189,10 @@ impl Report {
 
     /// Prints the table; for a full run also writes it and the JSON under
     /// `target/accord-bench/`. Panics when a row measured nothing, so a broken case
-    /// cannot pass as a result.
+    /// cannot pass as a result; a row marked [`Row::zero_is_a_result`] may be zero.
     pub fn finish(self) {
         for row in &self.rows {
-            assert!(
-                row.accord.median.is_finite() && row.accord.median > 0.0,
-                "{}: measured nothing",
-                row.case
-            );
+            assert!(row.measured_something(), "{}: measured nothing", row.case);
         }
         let markdown = self.markdown();
         println!("{markdown}");
@@ -257,6 +271,32 @@ mod tests {
         assert!(
             crates.iter().any(|c| c[0] == "sled" && c[1] == "0.34.7"),
             "{crates:?}"
+        );
+    }
+
+    #[test]
+    fn given_a_zero_measurement_then_only_a_row_marked_for_it_counts_as_measured() {
+        let zero = Summary::of(&[0.0; 3]);
+        let work = Row::single("append", "events/s", zero);
+        let wait = Row::single("append", "µs waiting", zero).zero_is_a_result();
+        let broken =
+            Row::single("append", "µs waiting", Summary::of(&[f64::NAN])).zero_is_a_result();
+
+        assert!(!work.measured_something());
+        assert!(wait.measured_something());
+        assert!(!broken.measured_something());
+    }
+
+    #[test]
+    fn given_a_baseline_of_zero_then_the_row_has_no_ratio_rather_than_nan() {
+        let zero = Summary::of(&[0.0; 3]);
+        let row = Row::versus("held beyond", "MiB", zero, "at 1000", zero).zero_is_a_result();
+
+        assert_eq!(row.ratio, None);
+        assert!(
+            markdown_row(&row).contains("| — |"),
+            "{}",
+            markdown_row(&row)
         );
     }
 }
