@@ -284,3 +284,41 @@ async fn an_unknown_query_is_refused() {
     assert_eq!(register.agreements[0].id, "a-1");
     f.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeline_query_without_a_known_commitment_is_refused() {
+    let f = Fixture::new().await;
+    let timeline = |body: &str| {
+        Message::new(
+            "accord.agreements.q.CommitmentTimeline",
+            body.as_bytes().to_vec(),
+        )
+        .with_header(headers::CONTENT_TYPE, JSON)
+    };
+    let error = f
+        .refused(
+            timeline(r#"{"commitmentId":"c-none"}"#),
+            "not_found",
+            "unknown_reference",
+        )
+        .await;
+    assert_eq!(error.details["commitment"], "c-none");
+
+    let error = f
+        .refused(timeline("{}"), "invalid_argument", "invalid_value")
+        .await;
+    assert_eq!(error.details["field"], "commitment_id");
+
+    f.refused(
+        timeline(r#"{"commitmentId":"c-1","since":3}"#),
+        "invalid_argument",
+        "unknown_field",
+    )
+    .await;
+    let malformed = Message::new(
+        "accord.agreements.q.CommitmentTimeline",
+        vec![0xff, 0xff, 0xff],
+    );
+    f.refused(malformed, "invalid_argument", "malformed").await;
+    f.stop().await;
+}

@@ -2,17 +2,19 @@
 //! a real nats-server (protobuf and JSON bodies both), and the same over the embedded
 //! bus: every projection queried over the bus equals the pure run's, the four
 //! reactions happened, and every event of each log is on its stream exactly once,
-//! in log order.
+//! in log order; and every commitment's timeline over the bus has the pure run's
+//! changes.
 
 // Tests panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use accord_bus::{stream_name, AccordClient, Bus, EmbeddedBus, NatsBus};
-use accord_contracts::v1::reply::Outcome;
+use accord_bus::{headers, stream_name, AccordClient, Bus, EmbeddedBus, Message, NatsBus, JSON};
+use accord_contracts::v1::{self as pb, reply::Outcome};
 use accord_e2e::{drive, expected_projections, items, projections, Format, Services};
 use accord_runtime::ServiceKind;
 use accord_scenario::{Embedded, Scenario};
 use accord_testkit::NatsServer;
+use prost::Message as _;
 
 async fn the_whole_scenario_on(bus: Bus) {
     let services = Services::start(&bus).await;
@@ -79,7 +81,82 @@ async fn the_whole_scenario_on(bus: Bus) {
         services.node(ServiceKind::Agreements).log_ids().len() as u64,
         accord_e2e::expected_heads(&pure)["agreements"]
     );
+
+    let head = services.node(ServiceKind::Agreements).log_ids().len() as u64;
+    for commitment_id in pure.agreements.commitments.keys() {
+        the_timeline_is_the_pure_runs(&client, &pure, commitment_id, head).await;
+    }
     services.stop().await;
+}
+
+/// A commitment's timeline over the bus, in protobuf and in JSON, has the pure run's
+/// changes, each at a position of the agreements log, oldest first.
+async fn the_timeline_is_the_pure_runs(
+    client: &AccordClient,
+    pure: &Embedded,
+    commitment_id: &str,
+    head: u64,
+) {
+    let query = pb::CommitmentTimelineQuery {
+        commitment_id: commitment_id.to_owned(),
+    };
+    let Outcome::Timeline(timeline) = client
+        .query("agreements", "CommitmentTimeline", query.encode_to_vec())
+        .await
+        .unwrap()
+    else {
+        panic!("not a timeline")
+    };
+    let request = Message::new(
+        "accord.agreements.q.CommitmentTimeline",
+        format!(r#"{{"commitmentId":"{commitment_id}"}}"#).into_bytes(),
+    )
+    .with_header(headers::CONTENT_TYPE, JSON);
+    let Outcome::Timeline(in_json) = client.send(request, true).await.unwrap() else {
+        panic!("not a timeline")
+    };
+    assert_eq!(in_json, timeline);
+    assert_eq!(timeline.commitment_id, commitment_id);
+
+    let positions: Vec<u64> = timeline.entries.iter().map(|e| e.position).collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1])
+            && positions.iter().all(|p| (1..=head).contains(p)),
+        "{commitment_id}: {positions:?} (head {head})"
+    );
+    // Positions and log times are the service log's own; reactions may reach a
+    // commitment in another order than in the pure run, so the changes are compared
+    // as sets.
+    let mut over_the_bus: Vec<_> = timeline
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.occurred_at.clone(),
+                e.actor.clone(),
+                e.change.clone(),
+                e.reason.clone(),
+                e.motion.clone(),
+            )
+        })
+        .collect();
+    let mut expected: Vec<_> = pure
+        .timeline(commitment_id)
+        .into_iter()
+        .map(|e| {
+            (
+                e.occurred_at.to_string(),
+                e.actor,
+                e.change,
+                e.reason,
+                e.motion.unwrap_or_default(),
+            )
+        })
+        .collect();
+    over_the_bus.sort();
+    expected.sort();
+    assert!(!expected.is_empty(), "{commitment_id}");
+    assert_eq!(over_the_bus, expected, "{commitment_id}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -41,6 +41,8 @@ pub struct AgreementsView {
 /// One change in a commitment's life.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimelineEntry {
+    /// The event's position in the service's log.
+    pub position: u64,
     pub occurred_at: Timestamp,
     pub recorded_at: Timestamp,
     pub actor: String,
@@ -376,6 +378,7 @@ pub fn timeline<'a>(
         .map(|(meta, event)| {
             let (change, reason, motion) = commitment_change(event);
             TimelineEntry {
+                position: meta.position,
                 occurred_at: meta.occurred_at,
                 recorded_at: meta.recorded_at,
                 actor: meta.actor.clone(),

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use accord_boundary::Body;
+use accord_boundary::{Body, BoundaryError};
 use accord_bus::{headers, Bus, BusError, EndpointSpec, Incoming, Message, ServiceSpec, JSON};
 use accord_contracts::v1::{self as pb, reply::Outcome};
 use accord_kernel::{ActorId, Timestamp};
@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
-use crate::error::{boundary_reason, CommandError, ErrorCode};
+use crate::error::{CommandError, ErrorCode};
 use crate::metrics::Metrics;
 use crate::queries::QueryError;
 use crate::service::{now, CommandMeta, Model, Service};
@@ -339,21 +339,24 @@ fn query<M: Model>(
             applied_position: service.applied_position(),
         }));
     }
-    let view = service.view();
-    M::query(name, body, &view).map_err(|error| match &error {
-        QueryError::Unknown(_) => detail(
-            refusal(
-                ErrorCode::InvalidArgument,
-                "unknown_query",
-                format!("{error}; known: LogStatus,{}", M::QUERIES.join(",")),
-            ),
-            "query",
-            name,
-        ),
-        QueryError::Invalid(invalid) => refusal(
-            ErrorCode::InvalidArgument,
-            boundary_reason(invalid),
-            error.to_string(),
-        ),
-    })
+    M::query(name, body, service).map_err(|error| query_error::<M>(name, &error))
+}
+
+fn query_error<M: Model>(name: &str, error: &QueryError) -> pb::ErrorReply {
+    let message = match error {
+        QueryError::Unknown(_) => format!("{error}; known: LogStatus,{}", M::QUERIES.join(",")),
+        _ => error.to_string(),
+    };
+    let reply = refusal(error.code(), error.reason(), message);
+    match error {
+        QueryError::Unknown(_) => detail(reply, "query", name),
+        QueryError::NotFound { kind, id } => detail(reply, kind, id),
+        QueryError::Invalid(
+            BoundaryError::Invalid { field, .. }
+            | BoundaryError::Missing { field }
+            | BoundaryError::UnknownEnum { field, .. },
+        ) => detail(reply, "field", field),
+        QueryError::Undecodable { position, .. } => detail(reply, "position", position),
+        _ => reply,
+    }
 }

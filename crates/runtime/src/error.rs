@@ -66,14 +66,8 @@ impl CommandError {
             CommandError::Invalid(_) => ErrorCode::InvalidArgument,
             CommandError::Rejected { .. } => ErrorCode::FailedPrecondition,
             CommandError::Contended { .. } | CommandError::Stale { .. } => ErrorCode::Conflict,
-            CommandError::Log(LogError::Conflict { .. } | LogError::CommandIdReused { .. }) => {
-                ErrorCode::Conflict
-            }
-            CommandError::Log(LogError::InvalidInput(_)) => ErrorCode::InvalidArgument,
-            CommandError::Log(LogError::Closed | LogError::Locked(_)) | CommandError::Stopping => {
-                ErrorCode::Unavailable
-            }
-            CommandError::Log(LogError::Corrupt(_) | LogError::Storage(_)) => ErrorCode::Internal,
+            CommandError::Log(error) => log_code(error),
+            CommandError::Stopping => ErrorCode::Unavailable,
         }
     }
 
@@ -84,15 +78,32 @@ impl CommandError {
             CommandError::Rejected { .. } => "rejected",
             CommandError::Stale { .. } => "stale_version",
             CommandError::Contended { .. } => "contended",
-            CommandError::Log(LogError::Conflict { .. }) => "stale_version",
-            CommandError::Log(LogError::CommandIdReused { .. }) => "command_id_reused",
-            CommandError::Log(LogError::InvalidInput(_)) => "invalid_value",
-            CommandError::Log(LogError::Closed | LogError::Locked(_)) | CommandError::Stopping => {
-                "stopping"
-            }
-            CommandError::Log(LogError::Corrupt(_)) => "corrupt",
-            CommandError::Log(LogError::Storage(_)) => "storage",
+            CommandError::Log(error) => log_reason(error),
+            CommandError::Stopping => "stopping",
         }
+    }
+}
+
+/// The code for a log that failed or refused, whether writing a command's events
+/// or reading for a query.
+pub(crate) fn log_code(error: &LogError) -> ErrorCode {
+    match error {
+        LogError::Conflict { .. } | LogError::CommandIdReused { .. } => ErrorCode::Conflict,
+        LogError::InvalidInput(_) => ErrorCode::InvalidArgument,
+        LogError::Closed | LogError::Locked(_) => ErrorCode::Unavailable,
+        LogError::Corrupt(_) | LogError::Storage(_) => ErrorCode::Internal,
+    }
+}
+
+/// The reason beside [`log_code`].
+pub(crate) fn log_reason(error: &LogError) -> &'static str {
+    match error {
+        LogError::Conflict { .. } => "stale_version",
+        LogError::CommandIdReused { .. } => "command_id_reused",
+        LogError::InvalidInput(_) => "invalid_value",
+        LogError::Closed | LogError::Locked(_) => "stopping",
+        LogError::Corrupt(_) => "corrupt",
+        LogError::Storage(_) => "storage",
     }
 }
 

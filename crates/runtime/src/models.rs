@@ -25,10 +25,9 @@ use accord_boundary::reactions::{reactions_to, reactions_to_project, Reaction, R
 use accord_boundary::{AGREEMENTS_COMMANDS, PROCUREMENT_COMMANDS, PROJECTS_COMMANDS};
 use accord_contracts::v1::reply::Outcome;
 
-use crate::error::CommandError;
 use crate::queries::{
-    agreements_query, procurement_query, projects_query, QueryError, AGREEMENTS_QUERIES,
-    PROCUREMENT_QUERIES, PROJECTS_QUERIES,
+    agreements_query, commitment_timeline, procurement_query, projects_query, timeline_commitment,
+    QueryError, AGREEMENTS_QUERIES, PROCUREMENT_QUERIES, PROJECTS_QUERIES,
 };
 use crate::service::{Model, Service};
 
@@ -114,12 +113,18 @@ impl Service<AgreementsModel> {
     /// One commitment's timeline (who changed what, when, why, on which motion),
     /// read from its stream in the log: timelines grow with every event, so the
     /// projections do not keep them. Empty for a commitment with no events.
-    pub fn timeline(&self, commitment_id: &str) -> Result<Vec<TimelineEntry>, CommandError> {
+    pub fn timeline(&self, commitment_id: &str) -> Result<Vec<TimelineEntry>, QueryError> {
         let stream = stream("commitment", commitment_id)?;
         let mut events = Vec::new();
         for event in self.log().read_stream(&stream, 1) {
             let event = event?;
-            let decoded = AgreementsModel::decode(&event.event_type, &event.payload)?;
+            let decoded =
+                AgreementsModel::decode(&event.event_type, &event.payload).map_err(|error| {
+                    QueryError::Undecodable {
+                        position: event.position,
+                        error,
+                    }
+                })?;
             events.push((EventMeta::of(&event), decoded));
         }
         Ok(timeline(commitment_id, events.iter().map(|(m, e)| (m, e))))
@@ -206,8 +211,24 @@ impl Model for AgreementsModel {
         decode_agreements_event(event_type, payload)
     }
 
-    fn query(name: &str, body: Body<'_>, state: &AgreementsState) -> Result<Outcome, QueryError> {
-        agreements_query(name, body, &state.view)
+    fn query(name: &str, body: Body<'_>, service: &Service<Self>) -> Result<Outcome, QueryError> {
+        if name != "CommitmentTimeline" {
+            return agreements_query(name, body, &service.view().view);
+        }
+        // Read from the log without holding the projections, which the applier
+        // needs to take in new events.
+        let commitment_id = timeline_commitment(body)?;
+        let entries = service.timeline(&commitment_id)?;
+        if entries.is_empty() {
+            return Err(QueryError::NotFound {
+                kind: "commitment",
+                id: commitment_id,
+            });
+        }
+        Ok(Outcome::Timeline(commitment_timeline(
+            commitment_id,
+            entries,
+        )))
     }
 
     fn reactions(
@@ -310,8 +331,8 @@ impl Model for ProjectsModel {
         decode_project_event(event_type, payload)
     }
 
-    fn query(name: &str, body: Body<'_>, state: &ProjectsState) -> Result<Outcome, QueryError> {
-        projects_query(name, body, &state.portfolio)
+    fn query(name: &str, body: Body<'_>, service: &Service<Self>) -> Result<Outcome, QueryError> {
+        projects_query(name, body, &service.view().portfolio)
     }
 
     fn reactions(
@@ -405,8 +426,8 @@ impl Model for ProcurementModel {
         decode_procurement_event(event_type, payload)
     }
 
-    fn query(name: &str, body: Body<'_>, state: &ProcurementState) -> Result<Outcome, QueryError> {
-        procurement_query(name, body, &state.view)
+    fn query(name: &str, body: Body<'_>, service: &Service<Self>) -> Result<Outcome, QueryError> {
+        procurement_query(name, body, &service.view().view)
     }
 
     fn reactions(

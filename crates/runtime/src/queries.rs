@@ -4,20 +4,55 @@
 use std::fmt::Debug;
 
 use accord_agreements::board::MotionSubject;
-use accord_agreements::projections::AgreementsView;
+use accord_agreements::projections::{AgreementsView, TimelineEntry};
 use accord_boundary::{decode_body, Body, BoundaryError};
 use accord_contracts::v1::{self as pb, reply::Outcome};
+use accord_log::LogError;
 use accord_procurement::market::MarketEvent;
 use accord_procurement::queue::ProcurementView;
 use accord_projects::Portfolio;
+
+use crate::error::{boundary_reason, log_code, log_reason, ErrorCode};
 
 /// Why a query was not answered.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
     #[error("unknown query {0}")]
     Unknown(String),
+    /// The query's body did not parse.
     #[error(transparent)]
     Invalid(#[from] BoundaryError),
+    /// What the query asks about has no events, e.g. an unknown commitment.
+    #[error("{kind} {id} not found")]
+    NotFound { kind: &'static str, id: String },
+    /// The log could not be read.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// An event in the log did not decode: the log and this build disagree.
+    #[error("event at position {position} does not decode: {error}")]
+    Undecodable { position: u64, error: BoundaryError },
+}
+
+impl QueryError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            QueryError::Unknown(_) | QueryError::Invalid(_) => ErrorCode::InvalidArgument,
+            QueryError::NotFound { .. } => ErrorCode::NotFound,
+            QueryError::Log(error) => log_code(error),
+            QueryError::Undecodable { .. } => ErrorCode::Internal,
+        }
+    }
+
+    /// A stable reason finer than the code (see `ErrorReply.reason` in service.proto).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            QueryError::Unknown(_) => "unknown_query",
+            QueryError::Invalid(error) => boundary_reason(error),
+            QueryError::NotFound { .. } => "unknown_reference",
+            QueryError::Log(error) => log_reason(error),
+            QueryError::Undecodable { .. } => "corrupt",
+        }
+    }
 }
 
 /// `InForce` → `in_force`, `Some(Uav)` → `uav`, `None` → ``.
@@ -58,8 +93,12 @@ fn no_parameters(body: Body<'_>) -> Result<(), QueryError> {
     }
 }
 
-pub const AGREEMENTS_QUERIES: &[&str] =
-    &["AgreementRegister", "CommitmentLedger", "BoardDecisions"];
+pub const AGREEMENTS_QUERIES: &[&str] = &[
+    "AgreementRegister",
+    "CommitmentLedger",
+    "BoardDecisions",
+    "CommitmentTimeline",
+];
 pub const PROJECTS_QUERIES: &[&str] = &["ProjectPortfolio"];
 pub const PROCUREMENT_QUERIES: &[&str] = &["PriorityPolicy", "ProcurementQueue"];
 
@@ -75,6 +114,39 @@ pub fn agreements_query(
         "BoardDecisions" => Outcome::Decisions(board_decisions(view)),
         other => return Err(QueryError::Unknown(other.to_owned())),
     })
+}
+
+/// The commitment a `CommitmentTimeline` query asks about.
+pub fn timeline_commitment(body: Body<'_>) -> Result<String, QueryError> {
+    let query: pb::CommitmentTimelineQuery = decode_body(body)?;
+    if query.commitment_id.is_empty() {
+        return Err(BoundaryError::Missing {
+            field: "commitment_id",
+        }
+        .into());
+    }
+    Ok(query.commitment_id)
+}
+
+pub fn commitment_timeline(
+    commitment_id: String,
+    entries: Vec<TimelineEntry>,
+) -> pb::CommitmentTimeline {
+    pb::CommitmentTimeline {
+        commitment_id,
+        entries: entries
+            .into_iter()
+            .map(|entry| pb::TimelineEntry {
+                position: entry.position,
+                occurred_at: entry.occurred_at.to_string(),
+                recorded_at: entry.recorded_at.to_string(),
+                actor: entry.actor,
+                change: entry.change,
+                reason: entry.reason,
+                motion: entry.motion.unwrap_or_default(),
+            })
+            .collect(),
+    }
 }
 
 pub fn agreement_register(view: &AgreementsView) -> pb::AgreementRegister {

@@ -18,7 +18,7 @@ use crate::queries::QueryError;
 pub const MAX_CONFLICT_RETRIES: u32 = 5;
 
 /// How one service's commands, events and projections are typed.
-pub trait Model: Send + Sync + 'static {
+pub trait Model: Sized + Send + Sync + 'static {
     /// The service's name, e.g. `agreements`.
     const SERVICE: &'static str;
     /// The commands it takes (`accord.<service>.cmd.<Name>`).
@@ -50,7 +50,9 @@ pub trait Model: Send + Sync + 'static {
     fn encode(stream: &StreamId, event: &Self::Event) -> Result<EncodedEvent, BoundaryError>;
     fn decode(event_type: &str, payload: &[u8]) -> Result<Self::Event, BoundaryError>;
     fn apply(view: &mut Self::View, meta: &EventMeta, event: &Self::Event);
-    fn query(name: &str, body: Body<'_>, view: &Self::View) -> Result<Outcome, QueryError>;
+    /// Answers a query from the service's projections (`service.view()`) or, for a
+    /// history the projections do not keep, from its log.
+    fn query(name: &str, body: Body<'_>, service: &Service<Self>) -> Result<Outcome, QueryError>;
     /// What `event` on `stream` causes in other services. `history` gives the stream up
     /// to and including the event; it is called only when the answer depends on it.
     fn reactions(
