@@ -1,6 +1,7 @@
 //! `accord demo`: the three services in one process on the embedded bus, the
 //! scenario from the source text played through the same request path NATS clients
-//! use, the key projections printed as tables, and every log verified.
+//! use, the key projections printed as tables with the timelines of the commitments
+//! a board motion changed, and every log verified.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -285,6 +286,61 @@ pub fn tables(projections: &Projections) -> Vec<Table> {
     tables
 }
 
+/// The timelines of the commitments a board motion changed: the trail from each
+/// change to the decision that authorised it, as a client asks for it.
+async fn amended_by_motion(
+    client: &AccordClient,
+    projections: &Projections,
+) -> anyhow::Result<Vec<pb::CommitmentTimeline>> {
+    let mut timelines = Vec::new();
+    for row in projections.ledger.iter().flat_map(|l| &l.rows) {
+        let body = pb::CommitmentTimelineQuery {
+            commitment_id: row.id.clone(),
+        }
+        .encode_to_vec();
+        if let Outcome::Timeline(timeline) =
+            query(client, "agreements", "CommitmentTimeline", body).await?
+        {
+            if timeline.entries.iter().any(|e| !e.motion.is_empty()) {
+                timelines.push(timeline);
+            }
+        }
+    }
+    Ok(timelines)
+}
+
+fn timeline_table(timeline: &pb::CommitmentTimeline) -> Table {
+    let mut t = Table::new(
+        &format!(
+            "Timeline of commitment {} (accord.agreements.q.CommitmentTimeline)",
+            timeline.commitment_id
+        ),
+        &[
+            "position",
+            "occurred at",
+            "actor",
+            "change",
+            "reason",
+            "motion",
+        ],
+    );
+    for e in &timeline.entries {
+        t.row(vec![
+            e.position.to_string(),
+            e.occurred_at.clone(),
+            e.actor.clone(),
+            e.change.clone(),
+            e.reason.clone(),
+            if e.motion.is_empty() {
+                "-".into()
+            } else {
+                e.motion.clone()
+            },
+        ]);
+    }
+    t
+}
+
 /// Runs the demo on `settings.data_dir`, which must be empty or absent; `temporary`
 /// says the directory goes away when the demo ends.
 pub async fn run(settings: &Settings, temporary: bool, out: &mut impl Write) -> anyhow::Result<()> {
@@ -329,8 +385,12 @@ pub async fn run(settings: &Settings, temporary: bool, out: &mut impl Write) -> 
         scenario.name
     )?;
     let items: Vec<String> = pure.procurement.markets.keys().cloned().collect();
-    for table in tables(&fetch(&client, &items).await?) {
+    let projections = fetch(&client, &items).await?;
+    for table in tables(&projections) {
         writeln!(out, "{}", table.render())?;
+    }
+    for timeline in amended_by_motion(&client, &projections).await? {
+        writeln!(out, "{}", timeline_table(&timeline).render())?;
     }
     running.stop();
     running.wait().await?;

@@ -39,6 +39,17 @@ fn the_demo_prints_the_projections_and_a_successful_verification() {
         agreement.contains("in_force") && agreement.contains("4/4"),
         "{agreement}"
     );
+    // The commitment the board's motion amended, with its trail to the motion.
+    let timeline = stdout
+        .split("\n\n")
+        .find(|t| t.starts_with("Timeline of commitment c-priority"))
+        .unwrap_or_else(|| panic!("no timeline of c-priority:\n{stdout}"));
+    assert!(
+        timeline
+            .lines()
+            .any(|l| l.contains("amended") && l.contains("m-priority-ew")),
+        "{timeline}"
+    );
     let verified = stdout
         .lines()
         .filter(|l| l.contains("ok: hash chain"))
