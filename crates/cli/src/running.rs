@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use accord_bus::{Bus, BusError, EmbeddedBus, NatsBus};
 use accord_log::Log;
-use accord_runtime::{run_open_service, EndpointConfig, Metrics, NodeConfig, ServiceKind};
+use accord_runtime::{
+    run_open_service, EndpointConfig, Metrics, NodeConfig, ReactionConfig, ServiceKind,
+};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -91,9 +93,12 @@ impl Running {
                 max_request_bytes: settings.max_request_bytes,
                 metrics: metrics.clone(),
             },
+            reactions: ReactionConfig {
+                metrics: metrics.clone(),
+                ..ReactionConfig::default()
+            },
             replicas: settings.stream_replicas,
             duplicate_window: Duration::from_secs(settings.duplicate_window_secs),
-            ..NodeConfig::default()
         };
         let mut logs = Vec::new();
         let mut services = Vec::new();

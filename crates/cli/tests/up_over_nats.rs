@@ -121,6 +121,16 @@ async fn up_on_nats_serves_the_scenario_and_restarts_to_the_same_projections() {
         ),
         0.0
     );
+    // The board's motion reached the projects service through a reaction flow.
+    assert!(
+        value(
+            "accord_reaction_commands_total{service=\"agreements\",flow=\"react-motion-adopted\",outcome=\"sent\"}"
+        ) > 0.0
+    );
+    assert!(
+        !metrics.contains("outcome=\"refused\"") && !metrics.contains("skipped_total{"),
+        "the scenario's reactions are all carried out:\n{metrics}"
+    );
     assert_eq!(get(&http, "/nothing").0, 404);
 
     // Unready while NATS is down, ready again when it returns.

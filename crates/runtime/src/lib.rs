@@ -24,7 +24,7 @@ mod service;
 pub use accord_bus::RELAY_CURSOR;
 pub use endpoints::{serve, service_spec, EndpointConfig};
 pub use error::{boundary_reason, CommandError, ErrorCode};
-pub use metrics::Metrics;
+pub use metrics::{Metrics, ReactionOutcome};
 pub use models::{
     AgreementsModel, AgreementsState, ProcurementModel, ProcurementState, ProjectsModel,
     ProjectsState,

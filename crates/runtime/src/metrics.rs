@@ -1,5 +1,6 @@
-//! Counters and a latency histogram of the commands a process handles, written out
-//! in the Prometheus text format by whoever serves `/metrics`.
+//! Counters and a latency histogram of the commands a process handles, and counters
+//! of what its reaction flows did, written out in the Prometheus text format by
+//! whoever serves `/metrics`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -19,11 +20,37 @@ struct Histogram {
     sum: f64,
 }
 
-/// What the endpoints record: commands by service and outcome, and their latency.
+/// What a reaction flow did with one command an event caused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ReactionOutcome {
+    /// The target service carried it out (or had already: same command id).
+    Sent,
+    /// The target was unavailable or contended; the event is delivered again.
+    Retried,
+    /// The target refused it for good; the event is acknowledged all the same.
+    Refused,
+}
+
+impl ReactionOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReactionOutcome::Sent => "sent",
+            ReactionOutcome::Retried => "retried",
+            ReactionOutcome::Refused => "refused",
+        }
+    }
+}
+
+/// What the endpoints record (commands by service and outcome, and their latency)
+/// and what the reaction flows record.
 #[derive(Debug, Default)]
 pub struct Metrics {
     commands: Mutex<BTreeMap<(String, String), u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
+    /// (service, flow, outcome) → reaction commands.
+    reactions: Mutex<BTreeMap<(String, String, ReactionOutcome), u64>>,
+    /// (service, flow) → events a flow could not read and acknowledged unread.
+    skipped: Mutex<BTreeMap<(String, String), u64>>,
 }
 
 impl Metrics {
@@ -44,6 +71,26 @@ impl Metrics {
         }
         histogram.count += 1;
         histogram.sum += seconds;
+    }
+
+    /// Records one command that `flow` (starting from `service`'s events) sent.
+    pub fn reaction(&self, service: &str, flow: &str, outcome: ReactionOutcome) {
+        *self
+            .reactions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry((service.to_owned(), flow.to_owned(), outcome))
+            .or_default() += 1;
+    }
+
+    /// Records one event `flow` could not read (undecodable, or its stream unreadable).
+    pub fn reaction_skipped(&self, service: &str, flow: &str) {
+        *self
+            .skipped
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry((service.to_owned(), flow.to_owned()))
+            .or_default() += 1;
     }
 
     /// How many commands of `service` were timed, and their total time.
@@ -103,6 +150,37 @@ impl Metrics {
                 histogram.count
             );
         }
+        out.push_str(
+            "# HELP accord_reaction_commands_total Commands reaction flows sent, by the service whose events they follow, flow and outcome.\n",
+        );
+        out.push_str("# TYPE accord_reaction_commands_total counter\n");
+        for ((service, flow, outcome), n) in self
+            .reactions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "accord_reaction_commands_total{{service=\"{service}\",flow=\"{flow}\",outcome=\"{}\"}} {n}",
+                outcome.as_str()
+            );
+        }
+        out.push_str(
+            "# HELP accord_reaction_events_skipped_total Events a reaction flow could not read and acknowledged unread.\n",
+        );
+        out.push_str("# TYPE accord_reaction_events_skipped_total counter\n");
+        for ((service, flow), n) in self
+            .skipped
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "accord_reaction_events_skipped_total{{service=\"{service}\",flow=\"{flow}\"}} {n}"
+            );
+        }
     }
 }
 
@@ -133,5 +211,35 @@ mod tests {
         assert_eq!(count, 3);
         assert_eq!(total.as_micros(), 9_003_300);
         assert_eq!(metrics.command_time("projects"), (0, Duration::ZERO));
+    }
+
+    #[test]
+    fn reactions_are_counted_by_service_flow_and_outcome() {
+        let metrics = Metrics::default();
+        metrics.reaction("agreements", "react-motion-adopted", ReactionOutcome::Sent);
+        metrics.reaction("agreements", "react-motion-adopted", ReactionOutcome::Sent);
+        metrics.reaction(
+            "agreements",
+            "react-motion-adopted",
+            ReactionOutcome::Refused,
+        );
+        metrics.reaction(
+            "projects",
+            "react-funding-pledged",
+            ReactionOutcome::Retried,
+        );
+        metrics.reaction_skipped("projects", "react-funding-pledged");
+        let mut text = String::new();
+        metrics.render(&mut text);
+
+        for line in [
+            "accord_reaction_commands_total{service=\"agreements\",flow=\"react-motion-adopted\",outcome=\"sent\"} 2",
+            "accord_reaction_commands_total{service=\"agreements\",flow=\"react-motion-adopted\",outcome=\"refused\"} 1",
+            "accord_reaction_commands_total{service=\"projects\",flow=\"react-funding-pledged\",outcome=\"retried\"} 1",
+            "accord_reaction_events_skipped_total{service=\"projects\",flow=\"react-funding-pledged\"} 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "no {line} in\n{text}");
+        }
+        assert!(!text.contains("outcome=\"retried\"} 2"));
     }
 }

@@ -8,6 +8,7 @@
 //! with what the first delivery did, and changes nothing. Its causation id is the
 //! source event id; its correlation id is the source event's.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use accord_boundary::reactions::REACTIONS_ACTOR;
@@ -22,6 +23,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
+use crate::metrics::{Metrics, ReactionOutcome};
 use crate::service::Model;
 
 /// Settings of the reaction consumers.
@@ -31,6 +33,8 @@ pub struct ReactionConfig {
     pub request_timeout: Duration,
     /// How long to wait before redelivering an event whose target was unavailable.
     pub retry_delay: Duration,
+    /// Where the commands the flows send are counted, by outcome.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Default for ReactionConfig {
@@ -38,6 +42,7 @@ impl Default for ReactionConfig {
         ReactionConfig {
             request_timeout: Duration::from_secs(10),
             retry_delay: Duration::from_millis(500),
+            metrics: Arc::default(),
         }
     }
 }
@@ -123,10 +128,12 @@ async fn react<M: Model>(
     payload: &[u8],
     config: &ReactionConfig,
 ) -> AckDecision {
+    let metrics = &config.metrics;
     let event = match decode_envelope(payload) {
         Ok(event) => event,
         Err(error) => {
             tracing::error!(flow, %error, "runtime.reactions undecodable envelope skipped");
+            metrics.reaction_skipped(M::SERVICE, flow);
             return AckDecision::Term;
         }
     };
@@ -134,6 +141,7 @@ async fn react<M: Model>(
         Ok(requests) => requests,
         Err(error) => {
             tracing::error!(flow, event_id = %event.event_id, %error, "runtime.reactions event skipped");
+            metrics.reaction_skipped(M::SERVICE, flow);
             return AckDecision::Term;
         }
     };
@@ -151,14 +159,16 @@ async fn react<M: Model>(
             .command(request.service, request.command, request.body, &options)
             .await;
         match sent {
-            Ok(_) => {}
+            Ok(_) => metrics.reaction(M::SERVICE, flow, ReactionOutcome::Sent),
             Err(error) if retryable(&error) => {
                 tracing::debug!(flow, event_id = %event.event_id, %error, "runtime.reactions retrying");
+                metrics.reaction(M::SERVICE, flow, ReactionOutcome::Retried);
                 return AckDecision::Retry(config.retry_delay);
             }
             // The target refused for good: delivering again would be refused again.
             Err(error) => {
                 tracing::error!(flow, event_id = %event.event_id, command = request.command, %error, "runtime.reactions command refused");
+                metrics.reaction(M::SERVICE, flow, ReactionOutcome::Refused);
             }
         }
     }
