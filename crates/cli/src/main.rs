@@ -269,10 +269,20 @@ fn main() -> ExitCode {
         }
         Err(error) => {
             eprintln!("accord: {error:#}");
-            ExitCode::FAILURE
+            if error.is::<Usage>() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
+
+/// A command asked for something it cannot do as given (exit 2, like a bad flag),
+/// found only once it runs.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Usage(String);
 
 fn audit(command: AuditCommand) -> anyhow::Result<()> {
     use accord::audit::{export, verify};
@@ -420,7 +430,7 @@ async fn demo(settings: &mut Settings, data: Option<PathBuf>) -> anyhow::Result<
                 .map(|mut d| d.next().is_some())
                 .unwrap_or(false);
             if occupied {
-                anyhow::bail!("{} is not empty: the demo plays the scenario from the start and needs an empty directory", dir.display());
+                return Err(Usage(format!("{} is not empty: the demo plays the scenario from the start and needs an empty directory", dir.display())).into());
             }
             settings.data_dir = dir;
         }

@@ -71,9 +71,14 @@ fn the_demo_refuses_a_directory_that_is_not_empty() {
         .arg(data.path())
         .output()
         .unwrap();
-    assert!(!output.status.success());
     let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(2), "bad usage: {stderr}");
     assert!(stderr.contains("is not empty"), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(data.path()).unwrap().count(),
+        1,
+        "nothing written"
+    );
 }
 
 #[test]
