@@ -99,6 +99,7 @@ async fn the_timeline_is_the_pure_runs(
 ) {
     let query = pb::CommitmentTimelineQuery {
         commitment_id: commitment_id.to_owned(),
+        ..Default::default()
     };
     let Outcome::Timeline(timeline) = client
         .query("agreements", "CommitmentTimeline", query.encode_to_vec())

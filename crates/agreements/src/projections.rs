@@ -375,17 +375,20 @@ pub fn timeline<'a>(
             }
             _ => None,
         })
-        .map(|(meta, event)| {
-            let (change, reason, motion) = commitment_change(event);
-            TimelineEntry {
-                position: meta.position,
-                occurred_at: meta.occurred_at,
-                recorded_at: meta.recorded_at,
-                actor: meta.actor.clone(),
-                change,
-                reason,
-                motion,
-            }
-        })
+        .map(|(meta, event)| timeline_entry(meta, event))
         .collect()
+}
+
+/// One change in a commitment's timeline: `event`, recorded with `meta`.
+pub fn timeline_entry(meta: &EventMeta, event: &CommitmentEvent) -> TimelineEntry {
+    let (change, reason, motion) = commitment_change(event);
+    TimelineEntry {
+        position: meta.position,
+        occurred_at: meta.occurred_at,
+        recorded_at: meta.recorded_at,
+        actor: meta.actor.clone(),
+        change,
+        reason,
+        motion,
+    }
 }

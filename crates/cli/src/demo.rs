@@ -296,6 +296,8 @@ async fn amended_by_motion(
     for row in projections.ledger.iter().flat_map(|l| &l.rows) {
         let body = pb::CommitmentTimelineQuery {
             commitment_id: row.id.clone(),
+            // The first page, up to 1,000 changes, is the whole of a scenario's.
+            ..Default::default()
         }
         .encode_to_vec();
         if let Outcome::Timeline(timeline) =

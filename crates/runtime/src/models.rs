@@ -7,7 +7,9 @@ use accord_agreements::actor::{Actor, ActorDecider};
 use accord_agreements::agreement::{AgreementDecider, AgreementStatus};
 use accord_agreements::board::BoardDecider;
 use accord_agreements::commitment::CommitmentDecider;
-use accord_agreements::projections::{timeline, AgreementsEvent, AgreementsView, TimelineEntry};
+use accord_agreements::projections::{
+    timeline_entry, AgreementsEvent, AgreementsView, TimelineEntry,
+};
 use accord_agreements::Authorisation;
 use accord_boundary::{
     decode_agreements_event, decode_procurement_event, decode_project_event,
@@ -23,11 +25,11 @@ use accord_projects::{Portfolio, ProjectCommand, ProjectDecider, ProjectEvent};
 
 use accord_boundary::reactions::{reactions_to, reactions_to_project, Reaction, REACTIONS_ACTOR};
 use accord_boundary::{AGREEMENTS_COMMANDS, PROCUREMENT_COMMANDS, PROJECTS_COMMANDS};
-use accord_contracts::v1::reply::Outcome;
+use accord_contracts::v1::{self as pb, reply::Outcome};
 
 use crate::queries::{
-    agreements_query, commitment_timeline, procurement_query, projects_query, timeline_commitment,
-    QueryError, AGREEMENTS_QUERIES, PROCUREMENT_QUERIES, PROJECTS_QUERIES,
+    agreements_query, procurement_query, projects_query, QueryError, TimelinePage, TimelineQuery,
+    AGREEMENTS_QUERIES, PROCUREMENT_QUERIES, PROJECTS_QUERIES,
 };
 use crate::service::{Model, Service};
 
@@ -114,20 +116,61 @@ impl Service<AgreementsModel> {
     /// read from its stream in the log: timelines grow with every event, so the
     /// projections do not keep them. Empty for a commitment with no events.
     pub fn timeline(&self, commitment_id: &str) -> Result<Vec<TimelineEntry>, QueryError> {
-        let stream = stream("commitment", commitment_id)?;
-        let mut events = Vec::new();
-        for event in self.log().read_stream(&stream, 1) {
-            let event = event?;
-            let decoded =
-                AgreementsModel::decode(&event.event_type, &event.payload).map_err(|error| {
-                    QueryError::Undecodable {
-                        position: event.position,
-                        error,
+        self.timeline_from(commitment_id, 1)
+            .map(|entry| entry.map(|(_, entry)| entry))
+            .collect()
+    }
+
+    /// The changes to a commitment from stream version `from_version` on, each with
+    /// its version, read lazily from the log.
+    fn timeline_from<'a>(
+        &'a self,
+        commitment_id: &str,
+        from_version: u64,
+    ) -> Box<dyn Iterator<Item = Result<(u64, TimelineEntry), QueryError>> + 'a> {
+        let stream = match stream("commitment", commitment_id) {
+            Ok(stream) => stream,
+            Err(error) => return Box::new(std::iter::once(Err(error.into()))),
+        };
+        Box::new(
+            self.log()
+                .read_stream(&stream, from_version)
+                .map(|event| {
+                    let event = event?;
+                    match AgreementsModel::decode(&event.event_type, &event.payload) {
+                        Ok(AgreementsEvent::Commitment(decoded)) => Ok(Some((
+                            event.version,
+                            timeline_entry(&EventMeta::of(&event), &decoded),
+                        ))),
+                        // A commitment's stream holds commitment events only.
+                        Ok(_) => Ok(None),
+                        Err(error) => Err(QueryError::Undecodable {
+                            position: event.position,
+                            error,
+                        }),
                     }
-                })?;
-            events.push((EventMeta::of(&event), decoded));
+                })
+                .filter_map(Result::transpose),
+        )
+    }
+
+    /// A page of a commitment's timeline, as `CommitmentTimeline` answers it.
+    fn timeline_page(&self, query: &TimelineQuery) -> Result<pb::CommitmentTimeline, QueryError> {
+        let stream = stream("commitment", &query.commitment_id)?;
+        if self.log().stream_version(&stream) == 0 {
+            return Err(QueryError::NotFound {
+                kind: "commitment",
+                id: query.commitment_id.clone(),
+            });
         }
-        Ok(timeline(commitment_id, events.iter().map(|(m, e)| (m, e))))
+        let mut page = TimelinePage::new(query);
+        for entry in self.timeline_from(&query.commitment_id, query.from_version) {
+            let (version, entry) = entry?;
+            if !page.push(version, entry) {
+                break;
+            }
+        }
+        Ok(page.finish())
     }
 }
 
@@ -217,18 +260,8 @@ impl Model for AgreementsModel {
         }
         // Read from the log without holding the projections, which the applier
         // needs to take in new events.
-        let commitment_id = timeline_commitment(body)?;
-        let entries = service.timeline(&commitment_id)?;
-        if entries.is_empty() {
-            return Err(QueryError::NotFound {
-                kind: "commitment",
-                id: commitment_id,
-            });
-        }
-        Ok(Outcome::Timeline(commitment_timeline(
-            commitment_id,
-            entries,
-        )))
+        let query = TimelineQuery::parse(body)?;
+        Ok(Outcome::Timeline(service.timeline_page(&query)?))
     }
 
     fn reactions(

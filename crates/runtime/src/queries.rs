@@ -11,6 +11,7 @@ use accord_log::LogError;
 use accord_procurement::market::MarketEvent;
 use accord_procurement::queue::ProcurementView;
 use accord_projects::Portfolio;
+use prost::Message as _;
 
 use crate::error::{boundary_reason, log_code, log_reason, ErrorCode};
 
@@ -116,36 +117,94 @@ pub fn agreements_query(
     })
 }
 
-/// The commitment a `CommitmentTimeline` query asks about.
-pub fn timeline_commitment(body: Body<'_>) -> Result<String, QueryError> {
-    let query: pb::CommitmentTimelineQuery = decode_body(body)?;
-    if query.commitment_id.is_empty() {
-        return Err(BoundaryError::Missing {
-            field: "commitment_id",
-        }
-        .into());
-    }
-    Ok(query.commitment_id)
+/// Most changes a `CommitmentTimeline` page holds.
+pub const TIMELINE_PAGE_ENTRIES: u32 = 1000;
+/// Most bytes a page's changes take: a reply stays well inside NATS' default 1 MiB
+/// payload, whatever the lengths of the reasons (each up to a request's size).
+pub const TIMELINE_PAGE_BYTES: usize = 512 * 1024;
+
+/// What a `CommitmentTimeline` query asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineQuery {
+    pub commitment_id: String,
+    /// The first stream version to list (1 or more).
+    pub from_version: u64,
+    /// At most this many changes (1 to [`TIMELINE_PAGE_ENTRIES`]).
+    pub limit: u32,
 }
 
-pub fn commitment_timeline(
-    commitment_id: String,
-    entries: Vec<TimelineEntry>,
-) -> pb::CommitmentTimeline {
-    pb::CommitmentTimeline {
-        commitment_id,
-        entries: entries
-            .into_iter()
-            .map(|entry| pb::TimelineEntry {
-                position: entry.position,
-                occurred_at: entry.occurred_at.to_string(),
-                recorded_at: entry.recorded_at.to_string(),
-                actor: entry.actor,
-                change: entry.change,
-                reason: entry.reason,
-                motion: entry.motion.unwrap_or_default(),
-            })
-            .collect(),
+impl TimelineQuery {
+    pub fn parse(body: Body<'_>) -> Result<TimelineQuery, QueryError> {
+        let query: pb::CommitmentTimelineQuery = decode_body(body)?;
+        if query.commitment_id.is_empty() {
+            return Err(BoundaryError::Missing {
+                field: "commitment_id",
+            }
+            .into());
+        }
+        let limit = match query.limit {
+            0 => TIMELINE_PAGE_ENTRIES,
+            n => n.min(TIMELINE_PAGE_ENTRIES),
+        };
+        Ok(TimelineQuery {
+            commitment_id: query.commitment_id,
+            from_version: query.from_version.max(1),
+            limit,
+        })
+    }
+}
+
+/// A `CommitmentTimeline` reply filled change by change until it is full.
+#[derive(Debug)]
+pub struct TimelinePage {
+    reply: pb::CommitmentTimeline,
+    limit: usize,
+    bytes: usize,
+}
+
+impl TimelinePage {
+    pub fn new(query: &TimelineQuery) -> TimelinePage {
+        TimelinePage {
+            reply: pb::CommitmentTimeline {
+                commitment_id: query.commitment_id.clone(),
+                entries: Vec::new(),
+                next_version: 0,
+            },
+            limit: query.limit as usize,
+            bytes: 0,
+        }
+    }
+
+    /// Adds the change at stream version `version`, or, when the page is full, says
+    /// the next page starts there. Returns whether it was added. A page always takes
+    /// its first change, so every page moves on.
+    pub fn push(&mut self, version: u64, entry: TimelineEntry) -> bool {
+        let entry = pb::TimelineEntry {
+            position: entry.position,
+            occurred_at: entry.occurred_at.to_string(),
+            recorded_at: entry.recorded_at.to_string(),
+            actor: entry.actor,
+            change: entry.change,
+            reason: entry.reason,
+            motion: entry.motion.unwrap_or_default(),
+            version,
+        };
+        let entries = &self.reply.entries;
+        // The entry, its field tag and its length's varint.
+        let size = entry.encoded_len() + 1 + prost::length_delimiter_len(entry.encoded_len());
+        if entries.len() == self.limit
+            || (!entries.is_empty() && self.bytes + size > TIMELINE_PAGE_BYTES)
+        {
+            self.reply.next_version = version;
+            return false;
+        }
+        self.bytes += size;
+        self.reply.entries.push(entry);
+        true
+    }
+
+    pub fn finish(self) -> pb::CommitmentTimeline {
+        self.reply
     }
 }
 
