@@ -171,7 +171,7 @@ pub fn history(subject: Subject, id: &str, dirs: &[PathBuf]) -> anyhow::Result<V
     // Who belongs to which party: the actor registry, wherever it is in the logs.
     let mut parties = BTreeMap::new();
     for (_, copy) in &logs {
-        for event in super::events(copy)? {
+        for event in super::events_logged(copy)? {
             let event = event?;
             if event.event_type == "accord.v1.ActorRegistered" {
                 let (payload, _) = fields(&event);
@@ -188,7 +188,7 @@ pub fn history(subject: Subject, id: &str, dirs: &[PathBuf]) -> anyhow::Result<V
     let mut causes: BTreeSet<Uuid> = BTreeSet::new();
     let mut state = State::new();
     for (service, copy) in &logs {
-        for event in super::events(copy)? {
+        for event in super::events_logged(copy)? {
             let event = event?;
             if is_own(subject, id, &event) {
                 own_ids.insert(event.event_id);
@@ -202,7 +202,7 @@ pub fn history(subject: Subject, id: &str, dirs: &[PathBuf]) -> anyhow::Result<V
         anyhow::bail!("no {subject:?} {id} in the logs given");
     }
     for (service, copy) in &logs {
-        for event in super::events(copy)? {
+        for event in super::events_logged(copy)? {
             let event = event?;
             if own_ids.contains(&event.event_id) {
                 continue;

@@ -10,6 +10,8 @@ pub mod verify;
 use std::path::{Path, PathBuf};
 
 use accord_boundary::{decode_agreements_event, decode_procurement_event, decode_project_event};
+use accord_kernel::RecordedEvent;
+use accord_log::LogError;
 use accord_runtime::ServiceKind;
 
 /// Why an audit could not look at a directory at all.
@@ -72,8 +74,21 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 /// Every event of a copy, in order, with memory that does not grow with the log.
-pub fn events(copy: &Copy) -> Result<accord_log::Scan, accord_log::LogError> {
+pub fn events(copy: &Copy) -> Result<accord_log::Scan, LogError> {
     accord_log::scan_path(copy.path(), 1)
+}
+
+/// [`events`] with a log line every [`accord_log::PROGRESS_EVERY`] events, so that a
+/// long pass of `replay` or `history` shows it is moving.
+pub fn events_logged(
+    copy: &Copy,
+) -> Result<impl Iterator<Item = Result<RecordedEvent, LogError>> + '_, LogError> {
+    Ok(events(copy)?.inspect(move |event| match event {
+        Ok(event) if event.position % accord_log::PROGRESS_EVERY == 0 => {
+            tracing::info!(dir = %copy.source.display(), position = event.position, "accord.audit reading");
+        }
+        _ => {}
+    }))
 }
 
 /// The service whose log a copy holds: by its directory's name, else by its first event.

@@ -25,7 +25,7 @@ pub enum Time {
 /// Folds the events of `log` that happened by `at` into the service's projections.
 fn fold<M: Model>(copy: &Copy, at: Timestamp, time: Time) -> anyhow::Result<M::View> {
     let mut view = M::View::default();
-    for event in super::events(copy)? {
+    for event in super::events_logged(copy)? {
         let event = event?;
         let when = match time {
             Time::Recorded => event.recorded_at,
