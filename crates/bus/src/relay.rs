@@ -10,8 +10,13 @@
 //!   `Accord-Stream`, `Accord-Version`, `Accord-Position`, `Accord-Correlation-Id`,
 //!   `Accord-Causation-Id`.
 //! * The cursor is saved in the log's database after JetStream acknowledged the
-//!   batch; after a crash or an outage the relay resumes from it. Events published
-//!   again after a crash fall within the duplicate window and are dropped.
+//!   batch; after a crash or an outage the relay resumes from it. The cursor is not
+//!   synced on its own: it reaches disk with the log's next group commit or sled's
+//!   flush (every 500 ms), so a `kill -9` can make the relay publish the last half
+//!   second's events again. JetStream drops them when the relay restarts within the
+//!   duplicate window; after a longer outage they are on the stream twice, with the
+//!   same event id (`Nats-Msg-Id`), and consumers must drop them by that id, as
+//!   the reaction flows do through their command ids.
 
 use std::time::Duration;
 
