@@ -17,7 +17,7 @@ use accord_boundary::{
     parse_agreements_command, parse_procurement_command, parse_project_command, AgreementsCommand,
     Body, BoundaryError, EncodedEvent, Facts, ProcurementCommand,
 };
-use accord_kernel::{ActorId, AggregateId, Decider, EventMeta, PartyId, StreamId};
+use accord_kernel::{ActorId, AggregateId, Decider, EventMeta, PartyId, RecordedEvent, StreamId};
 use accord_procurement::market::MarketDecider;
 use accord_procurement::policy::{Policy, PolicyDecider};
 use accord_procurement::queue::{ProcurementEvent, ProcurementView};
@@ -116,42 +116,12 @@ impl Service<AgreementsModel> {
     /// read from its stream in the log: timelines grow with every event, so the
     /// projections do not keep them. Empty for a commitment with no events.
     pub fn timeline(&self, commitment_id: &str) -> Result<Vec<TimelineEntry>, QueryError> {
-        self.timeline_from(commitment_id, 1)
-            .map(|entry| entry.map(|(_, entry)| entry))
-            .collect()
-    }
-
-    /// The changes to a commitment from stream version `from_version` on, each with
-    /// its version, read lazily from the log.
-    fn timeline_from<'a>(
-        &'a self,
-        commitment_id: &str,
-        from_version: u64,
-    ) -> Box<dyn Iterator<Item = Result<(u64, TimelineEntry), QueryError>> + 'a> {
-        let stream = match stream("commitment", commitment_id) {
-            Ok(stream) => stream,
-            Err(error) => return Box::new(std::iter::once(Err(error.into()))),
-        };
-        Box::new(
-            self.log()
-                .read_stream(&stream, from_version)
-                .map(|event| {
-                    let event = event?;
-                    match AgreementsModel::decode(&event.event_type, &event.payload) {
-                        Ok(AgreementsEvent::Commitment(decoded)) => Ok(Some((
-                            event.version,
-                            timeline_entry(&EventMeta::of(&event), &decoded),
-                        ))),
-                        // A commitment's stream holds commitment events only.
-                        Ok(_) => Ok(None),
-                        Err(error) => Err(QueryError::Undecodable {
-                            position: event.position,
-                            error,
-                        }),
-                    }
-                })
-                .filter_map(Result::transpose),
-        )
+        let stream = stream("commitment", commitment_id)?;
+        let mut entries = Vec::new();
+        for event in self.log().read_stream(&stream, 1) {
+            entries.extend(timeline_entry_of(&event?)?);
+        }
+        Ok(entries)
     }
 
     /// A page of a commitment's timeline, as `CommitmentTimeline` answers it.
@@ -164,13 +134,35 @@ impl Service<AgreementsModel> {
             });
         }
         let mut page = TimelinePage::new(query);
-        for entry in self.timeline_from(&query.commitment_id, query.from_version) {
-            let (version, entry) = entry?;
-            if !page.push(version, entry) {
+        for event in self.log().read_stream(&stream, query.from_version) {
+            let event = event?;
+            // Full pages stop before decoding the next event: it is the next page's.
+            if page.is_full() {
+                page.continue_at(event.version);
                 break;
+            }
+            if let Some(entry) = timeline_entry_of(&event)? {
+                if !page.push(event.version, entry) {
+                    break;
+                }
             }
         }
         Ok(page.finish())
+    }
+}
+
+/// The change a commitment's event made; `None` for an event of another kind, which a
+/// commitment's stream does not hold.
+fn timeline_entry_of(event: &RecordedEvent) -> Result<Option<TimelineEntry>, QueryError> {
+    match AgreementsModel::decode(&event.event_type, &event.payload) {
+        Ok(AgreementsEvent::Commitment(decoded)) => {
+            Ok(Some(timeline_entry(&EventMeta::of(event), &decoded)))
+        }
+        Ok(_) => Ok(None),
+        Err(error) => Err(QueryError::Undecodable {
+            position: event.position,
+            error,
+        }),
     }
 }
 

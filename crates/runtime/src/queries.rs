@@ -175,9 +175,19 @@ impl TimelinePage {
         }
     }
 
-    /// Adds the change at stream version `version`, or, when the page is full, says
-    /// the next page starts there. Returns whether it was added. A page always takes
-    /// its first change, so every page moves on.
+    /// Whether the page holds as many changes as it may.
+    pub fn is_full(&self) -> bool {
+        self.reply.entries.len() >= self.limit
+    }
+
+    /// Ends the page: the next one starts at stream version `version`.
+    pub fn continue_at(&mut self, version: u64) {
+        self.reply.next_version = version;
+    }
+
+    /// Adds the change at stream version `version`, unless it would take the page past
+    /// its bytes: then the next page starts there. Returns whether it was added. A
+    /// page always takes its first change, so every page moves on.
     pub fn push(&mut self, version: u64, entry: TimelineEntry) -> bool {
         let entry = pb::TimelineEntry {
             position: entry.position,
@@ -189,13 +199,10 @@ impl TimelinePage {
             motion: entry.motion.unwrap_or_default(),
             version,
         };
-        let entries = &self.reply.entries;
         // The entry, its field tag and its length's varint.
         let size = entry.encoded_len() + 1 + prost::length_delimiter_len(entry.encoded_len());
-        if entries.len() == self.limit
-            || (!entries.is_empty() && self.bytes + size > TIMELINE_PAGE_BYTES)
-        {
-            self.reply.next_version = version;
+        if !self.reply.entries.is_empty() && self.bytes + size > TIMELINE_PAGE_BYTES {
+            self.continue_at(version);
             return false;
         }
         self.bytes += size;

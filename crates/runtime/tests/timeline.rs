@@ -7,9 +7,10 @@
 
 use accord_boundary::Body;
 use accord_contracts::v1::{self as pb, reply::Outcome};
-use accord_kernel::{ActorId, Timestamp};
+use accord_kernel::{ActorId, ExpectedVersion, StreamId, Timestamp};
+use accord_log::{AppendMetadata, NewEvent};
 use accord_runtime::queries::{QueryError, TIMELINE_PAGE_BYTES};
-use accord_runtime::{AgreementsModel, CommandMeta, Model, Service};
+use accord_runtime::{AgreementsModel, CommandMeta, ErrorCode, Model, Service};
 use accord_testkit::TempLog;
 use prost::Message as _;
 use uuid::Uuid;
@@ -165,4 +166,46 @@ async fn given_a_limit_above_the_most_or_a_start_past_the_end_then_the_page_says
         matches!(&unknown, Err(QueryError::NotFound { kind: "commitment", id }) if id == "c-none"),
         "{unknown:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_an_event_this_build_cannot_decode_then_the_page_is_refused_naming_its_position() {
+    let (_log, service) = a_commitment_with(1, 10).await;
+    let command_id = Uuid::now_v7();
+    let appended = service
+        .log()
+        .append(
+            StreamId::new("commitment", "c-shells").unwrap(),
+            ExpectedVersion::Exact(3),
+            vec![NewEvent {
+                event_type: "accord.v2.SomethingNew".into(),
+                schema_version: 1,
+                payload: vec![1, 2, 3],
+            }],
+            AppendMetadata {
+                actor: "lt-mod".into(),
+                command_id,
+                correlation_id: command_id,
+                causation_id: None,
+                occurred_at: Timestamp::parse_rfc3339("2025-02-01T00:00:00Z").unwrap(),
+                signature: None,
+            },
+        )
+        .await
+        .unwrap();
+
+    let refused = page(&service, 1, 0).unwrap_err();
+
+    assert!(
+        matches!(&refused, QueryError::Undecodable { position, .. } if *position == appended.first_position),
+        "{refused:?}"
+    );
+    assert_eq!(
+        (refused.code(), refused.reason()),
+        (ErrorCode::Internal, "corrupt")
+    );
+    // The changes before it still page.
+    let before = page(&service, 1, 3).unwrap();
+    assert_eq!(before.entries.len(), 3);
+    assert_eq!(before.next_version, 4);
 }
