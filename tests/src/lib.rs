@@ -34,12 +34,17 @@ impl Node {
     }
 
     pub fn start_on(kind: ServiceKind, bus: &Bus, log: TempLog) -> Node {
+        Node::start_with(kind, bus, log, NodeConfig::default())
+    }
+
+    /// A node with settings of its own, e.g. metrics the test reads.
+    pub fn start_with(kind: ServiceKind, bus: &Bus, log: TempLog, config: NodeConfig) -> Node {
         let (shutdown, stopped) = watch::channel(false);
         let task = tokio::spawn(run_service(
             kind,
             log.log().clone(),
             bus.clone(),
-            NodeConfig::default(),
+            config,
             stopped,
         ));
         Node {
