@@ -249,3 +249,112 @@ async fn futures_next(subscriber: &mut async_nats::Subscriber) -> Option<String>
     use futures_util::StreamExt;
     subscriber.next().await.map(|m| m.subject.to_string())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_user_reads_the_event_streams_but_not_through_the_services_consumers() {
+    use async_nats::jetstream::{self, consumer::pull};
+    use futures_util::StreamExt as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = Server::start(
+        "nats.conf",
+        Ports {
+            client: port,
+            http: free_port(),
+            cluster: None,
+        },
+        dir.path(),
+    );
+
+    // The agreements service's stream with two events, and its reaction consumer.
+    let (agreements, _) = connect("agreements", password("agreements"), port)
+        .await
+        .unwrap();
+    let service = jetstream::new(agreements);
+    let stream = service
+        .create_stream(jetstream::stream::Config {
+            name: "ACCORD_AGREEMENTS".into(),
+            subjects: vec!["accord.agreements.evt.>".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for event in ["first", "second"] {
+        service
+            .publish(
+                format!("accord.agreements.evt.commitment.c-1.{event}"),
+                event.into(),
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    stream
+        .create_consumer(pull::Config {
+            durable_name: Some("react-motion-adopted".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    // An integrator reads the events through a consumer of its own, and acks them.
+    let (client, mut violations) = connect("client", password("client"), port).await.unwrap();
+    let reader = jetstream::new(client.clone());
+    let events = reader.get_stream("ACCORD_AGREEMENTS").await.unwrap();
+    let consumer = events
+        .create_consumer(pull::Config {
+            durable_name: Some("ministry-reader".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut batch = consumer
+        .fetch()
+        .max_messages(2)
+        .expires(Duration::from_secs(5))
+        .messages()
+        .await
+        .unwrap();
+    let mut read = Vec::new();
+    while let Some(message) = batch.next().await {
+        let message = message.unwrap();
+        read.push(String::from_utf8(message.payload.to_vec()).unwrap());
+        message.ack().await.unwrap();
+    }
+    assert_eq!(read, ["first", "second"]);
+
+    // It may not change the streams, nor create, read, ack or delete any reaction
+    // consumer of any service.
+    for kind in ServiceKind::ALL {
+        let stream = accord_bus::stream_name(kind.name());
+        for verb in ["DELETE", "PURGE", "UPDATE"] {
+            let subject = format!("$JS.API.STREAM.{verb}.{stream}");
+            assert_refused(&client, &mut violations, &subject).await;
+        }
+        for (flow, _) in kind.flows() {
+            for subject in [
+                format!("$JS.API.CONSUMER.DELETE.{stream}.{flow}"),
+                format!("$JS.API.CONSUMER.INFO.{stream}.{flow}"),
+                format!("$JS.API.CONSUMER.MSG.NEXT.{stream}.{flow}"),
+                format!("$JS.API.CONSUMER.DURABLE.CREATE.{stream}.{flow}"),
+                format!("$JS.API.CONSUMER.CREATE.{stream}.{flow}"),
+                format!("$JS.API.CONSUMER.CREATE.{stream}.{flow}.accord.x.evt.>"),
+                format!("$JS.ACK.{stream}.{flow}.1.1.1.1.0"),
+            ] {
+                assert_refused(&client, &mut violations, &subject).await;
+            }
+        }
+    }
+    // The service's consumer still has both events to deliver.
+    let info = stream
+        .get_consumer::<pull::Config>("react-motion-adopted")
+        .await
+        .unwrap()
+        .info()
+        .await
+        .unwrap()
+        .clone();
+    assert_eq!(info.num_pending, 2);
+}
