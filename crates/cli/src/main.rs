@@ -294,11 +294,14 @@ fn audit(command: AuditCommand) -> anyhow::Result<()> {
             let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
             for dir in &dirs {
                 tracing::info!(dir = %dir.display(), "accord.audit verifying");
-                let mut progress = |position: u64| {
+                let mut progress = |pass: verify::Pass, position: u64| {
                     if terminal {
-                        eprint!("\rverifying {}: position {position}", dir.display());
+                        eprint!(
+                            "\rverifying {}: {pass}, position {position}   ",
+                            dir.display()
+                        );
                     } else {
-                        tracing::info!(dir = %dir.display(), position, "accord.audit verifying");
+                        tracing::info!(dir = %dir.display(), %pass, position, "accord.audit verifying");
                     }
                 };
                 let report = verify::verify_dir(dir, &mut progress)?;

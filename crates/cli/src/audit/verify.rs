@@ -78,8 +78,26 @@ fn chain_problem(copy: &Path, error: LogError) -> Problem {
     }
 }
 
+/// The two passes of a verification, as progress reports name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Hashes, links, positions and versions.
+    Chain,
+    /// Every payload decoded and folded into the service's projections.
+    Replay,
+}
+
+impl std::fmt::Display for Pass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Pass::Chain => "chain",
+            Pass::Replay => "replay",
+        })
+    }
+}
+
 /// Decodes every event and folds it into the service's projections.
-fn replay<M: Model>(copy: &Copy) -> Result<(), Problem> {
+fn replay<M: Model>(copy: &Copy, progress: &mut dyn FnMut(Pass, u64)) -> Result<(), Problem> {
     let mut view = M::View::default();
     let events = super::events(copy).map_err(|e| Problem {
         code: "storage",
@@ -101,21 +119,31 @@ fn replay<M: Model>(copy: &Copy) -> Result<(), Problem> {
             reason: e.to_string(),
         })?;
         M::apply(&mut view, &EventMeta::of(&event), &decoded);
+        if event.position % accord_log::PROGRESS_EVERY == 0 {
+            progress(Pass::Replay, event.position);
+        }
     }
     Ok(())
 }
 
-fn replay_as(kind: ServiceKind, copy: &Copy) -> Result<(), Problem> {
+fn replay_as(
+    kind: ServiceKind,
+    copy: &Copy,
+    progress: &mut dyn FnMut(Pass, u64),
+) -> Result<(), Problem> {
     match kind {
-        ServiceKind::Agreements => replay::<AgreementsModel>(copy),
-        ServiceKind::Projects => replay::<ProjectsModel>(copy),
-        ServiceKind::Procurement => replay::<ProcurementModel>(copy),
+        ServiceKind::Agreements => replay::<AgreementsModel>(copy, progress),
+        ServiceKind::Projects => replay::<ProjectsModel>(copy, progress),
+        ServiceKind::Procurement => replay::<ProcurementModel>(copy, progress),
     }
 }
 
-/// Verifies the log in `dir` (through a private copy); `progress` hears the position
-/// reached now and then.
-pub fn verify_dir(dir: &Path, progress: &mut dyn FnMut(u64)) -> Result<LogReport, AuditError> {
+/// Verifies the log in `dir` (through a private copy); `progress` hears the pass and
+/// the position it reached, every [`accord_log::PROGRESS_EVERY`] events.
+pub fn verify_dir(
+    dir: &Path,
+    progress: &mut dyn FnMut(Pass, u64),
+) -> Result<LogReport, AuditError> {
     let copy = Copy::of(dir)?;
     let mut report = LogReport {
         path: dir.to_owned(),
@@ -129,13 +157,15 @@ pub fn verify_dir(dir: &Path, progress: &mut dyn FnMut(u64)) -> Result<LogReport
         ok: false,
         problem: None,
     };
-    let chain: VerifyReport = match accord_log::verify_path_with_progress(copy.path(), progress) {
-        Ok(chain) => chain,
-        Err(error) => {
-            report.problem = Some(chain_problem(copy.path(), error));
-            return Ok(report);
-        }
-    };
+    let mut chain_progress = |position| progress(Pass::Chain, position);
+    let chain: VerifyReport =
+        match accord_log::verify_path_with_progress(copy.path(), &mut chain_progress) {
+            Ok(chain) => chain,
+            Err(error) => {
+                report.problem = Some(chain_problem(copy.path(), error));
+                return Ok(report);
+            }
+        };
     report.events = chain.events;
     report.first_position = (chain.events > 0).then_some(1);
     report.last_position = (chain.events > 0).then_some(chain.events);
@@ -156,7 +186,7 @@ pub fn verify_dir(dir: &Path, progress: &mut dyn FnMut(u64)) -> Result<LogReport
         return Ok(report);
     };
     report.service = Some(service.to_string());
-    match replay_as(service, &copy) {
+    match replay_as(service, &copy, progress) {
         Ok(()) => report.ok = true,
         Err(problem) => report.problem = Some(problem),
     }
