@@ -324,6 +324,25 @@ async fn the_client_user_reads_the_event_streams_but_not_through_the_services_co
         message.ack().await.unwrap();
     }
     assert_eq!(read, ["first", "second"]);
+    // And through an ordered consumer, whose deliveries come to its inbox.
+    let ordered = events
+        .create_consumer(jetstream::consumer::push::OrderedConfig {
+            deliver_subject: client.new_inbox(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut messages = ordered.messages().await.unwrap();
+    let mut replayed = Vec::new();
+    while replayed.len() < 2 {
+        let message = tokio::time::timeout(Duration::from_secs(5), messages.next())
+            .await
+            .expect("an ordered delivery")
+            .unwrap()
+            .unwrap();
+        replayed.push(String::from_utf8(message.payload.to_vec()).unwrap());
+    }
+    assert_eq!(replayed, ["first", "second"]);
 
     // It may not change the streams, nor create, read, ack or delete any reaction
     // consumer of any service.
