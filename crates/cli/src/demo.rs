@@ -17,7 +17,7 @@ use prost::Message as _;
 use crate::play::{play_step, wait_ready};
 use crate::running::Running;
 use crate::settings::Settings;
-use crate::tables::Table;
+use crate::tables::{or_dash, Table};
 
 /// The time the scenario says it is: each step's log time, set before it is played.
 #[derive(Debug, Default)]
@@ -333,11 +333,7 @@ fn timeline_table(timeline: &pb::CommitmentTimeline) -> Table {
             e.actor.clone(),
             e.change.clone(),
             e.reason.clone(),
-            if e.motion.is_empty() {
-                "-".into()
-            } else {
-                e.motion.clone()
-            },
+            or_dash(&e.motion),
         ]);
     }
     t

@@ -1,5 +1,14 @@
 //! Plain-text tables for the terminal: columns padded to their widest cell.
 
+/// A cell's text, or `-` when there is none, so an empty column still reads as one.
+pub fn or_dash(text: &str) -> String {
+    if text.is_empty() {
+        "-".into()
+    } else {
+        text.to_owned()
+    }
+}
+
 /// A table with a title, headers and rows of cells.
 #[derive(Debug, Clone)]
 pub struct Table {

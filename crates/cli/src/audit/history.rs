@@ -11,7 +11,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::Copy;
-use crate::tables::Table;
+use crate::tables::{or_dash, Table};
 
 /// What kind of aggregate to follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -240,19 +240,11 @@ pub fn table(title: &str, entries: &[Entry]) -> Table {
             e.service.clone(),
             e.relation.to_owned(),
             e.actor.clone(),
-            if e.party.is_empty() {
-                "-".into()
-            } else {
-                e.party.clone()
-            },
+            or_dash(&e.party),
             e.event.clone(),
             e.change.clone(),
             e.reason.clone(),
-            if e.motion.is_empty() {
-                "-".into()
-            } else {
-                e.motion.clone()
-            },
+            or_dash(&e.motion),
         ]);
     }
     table
