@@ -9,6 +9,7 @@ use accord_bus::{AccordClient, Bus, CommandOptions, NatsBus};
 use accord_contracts::v1::{self as pb, reply::Outcome};
 use accord_e2e::{wait_ready, Node};
 use accord_runtime::ServiceKind;
+use accord_testkit::commands::long_commitment;
 use accord_testkit::NatsServer;
 use prost::Message as _;
 
@@ -31,42 +32,9 @@ async fn a_timeline_larger_than_a_nats_payload_comes_in_pages_that_each_arrive()
     let client = AccordClient::new(bus.clone());
     wait_ready(&client, "agreements").await;
 
-    command(
-        &client,
-        "DraftAgreement",
-        r#"{"agreementId":"a-1","kind":"AGREEMENT_KIND_MEMORANDUM","title":"t",
-            "parties":[{"id":"LT"},{"id":"UA"}],"reason":"r"}"#
-            .into(),
-    )
-    .await;
-    command(
-        &client,
-        "ProposeCommitment",
-        r#"{"commitmentId":"c-shells","agreementId":"a-1","obligor":{"id":"LT"},
-            "beneficiary":{"id":"UA"},"terms":{"productionCapacity":{"item":"155mm shell",
-            "quantity":{"amount":"100000","unit":"shell"},
-            "period":{"from":{"year":2025,"month":1,"day":1},"to":{"year":2025,"month":12,"day":31}}}},
-            "reason":"clause"}"#
-            .into(),
-    )
-    .await;
-    command(
-        &client,
-        "AcceptCommitment",
-        r#"{"commitmentId":"c-shells","reason":"accepted"}"#.into(),
-    )
-    .await;
     // 300 reasons of 4,000 bytes: about 1.2 MiB of changes.
-    let reason = "r".repeat(4_000);
-    for report in 0..300 {
-        command(
-            &client,
-            "RecordCommitmentProgress",
-            format!(
-                r#"{{"commitmentId":"c-shells","allocated":{{"amount":"1","unit":"shell"}},"reason":"{report} {reason}"}}"#
-            ),
-        )
-        .await;
+    for (name, body) in long_commitment(300, 4_000) {
+        command(&client, name, body).await;
     }
 
     let mut versions = Vec::new();

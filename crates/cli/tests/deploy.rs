@@ -142,19 +142,25 @@ async fn connect(
     Ok((client, received))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_accounts_config_is_enforced() {
-    let dir = tempfile::tempdir().unwrap();
+/// `deploy/nats/nats.conf` on free ports, its store under `dir`; and its client port.
+fn single_server(dir: &std::path::Path) -> (Server, u16) {
     let port = free_port();
-    let _server = Server::start(
+    let server = Server::start(
         "nats.conf",
         Ports {
             client: port,
             http: free_port(),
             cluster: None,
         },
-        dir.path(),
+        dir,
     );
+    (server, port)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_accounts_config_is_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, port) = single_server(dir.path());
 
     assert!(
         connect("intruder", "guess", port).await.is_err(),
@@ -256,16 +262,7 @@ async fn the_client_user_reads_the_event_streams_but_not_through_the_services_co
     use futures_util::StreamExt as _;
 
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _server = Server::start(
-        "nats.conf",
-        Ports {
-            client: port,
-            http: free_port(),
-            cluster: None,
-        },
-        dir.path(),
-    );
+    let (_server, port) = single_server(dir.path());
 
     // The agreements service's stream with two events, and its reaction consumer.
     let (agreements, _) = connect("agreements", password("agreements"), port)

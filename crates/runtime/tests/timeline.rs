@@ -11,6 +11,7 @@ use accord_kernel::{ActorId, ExpectedVersion, StreamId, Timestamp};
 use accord_log::{AppendMetadata, NewEvent};
 use accord_runtime::queries::{QueryError, TIMELINE_PAGE_BYTES};
 use accord_runtime::{AgreementsModel, CommandMeta, ErrorCode, Model, Service};
+use accord_testkit::commands::long_commitment;
 use accord_testkit::TempLog;
 use prost::Message as _;
 use uuid::Uuid;
@@ -39,35 +40,8 @@ async fn a_commitment_with(
 ) -> (TempLog, Service<AgreementsModel>) {
     let log = TempLog::new();
     let service = Service::<AgreementsModel>::start(log.log().clone());
-    handle(
-        &service,
-        "DraftAgreement",
-        r#"{"agreementId":"a-1","kind":"AGREEMENT_KIND_MEMORANDUM","title":"t",
-            "parties":[{"id":"LT"},{"id":"UA"}],"reason":"r"}"#,
-    )
-    .await;
-    handle(
-        &service,
-        "ProposeCommitment",
-        r#"{"commitmentId":"c-shells","agreementId":"a-1","obligor":{"id":"LT"},
-            "beneficiary":{"id":"UA"},"terms":{"productionCapacity":{"item":"155mm shell",
-            "quantity":{"amount":"100000","unit":"shell"},
-            "period":{"from":{"year":2025,"month":1,"day":1},"to":{"year":2025,"month":12,"day":31}}}},
-            "reason":"clause"}"#,
-    )
-    .await;
-    handle(
-        &service,
-        "AcceptCommitment",
-        r#"{"commitmentId":"c-shells","reason":"accepted"}"#,
-    )
-    .await;
-    let reason = "r".repeat(reason_bytes);
-    for _ in 0..progress {
-        let body = format!(
-            r#"{{"commitmentId":"c-shells","allocated":{{"amount":"1","unit":"shell"}},"reason":"{reason}"}}"#
-        );
-        handle(&service, "RecordCommitmentProgress", &body).await;
+    for (command, body) in long_commitment(progress, reason_bytes) {
+        handle(&service, command, &body).await;
     }
     (log, service)
 }

@@ -2,6 +2,7 @@
 //! small builders for events and metadata. Nothing here is faked: a `TempLog` is
 //! real sled on disk, removed when dropped.
 
+pub mod commands;
 pub mod fill;
 pub mod tamper;
 
