@@ -41,28 +41,55 @@ impl ReactionOutcome {
     }
 }
 
+/// One counter per key: the values of a series' labels.
+#[derive(Debug)]
+struct Counters<K>(Mutex<BTreeMap<K, u64>>);
+
+impl<K> Default for Counters<K> {
+    fn default() -> Counters<K> {
+        Counters(Mutex::new(BTreeMap::new()))
+    }
+}
+
+impl<K: Ord> Counters<K> {
+    fn add(&self, key: K) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key)
+            .or_default() += 1;
+    }
+
+    /// Writes the counter family `name` in the Prometheus text format; `labels`
+    /// gives each series' labels, e.g. `service="agreements"`.
+    fn render(&self, out: &mut String, name: &str, help: &str, labels: impl Fn(&K) -> String) {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} counter");
+        for (key, n) in self.0.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+            let _ = writeln!(out, "{name}{{{}}} {n}", labels(key));
+        }
+    }
+}
+
 /// What the endpoints record (commands by service and outcome, and their latency)
 /// and what the reaction flows record.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    commands: Mutex<BTreeMap<(String, String), u64>>,
+    /// (service, outcome) → commands.
+    commands: Counters<(String, String)>,
     latency: Mutex<BTreeMap<String, Histogram>>,
     /// (service, flow, outcome) → reaction commands.
-    reactions: Mutex<BTreeMap<(String, String, ReactionOutcome), u64>>,
+    reactions: Counters<(String, String, ReactionOutcome)>,
     /// (service, flow) → events a flow could not read and acknowledged unread.
-    skipped: Mutex<BTreeMap<(String, String), u64>>,
+    skipped: Counters<(String, String)>,
 }
 
 impl Metrics {
     /// Records one command of `service` that ended with `outcome` (`ok` or an error
     /// code) after `elapsed`.
     pub fn command(&self, service: &str, outcome: &str, elapsed: Duration) {
-        *self
-            .commands
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry((service.to_owned(), outcome.to_owned()))
-            .or_default() += 1;
+        self.commands.add((service.to_owned(), outcome.to_owned()));
         let seconds = elapsed.as_secs_f64();
         let mut latency = self.latency.lock().unwrap_or_else(PoisonError::into_inner);
         let histogram = latency.entry(service.to_owned()).or_default();
@@ -75,22 +102,13 @@ impl Metrics {
 
     /// Records one command that `flow` (starting from `service`'s events) sent.
     pub fn reaction(&self, service: &str, flow: &str, outcome: ReactionOutcome) {
-        *self
-            .reactions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry((service.to_owned(), flow.to_owned(), outcome))
-            .or_default() += 1;
+        self.reactions
+            .add((service.to_owned(), flow.to_owned(), outcome));
     }
 
     /// Records one event `flow` could not read (undecodable, or its stream unreadable).
     pub fn reaction_skipped(&self, service: &str, flow: &str) {
-        *self
-            .skipped
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry((service.to_owned(), flow.to_owned()))
-            .or_default() += 1;
+        self.skipped.add((service.to_owned(), flow.to_owned()));
     }
 
     /// How many commands of `service` were timed, and their total time.
@@ -101,21 +119,14 @@ impl Metrics {
         })
     }
 
-    /// The commands and latency series, in the Prometheus text format.
+    /// The commands, latency and reaction series, in the Prometheus text format.
     pub fn render(&self, out: &mut String) {
-        out.push_str("# HELP accord_commands_total Commands handled, by service and outcome.\n");
-        out.push_str("# TYPE accord_commands_total counter\n");
-        for ((service, outcome), n) in self
-            .commands
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-        {
-            let _ = writeln!(
-                out,
-                "accord_commands_total{{service=\"{service}\",outcome=\"{outcome}\"}} {n}"
-            );
-        }
+        self.commands.render(
+            out,
+            "accord_commands_total",
+            "Commands handled, by service and outcome.",
+            |(service, outcome)| format!("service=\"{service}\",outcome=\"{outcome}\""),
+        );
         out.push_str(
             "# HELP accord_command_duration_seconds Time from request to reply of commands.\n",
         );
@@ -150,37 +161,23 @@ impl Metrics {
                 histogram.count
             );
         }
-        out.push_str(
-            "# HELP accord_reaction_commands_total Commands reaction flows sent, by the service whose events they follow, flow and outcome.\n",
+        self.reactions.render(
+            out,
+            "accord_reaction_commands_total",
+            "Commands reaction flows sent, by the service whose events they follow, flow and outcome.",
+            |(service, flow, outcome)| {
+                format!(
+                    "service=\"{service}\",flow=\"{flow}\",outcome=\"{}\"",
+                    outcome.as_str()
+                )
+            },
         );
-        out.push_str("# TYPE accord_reaction_commands_total counter\n");
-        for ((service, flow, outcome), n) in self
-            .reactions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-        {
-            let _ = writeln!(
-                out,
-                "accord_reaction_commands_total{{service=\"{service}\",flow=\"{flow}\",outcome=\"{}\"}} {n}",
-                outcome.as_str()
-            );
-        }
-        out.push_str(
-            "# HELP accord_reaction_events_skipped_total Events a reaction flow could not read and acknowledged unread.\n",
+        self.skipped.render(
+            out,
+            "accord_reaction_events_skipped_total",
+            "Events a reaction flow could not read and acknowledged unread.",
+            |(service, flow)| format!("service=\"{service}\",flow=\"{flow}\""),
         );
-        out.push_str("# TYPE accord_reaction_events_skipped_total counter\n");
-        for ((service, flow), n) in self
-            .skipped
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-        {
-            let _ = writeln!(
-                out,
-                "accord_reaction_events_skipped_total{{service=\"{service}\",flow=\"{flow}\"}} {n}"
-            );
-        }
     }
 }
 

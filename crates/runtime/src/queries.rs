@@ -200,7 +200,8 @@ impl TimelinePage {
             version,
         };
         // The entry, its field tag and its length's varint.
-        let size = entry.encoded_len() + 1 + prost::length_delimiter_len(entry.encoded_len());
+        let encoded = entry.encoded_len();
+        let size = 1 + prost::length_delimiter_len(encoded) + encoded;
         if !self.reply.entries.is_empty() && self.bytes + size > TIMELINE_PAGE_BYTES {
             self.continue_at(version);
             return false;
