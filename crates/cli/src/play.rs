@@ -154,8 +154,8 @@ pub async fn wait_ready(
     }
 }
 
-/// Waits until every service's log holds `expected` events and its relay has
-/// published them all.
+/// Waits until every service's log holds `expected` events, its relay has published
+/// them all and its projections have applied them all.
 pub async fn settle(
     client: &AccordClient,
     expected: &BTreeMap<&'static str, u64>,
@@ -166,10 +166,13 @@ pub async fn settle(
         let mut behind = Vec::new();
         for (service, head) in expected {
             match log_status(client, service).await {
-                Ok(status) if status.head_position == *head && status.relay_position == *head => {}
+                Ok(status)
+                    if status.head_position == *head
+                        && status.relay_position == *head
+                        && status.applied_position == *head => {}
                 Ok(status) => behind.push(format!(
-                    "{service}: head {} relay {} (want {head})",
-                    status.head_position, status.relay_position
+                    "{service}: head {} relay {} applied {} (want {head})",
+                    status.head_position, status.relay_position, status.applied_position
                 )),
                 Err(error) => behind.push(format!("{service}: {error}")),
             }

@@ -129,7 +129,7 @@ async fn respond<M: Model>(
             config.metrics.command(M::SERVICE, label, started.elapsed());
             outcome
         }
-        "queries" => query(service, message, json, config),
+        "queries" => query(service, message, json, config).await,
         other => Err(refusal(
             ErrorCode::Internal,
             "unknown_endpoint",
@@ -320,7 +320,7 @@ async fn command<M: Model>(
     }
 }
 
-fn query<M: Model>(
+async fn query<M: Model>(
     service: &Service<M>,
     message: &Message,
     json: bool,
@@ -339,7 +339,10 @@ fn query<M: Model>(
             applied_position: service.applied_position(),
         }));
     }
-    M::query(name, body, service).map_err(|error| query_error::<M>(name, &error))
+    service
+        .query(name, body)
+        .await
+        .map_err(|error| query_error::<M>(name, &error))
 }
 
 fn query_error<M: Model>(name: &str, error: &QueryError) -> pb::ErrorReply {

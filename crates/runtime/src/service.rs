@@ -182,6 +182,21 @@ impl<M: Model> Service<M> {
             .map_err(|_| CommandError::Stopping)
     }
 
+    /// Answers a query from projections that include every event durable when it
+    /// arrived: a client that saw an event (on its stream, or as a head position)
+    /// finds it in the answer. Should the projector have stopped at an event it
+    /// cannot decode (it logs why), the answer is as of the event before.
+    pub async fn query(&self, name: &str, body: Body<'_>) -> Result<Outcome, QueryError> {
+        if self.caught_up().await.is_err() {
+            tracing::warn!(
+                service = M::SERVICE,
+                applied = self.applied_position(),
+                "runtime.query answered from projections that stopped"
+            );
+        }
+        M::query(name, body, self)
+    }
+
     /// Handles one command: parse, load, decide, append with the expected version
     /// (retrying on a conflict), and answer once the projections include the events.
     pub async fn handle(
@@ -190,6 +205,11 @@ impl<M: Model> Service<M> {
         body: Body<'_>,
         meta: &CommandMeta,
     ) -> Result<AppendOutcome, CommandError> {
+        // Parsing asks the projections for facts (is the agreement in force, is the
+        // supply known); they must include every event durable when the command
+        // arrived, or a command that follows an event its sender saw (e.g. one a
+        // reaction appended) is refused for not knowing it.
+        self.caught_up().await?;
         let command = {
             let view = self.view();
             M::parse(name, body, &meta.actor, &view)?

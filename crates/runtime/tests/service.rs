@@ -7,6 +7,7 @@
 
 use accord_agreements::agreement::AgreementStatus;
 use accord_boundary::Body;
+use accord_contracts::v1::reply::Outcome;
 use accord_kernel::{ActorId, Timestamp};
 use accord_runtime::{AgreementsModel, CommandMeta, ErrorCode, Service};
 use accord_scenario::{Scenario, Service as ScenarioService};
@@ -88,6 +89,68 @@ async fn after_a_restart_the_projections_are_rebuilt_from_the_log() {
         .find(|r| r.id == "lt-ua-defence-industry")
         .unwrap();
     assert_eq!(agreement.status, AgreementStatus::InForce);
+}
+
+// On a single-threaded runtime the projector cannot run while the test does not
+// wait, so a service started on a full log has applied nothing when the command and
+// the query below arrive: they must wait for it, not answer from empty projections.
+
+/// Plays the scenario's agreements commands onto `log` through a service, then stops
+/// the service so that the log can be reopened.
+async fn agreements_log_closed(log: &TempLog) {
+    let service = Service::<AgreementsModel>::start(log.log().clone());
+    run_agreements_steps(&service).await;
+    drop(service);
+    // The projector's task, aborted, lets go of the log when it next runs.
+    tokio::task::yield_now().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_command_is_parsed_against_every_event_durable_when_it_arrives() {
+    let mut log = TempLog::new();
+    agreements_log_closed(&log).await;
+    let scenario = Scenario::lt_ua().unwrap();
+    let propose = scenario
+        .steps
+        .iter()
+        .find(|s| s.command == "ProposeCommitment")
+        .unwrap();
+    let reopened = log.reopen().unwrap().clone();
+    let head = reopened.durable_position();
+
+    let service = Service::<AgreementsModel>::start(reopened);
+    assert_eq!(service.applied_position(), 0);
+    // Proposing needs the agreement in force, a fact from the projections.
+    let body = propose.body.replace("c-priority", "c-after-restart");
+    let outcome = service
+        .handle(
+            "ProposeCommitment",
+            Body::Json(&body),
+            &meta("lt-kasciunas"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.last_position, head + 1);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_query_is_answered_from_every_event_durable_when_it_arrives() {
+    let mut log = TempLog::new();
+    agreements_log_closed(&log).await;
+    let mut pure = accord_scenario::Embedded::default();
+    pure.run(&Scenario::lt_ua().unwrap()).unwrap();
+    let before = pure.agreements.register();
+    let service = Service::<AgreementsModel>::start(log.reopen().unwrap().clone());
+    assert_eq!(service.applied_position(), 0);
+    let Outcome::Agreements(register) = service
+        .query("AgreementRegister", Body::Protobuf(&[]))
+        .await
+        .unwrap()
+    else {
+        panic!("not a register")
+    };
+    assert_eq!(register.agreements.len(), before.len());
+    assert!(!register.agreements.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
