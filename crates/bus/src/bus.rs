@@ -287,9 +287,15 @@ impl Bus {
 
     /// The ids (`Nats-Msg-Id`) of every message stored on a stream, in stream order.
     pub async fn stream_message_ids(&self, stream: &str) -> Result<Vec<String>, BusError> {
+        self.stream_last_ids(stream, u64::MAX).await
+    }
+
+    /// The ids (`Nats-Msg-Id`) of the last `count` messages stored on a stream (all
+    /// of them when it holds fewer), in stream order.
+    pub async fn stream_last_ids(&self, stream: &str, count: u64) -> Result<Vec<String>, BusError> {
         match self {
-            Bus::Nats(bus) => bus.stream_message_ids(stream).await,
-            Bus::Embedded(bus) => bus.stream_message_ids(stream),
+            Bus::Nats(bus) => bus.stream_last_ids(stream, count).await,
+            Bus::Embedded(bus) => bus.stream_last_ids(stream, count),
         }
     }
 

@@ -248,14 +248,21 @@ impl EmbeddedBus {
         Ok(stream.messages.len().saturating_sub(from) as u64)
     }
 
-    pub(crate) fn stream_message_ids(&self, stream: &str) -> Result<Vec<String>, BusError> {
+    pub(crate) fn stream_last_ids(
+        &self,
+        stream: &str,
+        count: u64,
+    ) -> Result<Vec<String>, BusError> {
         let inner = self.lock();
         let stream = inner
             .streams
             .get(stream)
             .ok_or_else(|| BusError::JetStream(format!("no stream {stream}")))?;
-        Ok(stream
+        let skip = stream
             .messages
+            .len()
+            .saturating_sub(usize::try_from(count).unwrap_or(usize::MAX));
+        Ok(stream.messages[skip..]
             .iter()
             .map(|m| m.header("Nats-Msg-Id").unwrap_or_default().to_owned())
             .collect())

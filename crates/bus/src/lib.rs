@@ -18,7 +18,10 @@ pub use bus::{
 pub use client::{decode_reply, headers, AccordClient, ClientError, CommandOptions, JSON};
 pub use embedded::EmbeddedBus;
 pub use nats::{redact, NatsBus};
-pub use relay::{event_message, run_relay, EventMessage, RelayConfig, RELAY_CURSOR};
+pub use relay::{
+    event_message, events_already_on_the_stream, run_relay, EventMessage, RelayConfig,
+    MAX_TAIL_CHECK, RELAY_CURSOR,
+};
 pub use subject::{
     command_subject, event_subject, query_subject, stream_name, subject_matches, token,
 };

@@ -447,7 +447,11 @@ impl NatsBus {
         Ok(info.num_pending + info.num_ack_pending as u64)
     }
 
-    pub(crate) async fn stream_message_ids(&self, name: &str) -> Result<Vec<String>, BusError> {
+    pub(crate) async fn stream_last_ids(
+        &self,
+        name: &str,
+        count: u64,
+    ) -> Result<Vec<String>, BusError> {
         let mut stream = self
             .inner
             .js
@@ -455,11 +459,14 @@ impl NatsBus {
             .await
             .map_err(jetstream_error)?;
         let state = stream.info().await.map_err(jetstream_error)?.state.clone();
+        if state.messages == 0 || count == 0 {
+            return Ok(Vec::new());
+        }
+        let first = state
+            .first_sequence
+            .max(state.last_sequence.saturating_sub(count - 1));
         let mut ids = Vec::new();
-        for sequence in state.first_sequence..=state.last_sequence {
-            if state.messages == 0 {
-                break;
-            }
+        for sequence in first..=state.last_sequence {
             let message = stream
                 .get_raw_message(sequence)
                 .await

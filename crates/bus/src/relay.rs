@@ -12,11 +12,15 @@
 //! * The cursor is saved in the log's database after JetStream acknowledged the
 //!   batch; after a crash or an outage the relay resumes from it. The cursor is not
 //!   synced on its own: it reaches disk with the log's next group commit or sled's
-//!   flush (every 500 ms), so a `kill -9` can make the relay publish the last half
-//!   second's events again. JetStream drops them when the relay restarts within the
-//!   duplicate window; after a longer outage they are on the stream twice, with the
-//!   same event id (`Nats-Msg-Id`), and consumers must drop them by that id, as
-//!   the reaction flows do through their command ids.
+//!   flush (every 500 ms), so after a `kill -9` it can be up to half a second behind
+//!   the stream. Before publishing, the relay therefore reads the stream's last
+//!   messages: when they are the events right after its cursor, in log order, it
+//!   moves the cursor past them instead of publishing them again
+//!   ([`events_already_on_the_stream`]). Whatever it does publish again (the stream's
+//!   tail did not match, or more than [`MAX_TAIL_CHECK`] events were on it past the
+//!   cursor) JetStream drops within the duplicate window; after that a consumer
+//!   drops it by its event id (`Nats-Msg-Id`), as the reaction flows do through
+//!   their command ids.
 
 use std::time::Duration;
 
@@ -29,6 +33,10 @@ use crate::subject::{event_subject, stream_name};
 
 /// The relay's cursor name in the log.
 pub const RELAY_CURSOR: &str = "relay";
+
+/// Most events past the cursor looked for on the stream when the relay (re)starts.
+/// A `kill -9` leaves the cursor at most half a second of events behind.
+pub const MAX_TAIL_CHECK: usize = 65_536;
 
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
@@ -161,6 +169,14 @@ async fn relay_from(
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), BusError> {
     bus.ensure_stream(&config.stream_spec()).await?;
+    if config.resume_from_cursor {
+        let on_the_stream = events_already_on_the_stream(log, bus, config, *published).await?;
+        if on_the_stream > 0 {
+            *published += on_the_stream;
+            log.save_cursor(RELAY_CURSOR, *published)?;
+            tracing::info!(service = %config.service, on_the_stream, cursor = *published, "bus.relay found events already published");
+        }
+    }
     let mut subscription = log.subscribe(*published + 1);
     loop {
         // Wait for one event (or shutdown), then take what is ready, up to the limit.
@@ -187,4 +203,49 @@ async fn relay_from(
         *published = last;
         log.save_cursor(RELAY_CURSOR, last)?;
     }
+}
+
+/// How many of the events right after `published` are already the stream's last
+/// messages, in log order: published before a crash or an outage, while the cursor
+/// saying so was not yet on disk. 0 when the stream's tail is anything else (the
+/// relay then publishes from the cursor, and JetStream or the consumers drop what is
+/// there twice). The stream's last message is read first, so a cursor that is not
+/// behind costs one request; then as many as it shows were published.
+pub async fn events_already_on_the_stream(
+    log: &Log,
+    bus: &Bus,
+    config: &RelayConfig,
+    published: u64,
+) -> Result<u64, BusError> {
+    if log.durable_position() <= published {
+        return Ok(0);
+    }
+    let stream = config.stream_name();
+    let last = match bus.stream_last_ids(&stream, 1).await {
+        Ok(mut ids) => ids.pop(),
+        Err(error) => return Ok(tail_unreadable(config, &error)),
+    };
+    let Some(last) = last else { return Ok(0) };
+    let mut after_cursor = Vec::new();
+    for event in log.read_all(published + 1).take(MAX_TAIL_CHECK) {
+        let id = event?.event_id.to_string();
+        let found = id == last;
+        after_cursor.push(id);
+        if found {
+            let count = after_cursor.len() as u64;
+            return match bus.stream_last_ids(&stream, count).await {
+                Ok(tail) if tail == after_cursor => Ok(count),
+                Ok(_) => Ok(0),
+                Err(error) => Ok(tail_unreadable(config, &error)),
+            };
+        }
+    }
+    Ok(0)
+}
+
+/// A stream whose tail cannot be read is published to from the cursor, as before
+/// the check: it costs duplicates at worst, never an event.
+fn tail_unreadable(config: &RelayConfig, error: &BusError) -> u64 {
+    tracing::warn!(service = %config.service, %error, "bus.relay could not read the stream's tail; publishing from the cursor");
+    0
 }

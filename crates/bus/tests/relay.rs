@@ -1,13 +1,16 @@
 //! The relay against a real nats-server on a free port: every event of the log on its
 //! JetStream stream exactly once, in log order, across relay restarts and a cursor
-//! that fell behind (as after a crash between publish and cursor save).
+//! that fell behind (as after a crash between publish and cursor save), also when
+//! the relay comes back after JetStream's duplicate window.
 
 // Tests panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
-use accord_bus::{event_message, run_relay, Bus, NatsBus, RelayConfig};
+use accord_bus::{
+    event_message, events_already_on_the_stream, run_relay, Bus, NatsBus, RelayConfig,
+};
 use accord_kernel::ExpectedVersion;
 use accord_testkit::{event, metadata, stream, NatsServer, TempLog};
 use async_nats::jetstream;
@@ -202,4 +205,103 @@ async fn the_relay_catches_up_after_nats_was_down() {
     );
     stop.send(true).unwrap();
     relay.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_left_behind_past_the_duplicate_window_publishes_nothing_twice() {
+    let nats = NatsServer::start();
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let js = jetstream::new(client.clone());
+    let bus = Bus::Nats(NatsBus::from_client(client));
+    let log = TempLog::new();
+    let mut config = RelayConfig::new("agreements");
+    config.duplicate_window = Duration::from_secs(1);
+    append(log.log(), 0, 300).await;
+    let (stop, stopped) = watch::channel(false);
+    let relay = tokio::spawn(run_relay(
+        log.log().clone(),
+        bus.clone(),
+        config.clone(),
+        stopped,
+    ));
+    published_ids(&js, "ACCORD_AGREEMENTS", 300).await;
+    stop.send(true).unwrap();
+    relay.await.unwrap().unwrap();
+
+    // As after a kill -9 that lost the last cursor saves, and an outage longer than
+    // the window in which JetStream would drop the events published again.
+    log.log().save_cursor("relay", 120).unwrap();
+    tokio::time::sleep(config.duplicate_window + Duration::from_millis(500)).await;
+    append(log.log(), 300, 350).await;
+    assert_eq!(
+        events_already_on_the_stream(log.log(), &bus, &config, 120)
+            .await
+            .unwrap(),
+        180
+    );
+    let (stop, stopped) = watch::channel(false);
+    let relay = tokio::spawn(run_relay(
+        log.log().clone(),
+        bus.clone(),
+        config.clone(),
+        stopped,
+    ));
+    let published = published_ids(&js, "ACCORD_AGREEMENTS", 350).await;
+    assert_eq!(published.len(), 350, "events 121..=300 published twice?");
+    assert_eq!(published, log_ids(log.log()));
+    stop.send(true).unwrap();
+    relay.await.unwrap().unwrap();
+    assert_eq!(log.log().cursor("relay").unwrap(), 350);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_tail_that_is_not_the_events_after_the_cursor_skips_nothing() {
+    let nats = NatsServer::start();
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let js = jetstream::new(client.clone());
+    let bus = Bus::Nats(NatsBus::from_client(client));
+    let log = TempLog::new();
+    let config = RelayConfig::new("agreements");
+    append(log.log(), 0, 120).await;
+    let (stop, stopped) = watch::channel(false);
+    let relay = tokio::spawn(run_relay(
+        log.log().clone(),
+        bus.clone(),
+        config.clone(),
+        stopped,
+    ));
+    published_ids(&js, "ACCORD_AGREEMENTS", 120).await;
+    stop.send(true).unwrap();
+    relay.await.unwrap().unwrap();
+
+    // Event 200 on the stream without 121..=199 before it (a gap): skipping up to it
+    // would lose those.
+    append(log.log(), 120, 300).await;
+    let event_200 = log.log().read_all(200).next().unwrap().unwrap();
+    bus.publish_batch(vec![event_message("agreements", &event_200)])
+        .await
+        .unwrap();
+    assert_eq!(
+        events_already_on_the_stream(log.log(), &bus, &config, 120)
+            .await
+            .unwrap(),
+        0
+    );
+    let (stop, stopped) = watch::channel(false);
+    let relay = tokio::spawn(run_relay(
+        log.log().clone(),
+        bus.clone(),
+        config.clone(),
+        stopped,
+    ));
+    // Every event on the stream once (event 200 out of order, dropped when
+    // published again within the duplicate window).
+    let mut published = published_ids(&js, "ACCORD_AGREEMENTS", 300).await;
+    let mut expected = log_ids(log.log());
+    published.sort();
+    expected.sort();
+    assert_eq!(published, expected);
+    stop.send(true).unwrap();
+    relay.await.unwrap().unwrap();
+    assert_eq!(log.log().cursor("relay").unwrap(), 300);
 }
