@@ -1,0 +1,102 @@
+//! Bytes on a service's event stream that are not an event envelope, over a real
+//! nats-server: the reaction flow that consumes them counts them as skipped,
+//! terminates the message (it is not redelivered for ever), sends no command, and
+//! goes on reacting to the events that follow.
+
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use accord_bus::{stream_name, AccordClient, Bus, NatsBus};
+use accord_e2e::{send_step, wait_ready, Node, PATIENCE};
+use accord_runtime::{Metrics, NodeConfig, ReactionConfig, ServiceKind};
+use accord_scenario::Scenario;
+use accord_testkit::{NatsServer, TempLog};
+
+const FLOW: &str = "react-motion-adopted";
+const SKIPPED: &str =
+    "accord_reaction_events_skipped_total{service=\"agreements\",flow=\"react-motion-adopted\"} 1";
+const SENT: &str = "accord_reaction_commands_total{service=\"agreements\",flow=\"react-motion-adopted\",outcome=\"sent\"} 1";
+
+/// Waits until the metrics have a line `line`; returns them.
+async fn metrics_with(metrics: &Metrics, line: &str) -> String {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let mut text = String::new();
+    while tokio::time::Instant::now() < deadline {
+        text.clear();
+        metrics.render(&mut text);
+        if text.lines().any(|l| l == line) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no {line} in\n{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_that_are_not_an_event_are_skipped_and_the_flow_goes_on() {
+    let nats = NatsServer::start();
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let js = async_nats::jetstream::new(client.clone());
+    let bus = Bus::Nats(NatsBus::from_client(client));
+    let metrics = Arc::new(Metrics::default());
+    let config = NodeConfig {
+        reactions: ReactionConfig {
+            metrics: metrics.clone(),
+            ..ReactionConfig::default()
+        },
+        ..NodeConfig::default()
+    };
+    let agreements = Node::start_with(
+        ServiceKind::Agreements,
+        &bus,
+        TempLog::new(),
+        config.clone(),
+    );
+    let projects = Node::start_with(ServiceKind::Projects, &bus, TempLog::new(), config);
+    let accord = AccordClient::new(bus.clone());
+    wait_ready(&accord, "agreements").await;
+    wait_ready(&accord, "projects").await;
+    let stream = stream_name("agreements");
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while js.get_stream(&stream).await.is_err() {
+        assert!(tokio::time::Instant::now() < deadline, "no stream {stream}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    js.publish(
+        "accord.agreements.evt.board.b1.MotionAdopted",
+        b"not an envelope".as_slice().into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    let text = metrics_with(&metrics, SKIPPED).await;
+    assert!(!text.contains("outcome=\"sent\""), "{text}");
+    assert!(projects.log_ids().is_empty(), "the projects log moved");
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while bus.consumer_pending(&stream, FLOW).await.unwrap() > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the skipped message is still pending on {FLOW}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The scenario up to the board adopting its first motion (approve rdx-plant):
+    // the flow reacts to it as if nothing had happened.
+    let scenario = Scenario::lt_ua().unwrap();
+    for step in &scenario.steps[..=46] {
+        send_step(&accord, step, false)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", step.command));
+    }
+    let text = metrics_with(&metrics, SENT).await;
+    assert!(text.lines().any(|l| l == SKIPPED), "{text}");
+
+    projects.stop().await;
+    agreements.stop().await;
+}
