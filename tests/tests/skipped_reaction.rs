@@ -1,7 +1,7 @@
 //! Bytes on a service's event stream that are not an event envelope, over a real
-//! nats-server: the reaction flow that consumes them counts them as skipped,
-//! terminates the message (it is not redelivered for ever), sends no command, and
-//! goes on reacting to the events that follow.
+//! nats-server: the reaction flow that consumes them counts them as skipped, keeps
+//! them as a dead letter, terminates the message (it is not redelivered for ever),
+//! sends no command, and goes on reacting to the events that follow.
 
 // Tests panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use accord_bus::{stream_name, AccordClient, Bus, NatsBus};
+use accord_bus::{dead_letter_stream_name, headers, stream_name, AccordClient, Bus, NatsBus};
 use accord_e2e::{send_step, wait_ready, Node, PATIENCE};
 use accord_runtime::{Metrics, NodeConfig, ReactionConfig, ServiceKind};
 use accord_scenario::Scenario;
@@ -86,6 +86,25 @@ async fn bytes_that_are_not_an_event_are_skipped_and_the_flow_goes_on() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
+    let mut dead_letters = js
+        .get_stream(dead_letter_stream_name("agreements"))
+        .await
+        .unwrap();
+    let letter = dead_letters.get_raw_message(1).await.unwrap();
+    assert_eq!(letter.payload.as_ref(), b"not an envelope");
+    assert_eq!(
+        letter
+            .headers
+            .get(headers::ORIGINAL_SUBJECT)
+            .unwrap()
+            .as_str(),
+        "accord.agreements.evt.board.b1.MotionAdopted"
+    );
+    assert_eq!(
+        letter.headers.get(headers::ERROR_REASON).unwrap().as_str(),
+        "undecodable"
+    );
+
     // The scenario up to the board adopting its first motion (approve rdx-plant):
     // the flow reacts to it as if nothing had happened.
     let scenario = Scenario::lt_ua().unwrap();
@@ -96,6 +115,8 @@ async fn bytes_that_are_not_an_event_are_skipped_and_the_flow_goes_on() {
     }
     let text = metrics_with(&metrics, SENT).await;
     assert!(text.lines().any(|l| l == SKIPPED), "{text}");
+    // The motion's reaction was carried out: nothing more is a dead letter.
+    assert_eq!(dead_letters.info().await.unwrap().state.messages, 1);
 
     projects.stop().await;
     agreements.stop().await;

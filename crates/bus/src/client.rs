@@ -20,6 +20,16 @@ pub mod headers {
     pub const CAUSATION_ID: &str = "Accord-Causation-Id";
     pub const OCCURRED_AT: &str = "Accord-Occurred-At";
     pub const EXPECTED_VERSION: &str = "Accord-Expected-Version";
+    /// JetStream's message id: a second message with the same id is dropped.
+    pub const MSG_ID: &str = "Nats-Msg-Id";
+    /// On a dead letter: the subject its command was sent to.
+    pub const TARGET: &str = "Accord-Target";
+    /// On a dead letter: the subject the message it keeps was delivered on.
+    pub const ORIGINAL_SUBJECT: &str = "Accord-Original-Subject";
+    /// On a dead letter: why it is one, as an `ErrorReply`'s code, reason and message.
+    pub const ERROR_CODE: &str = "Accord-Error-Code";
+    pub const ERROR_REASON: &str = "Accord-Error-Reason";
+    pub const ERROR_MESSAGE: &str = "Accord-Error-Message";
 }
 
 /// The content type of JSON bodies (the proto3 JSON mapping).
@@ -85,6 +95,12 @@ impl CommandOptions {
         }
     }
 
+    /// The request for `command` to `service` with `body` (already encoded) and
+    /// these options as headers.
+    pub fn request(&self, service: &str, command: &str, body: Vec<u8>) -> Message {
+        self.apply(Message::new(command_subject(service, command), body))
+    }
+
     fn apply(&self, mut message: Message) -> Message {
         message = message
             .with_header(headers::ACTOR, self.actor.clone())
@@ -140,8 +156,17 @@ impl AccordClient {
         body: Vec<u8>,
         options: &CommandOptions,
     ) -> Result<pb::CommandResult, ClientError> {
-        let request = options.apply(Message::new(command_subject(service, command), body));
-        match self.send(request, options.json).await? {
+        self.send_command(options.request(service, command, body), options.json)
+            .await
+    }
+
+    /// Sends a command request built with [`CommandOptions::request`].
+    pub async fn send_command(
+        &self,
+        request: Message,
+        json: bool,
+    ) -> Result<pb::CommandResult, ClientError> {
+        match self.send(request, json).await? {
             Outcome::Command(result) => Ok(result),
             other => Err(ClientError::Unexpected(format!("{other:?}"))),
         }

@@ -23,5 +23,6 @@ pub use relay::{
     MAX_TAIL_CHECK, RELAY_CURSOR,
 };
 pub use subject::{
-    command_subject, event_subject, query_subject, stream_name, subject_matches, token,
+    command_subject, dead_letter_stream_name, dead_letter_subject, event_subject, query_subject,
+    stream_name, subject_matches, token,
 };

@@ -17,6 +17,17 @@ pub fn stream_name(service: &str) -> String {
     format!("ACCORD_{}", service.to_uppercase())
 }
 
+/// The JetStream stream keeping what a service's reaction flows could not carry out,
+/// e.g. `ACCORD_AGREEMENTS_DEAD_LETTERS`.
+pub fn dead_letter_stream_name(service: &str) -> String {
+    format!("ACCORD_{}_DEAD_LETTERS", service.to_uppercase())
+}
+
+/// `accord.<service>.deadletter.<flow>`: a dead letter of one of a service's flows.
+pub fn dead_letter_subject(service: &str, flow: &str) -> String {
+    format!("accord.{service}.deadletter.{flow}")
+}
+
 /// One subject token for any aggregate id: bytes outside `A-Za-z0-9_-` become `%HH`.
 pub fn token(id: &str) -> String {
     let mut out = String::with_capacity(id.len());

@@ -10,9 +10,9 @@ mod support;
 use std::time::Duration;
 
 use accord::settings::KEYS;
-use accord_runtime::ServiceKind;
+use accord_runtime::{dead_letters, ServiceKind};
 use accord_testkit::free_port;
-use support::{deploy_dir, password, Ports, Server, PASSWORDS};
+use support::{deploy_dir, password, url, Ports, Server, PASSWORDS};
 
 fn compose() -> serde_yaml::Value {
     let text = std::fs::read_to_string(deploy_dir().join("docker-compose.yml")).unwrap();
@@ -373,4 +373,59 @@ async fn the_client_user_reads_the_event_streams_but_not_through_the_services_co
         .unwrap()
         .clone();
     assert_eq!(info.num_pending, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_keeps_its_dead_letters_and_the_client_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, port) = single_server(dir.path());
+
+    // The agreements service creates its dead-letter stream and keeps a letter, as
+    // its reaction flows do.
+    let agreements = accord_bus::Bus::Nats(
+        accord_bus::NatsBus::connect(&url("agreements", &[port]), "agreements")
+            .await
+            .unwrap(),
+    );
+    agreements
+        .ensure_stream(&dead_letters::stream_spec("agreements", 1))
+        .await
+        .unwrap();
+    let request = accord_bus::Message::new("accord.projects.cmd.ApproveProject", b"x".to_vec());
+    let refusal = accord_bus::ClientError::Unexpected("test".into());
+    agreements
+        .publish_batch(vec![dead_letters::refused_command(
+            "agreements",
+            "react-motion-adopted",
+            &request,
+            &refusal,
+        )])
+        .await
+        .unwrap();
+
+    // Another service may not write there, nor the client.
+    let (projects, mut violations) = connect("projects", password("projects"), port)
+        .await
+        .unwrap();
+    let subject = accord_bus::dead_letter_subject("agreements", "react-motion-adopted");
+    assert_refused(&projects, &mut violations, &subject).await;
+    let (client, mut violations) = connect("client", password("client"), port).await.unwrap();
+    assert_refused(&client, &mut violations, &subject).await;
+
+    // The client reads the letter, and may not change the stream.
+    let stream_name = accord_bus::dead_letter_stream_name("agreements");
+    let letters = async_nats::jetstream::new(client.clone())
+        .get_stream(&stream_name)
+        .await
+        .unwrap();
+    let letter = letters.get_raw_message(1).await.unwrap();
+    assert_eq!(letter.payload.as_ref(), b"x");
+    assert_eq!(
+        letter.headers.get("Accord-Target").unwrap().as_str(),
+        "accord.projects.cmd.ApproveProject"
+    );
+    for verb in ["DELETE", "PURGE", "UPDATE"] {
+        let subject = format!("$JS.API.STREAM.{verb}.{stream_name}");
+        assert_refused(&client, &mut violations, &subject).await;
+    }
 }

@@ -7,11 +7,12 @@
 //!
 //! Around it: [`endpoints`] serve commands and queries on the bus, the relay
 //! publishes the log, and [`reactions`] turn one service's events into commands for
-//! another. [`run_service`] runs all of that for one service.
+//! another, keeping what they cannot carry out as [`dead_letters`]. [`run_service`] runs all of that for one service.
 //!
 //! One [`Model`] per service (agreements, projects, procurement) says how its
 //! commands, events and projections are typed; the machinery is shared.
 
+pub mod dead_letters;
 pub mod endpoints;
 mod error;
 mod metrics;

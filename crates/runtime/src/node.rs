@@ -179,10 +179,12 @@ async fn run<M: Model>(
         relay_config,
         shutdown.clone(),
     ));
+    let mut reactions = config.reactions;
+    reactions.replicas = config.replicas;
     let reactions = tokio::spawn(run_reactions::<M>(
         log,
         bus.clone(),
-        config.reactions,
+        reactions,
         shutdown.clone(),
     ));
     let served = serve(service, bus, config.endpoints, shutdown).await;

@@ -3,6 +3,11 @@
 //! own log, works out the commands the event causes (`accord_boundary::reactions`)
 //! and sends them to the target services as ordinary commands, then acknowledges.
 //!
+//! A command the target refuses for good, and a delivered message that is not an
+//! event this service can read, are kept as [dead letters](crate::dead_letters)
+//! before the delivery is finished; when they cannot be kept, the delivery is tried
+//! again later.
+//!
 //! Exactly once in effect: each command's id derives from the source event id, so a
 //! redelivered event (after a crash, an outage, a lost ack) is answered by the target
 //! with what the first delivery did, and changes nothing. Its causation id is the
@@ -14,7 +19,7 @@ use std::time::Duration;
 use accord_boundary::reactions::REACTIONS_ACTOR;
 use accord_bus::{
     stream_name, AccordClient, AckDecision, Bus, ClientError, CommandOptions, ConsumerSpec,
-    Delivery,
+    Delivery, Message,
 };
 use accord_kernel::RecordedEvent;
 use accord_log::{decode_envelope, Log};
@@ -23,6 +28,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
+use crate::dead_letters;
 use crate::metrics::{Metrics, ReactionOutcome};
 use crate::service::Model;
 
@@ -35,6 +41,9 @@ pub struct ReactionConfig {
     pub retry_delay: Duration,
     /// Where the commands the flows send are counted, by outcome.
     pub metrics: Arc<Metrics>,
+    /// JetStream replicas of the dead-letter stream (`run_service` sets the
+    /// service stream's).
+    pub replicas: usize,
 }
 
 impl Default for ReactionConfig {
@@ -43,6 +52,7 @@ impl Default for ReactionConfig {
             request_timeout: Duration::from_secs(10),
             retry_delay: Duration::from_millis(500),
             metrics: Arc::default(),
+            replicas: 1,
         }
     }
 }
@@ -93,7 +103,12 @@ async fn run_flow<M: Model>(
     while !*shutdown.borrow() {
         // The stream appears when the relay first runs; until then, and after any
         // failure, try again shortly.
-        let mut deliveries = match bus.consume(spec.clone()).await {
+        let dead_letters = dead_letters::stream_spec(M::SERVICE, config.replicas);
+        let started = match bus.ensure_stream(&dead_letters).await {
+            Ok(()) => bus.consume(spec.clone()).await,
+            Err(error) => Err(error),
+        };
+        let mut deliveries = match started {
             Ok(deliveries) => deliveries,
             Err(error) => {
                 tracing::debug!(flow = %spec.durable, %error, "runtime.reactions waiting for the stream");
@@ -113,8 +128,7 @@ async fn run_flow<M: Model>(
             let Delivery {
                 message, decide, ..
             } = delivery;
-            let decision =
-                react::<M>(&log, &client, &spec.durable, &message.payload, &config).await;
+            let decision = react::<M>(&log, &client, &spec.durable, &message, &config).await;
             let _ = decide.send(decision);
         }
     }
@@ -125,14 +139,20 @@ async fn react<M: Model>(
     log: &Log,
     client: &AccordClient,
     flow: &str,
-    payload: &[u8],
+    delivered: &Message,
     config: &ReactionConfig,
 ) -> AckDecision {
     let metrics = &config.metrics;
-    let event = match decode_envelope(payload) {
+    let unreadable = |error: &dyn std::fmt::Display| {
+        dead_letters::unreadable_delivery(M::SERVICE, flow, delivered, error)
+    };
+    let event = match decode_envelope(&delivered.payload) {
         Ok(event) => event,
         Err(error) => {
             tracing::error!(flow, %error, "runtime.reactions undecodable envelope skipped");
+            if let Err(retry) = keep(client.bus(), unreadable(&error), flow, config).await {
+                return retry;
+            }
             metrics.reaction_skipped(M::SERVICE, flow);
             return AckDecision::Term;
         }
@@ -141,6 +161,9 @@ async fn react<M: Model>(
         Ok(requests) => requests,
         Err(error) => {
             tracing::error!(flow, event_id = %event.event_id, %error, "runtime.reactions event skipped");
+            if let Err(retry) = keep(client.bus(), unreadable(&error), flow, config).await {
+                return retry;
+            }
             metrics.reaction_skipped(M::SERVICE, flow);
             return AckDecision::Term;
         }
@@ -155,9 +178,8 @@ async fn react<M: Model>(
             expected_version: None,
             json: false,
         };
-        let sent = client
-            .command(request.service, request.command, request.body, &options)
-            .await;
+        let request = options.request(request.service, request.command, request.body);
+        let sent = client.send_command(request.clone(), false).await;
         match sent {
             Ok(_) => metrics.reaction(M::SERVICE, flow, ReactionOutcome::Sent),
             Err(error) if retryable(&error) => {
@@ -167,12 +189,30 @@ async fn react<M: Model>(
             }
             // The target refused for good: delivering again would be refused again.
             Err(error) => {
-                tracing::error!(flow, event_id = %event.event_id, command = request.command, %error, "runtime.reactions command refused");
+                tracing::error!(flow, event_id = %event.event_id, subject = %request.subject, %error, "runtime.reactions command refused");
+                let letter = dead_letters::refused_command(M::SERVICE, flow, &request, &error);
+                if let Err(retry) = keep(client.bus(), letter, flow, config).await {
+                    return retry;
+                }
                 metrics.reaction(M::SERVICE, flow, ReactionOutcome::Refused);
             }
         }
     }
     AckDecision::Ack
+}
+
+/// Stores a dead letter; when it cannot be stored, the decision to try the delivery
+/// again later (it is not finished while what went wrong is kept nowhere).
+async fn keep(
+    bus: &Bus,
+    letter: Message,
+    flow: &str,
+    config: &ReactionConfig,
+) -> Result<(), AckDecision> {
+    bus.publish_batch(vec![letter]).await.map_err(|error| {
+        tracing::warn!(flow, %error, "runtime.reactions dead letter not stored; retrying");
+        AckDecision::Retry(config.retry_delay)
+    })
 }
 
 fn retryable(error: &ClientError) -> bool {
