@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::client::headers;
 use crate::embedded::EmbeddedBus;
 use crate::nats::NatsBus;
 use crate::relay::EventMessage;
@@ -203,6 +204,9 @@ pub enum BusError {
     /// JetStream refused or failed an operation on a stream or consumer.
     #[error("jetstream: {0}")]
     JetStream(String),
+    /// The stream read from does not exist (yet).
+    #[error("no stream {0}")]
+    NoStream(String),
     /// A request or reply body did not decode.
     #[error("undecodable reply on {subject}: {reason}")]
     Decode { subject: String, reason: String },
@@ -293,9 +297,42 @@ impl Bus {
     /// The ids (`Nats-Msg-Id`) of the last `count` messages stored on a stream (all
     /// of them when it holds fewer), in stream order.
     pub async fn stream_last_ids(&self, stream: &str, count: u64) -> Result<Vec<String>, BusError> {
+        Ok(self
+            .stream_tail(stream, count)
+            .await?
+            .into_iter()
+            .map(|stored| {
+                stored
+                    .message
+                    .header(headers::MSG_ID)
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect())
+    }
+
+    /// The message stored on a stream at `sequence`, if there is one.
+    pub async fn stream_message(
+        &self,
+        stream: &str,
+        sequence: u64,
+    ) -> Result<Option<StoredMessage>, BusError> {
         match self {
-            Bus::Nats(bus) => bus.stream_last_ids(stream, count).await,
-            Bus::Embedded(bus) => bus.stream_last_ids(stream, count),
+            Bus::Nats(bus) => bus.stream_message(stream, sequence).await,
+            Bus::Embedded(bus) => bus.stream_message(stream, sequence),
+        }
+    }
+
+    /// The last `count` messages stored on a stream (all of them when it holds
+    /// fewer), in stream order, with their sequence numbers.
+    pub async fn stream_tail(
+        &self,
+        stream: &str,
+        count: u64,
+    ) -> Result<Vec<StoredMessage>, BusError> {
+        match self {
+            Bus::Nats(bus) => bus.stream_tail(stream, count).await,
+            Bus::Embedded(bus) => bus.stream_tail(stream, count),
         }
     }
 
@@ -314,6 +351,16 @@ impl Bus {
             Bus::Embedded(_) => true,
         }
     }
+}
+
+/// A message as a stream stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Its sequence number on the stream, from 1.
+    pub sequence: u64,
+    /// When the stream stored it (RFC 3339); empty on the embedded bus.
+    pub stored_at: String,
+    pub message: Message,
 }
 
 /// A served service: its requests, and the handle that stops serving.

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::bus::{
     AckDecision, BusError, ConsumerSpec, Delivery, Incoming, Message, Replier, Served, ServiceSpec,
-    StreamSpec,
+    StoredMessage, StreamSpec,
 };
 use crate::subject::subject_matches;
 
@@ -248,23 +248,51 @@ impl EmbeddedBus {
         Ok(stream.messages.len().saturating_sub(from) as u64)
     }
 
-    pub(crate) fn stream_last_ids(
+    pub(crate) fn stream_tail(
         &self,
         stream: &str,
         count: u64,
-    ) -> Result<Vec<String>, BusError> {
+    ) -> Result<Vec<StoredMessage>, BusError> {
         let inner = self.lock();
         let stream = inner
             .streams
             .get(stream)
-            .ok_or_else(|| BusError::JetStream(format!("no stream {stream}")))?;
+            .ok_or_else(|| BusError::NoStream(stream.to_owned()))?;
         let skip = stream
             .messages
             .len()
             .saturating_sub(usize::try_from(count).unwrap_or(usize::MAX));
         Ok(stream.messages[skip..]
             .iter()
-            .map(|m| m.header("Nats-Msg-Id").unwrap_or_default().to_owned())
+            .zip(skip as u64 + 1..)
+            .map(|(message, sequence)| StoredMessage {
+                sequence,
+                // The embedded bus keeps no store times.
+                stored_at: String::new(),
+                message: message.clone(),
+            })
             .collect())
+    }
+
+    pub(crate) fn stream_message(
+        &self,
+        stream: &str,
+        sequence: u64,
+    ) -> Result<Option<StoredMessage>, BusError> {
+        let inner = self.lock();
+        let stream = inner
+            .streams
+            .get(stream)
+            .ok_or_else(|| BusError::NoStream(stream.to_owned()))?;
+        let index = usize::try_from(sequence.saturating_sub(1)).unwrap_or(usize::MAX);
+        Ok(stream
+            .messages
+            .get(index)
+            .filter(|_| sequence > 0)
+            .map(|message| StoredMessage {
+                sequence,
+                stored_at: String::new(),
+                message: message.clone(),
+            }))
     }
 }

@@ -13,7 +13,7 @@ mod subject;
 
 pub use bus::{
     AckDecision, Bus, BusError, ConsumerSpec, Delivery, EndpointSpec, Headers, Incoming, Message,
-    Replier, Served, ServiceSpec, StreamSpec,
+    Replier, Served, ServiceSpec, StoredMessage, StreamSpec,
 };
 pub use client::{decode_reply, headers, AccordClient, ClientError, CommandOptions, JSON};
 pub use embedded::EmbeddedBus;

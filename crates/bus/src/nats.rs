@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::bus::{
     AckDecision, BusError, ConsumerSpec, Delivery, Headers, Incoming, Message, Replier, Served,
-    ServiceSpec, StreamSpec,
+    ServiceSpec, StoredMessage, StreamSpec,
 };
 use crate::relay::EventMessage;
 
@@ -447,17 +447,28 @@ impl NatsBus {
         Ok(info.num_pending + info.num_ack_pending as u64)
     }
 
-    pub(crate) async fn stream_last_ids(
-        &self,
-        name: &str,
-        count: u64,
-    ) -> Result<Vec<String>, BusError> {
-        let mut stream = self
-            .inner
+    /// The stream `name`; [`BusError::NoStream`] when there is none.
+    async fn existing_stream(&self, name: &str) -> Result<jetstream::stream::Stream, BusError> {
+        self.inner
             .js
             .get_stream(name)
             .await
-            .map_err(jetstream_error)?;
+            .map_err(|error| match error.kind() {
+                jetstream::context::GetStreamErrorKind::JetStream(error)
+                    if error.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND =>
+                {
+                    BusError::NoStream(name.to_owned())
+                }
+                _ => jetstream_error(error),
+            })
+    }
+
+    pub(crate) async fn stream_tail(
+        &self,
+        name: &str,
+        count: u64,
+    ) -> Result<Vec<StoredMessage>, BusError> {
+        let mut stream = self.existing_stream(name).await?;
         let state = stream.info().await.map_err(jetstream_error)?.state.clone();
         if state.messages == 0 || count == 0 {
             return Ok(Vec::new());
@@ -465,21 +476,48 @@ impl NatsBus {
         let first = state
             .first_sequence
             .max(state.last_sequence.saturating_sub(count - 1));
-        let mut ids = Vec::new();
+        let mut messages = Vec::new();
         for sequence in first..=state.last_sequence {
-            let message = stream
+            let stored = stream
                 .get_raw_message(sequence)
                 .await
                 .map_err(jetstream_error)?;
-            ids.push(
-                message
-                    .headers
-                    .get("Nats-Msg-Id")
-                    .map(|v| v.as_str().to_owned())
-                    .unwrap_or_default(),
-            );
+            messages.push(stored_message(sequence, stored));
         }
-        Ok(ids)
+        Ok(messages)
+    }
+
+    pub(crate) async fn stream_message(
+        &self,
+        name: &str,
+        sequence: u64,
+    ) -> Result<Option<StoredMessage>, BusError> {
+        let stream = self.existing_stream(name).await?;
+        match stream.get_raw_message(sequence).await {
+            Ok(stored) => Ok(Some(stored_message(sequence, stored))),
+            Err(error)
+                if error.kind() == jetstream::stream::RawMessageErrorKind::NoMessageFound =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(jetstream_error(error)),
+        }
+    }
+}
+
+fn stored_message(sequence: u64, stored: jetstream::message::StreamMessage) -> StoredMessage {
+    StoredMessage {
+        sequence,
+        stored_at: accord_kernel::Timestamp::from_system_time(std::time::SystemTime::from(
+            stored.time,
+        ))
+        .map(|at| at.to_string())
+        .unwrap_or_default(),
+        message: Message {
+            subject: stored.subject.to_string(),
+            headers: headers_of(Some(&stored.headers)),
+            payload: stored.payload.to_vec(),
+        },
     }
 }
 

@@ -71,6 +71,7 @@ conformance!(
     a_durable_consumer_delivers_in_order_and_resumes_where_it_was,
     a_retried_delivery_comes_again_and_a_terminated_one_never,
     consuming_a_missing_stream_is_an_error,
+    stored_messages_are_read_back_by_sequence_and_from_the_tail,
 );
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -202,6 +203,34 @@ async fn publishing_keeps_order_and_drops_repeated_message_ids(bus: Bus) {
     // Creating it again is a check, not a reset.
     bus.ensure_stream(&stream("ORDERS")).await.unwrap();
     assert_eq!(bus.stream_message_ids("ORDERS").await.unwrap().len(), 3);
+}
+
+async fn stored_messages_are_read_back_by_sequence_and_from_the_tail(bus: Bus) {
+    bus.ensure_stream(&stream("LETTERS")).await.unwrap();
+    let messages: Vec<Message> = (1..=4)
+        .map(|i| event(&format!("letters.{i}"), &i.to_string()).with_header("X-Why", "because"))
+        .collect();
+    bus.publish_batch(messages.clone()).await.unwrap();
+
+    let tail = bus.stream_tail("LETTERS", 2).await.unwrap();
+    assert_eq!(
+        tail.iter().map(|m| m.sequence).collect::<Vec<_>>(),
+        vec![3, 4]
+    );
+    assert_eq!(tail[1].message, messages[3]);
+    assert_eq!(bus.stream_tail("LETTERS", 10).await.unwrap().len(), 4);
+    assert_eq!(bus.stream_last_ids("LETTERS", 1).await.unwrap(), vec!["4"]);
+
+    let second = bus.stream_message("LETTERS", 2).await.unwrap().unwrap();
+    assert_eq!((second.sequence, &second.message), (2, &messages[1]));
+    assert!(bus.stream_message("LETTERS", 5).await.unwrap().is_none());
+    let missing = bus.stream_message("NO_SUCH", 1).await.unwrap_err();
+    assert!(
+        matches!(missing, BusError::NoStream(ref s) if s == "NO_SUCH"),
+        "{missing:?}"
+    );
+    let missing = bus.stream_tail("NO_SUCH", 1).await.unwrap_err();
+    assert!(matches!(missing, BusError::NoStream(_)), "{missing:?}");
 }
 
 async fn a_stream_with_other_subjects_is_refused(bus: Bus) {

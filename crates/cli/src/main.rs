@@ -56,6 +56,12 @@ enum Command {
         #[command(flatten)]
         args: ServeArgs,
     },
+    /// What the services' reaction flows could not carry out, kept on NATS: list
+    /// them, or send a refused command again once its cause is mended.
+    DeadLetters {
+        #[command(subcommand)]
+        command: DeadLetterCommand,
+    },
     /// The auditor's commands: offline, on copies of the data directories.
     Audit {
         #[command(subcommand)]
@@ -147,6 +153,37 @@ enum AuditCommand {
         /// Output file; standard output by default.
         #[arg(long)]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DeadLetterCommand {
+    /// Lists each service's last dead letters, oldest first: the flow, the subject
+    /// its command was sent to, and why it was refused.
+    List {
+        /// Only this service's (agreements or projects: procurement has no flows).
+        #[arg(long)]
+        service: Option<ServiceKind>,
+        /// Most letters listed per service.
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+        /// Print JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// NATS URL (overrides nats_url / ACCORD_NATS_URL).
+        #[arg(long)]
+        nats: Option<String>,
+    },
+    /// Sends dead letter SEQUENCE of SERVICE again: the same command (same id, actor
+    /// and causation) to the subject it went to. Exits 1 if it is refused again.
+    Resend {
+        /// agreements or projects
+        service: ServiceKind,
+        /// Its sequence number, as listed.
+        sequence: u64,
+        /// NATS URL (overrides nats_url / ACCORD_NATS_URL).
+        #[arg(long)]
+        nats: Option<String>,
     },
 }
 
@@ -254,6 +291,7 @@ fn main() -> ExitCode {
             Command::Up(_) => serve(&settings, &ServiceKind::ALL).await,
             Command::Serve { service, .. } => serve(&settings, &[service]).await,
             Command::Audit { command } => audit(command),
+            Command::DeadLetters { command } => dead_letters(&settings, command).await,
             Command::Config { .. } | Command::Probe { .. } => Ok(()),
         }
     });
@@ -283,6 +321,77 @@ fn main() -> ExitCode {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 struct Usage(String);
+
+async fn dead_letters(settings: &Settings, command: DeadLetterCommand) -> anyhow::Result<()> {
+    use accord::dead_letters::{self, DeadLetterError};
+    let (DeadLetterCommand::List { nats, .. } | DeadLetterCommand::Resend { nats, .. }) = &command;
+    let url = nats.clone().unwrap_or_else(|| settings.nats_url.clone());
+    if url.is_empty() {
+        return Err(Usage(
+            "dead letters are kept on NATS: give --nats, nats_url or ACCORD_NATS_URL".into(),
+        )
+        .into());
+    }
+    let bus = accord_bus::Bus::Nats(
+        accord_bus::NatsBus::connect(&url, "accord-dead-letters")
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("cannot reach NATS at {}: {e}", accord_bus::redact(&url))
+            })?,
+    );
+    let usage = |error: DeadLetterError| -> anyhow::Error {
+        match error {
+            DeadLetterError::NoFlows { .. }
+            | DeadLetterError::NotFound { .. }
+            | DeadLetterError::NotACommand { .. } => Usage(error.to_string()).into(),
+            other => other.into(),
+        }
+    };
+    match command {
+        DeadLetterCommand::List {
+            service,
+            limit,
+            json,
+            ..
+        } => {
+            let services = dead_letters::services(service).map_err(usage)?;
+            let letters = dead_letters::list(&bus, &services, limit)
+                .await
+                .map_err(usage)?;
+            let mut stdout = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut stdout, &letters)?;
+                writeln!(stdout)?;
+            } else {
+                write!(stdout, "{}", dead_letters::table(&letters))?;
+            }
+        }
+        DeadLetterCommand::Resend {
+            service, sequence, ..
+        } => {
+            let client = accord_bus::AccordClient::new(bus);
+            let result = dead_letters::resend(&client, service, sequence)
+                .await
+                .map_err(usage)?;
+            let stream = result
+                .stream
+                .map(|s| format!("{}/{}", s.category, s.id))
+                .unwrap_or_default();
+            if result.duplicate {
+                println!(
+                    "already carried out before: {stream} version {}",
+                    result.version
+                );
+            } else {
+                println!(
+                    "sent again and carried out: {stream} version {}, positions {}..={}",
+                    result.version, result.first_position, result.last_position
+                );
+            }
+        }
+    }
+    Ok(())
+}
 
 fn audit(command: AuditCommand) -> anyhow::Result<()> {
     use accord::audit::{export, verify};

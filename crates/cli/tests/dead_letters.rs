@@ -1,0 +1,168 @@
+//! `accord dead-letters` as a subprocess against a real nats-server and `accord up`:
+//! the board adopts a motion approving a project the projects service never heard
+//! of; the refused `ApproveProject` is listed (table and JSON), cannot be found under
+//! another service or number, and, once the project is proposed, is sent again and
+//! approves it (a second resend changes nothing).
+
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use accord::play::{send_step, wait_ready};
+use accord_bus::{AccordClient, Bus, NatsBus};
+use accord_contracts::v1::reply::Outcome;
+use accord_scenario::Scenario;
+use accord_testkit::NatsServer;
+use support::Process;
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+fn accord(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(args)
+        .env("ACCORD_LOG_LEVEL", "warn")
+        .env_remove("ACCORD_NATS_URL")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_reaction_is_listed_and_sent_again_once_mended() {
+    let nats = NatsServer::start();
+    let url = nats.url();
+    let data = tempfile::tempdir().unwrap();
+    let _up = Process::spawn(
+        Command::new(env!("CARGO_BIN_EXE_accord"))
+            .args(["up", "--nats", &url, "--http", "", "--data"])
+            .arg(data.path())
+            .env("ACCORD_LOG_LEVEL", "warn"),
+    );
+    let client = AccordClient::new(Bus::Nats(NatsBus::connect(&url, "test").await.unwrap()));
+    for service in ["agreements", "projects", "procurement"] {
+        wait_ready(&client, service, PATIENCE).await.unwrap();
+    }
+    let nothing_yet = accord(&["dead-letters", "list", "--nats", &url]);
+    assert!(nothing_yet.status.success(), "{}", stderr(&nothing_yet));
+    assert!(
+        stdout(&nothing_yet).contains("(none)"),
+        "{}",
+        stdout(&nothing_yet)
+    );
+
+    // The scenario up to the board adopting its motion to approve rdx-plant, with
+    // no project proposed.
+    let scenario = Scenario::lt_ua().unwrap();
+    let steps = &scenario.steps[..=46];
+    for step in steps.iter().filter(|s| s.command != "ProposeProject") {
+        send_step(&client, step, false)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", step.command));
+    }
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let letters: serde_json::Value = loop {
+        let listed = accord(&["dead-letters", "list", "--json", "--nats", &url]);
+        assert!(listed.status.success(), "{}", stderr(&listed));
+        let letters: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+        if !letters.as_array().unwrap().is_empty() {
+            break letters;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no dead letter");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let letters = letters.as_array().unwrap();
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    let letter = &letters[0];
+    assert_eq!(letter["service"], "agreements");
+    assert_eq!(letter["sequence"], 1);
+    assert_eq!(letter["flow"], "react-motion-adopted");
+    assert_eq!(letter["target"], "accord.projects.cmd.ApproveProject");
+    assert_eq!(letter["code"], "failed_precondition");
+    assert!(!letter["stored_at"].as_str().unwrap().is_empty());
+    let table = stdout(&accord(&[
+        "dead-letters",
+        "list",
+        "--service",
+        "agreements",
+        "--nats",
+        &url,
+    ]));
+    assert!(
+        table.contains("react-motion-adopted")
+            && table.contains("accord.projects.cmd.ApproveProject"),
+        "{table}"
+    );
+
+    // Not there, or not a service with flows: bad usage, nothing sent.
+    for args in [
+        vec!["dead-letters", "resend", "agreements", "2", "--nats", &url],
+        vec!["dead-letters", "resend", "projects", "1", "--nats", &url],
+        vec![
+            "dead-letters",
+            "list",
+            "--service",
+            "procurement",
+            "--nats",
+            &url,
+        ],
+        vec!["dead-letters", "list"],
+    ] {
+        let refused = accord(&args);
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&refused)
+        );
+        assert!(!stderr(&refused).is_empty());
+    }
+    // Sent again before it is mended: refused again, exit 1.
+    let again = accord(&["dead-letters", "resend", "agreements", "1", "--nats", &url]);
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    assert!(stderr(&again).contains("refused"), "{}", stderr(&again));
+
+    // Mended: the projects proposed; the letter sent again approves rdx-plant.
+    for step in steps.iter().filter(|s| s.command == "ProposeProject") {
+        send_step(&client, step, false).await.unwrap();
+    }
+    let resent = accord(&["dead-letters", "resend", "agreements", "1", "--nats", &url]);
+    assert!(resent.status.success(), "{}", stderr(&resent));
+    assert!(
+        stdout(&resent).contains("sent again and carried out: project/"),
+        "{}",
+        stdout(&resent)
+    );
+    let Outcome::Portfolio(portfolio) = client
+        .query("projects", "ProjectPortfolio", Vec::new())
+        .await
+        .unwrap()
+    else {
+        panic!("not a portfolio")
+    };
+    let approved: Vec<_> = portfolio
+        .projects
+        .iter()
+        .filter(|p| p.status == "approved")
+        .map(|p| p.id.as_str())
+        .collect();
+    assert_eq!(approved.len(), 1, "{portfolio:?}");
+    // The same command id: a second resend changes nothing.
+    let twice = accord(&["dead-letters", "resend", "agreements", "1", "--nats", &url]);
+    assert!(twice.status.success(), "{}", stderr(&twice));
+    assert!(
+        stdout(&twice).contains("already carried out before"),
+        "{}",
+        stdout(&twice)
+    );
+}
