@@ -109,6 +109,21 @@ impl Services {
     }
 }
 
+/// Waits until `metrics` render a line exactly `line`; returns the whole text.
+pub async fn metrics_with(metrics: &accord_runtime::Metrics, line: &str) -> String {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let mut text = String::new();
+    while tokio::time::Instant::now() < deadline {
+        text.clear();
+        metrics.render(&mut text);
+        if text.lines().any(|l| l == line) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no {line} in\n{text}");
+}
+
 /// Waits until `service` answers queries.
 pub async fn wait_ready(client: &AccordClient, service: &str) {
     accord::play::wait_ready(client, service, PATIENCE)

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use accord_bus::{dead_letter_stream_name, headers, AccordClient, Bus, Message, NatsBus};
 use accord_contracts::v1::{self as pb, reply::Outcome};
-use accord_e2e::{send_step, wait_ready, Node, PATIENCE};
+use accord_e2e::{metrics_with, send_step, wait_ready, Node};
 use accord_runtime::{Metrics, NodeConfig, ReactionConfig, ServiceKind};
 use accord_scenario::Scenario;
 use accord_testkit::{NatsServer, TempLog};
@@ -56,20 +56,7 @@ async fn a_reaction_refused_for_good_is_counted_and_changes_nothing() {
             .unwrap_or_else(|e| panic!("{}: {e}", step.command));
     }
 
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    let mut text = String::new();
-    while tokio::time::Instant::now() < deadline {
-        text.clear();
-        metrics.render(&mut text);
-        if text.lines().any(|l| l == REFUSED) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(
-        text.lines().any(|l| l == REFUSED),
-        "no {REFUSED} in\n{text}"
-    );
+    let text = metrics_with(&metrics, REFUSED).await;
     assert!(
         !text.contains("flow=\"react-motion-adopted\",outcome=\"sent\""),
         "{text}"

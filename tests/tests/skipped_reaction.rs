@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use accord_bus::{dead_letter_stream_name, headers, stream_name, AccordClient, Bus, NatsBus};
-use accord_e2e::{send_step, wait_ready, Node, PATIENCE};
+use accord_e2e::{metrics_with, send_step, wait_ready, Node, PATIENCE};
 use accord_runtime::{Metrics, NodeConfig, ReactionConfig, ServiceKind};
 use accord_scenario::Scenario;
 use accord_testkit::{NatsServer, TempLog};
@@ -19,21 +19,6 @@ const FLOW: &str = "react-motion-adopted";
 const SKIPPED: &str =
     "accord_reaction_events_skipped_total{service=\"agreements\",flow=\"react-motion-adopted\"} 1";
 const SENT: &str = "accord_reaction_commands_total{service=\"agreements\",flow=\"react-motion-adopted\",outcome=\"sent\"} 1";
-
-/// Waits until the metrics have a line `line`; returns them.
-async fn metrics_with(metrics: &Metrics, line: &str) -> String {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    let mut text = String::new();
-    while tokio::time::Instant::now() < deadline {
-        text.clear();
-        metrics.render(&mut text);
-        if text.lines().any(|l| l == line) {
-            return text;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("no {line} in\n{text}");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bytes_that_are_not_an_event_are_skipped_and_the_flow_goes_on() {

@@ -143,29 +143,17 @@ async fn react<M: Model>(
     config: &ReactionConfig,
 ) -> AckDecision {
     let metrics = &config.metrics;
-    let unreadable = |error: &dyn std::fmt::Display| {
-        dead_letters::unreadable_delivery(M::SERVICE, flow, delivered, error)
-    };
     let event = match decode_envelope(&delivered.payload) {
         Ok(event) => event,
         Err(error) => {
-            tracing::error!(flow, %error, "runtime.reactions undecodable envelope skipped");
-            if let Err(retry) = keep(client.bus(), unreadable(&error), flow, config).await {
-                return retry;
-            }
-            metrics.reaction_skipped(M::SERVICE, flow);
-            return AckDecision::Term;
+            return skip::<M>(client.bus(), flow, delivered, error.to_string(), config).await
         }
     };
     let requests = match caused_requests::<M>(log, &event) {
         Ok(requests) => requests,
         Err(error) => {
-            tracing::error!(flow, event_id = %event.event_id, %error, "runtime.reactions event skipped");
-            if let Err(retry) = keep(client.bus(), unreadable(&error), flow, config).await {
-                return retry;
-            }
-            metrics.reaction_skipped(M::SERVICE, flow);
-            return AckDecision::Term;
+            let error = format!("event {}: {error}", event.event_id);
+            return skip::<M>(client.bus(), flow, delivered, error, config).await;
         }
     };
     for (index, request) in requests.into_iter().enumerate() {
@@ -199,6 +187,24 @@ async fn react<M: Model>(
         }
     }
     AckDecision::Ack
+}
+
+/// Keeps a delivery this service cannot read as a dead letter, and finishes it for
+/// good: delivered again, it could not be read again.
+async fn skip<M: Model>(
+    bus: &Bus,
+    flow: &str,
+    delivered: &Message,
+    error: String,
+    config: &ReactionConfig,
+) -> AckDecision {
+    tracing::error!(flow, subject = %delivered.subject, %error, "runtime.reactions delivery skipped");
+    let letter = dead_letters::unreadable_delivery(M::SERVICE, flow, delivered, &error);
+    if let Err(retry) = keep(bus, letter, flow, config).await {
+        return retry;
+    }
+    config.metrics.reaction_skipped(M::SERVICE, flow);
+    AckDecision::Term
 }
 
 /// Stores a dead letter; when it cannot be stored, the decision to try the delivery
