@@ -254,23 +254,12 @@ impl EmbeddedBus {
         count: u64,
     ) -> Result<Vec<StoredMessage>, BusError> {
         let inner = self.lock();
-        let stream = inner
-            .streams
-            .get(stream)
-            .ok_or_else(|| BusError::NoStream(stream.to_owned()))?;
-        let skip = stream
-            .messages
+        let messages = &stored(&inner, stream)?.messages;
+        let skip = messages
             .len()
             .saturating_sub(usize::try_from(count).unwrap_or(usize::MAX));
-        Ok(stream.messages[skip..]
-            .iter()
-            .zip(skip as u64 + 1..)
-            .map(|(message, sequence)| StoredMessage {
-                sequence,
-                // The embedded bus keeps no store times.
-                stored_at: String::new(),
-                message: message.clone(),
-            })
+        Ok((skip..messages.len())
+            .map(|index| stored_message(messages, index))
             .collect())
     }
 
@@ -280,19 +269,30 @@ impl EmbeddedBus {
         sequence: u64,
     ) -> Result<Option<StoredMessage>, BusError> {
         let inner = self.lock();
-        let stream = inner
-            .streams
-            .get(stream)
-            .ok_or_else(|| BusError::NoStream(stream.to_owned()))?;
-        let index = usize::try_from(sequence.saturating_sub(1)).unwrap_or(usize::MAX);
-        Ok(stream
-            .messages
-            .get(index)
-            .filter(|_| sequence > 0)
-            .map(|message| StoredMessage {
-                sequence,
-                stored_at: String::new(),
-                message: message.clone(),
-            }))
+        let messages = &stored(&inner, stream)?.messages;
+        let index = usize::try_from(sequence)
+            .unwrap_or(usize::MAX)
+            .checked_sub(1);
+        Ok(index
+            .filter(|&index| index < messages.len())
+            .map(|index| stored_message(messages, index)))
+    }
+}
+
+/// The stream `name`, for reading what it stores.
+fn stored<'a>(inner: &'a Inner, name: &str) -> Result<&'a Stream, BusError> {
+    inner
+        .streams
+        .get(name)
+        .ok_or_else(|| BusError::NoStream(name.to_owned()))
+}
+
+/// The message at `index`, as stored at sequence `index + 1`. The embedded bus keeps
+/// no store times.
+fn stored_message(messages: &[Message], index: usize) -> StoredMessage {
+    StoredMessage {
+        sequence: index as u64 + 1,
+        stored_at: String::new(),
+        message: messages[index].clone(),
     }
 }

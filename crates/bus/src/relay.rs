@@ -27,6 +27,7 @@ use std::time::Duration;
 use accord_kernel::RecordedEvent;
 use accord_log::{encode_envelope, Log};
 use tokio::sync::watch;
+use uuid::Uuid;
 
 use crate::bus::{Bus, BusError, Message, StreamSpec};
 use crate::subject::{event_subject, stream_name};
@@ -225,22 +226,33 @@ pub async fn events_already_on_the_stream(
         Ok(mut ids) => ids.pop(),
         Err(error) => return Ok(tail_unreadable(config, &error)),
     };
-    let Some(last) = last else { return Ok(0) };
+    // Not an event id: not one of this log's events.
+    let Some(last) = last.and_then(|id| Uuid::parse_str(&id).ok()) else {
+        return Ok(0);
+    };
     let mut after_cursor = Vec::new();
     for event in log.read_all(published + 1).take(MAX_TAIL_CHECK) {
-        let id = event?.event_id.to_string();
-        let found = id == last;
+        let id = event?.event_id;
         after_cursor.push(id);
-        if found {
+        if id == last {
             let count = after_cursor.len() as u64;
             return match bus.stream_last_ids(&stream, count).await {
-                Ok(tail) if tail == after_cursor => Ok(count),
+                Ok(tail) if ids_are(&tail, &after_cursor) => Ok(count),
                 Ok(_) => Ok(0),
                 Err(error) => Ok(tail_unreadable(config, &error)),
             };
         }
     }
     Ok(0)
+}
+
+/// Whether the message ids `tail` are the event ids `events`, in order.
+fn ids_are(tail: &[String], events: &[Uuid]) -> bool {
+    tail.len() == events.len()
+        && tail
+            .iter()
+            .zip(events)
+            .all(|(id, event)| Uuid::parse_str(id).is_ok_and(|id| id == *event))
 }
 
 /// A stream whose tail cannot be read is published to from the cursor, as before

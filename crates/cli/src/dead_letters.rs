@@ -3,24 +3,14 @@
 //! refused command sent again once its cause is mended.
 
 use accord_bus::{
-    dead_letter_stream_name, headers, AccordClient, Bus, BusError, ClientError, Message,
-    StoredMessage,
+    dead_letter_stream_name, headers, AccordClient, Bus, BusError, ClientError, StoredMessage,
 };
 use accord_contracts::v1 as pb;
+use accord_runtime::dead_letters::kept_command;
 use accord_runtime::ServiceKind;
 use serde::Serialize;
 
 use crate::tables::{or_dash, Table};
-
-/// Headers a dead letter carries besides the command's own.
-const LETTER_ONLY: [&str; 6] = [
-    headers::MSG_ID,
-    headers::TARGET,
-    headers::ORIGINAL_SUBJECT,
-    headers::ERROR_CODE,
-    headers::ERROR_REASON,
-    headers::ERROR_MESSAGE,
-];
 
 /// One dead letter, as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -189,7 +179,7 @@ pub async fn resend(
             })
         }
     };
-    let request = command_of(&stored.message).ok_or_else(|| DeadLetterError::NotACommand {
+    let request = kept_command(&stored.message).ok_or_else(|| DeadLetterError::NotACommand {
         service: name.clone(),
         sequence,
         subject: stored
@@ -209,44 +199,9 @@ pub async fn resend(
         })
 }
 
-/// The command request a dead letter keeps, if it keeps one.
-pub fn command_of(letter: &Message) -> Option<Message> {
-    let target = letter.header(headers::TARGET)?;
-    let mut request = Message::new(target, letter.payload.clone());
-    request.headers = letter
-        .headers
-        .iter()
-        .filter(|(name, _)| !LETTER_ONLY.contains(&name.as_str()))
-        .map(|(name, value)| (name.clone(), value.clone()))
-        .collect();
-    Some(request)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_letter_gives_back_the_command_as_it_was_sent() {
-        let sent = Message::new("accord.projects.cmd.ApproveProject", vec![7])
-            .with_header(headers::ACTOR, "accord-reactions")
-            .with_header(headers::COMMAND_ID, "c-1");
-        let letter = accord_runtime::dead_letters::refused_command(
-            "agreements",
-            "react-motion-adopted",
-            &sent,
-            &ClientError::Unexpected("x".into()),
-        );
-        assert_eq!(command_of(&letter), Some(sent));
-
-        let unreadable = accord_runtime::dead_letters::unreadable_delivery(
-            "agreements",
-            "react-motion-adopted",
-            &Message::new("accord.agreements.evt.x.y.Z", vec![1]),
-            &"bad",
-        );
-        assert_eq!(command_of(&unreadable), None);
-    }
 
     #[test]
     fn only_services_with_flows_keep_dead_letters() {

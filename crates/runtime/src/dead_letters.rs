@@ -54,6 +54,29 @@ pub fn refused_command(
         .with_header(headers::ERROR_MESSAGE, message)
 }
 
+/// The headers a dead letter adds to what it keeps.
+const LETTER_HEADERS: [&str; 6] = [
+    headers::MSG_ID,
+    headers::TARGET,
+    headers::ORIGINAL_SUBJECT,
+    headers::ERROR_CODE,
+    headers::ERROR_REASON,
+    headers::ERROR_MESSAGE,
+];
+
+/// The command request a dead letter keeps, as it was sent; `None` for a letter that
+/// keeps an unreadable delivery.
+pub fn kept_command(letter: &Message) -> Option<Message> {
+    let mut request = Message::new(letter.header(headers::TARGET)?, letter.payload.clone());
+    request.headers = letter
+        .headers
+        .iter()
+        .filter(|(name, _)| !LETTER_HEADERS.contains(&name.as_str()))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    Some(request)
+}
+
 /// The dead letter of a delivered message that is not an event `service` can read.
 pub fn unreadable_delivery(
     service: &str,
@@ -113,6 +136,21 @@ mod tests {
             letter.header(headers::ERROR_MESSAGE),
             Some("project rdx-plant is not known")
         );
+    }
+
+    #[test]
+    fn a_letter_gives_back_the_command_as_it_was_sent_and_only_that() {
+        let sent = Message::new("accord.projects.cmd.ApproveProject", vec![7])
+            .with_header(headers::ACTOR, "accord-reactions")
+            .with_header(headers::COMMAND_ID, "c-1");
+        let error = ClientError::Unexpected("x".into());
+        let letter = refused_command("agreements", "react-motion-adopted", &sent, &error);
+        assert_eq!(kept_command(&letter), Some(sent));
+
+        let delivered = Message::new("accord.agreements.evt.x.y.Z", vec![1]);
+        let unreadable =
+            unreadable_delivery("agreements", "react-motion-adopted", &delivered, &"bad");
+        assert_eq!(kept_command(&unreadable), None);
     }
 
     #[test]
