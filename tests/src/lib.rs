@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-pub use accord::play::{expected_heads, log_status, send_step, service_name};
+pub use accord::play::{expected_heads, log_status, project_statuses, send_step, service_name};
 use accord_bus::{AccordClient, Bus, BusError};
 use accord_runtime::{run_service, NodeConfig, ServiceKind};
 use accord_scenario::{Embedded, Scenario};
@@ -106,6 +106,48 @@ impl Services {
             logs.push(node.stop().await);
         }
         logs
+    }
+}
+
+/// The agreements and projects services (the two whose events start reaction
+/// flows), each on its own log, counting their reactions in one `Metrics`; returned
+/// once both answer.
+pub async fn reacting_services(bus: &Bus) -> (Node, Node, std::sync::Arc<accord_runtime::Metrics>) {
+    let metrics = std::sync::Arc::new(accord_runtime::Metrics::default());
+    let config = NodeConfig {
+        reactions: accord_runtime::ReactionConfig {
+            metrics: metrics.clone(),
+            ..Default::default()
+        },
+        ..NodeConfig::default()
+    };
+    let agreements = Node::start_with(ServiceKind::Agreements, bus, TempLog::new(), config.clone());
+    let projects = Node::start_with(ServiceKind::Projects, bus, TempLog::new(), config);
+    let client = AccordClient::new(bus.clone());
+    wait_ready(&client, "agreements").await;
+    wait_ready(&client, "projects").await;
+    (agreements, projects, metrics)
+}
+
+/// One page of a commitment's timeline, asked over the bus in protobuf.
+pub async fn timeline_page(
+    client: &AccordClient,
+    commitment_id: &str,
+    from_version: u64,
+) -> accord_contracts::v1::CommitmentTimeline {
+    use prost::Message as _;
+    let query = accord_contracts::v1::CommitmentTimelineQuery {
+        commitment_id: commitment_id.to_owned(),
+        from_version,
+        limit: 0,
+    };
+    match client
+        .query("agreements", "CommitmentTimeline", query.encode_to_vec())
+        .await
+        .unwrap()
+    {
+        accord_contracts::v1::reply::Outcome::Timeline(page) => page,
+        other => panic!("not a timeline: {other:?}"),
     }
 }
 

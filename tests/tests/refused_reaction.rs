@@ -8,14 +8,11 @@
 // Tests panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
 use accord_bus::{dead_letter_stream_name, headers, AccordClient, Bus, Message, NatsBus};
-use accord_contracts::v1::{self as pb, reply::Outcome};
-use accord_e2e::{metrics_with, send_step, wait_ready, Node};
-use accord_runtime::{Metrics, NodeConfig, ReactionConfig, ServiceKind};
+use accord_contracts::v1 as pb;
+use accord_e2e::{metrics_with, project_statuses, reacting_services, send_step};
 use accord_scenario::Scenario;
-use accord_testkit::{NatsServer, TempLog};
+use accord_testkit::NatsServer;
 use prost::Message as _;
 
 const REFUSED: &str = "accord_reaction_commands_total{service=\"agreements\",flow=\"react-motion-adopted\",outcome=\"refused\"} 1";
@@ -25,24 +22,8 @@ async fn a_reaction_refused_for_good_is_counted_and_changes_nothing() {
     let nats = NatsServer::start();
     let raw = async_nats::connect(nats.url()).await.unwrap();
     let bus = Bus::Nats(NatsBus::from_client(raw.clone()));
-    let metrics = Arc::new(Metrics::default());
-    let config = NodeConfig {
-        reactions: ReactionConfig {
-            metrics: metrics.clone(),
-            ..ReactionConfig::default()
-        },
-        ..NodeConfig::default()
-    };
-    let agreements = Node::start_with(
-        ServiceKind::Agreements,
-        &bus,
-        TempLog::new(),
-        config.clone(),
-    );
-    let projects = Node::start_with(ServiceKind::Projects, &bus, TempLog::new(), config);
+    let (agreements, projects, metrics) = reacting_services(&bus).await;
     let client = AccordClient::new(bus.clone());
-    wait_ready(&client, "agreements").await;
-    wait_ready(&client, "projects").await;
 
     // The scenario up to the board's first motion (approve rdx-plant) being adopted,
     // without the steps that propose the projects.
@@ -105,19 +86,8 @@ async fn a_reaction_refused_for_good_is_counted_and_changes_nothing() {
     }
     let result = client.send_command(again, false).await.unwrap();
     assert!(!result.duplicate);
-    let Outcome::Portfolio(portfolio) = client
-        .query("projects", "ProjectPortfolio", Vec::new())
-        .await
-        .unwrap()
-    else {
-        panic!("not a portfolio")
-    };
-    let approved = portfolio
-        .projects
-        .iter()
-        .find(|p| p.id == approve.project_id)
-        .unwrap();
-    assert_eq!(approved.status, "approved", "{approved:?}");
+    let statuses = project_statuses(&client).await.unwrap();
+    assert_eq!(statuses[&approve.project_id], "approved", "{statuses:?}");
 
     projects.stop().await;
     agreements.stop().await;

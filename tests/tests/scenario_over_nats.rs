@@ -9,12 +9,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use accord_bus::{headers, stream_name, AccordClient, Bus, EmbeddedBus, Message, NatsBus, JSON};
-use accord_contracts::v1::{self as pb, reply::Outcome};
-use accord_e2e::{drive, expected_projections, items, projections, Format, Services};
+use accord_contracts::v1::reply::Outcome;
+use accord_e2e::{
+    drive, expected_projections, items, projections, timeline_page, Format, Services,
+};
 use accord_runtime::ServiceKind;
 use accord_scenario::{Embedded, Scenario};
 use accord_testkit::NatsServer;
-use prost::Message as _;
 
 async fn the_whole_scenario_on(bus: Bus) {
     let services = Services::start(&bus).await;
@@ -97,17 +98,7 @@ async fn the_timeline_is_the_pure_runs(
     commitment_id: &str,
     head: u64,
 ) {
-    let query = pb::CommitmentTimelineQuery {
-        commitment_id: commitment_id.to_owned(),
-        ..Default::default()
-    };
-    let Outcome::Timeline(timeline) = client
-        .query("agreements", "CommitmentTimeline", query.encode_to_vec())
-        .await
-        .unwrap()
-    else {
-        panic!("not a timeline")
-    };
+    let timeline = timeline_page(client, commitment_id, 0).await;
     let request = Message::new(
         "accord.agreements.q.CommitmentTimeline",
         format!(r#"{{"commitmentId":"{commitment_id}"}}"#).into_bytes(),

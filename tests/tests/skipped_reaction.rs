@@ -6,14 +6,12 @@
 // Tests panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use accord_bus::{dead_letter_stream_name, headers, stream_name, AccordClient, Bus, NatsBus};
-use accord_e2e::{metrics_with, send_step, wait_ready, Node, PATIENCE};
-use accord_runtime::{Metrics, NodeConfig, ReactionConfig, ServiceKind};
+use accord_e2e::{metrics_with, reacting_services, send_step, PATIENCE};
 use accord_scenario::Scenario;
-use accord_testkit::{NatsServer, TempLog};
+use accord_testkit::NatsServer;
 
 const FLOW: &str = "react-motion-adopted";
 const SKIPPED: &str =
@@ -26,24 +24,8 @@ async fn bytes_that_are_not_an_event_are_skipped_and_the_flow_goes_on() {
     let client = async_nats::connect(nats.url()).await.unwrap();
     let js = async_nats::jetstream::new(client.clone());
     let bus = Bus::Nats(NatsBus::from_client(client));
-    let metrics = Arc::new(Metrics::default());
-    let config = NodeConfig {
-        reactions: ReactionConfig {
-            metrics: metrics.clone(),
-            ..ReactionConfig::default()
-        },
-        ..NodeConfig::default()
-    };
-    let agreements = Node::start_with(
-        ServiceKind::Agreements,
-        &bus,
-        TempLog::new(),
-        config.clone(),
-    );
-    let projects = Node::start_with(ServiceKind::Projects, &bus, TempLog::new(), config);
+    let (agreements, projects, metrics) = reacting_services(&bus).await;
     let accord = AccordClient::new(bus.clone());
-    wait_ready(&accord, "agreements").await;
-    wait_ready(&accord, "projects").await;
     let stream = stream_name("agreements");
     let deadline = tokio::time::Instant::now() + PATIENCE;
     while js.get_stream(&stream).await.is_err() {

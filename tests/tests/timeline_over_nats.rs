@@ -6,12 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use accord_bus::{AccordClient, Bus, CommandOptions, NatsBus};
-use accord_contracts::v1::{self as pb, reply::Outcome};
-use accord_e2e::{wait_ready, Node};
+use accord_e2e::{timeline_page, wait_ready, Node};
 use accord_runtime::ServiceKind;
 use accord_testkit::commands::long_commitment;
 use accord_testkit::NatsServer;
-use prost::Message as _;
 
 async fn command(client: &AccordClient, name: &str, body: String) {
     let options = CommandOptions {
@@ -41,18 +39,7 @@ async fn a_timeline_larger_than_a_nats_payload_comes_in_pages_that_each_arrive()
     let mut pages = 0;
     let mut from_version = 0;
     loop {
-        let query = pb::CommitmentTimelineQuery {
-            commitment_id: "c-shells".into(),
-            from_version,
-            limit: 0,
-        };
-        let Outcome::Timeline(page) = client
-            .query("agreements", "CommitmentTimeline", query.encode_to_vec())
-            .await
-            .unwrap()
-        else {
-            panic!("not a timeline")
-        };
+        let page = timeline_page(&client, "c-shells", from_version).await;
         pages += 1;
         assert!(!page.entries.is_empty(), "page {pages} is empty");
         versions.extend(page.entries.iter().map(|e| e.version));

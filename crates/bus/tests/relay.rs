@@ -16,6 +16,35 @@ use accord_testkit::{event, metadata, stream, NatsServer, TempLog};
 use async_nats::jetstream;
 use tokio::sync::watch;
 
+/// A relay publishing `log` on its own task until stopped.
+struct Relay {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<Result<(), accord_bus::BusError>>,
+}
+
+impl Relay {
+    fn start(log: &accord_log::Log, bus: &Bus, config: RelayConfig) -> Relay {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(run_relay(log.clone(), bus.clone(), config, stopped));
+        Relay { stop, task }
+    }
+
+    /// Stops it and checks that it returned without an error.
+    async fn stop(self) {
+        self.stop.send(true).unwrap();
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+/// A JetStream context and a bus on `nats`.
+async fn connect(nats: &NatsServer) -> (jetstream::Context, Bus) {
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    (
+        jetstream::new(client.clone()),
+        Bus::Nats(NatsBus::from_client(client)),
+    )
+}
+
 async fn append(log: &accord_log::Log, from: usize, to: usize) {
     for i in from..to {
         let s = stream("commitment", &format!("c {}", i % 7));
@@ -73,26 +102,17 @@ fn log_ids(log: &accord_log::Log) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_is_published_once_in_log_order_across_restarts() {
     let nats = NatsServer::start();
-    let client = async_nats::connect(nats.url()).await.unwrap();
-    let js = jetstream::new(client.clone());
-    let bus = Bus::Nats(NatsBus::from_client(client));
+    let (js, bus) = connect(&nats).await;
     let log = TempLog::new();
     let config = RelayConfig::new("agreements");
     append(log.log(), 0, 300).await;
 
-    let (stop, stopped) = watch::channel(false);
-    let relay = tokio::spawn(run_relay(
-        log.log().clone(),
-        bus.clone(),
-        config.clone(),
-        stopped,
-    ));
+    let relay = Relay::start(log.log(), &bus, config.clone());
     assert_eq!(
         published_ids(&js, "ACCORD_AGREEMENTS", 300).await,
         log_ids(log.log())
     );
-    stop.send(true).unwrap();
-    relay.await.unwrap().unwrap();
+    relay.stop().await;
     assert_eq!(log.log().cursor("relay").unwrap(), 300);
 
     // Appended while the relay was down: published when it comes back.
@@ -100,31 +120,21 @@ async fn every_event_is_published_once_in_log_order_across_restarts() {
     // As after a crash between publishing and saving the cursor: JetStream drops
     // the events published again.
     log.log().save_cursor("relay", 120).unwrap();
-    let (stop, stopped) = watch::channel(false);
-    let relay = tokio::spawn(run_relay(log.log().clone(), bus.clone(), config, stopped));
+    let relay = Relay::start(log.log(), &bus, config);
     assert_eq!(
         published_ids(&js, "ACCORD_AGREEMENTS", 350).await,
         log_ids(log.log())
     );
-    stop.send(true).unwrap();
-    relay.await.unwrap().unwrap();
+    relay.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_carry_the_envelope_and_headers_on_a_subject_per_aggregate() {
     let nats = NatsServer::start();
-    let client = async_nats::connect(nats.url()).await.unwrap();
-    let js = jetstream::new(client.clone());
-    let bus = Bus::Nats(NatsBus::from_client(client));
+    let (js, bus) = connect(&nats).await;
     let log = TempLog::new();
     append(log.log(), 0, 1).await;
-    let (stop, stopped) = watch::channel(false);
-    let relay = tokio::spawn(run_relay(
-        log.log().clone(),
-        bus.clone(),
-        RelayConfig::new("agreements"),
-        stopped,
-    ));
+    let relay = Relay::start(log.log(), &bus, RelayConfig::new("agreements"));
     published_ids(&js, "ACCORD_AGREEMENTS", 1).await;
     let message = js
         .get_stream("ACCORD_AGREEMENTS")
@@ -171,8 +181,7 @@ async fn messages_carry_the_envelope_and_headers_on_a_subject_per_aggregate() {
     let expected = event_message("agreements", &stored);
     assert_eq!(headers, expected.headers.into_iter().collect::<Vec<_>>());
     assert_eq!(message.subject.as_str(), expected.subject);
-    stop.send(true).unwrap();
-    relay.await.unwrap().unwrap();
+    relay.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -186,13 +195,7 @@ async fn the_relay_catches_up_after_nats_was_down() {
     let js = jetstream::new(client.clone());
     let bus = Bus::Nats(NatsBus::from_client(client));
     let log = TempLog::new();
-    let (stop, stopped) = watch::channel(false);
-    let relay = tokio::spawn(run_relay(
-        log.log().clone(),
-        bus.clone(),
-        RelayConfig::new("projects"),
-        stopped,
-    ));
+    let relay = Relay::start(log.log(), &bus, RelayConfig::new("projects"));
     append(log.log(), 0, 50).await;
     published_ids(&js, "ACCORD_PROJECTS", 50).await;
 
@@ -203,30 +206,20 @@ async fn the_relay_catches_up_after_nats_was_down() {
         published_ids(&js, "ACCORD_PROJECTS", 120).await,
         log_ids(log.log())
     );
-    stop.send(true).unwrap();
-    relay.await.unwrap().unwrap();
+    relay.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cursor_left_behind_past_the_duplicate_window_publishes_nothing_twice() {
     let nats = NatsServer::start();
-    let client = async_nats::connect(nats.url()).await.unwrap();
-    let js = jetstream::new(client.clone());
-    let bus = Bus::Nats(NatsBus::from_client(client));
+    let (js, bus) = connect(&nats).await;
     let log = TempLog::new();
     let mut config = RelayConfig::new("agreements");
     config.duplicate_window = Duration::from_secs(1);
     append(log.log(), 0, 300).await;
-    let (stop, stopped) = watch::channel(false);
-    let relay = tokio::spawn(run_relay(
-        log.log().clone(),
-        bus.clone(),
-        config.clone(),
-        stopped,
-    ));
+    let relay = Relay::start(log.log(), &bus, config.clone());
     published_ids(&js, "ACCORD_AGREEMENTS", 300).await;
-    stop.send(true).unwrap();
-    relay.await.unwrap().unwrap();
+    relay.stop().await;
 
     // As after a kill -9 that lost the last cursor saves, and an outage longer than
     // the window in which JetStream would drop the events published again.
@@ -239,40 +232,24 @@ async fn a_cursor_left_behind_past_the_duplicate_window_publishes_nothing_twice(
             .unwrap(),
         180
     );
-    let (stop, stopped) = watch::channel(false);
-    let relay = tokio::spawn(run_relay(
-        log.log().clone(),
-        bus.clone(),
-        config.clone(),
-        stopped,
-    ));
+    let relay = Relay::start(log.log(), &bus, config.clone());
     let published = published_ids(&js, "ACCORD_AGREEMENTS", 350).await;
     assert_eq!(published.len(), 350, "events 121..=300 published twice?");
     assert_eq!(published, log_ids(log.log()));
-    stop.send(true).unwrap();
-    relay.await.unwrap().unwrap();
+    relay.stop().await;
     assert_eq!(log.log().cursor("relay").unwrap(), 350);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_tail_that_is_not_the_events_after_the_cursor_skips_nothing() {
     let nats = NatsServer::start();
-    let client = async_nats::connect(nats.url()).await.unwrap();
-    let js = jetstream::new(client.clone());
-    let bus = Bus::Nats(NatsBus::from_client(client));
+    let (js, bus) = connect(&nats).await;
     let log = TempLog::new();
     let config = RelayConfig::new("agreements");
     append(log.log(), 0, 120).await;
-    let (stop, stopped) = watch::channel(false);
-    let relay = tokio::spawn(run_relay(
-        log.log().clone(),
-        bus.clone(),
-        config.clone(),
-        stopped,
-    ));
+    let relay = Relay::start(log.log(), &bus, config.clone());
     published_ids(&js, "ACCORD_AGREEMENTS", 120).await;
-    stop.send(true).unwrap();
-    relay.await.unwrap().unwrap();
+    relay.stop().await;
 
     // Event 200 on the stream without 121..=199 before it (a gap): skipping up to it
     // would lose those.
@@ -287,13 +264,7 @@ async fn a_stream_tail_that_is_not_the_events_after_the_cursor_skips_nothing() {
             .unwrap(),
         0
     );
-    let (stop, stopped) = watch::channel(false);
-    let relay = tokio::spawn(run_relay(
-        log.log().clone(),
-        bus.clone(),
-        config.clone(),
-        stopped,
-    ));
+    let relay = Relay::start(log.log(), &bus, config.clone());
     // Every event on the stream once (event 200 out of order, dropped when
     // published again within the duplicate window).
     let mut published = published_ids(&js, "ACCORD_AGREEMENTS", 300).await;
@@ -301,7 +272,6 @@ async fn a_stream_tail_that_is_not_the_events_after_the_cursor_skips_nothing() {
     published.sort();
     expected.sort();
     assert_eq!(published, expected);
-    stop.send(true).unwrap();
-    relay.await.unwrap().unwrap();
+    relay.stop().await;
     assert_eq!(log.log().cursor("relay").unwrap(), 300);
 }

@@ -216,6 +216,23 @@ pub async fn play_step(
     Ok(result)
 }
 
+/// Each project's status (id → status), as the projects service answers over the bus.
+pub async fn project_statuses(
+    client: &AccordClient,
+) -> Result<BTreeMap<String, String>, ClientError> {
+    match client
+        .query("projects", "ProjectPortfolio", Vec::new())
+        .await?
+    {
+        Outcome::Portfolio(portfolio) => Ok(portfolio
+            .projects
+            .into_iter()
+            .map(|p| (p.id, p.status))
+            .collect()),
+        other => Err(ClientError::Unexpected(format!("{other:?}"))),
+    }
+}
+
 /// Every projection, as queried over the bus, and as the pure run has it.
 pub async fn projections(
     client: &AccordClient,

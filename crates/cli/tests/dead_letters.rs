@@ -12,9 +12,8 @@ mod support;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use accord::play::{send_step, wait_ready};
+use accord::play::{project_statuses, send_step, wait_ready};
 use accord_bus::{AccordClient, Bus, NatsBus};
-use accord_contracts::v1::reply::Outcome;
 use accord_scenario::Scenario;
 use accord_testkit::NatsServer;
 use support::Process;
@@ -30,12 +29,21 @@ fn accord(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
+/// Runs `accord` with `args`, expects exit 0, and returns what it printed.
+fn succeeds(args: &[&str]) -> String {
+    let output = accord(args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{args:?}: {stderr}");
+    String::from_utf8(output.stdout).unwrap()
 }
 
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
+/// Runs `accord` with `args`, expects exit `code`, and returns its error output.
+fn fails_with(code: i32, args: &[&str]) -> String {
+    let output = accord(args);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
+    assert!(!stderr.is_empty(), "{args:?}");
+    stderr
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,13 +61,8 @@ async fn a_refused_reaction_is_listed_and_sent_again_once_mended() {
     for service in ["agreements", "projects", "procurement"] {
         wait_ready(&client, service, PATIENCE).await.unwrap();
     }
-    let nothing_yet = accord(&["dead-letters", "list", "--nats", &url]);
-    assert!(nothing_yet.status.success(), "{}", stderr(&nothing_yet));
-    assert!(
-        stdout(&nothing_yet).contains("(none)"),
-        "{}",
-        stdout(&nothing_yet)
-    );
+    let nothing_yet = succeeds(&["dead-letters", "list", "--nats", &url]);
+    assert!(nothing_yet.contains("(none)"), "{nothing_yet}");
 
     // The scenario up to the board adopting its motion to approve rdx-plant, with
     // no project proposed.
@@ -72,9 +75,8 @@ async fn a_refused_reaction_is_listed_and_sent_again_once_mended() {
     }
     let deadline = tokio::time::Instant::now() + PATIENCE;
     let letters: serde_json::Value = loop {
-        let listed = accord(&["dead-letters", "list", "--json", "--nats", &url]);
-        assert!(listed.status.success(), "{}", stderr(&listed));
-        let letters: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+        let listed = succeeds(&["dead-letters", "list", "--json", "--nats", &url]);
+        let letters: serde_json::Value = serde_json::from_str(&listed).unwrap();
         if !letters.as_array().unwrap().is_empty() {
             break letters;
         }
@@ -90,14 +92,14 @@ async fn a_refused_reaction_is_listed_and_sent_again_once_mended() {
     assert_eq!(letter["target"], "accord.projects.cmd.ApproveProject");
     assert_eq!(letter["code"], "failed_precondition");
     assert!(!letter["stored_at"].as_str().unwrap().is_empty());
-    let table = stdout(&accord(&[
+    let table = succeeds(&[
         "dead-letters",
         "list",
         "--service",
         "agreements",
         "--nats",
         &url,
-    ]));
+    ]);
     assert!(
         table.contains("react-motion-adopted")
             && table.contains("accord.projects.cmd.ApproveProject"),
@@ -118,51 +120,28 @@ async fn a_refused_reaction_is_listed_and_sent_again_once_mended() {
         ],
         vec!["dead-letters", "list"],
     ] {
-        let refused = accord(&args);
-        assert_eq!(
-            refused.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            stderr(&refused)
-        );
-        assert!(!stderr(&refused).is_empty());
+        fails_with(2, &args);
     }
     // Sent again before it is mended: refused again, exit 1.
-    let again = accord(&["dead-letters", "resend", "agreements", "1", "--nats", &url]);
-    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
-    assert!(stderr(&again).contains("refused"), "{}", stderr(&again));
+    let again = fails_with(
+        1,
+        &["dead-letters", "resend", "agreements", "1", "--nats", &url],
+    );
+    assert!(again.contains("refused"), "{again}");
 
     // Mended: the projects proposed; the letter sent again approves rdx-plant.
     for step in steps.iter().filter(|s| s.command == "ProposeProject") {
         send_step(&client, step, false).await.unwrap();
     }
-    let resent = accord(&["dead-letters", "resend", "agreements", "1", "--nats", &url]);
-    assert!(resent.status.success(), "{}", stderr(&resent));
+    let resent = succeeds(&["dead-letters", "resend", "agreements", "1", "--nats", &url]);
     assert!(
-        stdout(&resent).contains("sent again and carried out: project/"),
-        "{}",
-        stdout(&resent)
+        resent.contains("sent again and carried out: project/"),
+        "{resent}"
     );
-    let Outcome::Portfolio(portfolio) = client
-        .query("projects", "ProjectPortfolio", Vec::new())
-        .await
-        .unwrap()
-    else {
-        panic!("not a portfolio")
-    };
-    let approved: Vec<_> = portfolio
-        .projects
-        .iter()
-        .filter(|p| p.status == "approved")
-        .map(|p| p.id.as_str())
-        .collect();
-    assert_eq!(approved.len(), 1, "{portfolio:?}");
+    let statuses = project_statuses(&client).await.unwrap();
+    let approved = statuses.values().filter(|s| *s == "approved").count();
+    assert_eq!(approved, 1, "{statuses:?}");
     // The same command id: a second resend changes nothing.
-    let twice = accord(&["dead-letters", "resend", "agreements", "1", "--nats", &url]);
-    assert!(twice.status.success(), "{}", stderr(&twice));
-    assert!(
-        stdout(&twice).contains("already carried out before"),
-        "{}",
-        stdout(&twice)
-    );
+    let twice = succeeds(&["dead-letters", "resend", "agreements", "1", "--nats", &url]);
+    assert!(twice.contains("already carried out before"), "{twice}");
 }
