@@ -210,6 +210,30 @@ pub enum BusError {
     /// A request or reply body did not decode.
     #[error("undecodable reply on {subject}: {reason}")]
     Decode { subject: String, reason: String },
+    /// The service's stream holds events past the end of its log: the log lost
+    /// events that were acknowledged and published. The service must not append at
+    /// positions already given; restore its log from the stream.
+    #[error(
+        "stream {stream} holds events up to position {stream_position}, but the log ends at \
+         {log_position}: the log lost events; restore it from the stream (accord restore)"
+    )]
+    StreamAhead {
+        stream: String,
+        stream_position: u64,
+        log_position: u64,
+    },
+    /// The stream's event at a position is not the log's event there: one of the two
+    /// was rewritten or belongs to another log.
+    #[error(
+        "stream {stream} holds event {stream_event} at position {position}, but the log holds \
+         {log_event} there: the stream and the log diverge"
+    )]
+    StreamDiverged {
+        stream: String,
+        position: u64,
+        stream_event: String,
+        log_event: String,
+    },
     #[error(transparent)]
     Log(#[from] accord_log::LogError),
 }

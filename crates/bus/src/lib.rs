@@ -19,8 +19,8 @@ pub use client::{decode_reply, headers, AccordClient, ClientError, CommandOption
 pub use embedded::EmbeddedBus;
 pub use nats::{redact, NatsBus};
 pub use relay::{
-    event_message, events_already_on_the_stream, run_relay, EventMessage, RelayConfig,
-    MAX_TAIL_CHECK, RELAY_CURSOR,
+    event_message, events_already_on_the_stream, run_relay, stream_behind_cursor, EventMessage,
+    RelayConfig, MAX_TAIL_CHECK, RELAY_CURSOR,
 };
 pub use subject::{
     command_subject, dead_letter_stream_name, dead_letter_subject, event_subject, query_subject,

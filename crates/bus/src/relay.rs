@@ -30,10 +30,14 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::bus::{Bus, BusError, Message, StreamSpec};
+use crate::client::headers;
 use crate::subject::{event_subject, stream_name};
 
 /// The relay's cursor name in the log.
 pub const RELAY_CURSOR: &str = "relay";
+
+/// The header naming an event's position in its log.
+const POSITION_HEADER: &str = "Accord-Position";
 
 /// Most events past the cursor looked for on the stream when the relay (re)starts.
 /// A `kill -9` leaves the cursor at most half a second of events behind.
@@ -106,7 +110,7 @@ impl EventMessage {
         headers.push(("Accord-Event-Type", event.event_type.clone()));
         headers.push(("Accord-Stream", event.stream.to_string()));
         headers.push(("Accord-Version", event.version.to_string()));
-        headers.push(("Accord-Position", event.position.to_string()));
+        headers.push((POSITION_HEADER, event.position.to_string()));
         headers.push(("Accord-Correlation-Id", event.correlation_id.to_string()));
         if let Some(causation) = event.causation_id {
             headers.push(("Accord-Causation-Id", causation.to_string()));
@@ -150,7 +154,14 @@ pub async fn run_relay(
         }
         match relay_from(&log, &bus, &config, &mut published, &mut shutdown).await {
             Ok(()) => return Ok(()),
-            Err(BusError::Log(error)) => return Err(BusError::Log(error)),
+            Err(
+                error @ (BusError::Log(_)
+                | BusError::StreamAhead { .. }
+                | BusError::StreamDiverged { .. }),
+            ) => {
+                tracing::error!(service = %config.service, %error, "bus.relay stopped");
+                return Err(error);
+            }
             Err(error) => {
                 tracing::warn!(service = %config.service, %error, "bus.relay retrying");
                 tokio::select! {
@@ -171,6 +182,11 @@ async fn relay_from(
 ) -> Result<(), BusError> {
     bus.ensure_stream(&config.stream_spec()).await?;
     if config.resume_from_cursor {
+        if let Some(behind) = stream_behind_cursor(log, bus, config, *published).await? {
+            tracing::warn!(service = %config.service, cursor = *published, stream_position = behind, "bus.relay the stream is behind the log (a lost or new JetStream store): publishing again from there");
+            *published = behind;
+            log.save_cursor(RELAY_CURSOR, behind)?;
+        }
         let on_the_stream = events_already_on_the_stream(log, bus, config, *published).await?;
         if on_the_stream > 0 {
             *published += on_the_stream;
@@ -244,6 +260,65 @@ pub async fn events_already_on_the_stream(
         }
     }
     Ok(0)
+}
+
+/// Where the stream's last event stands against the log: `Some(position)` when the
+/// stream ends before the relay's cursor (its store was lost or is new: what lies
+/// past that position must be published again), `None` when it reaches the cursor
+/// or cannot be placed (empty with nothing relayed, not one of this log's events).
+/// Refuses, before anything is published, a stream that holds an event past the
+/// log's end ([`BusError::StreamAhead`]) or another event than the log's at the
+/// same position ([`BusError::StreamDiverged`]).
+pub async fn stream_behind_cursor(
+    log: &Log,
+    bus: &Bus,
+    config: &RelayConfig,
+    cursor: u64,
+) -> Result<Option<u64>, BusError> {
+    let stream = config.stream_name();
+    let last = match bus.stream_tail(&stream, 1).await {
+        Ok(mut tail) => tail.pop(),
+        Err(BusError::NoStream(_)) => None,
+        Err(error) => {
+            tail_unreadable(config, &error);
+            return Ok(None);
+        }
+    };
+    let Some(last) = last else {
+        return Ok((cursor > 0).then_some(0));
+    };
+    let position = last
+        .message
+        .header(POSITION_HEADER)
+        .and_then(|p| p.parse::<u64>().ok());
+    let id = last
+        .message
+        .header(headers::MSG_ID)
+        .and_then(|id| Uuid::parse_str(id).ok());
+    let (Some(position), Some(id)) = (position, id) else {
+        return Ok(None);
+    };
+    let log_position = log.durable_position();
+    if position > log_position {
+        return Err(BusError::StreamAhead {
+            stream,
+            stream_position: position,
+            log_position,
+        });
+    }
+    let ours = match log.read_all(position).next() {
+        Some(event) => event?.event_id,
+        None => return Ok(None),
+    };
+    if ours != id {
+        return Err(BusError::StreamDiverged {
+            stream,
+            position,
+            stream_event: id.to_string(),
+            log_event: ours.to_string(),
+        });
+    }
+    Ok((position < cursor).then_some(position))
 }
 
 /// Whether the message ids `tail` are the event ids `events`, in order.

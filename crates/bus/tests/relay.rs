@@ -9,7 +9,8 @@
 use std::time::Duration;
 
 use accord_bus::{
-    event_message, events_already_on_the_stream, run_relay, Bus, NatsBus, RelayConfig,
+    event_message, events_already_on_the_stream, run_relay, stream_behind_cursor, Bus, BusError,
+    NatsBus, RelayConfig,
 };
 use accord_kernel::ExpectedVersion;
 use accord_testkit::{event, metadata, stream, NatsServer, TempLog};
@@ -274,4 +275,115 @@ async fn a_stream_tail_that_is_not_the_events_after_the_cursor_skips_nothing() {
     assert_eq!(published, expected);
     relay.stop().await;
     assert_eq!(log.log().cursor("relay").unwrap(), 300);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_jetstream_store_under_a_relayed_log_is_refilled_with_every_event_once() {
+    let log = TempLog::new();
+    let config = RelayConfig::new("agreements");
+    append(log.log(), 0, 300).await;
+    {
+        let nats = NatsServer::start();
+        let (js, bus) = connect(&nats).await;
+        let relay = Relay::start(log.log(), &bus, config.clone());
+        published_ids(&js, "ACCORD_AGREEMENTS", 300).await;
+        relay.stop().await;
+    }
+    assert_eq!(log.log().cursor("relay").unwrap(), 300);
+
+    // The store is lost: a new server, an empty stream, the cursor still at 300.
+    let nats = NatsServer::start();
+    let (js, bus) = connect(&nats).await;
+    bus.ensure_stream(&config.stream_spec()).await.unwrap();
+    assert_eq!(
+        stream_behind_cursor(log.log(), &bus, &config, 300)
+            .await
+            .unwrap(),
+        Some(0)
+    );
+    let relay = Relay::start(log.log(), &bus, config.clone());
+    assert_eq!(
+        published_ids(&js, "ACCORD_AGREEMENTS", 300).await,
+        log_ids(log.log())
+    );
+    relay.stop().await;
+    assert_eq!(log.log().cursor("relay").unwrap(), 300);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_that_lost_its_tail_is_refilled_from_where_it_ends() {
+    let nats = NatsServer::start();
+    let (js, bus) = connect(&nats).await;
+    let log = TempLog::new();
+    let config = RelayConfig::new("agreements");
+    append(log.log(), 0, 100).await;
+    let relay = Relay::start(log.log(), &bus, config.clone());
+    published_ids(&js, "ACCORD_AGREEMENTS", 100).await;
+    relay.stop().await;
+    // Appended and relayed elsewhere (the cursor says 250), but this stream ends at 100.
+    append(log.log(), 100, 250).await;
+    log.log().save_cursor("relay", 250).unwrap();
+    assert_eq!(
+        stream_behind_cursor(log.log(), &bus, &config, 250)
+            .await
+            .unwrap(),
+        Some(100)
+    );
+    let relay = Relay::start(log.log(), &bus, config.clone());
+    assert_eq!(
+        published_ids(&js, "ACCORD_AGREEMENTS", 250).await,
+        log_ids(log.log())
+    );
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_shorter_than_its_stream_or_another_log_is_refused_before_publishing() {
+    let nats = NatsServer::start();
+    let (js, bus) = connect(&nats).await;
+    let config = RelayConfig::new("agreements");
+    let mut log = TempLog::new();
+    append(log.log(), 0, 100).await;
+    log.close();
+    // A copy of the log as it was at 100 events: what a restored-from-old-backup
+    // (or cut and recovered) log looks like against the stream of the real one.
+    let short = tempfile::tempdir().unwrap();
+    accord_testkit::tamper::copy_dir(log.path(), short.path());
+    let log_again = log.reopen().unwrap().clone();
+    append(&log_again, 100, 300).await;
+    let relay = Relay::start(&log_again, &bus, config.clone());
+    published_ids(&js, "ACCORD_AGREEMENTS", 300).await;
+    relay.stop().await;
+
+    let short = accord_log::Log::open(short.path()).unwrap();
+    let refused = stream_behind_cursor(&short, &bus, &config, 100).await;
+    assert!(
+        matches!(
+            refused,
+            Err(BusError::StreamAhead {
+                stream_position: 300,
+                log_position: 100,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    // The relay itself stops with the same refusal and publishes nothing.
+    let (_stop, stopped) = watch::channel(false);
+    let ran = run_relay(short.clone(), bus.clone(), config.clone(), stopped).await;
+    assert!(matches!(ran, Err(BusError::StreamAhead { .. })), "{ran:?}");
+    assert_eq!(
+        published_ids(&js, "ACCORD_AGREEMENTS", 300).await.len(),
+        300
+    );
+
+    // Another log altogether, as long as the stream: its event 300 is not the
+    // stream's.
+    let other = TempLog::new();
+    append(other.log(), 0, 300).await;
+    let refused = stream_behind_cursor(other.log(), &bus, &config, 0).await;
+    assert!(
+        matches!(refused, Err(BusError::StreamDiverged { position: 300, .. })),
+        "{refused:?}"
+    );
 }

@@ -27,6 +27,10 @@ pub enum LogError {
     /// appends until it is reopened, because what reached the disk is then unknown.
     #[error("storage failure: {0}")]
     Storage(String),
+    /// The disk holding the log is full (or over quota); nothing was acknowledged.
+    /// Like any failed write, the log refuses further appends until it is reopened.
+    #[error("the log's disk is full: {0}")]
+    StorageFull(String),
     /// Another process (or another open handle) has this log open.
     #[error("log in {0} is in use by another process")]
     Locked(String),
@@ -37,13 +41,40 @@ pub enum LogError {
 
 impl From<sled::Error> for LogError {
     fn from(error: sled::Error) -> Self {
-        LogError::Storage(error.to_string())
+        match error {
+            // sled's own text for these is the io::Error's Debug form.
+            sled::Error::Io(error) => error.into(),
+            sled::Error::Corruption { .. } => LogError::Storage(
+                "sled found its data file damaged (cut or overwritten); restore the log \
+                 from its stream (accord restore) or from a backup"
+                    .into(),
+            ),
+            other => LogError::Storage(other.to_string()),
+        }
     }
 }
 
 impl From<std::io::Error> for LogError {
     fn from(error: std::io::Error) -> Self {
-        LogError::Storage(error.to_string())
+        use std::io::ErrorKind;
+        match error.kind() {
+            ErrorKind::StorageFull | ErrorKind::QuotaExceeded => {
+                LogError::StorageFull(error.to_string())
+            }
+            _ => LogError::Storage(error.to_string()),
+        }
+    }
+}
+
+impl LogError {
+    /// The same failure for every append one failed write or sync answers.
+    pub(crate) fn for_each_caller(&self) -> LogError {
+        match self {
+            LogError::StorageFull(message) => LogError::StorageFull(message.clone()),
+            LogError::Closed => LogError::Closed,
+            LogError::Storage(message) => LogError::Storage(message.clone()),
+            other => LogError::Storage(other.to_string()),
+        }
     }
 }
 
@@ -123,7 +154,70 @@ pub enum CorruptionReason {
         recorded_hash: EventHash,
         actual: u64,
     },
+    /// The log ends before the high-water mark: acknowledged events are missing (a
+    /// cut or damaged data file that sled recovered to an earlier state).
+    #[error(
+        "the log ends at position {actual}, but position {marked} (hash {marked_hash}) was \
+         acknowledged: events {} to {marked} are missing; restore the log from its \
+         stream (accord restore) or from a backup",
+        actual + 1
+    )]
+    BehindMark {
+        marked: u64,
+        marked_hash: EventHash,
+        actual: u64,
+    },
+    /// The event at the high-water mark is not the one that was acknowledged there:
+    /// history was rewritten or forked after that point.
+    #[error("the event at the high-water mark has hash {stored}, but {marked_hash} was acknowledged there")]
+    MarkMismatch {
+        marked_hash: EventHash,
+        stored: EventHash,
+    },
+    /// The log holds events but its high-water mark file (`accord-mark`) is gone, so
+    /// nothing shows whether its tail was cut.
+    #[error(
+        "the log holds events but its high-water mark file ({}) is missing; \
+         restore the directory whole, or restore the log from its stream",
+        crate::mark::MARK_FILE
+    )]
+    MarkMissing,
+    /// The high-water mark file exists but neither of its slots is readable.
+    #[error(
+        "the high-water mark file ({}) has no readable slot",
+        crate::mark::MARK_FILE
+    )]
+    MarkUnreadable,
     /// A key in the log's tree has an unknown shape.
     #[error("malformed key {0:?}")]
     MalformedKey(Vec<u8>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_a_full_disk_then_the_error_is_typed_and_reads_without_debug_text() {
+        let from_io = LogError::from(std::io::Error::from_raw_os_error(28));
+        let from_sled = LogError::from(sled::Error::Io(std::io::Error::from_raw_os_error(28)));
+        for error in [from_io, from_sled] {
+            assert!(matches!(error, LogError::StorageFull(_)), "{error:?}");
+            let text = error.to_string();
+            assert_eq!(
+                text,
+                "the log's disk is full: No space left on device (os error 28)"
+            );
+            assert_eq!(error.for_each_caller().to_string(), text);
+        }
+    }
+
+    #[test]
+    fn given_another_io_failure_then_it_is_a_storage_failure_said_once() {
+        let error = LogError::from(sled::Error::Io(std::io::Error::from_raw_os_error(5)));
+        assert_eq!(
+            error.for_each_caller().to_string(),
+            "storage failure: Input/output error (os error 5)"
+        );
+    }
 }

@@ -16,6 +16,7 @@ mod error;
 mod in_place;
 mod index;
 mod keys;
+mod mark;
 mod read;
 mod record;
 mod scan;
@@ -38,6 +39,7 @@ pub use config::{
     Clock, Durability, LogConfig, SystemClock, DEFAULT_CACHE_BYTES, MAX_EVENT_BYTES_LIMIT,
 };
 pub use error::{Corruption, CorruptionReason, InvalidInput, LogError};
+pub use mark::{read_mark, Mark, MARK_FILE};
 pub use read::EventIter;
 pub use record::{build_record, record_entries};
 pub use scan::{scan_path, scan_path_with, Scan, REOPEN_AFTER_BYTES};
@@ -150,6 +152,11 @@ impl Log {
         let dir = dir.as_ref();
         let db = config::open_sled(dir, config.cache_bytes)?;
         let head = read::checked_head(&db)?;
+        // Before anything is replayed or appended: a log recovered short of what it
+        // acknowledged must not open (it would append at positions already given).
+        mark::check(dir, head.map(|h| (h.position, h.hash)), |position| {
+            Ok(read::event_at(&db, position)?.hash)
+        })?;
         let durable_position = head.map_or(0, |h| h.position);
         // The pass reads through the database just opened, and on through fresh ones
         // if the log is large enough for the scan to reopen; then the log goes on with

@@ -30,8 +30,9 @@ pub struct VerifyReport {
 /// 1: that an event is stored there (no gap), that it decodes, that it hashes to its
 /// stored hash, that it claims that position, that its prev_hash is the previous
 /// event's hash, that its stream version follows the stream's previous event, that
-/// recorded_at does not go back, that the stream index points at it; and finally that
-/// the head record names the last event.
+/// recorded_at does not go back, that the stream index points at it; then that the
+/// head record names the last event, and that the log reaches its high-water mark
+/// (see `mark`) with the hash acknowledged there.
 ///
 /// Memory does not grow with the log: the database is reopened every
 /// [`REOPEN_AFTER_BYTES`] read, as a scan does (see `scan`).
@@ -63,7 +64,12 @@ pub(crate) fn verify_dir(
         drop(tree);
         tree = open_storage(dir)?;
     }
-    check_head(&tree, walk.expected_position - 1, walk.tip)?;
+    let last_position = walk.expected_position - 1;
+    check_head(&tree, last_position, walk.tip)?;
+    let last = (last_position > 0).then_some((last_position, walk.tip));
+    crate::mark::check(dir, last, |position| {
+        Ok(crate::read::event_at(&tree, position)?.hash)
+    })?;
     Ok(walk.report())
 }
 

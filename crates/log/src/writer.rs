@@ -29,6 +29,7 @@ use crate::config::{Durability, LogConfig};
 use crate::error::{InvalidInput, LogError};
 use crate::index::SharedIndex;
 use crate::keys::{self, HeadRecord};
+use crate::mark::{Mark, MarkFile};
 use crate::read;
 use crate::record::{push_entry, MAX_RECORD_BYTES};
 use crate::{AppendMetadata, AppendOutcome, LogHead, NewEvent};
@@ -120,8 +121,8 @@ struct Pending {
 
 /// A group applied to sled, waiting for the syncer.
 struct Applied {
-    /// Position of the group's last event, if it appended any.
-    last_position: Option<u64>,
+    /// The group's last event, if it appended any.
+    last: Option<Mark>,
     pending: Vec<Pending>,
 }
 
@@ -151,12 +152,18 @@ pub(crate) fn start(
     if let Some(file) = &data_file {
         file.sync_data()?;
     }
+    let initial = head.map_or(Mark::EMPTY, |h| Mark {
+        position: h.position,
+        hash: h.hash,
+    });
+    let mark = MarkFile::open(dir, initial, data_file.is_some())?;
     let failed = Arc::new(AtomicBool::new(false));
     let syncer = Syncer {
         linger: config.group_linger,
         db: db.clone(),
         counters: counters.clone(),
         data_file,
+        mark,
         durable,
         durable_watch,
         failed: failed.clone(),
@@ -219,7 +226,7 @@ impl Writer {
                 })
                 .collect();
             return Applied {
-                last_position: None,
+                last: None,
                 pending,
             };
         }
@@ -244,7 +251,7 @@ impl Writer {
         }
         if staged.next_position == self.next_position {
             return Applied {
-                last_position: None,
+                last: None,
                 pending,
             };
         }
@@ -256,13 +263,14 @@ impl Writer {
         staged.close_record();
         staged.batch.insert(keys::HEAD, &head.encode()[..]);
         if let Err(error) = self.db.apply_batch(staged.batch) {
+            let error = LogError::from(error);
             tracing::error!(%error, "log.writer.group apply failed; refusing further appends");
             self.failed.store(true, Ordering::Release);
             for p in &mut pending {
-                p.answer = Err(LogError::Storage(error.to_string()));
+                p.answer = Err(error.for_each_caller());
             }
             return Applied {
-                last_position: None,
+                last: None,
                 pending,
             };
         }
@@ -293,7 +301,10 @@ impl Writer {
         self.tip = staged.tip;
         self.last_recorded = recorded_at;
         Applied {
-            last_position: Some(head.position),
+            last: Some(Mark {
+                position: head.position,
+                hash: head.hash,
+            }),
             pending,
         }
     }
@@ -463,13 +474,14 @@ struct Syncer {
     db: sled::Db,
     counters: Arc<Counters>,
     data_file: Option<File>,
+    mark: MarkFile,
     durable: Arc<AtomicU64>,
     durable_watch: watch::Sender<u64>,
     failed: Arc<AtomicBool>,
 }
 
 impl Syncer {
-    fn run(self, groups: std_mpsc::Receiver<Applied>) {
+    fn run(mut self, groups: std_mpsc::Receiver<Applied>) {
         let mut covered = Vec::new();
         let mut last_sync_appends = 0;
         while let Ok(first) = groups.recv() {
@@ -499,18 +511,22 @@ impl Syncer {
     }
 
     /// One flush and one fdatasync for every group applied so far.
-    fn sync(&self, covered: &mut Vec<Applied>) {
+    fn sync(&mut self, covered: &mut Vec<Applied>) {
         let _span = tracing::debug_span!("log.syncer.sync", groups = covered.len()).entered();
+        let last = covered
+            .iter()
+            .filter_map(|g| g.last)
+            .max_by_key(|m| m.position);
         let result = if self.failed.load(Ordering::Acquire) {
             Err(LogError::Closed)
         } else {
-            self.make_durable()
+            self.make_durable(last)
         };
         match result {
             Ok(()) => {
-                if let Some(last) = covered.iter().filter_map(|g| g.last_position).max() {
-                    self.durable.store(last, Ordering::Release);
-                    self.durable_watch.send_replace(last);
+                if let Some(last) = last {
+                    self.durable.store(last.position, Ordering::Release);
+                    self.durable_watch.send_replace(last.position);
                 }
                 for p in covered.drain(..).flat_map(|g| g.pending) {
                     // A caller that gave up waiting still had its events appended;
@@ -526,21 +542,22 @@ impl Syncer {
                 // until the log is reopened and its head checked.
                 self.failed.store(true, Ordering::Release);
                 for p in covered.drain(..).flat_map(|g| g.pending) {
-                    let answer = match error {
-                        LogError::Closed => LogError::Closed,
-                        _ => LogError::Storage(error.to_string()),
-                    };
-                    let _ = p.reply.send(Err(answer));
+                    let _ = p.reply.send(Err(error.for_each_caller()));
                 }
             }
         }
     }
 
-    fn make_durable(&self) -> Result<(), LogError> {
+    /// sled's flush and fdatasync, then the high-water mark's: the mark never names
+    /// a position sled could still lose, and every answered append is in it.
+    fn make_durable(&mut self, last: Option<Mark>) -> Result<(), LogError> {
         self.counters.syncs.fetch_add(1, Ordering::Relaxed);
         self.db.flush()?;
         if let Some(file) = &self.data_file {
             file.sync_data()?;
+        }
+        if let Some(last) = last {
+            self.mark.write(last)?;
         }
         Ok(())
     }

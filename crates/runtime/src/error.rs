@@ -90,7 +90,7 @@ pub(crate) fn log_code(error: &LogError) -> ErrorCode {
     match error {
         LogError::Conflict { .. } | LogError::CommandIdReused { .. } => ErrorCode::Conflict,
         LogError::InvalidInput(_) => ErrorCode::InvalidArgument,
-        LogError::Closed | LogError::Locked(_) => ErrorCode::Unavailable,
+        LogError::Closed | LogError::Locked(_) | LogError::StorageFull(_) => ErrorCode::Unavailable,
         LogError::Corrupt(_) | LogError::Storage(_) => ErrorCode::Internal,
     }
 }
@@ -104,6 +104,7 @@ pub(crate) fn log_reason(error: &LogError) -> &'static str {
         LogError::Closed | LogError::Locked(_) => "stopping",
         LogError::Corrupt(_) => "corrupt",
         LogError::Storage(_) => "storage",
+        LogError::StorageFull(_) => "storage_full",
     }
 }
 

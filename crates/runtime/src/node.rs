@@ -5,7 +5,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use accord_bus::{run_relay, Bus, BusError, RelayConfig};
+use accord_bus::{run_relay, stream_behind_cursor, Bus, BusError, RelayConfig, RELAY_CURSOR};
 use accord_log::{Log, LogConfig, LogError};
 use tokio::sync::watch;
 
@@ -173,6 +173,12 @@ async fn run<M: Model>(
     relay_config.duplicate_window = config.duplicate_window;
     // The embedded bus keeps nothing across restarts: publish the whole log again.
     relay_config.resume_from_cursor = matches!(bus, Bus::Nats(_));
+    if relay_config.resume_from_cursor {
+        // A stream ahead of the log, or diverging from it, means the log lost or
+        // changed what it acknowledged: refuse to serve before appending anything.
+        let cursor = log.cursor(RELAY_CURSOR)?;
+        stream_behind_cursor(&log, &bus, &relay_config, cursor).await?;
+    }
     let relay = tokio::spawn(run_relay(
         log.clone(),
         bus.clone(),

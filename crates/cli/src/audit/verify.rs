@@ -52,6 +52,10 @@ pub fn corruption_code(reason: &CorruptionReason) -> &'static str {
         CorruptionReason::RecordedAtWentBack => "recorded_at_went_back",
         CorruptionReason::HeadMismatch { .. } => "head_mismatch",
         CorruptionReason::MalformedKey(_) => "malformed_key",
+        CorruptionReason::BehindMark { .. } => "behind_mark",
+        CorruptionReason::MarkMismatch { .. } => "mark_mismatch",
+        CorruptionReason::MarkMissing => "mark_missing",
+        CorruptionReason::MarkUnreadable => "mark_unreadable",
     }
 }
 
