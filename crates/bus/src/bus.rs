@@ -212,10 +212,10 @@ pub enum BusError {
     Decode { subject: String, reason: String },
     /// The service's stream holds events past the end of its log: the log lost
     /// events that were acknowledged and published. The service must not append at
-    /// positions already given; restore its log from the stream.
+    /// positions already given.
     #[error(
         "stream {stream} holds events up to position {stream_position}, but the log ends at \
-         {log_position}: the log lost events; restore it from the stream (accord restore)"
+         {log_position}: the log lost events; restore its directory from a backup (see README, \"recovery\")"
     )]
     StreamAhead {
         stream: String,

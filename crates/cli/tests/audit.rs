@@ -13,7 +13,9 @@ use std::sync::OnceLock;
 
 use accord_contracts::v1 as pb;
 use accord_log::{compute_hash, decode_envelope, encode_envelope, Log};
-use accord_testkit::tamper::{copy_dir, envelope, locate, set_envelope, set_head_hash, tamper};
+use accord_testkit::tamper::{
+    copy_dir, envelope, locate, set_envelope, set_head_hash, tamper, write_mark,
+};
 use prost::Message as _;
 
 fn accord(args: &[&str]) -> Output {
@@ -183,6 +185,37 @@ fn a_tail_truncated_after_the_recorded_head_is_a_head_mismatch() {
         },
         "head_mismatch",
         last,
+    );
+}
+
+#[test]
+fn a_log_without_its_high_water_mark_is_mark_missing() {
+    let copy = copy_of("agreements");
+    let last = events(&copy.path().join("agreements"));
+    expect_failure(
+        |dir| std::fs::remove_file(dir.join(accord_log::MARK_FILE)).unwrap(),
+        "mark_missing",
+        last,
+    );
+}
+
+#[test]
+fn a_log_that_ends_before_its_high_water_mark_is_behind_mark_and_does_not_open() {
+    // As after sled recovered a damaged data file to an earlier, consistent state:
+    // the mark remembers that one more event was acknowledged.
+    let copy = copy_of("agreements");
+    let last = events(&copy.path().join("agreements"));
+    expect_failure(
+        |dir| write_mark(dir, last + 1, [7; 32]),
+        "behind_mark",
+        last,
+    );
+    let dir = copy.path().join("agreements");
+    write_mark(&dir, last + 1, [7; 32]);
+    let error = Log::open(&dir).unwrap_err().to_string();
+    assert!(
+        error.contains(&format!("events {} to {} are missing", last + 1, last + 1)),
+        "{error}"
     );
 }
 
@@ -468,4 +501,42 @@ fn a_funding_commitments_history_shows_the_pledges_that_caused_its_progress() {
     assert!(String::from_utf8(output.stderr)
         .unwrap()
         .contains("no-such-project"));
+}
+
+#[test]
+fn serve_on_a_log_that_lost_its_high_water_mark_exits_1_and_says_why() {
+    let nats = accord_testkit::NatsServer::start();
+    let copy = copy_of("agreements");
+    std::fs::remove_file(copy.path().join("agreements").join(accord_log::MARK_FILE)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args([
+            "serve",
+            "agreements",
+            "--nats",
+            &nats.url(),
+            "--http",
+            "",
+            "--data",
+        ])
+        .arg(copy.path())
+        .env("ACCORD_LOG_LEVEL", "warn")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("accord serve started on a log without its high-water mark");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("high-water mark file"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

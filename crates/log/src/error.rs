@@ -45,8 +45,8 @@ impl From<sled::Error> for LogError {
             // sled's own text for these is the io::Error's Debug form.
             sled::Error::Io(error) => error.into(),
             sled::Error::Corruption { .. } => LogError::Storage(
-                "sled found its data file damaged (cut or overwritten); restore the log \
-                 from its stream (accord restore) or from a backup"
+                "sled found its data file damaged (cut or overwritten); restore the log's \
+                 directory from a backup (see README, \"recovery\")"
                     .into(),
             ),
             other => LogError::Storage(other.to_string()),
@@ -158,8 +158,8 @@ pub enum CorruptionReason {
     /// cut or damaged data file that sled recovered to an earlier state).
     #[error(
         "the log ends at position {actual}, but position {marked} (hash {marked_hash}) was \
-         acknowledged: events {} to {marked} are missing; restore the log from its \
-         stream (accord restore) or from a backup",
+         acknowledged: events {} to {marked} are missing; restore the log's \
+         directory from a backup (see README, \"recovery\")",
         actual + 1
     )]
     BehindMark {

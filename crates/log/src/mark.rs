@@ -42,7 +42,8 @@ impl Mark {
         hash: EventHash::GENESIS,
     };
 
-    fn encode(self) -> [u8; SLOT] {
+    /// The mark as one slot of the mark file (see the module's doc for the layout).
+    pub fn to_slot(self) -> [u8; SLOT] {
         let mut slot = [0; SLOT];
         slot[..8].copy_from_slice(MAGIC);
         slot[8..16].copy_from_slice(&self.position.to_be_bytes());
@@ -151,7 +152,7 @@ impl MarkFile {
         if !target.exists() {
             let fresh = dir.join(format!("{MARK_FILE}.new"));
             let file = File::create(&fresh)?;
-            file.write_all_at(&initial.encode(), 0)?;
+            file.write_all_at(&initial.to_slot(), 0)?;
             file.sync_all()?;
             std::fs::rename(&fresh, &target)?;
             File::open(dir)?.sync_all()?;
@@ -180,7 +181,7 @@ impl MarkFile {
     /// Makes `mark` durable in the slot after the last one written.
     pub(crate) fn write(&mut self, mark: Mark) -> Result<(), LogError> {
         self.file
-            .write_all_at(&mark.encode(), self.next_slot * SLOT as u64)?;
+            .write_all_at(&mark.to_slot(), self.next_slot * SLOT as u64)?;
         if self.sync {
             self.file.sync_data()?;
         }

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use accord_kernel::ExpectedVersion;
 use accord_log::{read_mark, verify_path, CorruptionReason, Log, LogError, MARK_FILE};
-use accord_testkit::tamper::copy_dir;
+use accord_testkit::tamper::{copy_dir, write_mark};
 use accord_testkit::{event, metadata, stream, TempLog};
 
 const APPENDS: u64 = 300;
@@ -163,19 +163,6 @@ fn given_the_sled_conf_file_deleted_then_it_never_opens_short() {
     if let Some(error) = refused_or_whole(copy.path()) {
         println!("conf deleted: refused: {error}");
     }
-}
-
-/// Replaces the mark file with one slot naming `position` and `hash`, as the format
-/// in the log's `mark` module says.
-fn write_mark(dir: &Path, position: u64, hash: [u8; 32]) {
-    let mut slot = Vec::new();
-    slot.extend_from_slice(b"ACCMARK1");
-    slot.extend_from_slice(&position.to_be_bytes());
-    slot.extend_from_slice(&hash);
-    let sum = <sha2::Sha256 as sha2::Digest>::digest(&slot);
-    slot.extend_from_slice(&sum[..8]);
-    slot.resize(64, 0);
-    std::fs::write(dir.join(MARK_FILE), &slot).unwrap();
 }
 
 #[test]

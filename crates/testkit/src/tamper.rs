@@ -96,3 +96,12 @@ pub fn set_head_hash(dir: &Path, hash: [u8; 32]) {
     db.insert(b"h", head).unwrap();
     db.flush().unwrap();
 }
+
+/// Replaces a log's high-water mark file with one slot naming `position` and `hash`.
+pub fn write_mark(dir: &Path, position: u64, hash: [u8; 32]) {
+    let mark = accord_log::Mark {
+        position,
+        hash: accord_kernel::EventHash(hash),
+    };
+    std::fs::write(dir.join(accord_log::MARK_FILE), mark.to_slot()).unwrap();
+}
