@@ -600,7 +600,11 @@ async fn serve(settings: &Settings, kinds: &[ServiceKind]) -> anyhow::Result<()>
     }
     let services: Vec<String> = kinds.iter().map(ToString::to_string).collect();
     tracing::info!(services = %services.join(","), data = %settings.data_dir.display(), "accord.up serving");
-    let _ = shutdown.wait_for(|stop| *stop).await;
+    let mut failed = running.failure();
+    tokio::select! {
+        _ = shutdown.wait_for(|stop| *stop) => {}
+        _ = failed.wait_for(|failed| *failed) => {}
+    }
     running.stop();
     running.wait().await?;
     tracing::info!("accord.shutdown complete: requests finished, relay cursors saved");

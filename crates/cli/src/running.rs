@@ -65,6 +65,8 @@ pub struct Running {
     pub logs: Vec<(ServiceKind, Log)>,
     pub metrics: Arc<Metrics>,
     shutdown: watch::Sender<bool>,
+    /// Turns true when a service stopped with an error, so the process can end.
+    failed: Arc<watch::Sender<bool>>,
     tasks: Vec<(ServiceKind, JoinHandle<Result<(), BusError>>)>,
 }
 
@@ -123,16 +125,21 @@ impl Running {
             logs.push((*kind, log));
             services.push(service);
         }
+        let failed = Arc::new(watch::channel(false).0);
         let tasks = services
             .into_iter()
             .map(|service| {
                 let kind = service.kind();
-                let task = tokio::spawn(run_open_service(
-                    service,
-                    bus.clone(),
-                    config.clone(),
-                    stopped.clone(),
-                ));
+                let run = run_open_service(service, bus.clone(), config.clone(), stopped.clone());
+                let failed = failed.clone();
+                let task = tokio::spawn(async move {
+                    let result = run.await;
+                    if let Err(error) = &result {
+                        tracing::error!(service = %kind, %error, "accord.service stopped");
+                        failed.send_replace(true);
+                    }
+                    result
+                });
                 (kind, task)
             })
             .collect();
@@ -141,6 +148,7 @@ impl Running {
             logs,
             metrics,
             shutdown,
+            failed,
             tasks,
         })
     }
@@ -148,6 +156,12 @@ impl Running {
     /// The embedded bus, for one process with no NATS.
     pub fn embedded_bus() -> Bus {
         Bus::Embedded(EmbeddedBus::new())
+    }
+
+    /// Turns true once a service has stopped with an error (e.g. its log lost
+    /// events its stream holds): the process should then stop the others and exit.
+    pub fn failure(&self) -> watch::Receiver<bool> {
+        self.failed.subscribe()
     }
 
     /// Asks every service to stop: no new requests, in-flight ones finish.

@@ -503,12 +503,9 @@ fn a_funding_commitments_history_shows_the_pledges_that_caused_its_progress() {
         .contains("no-such-project"));
 }
 
-#[test]
-fn serve_on_a_log_that_lost_its_high_water_mark_exits_1_and_says_why() {
-    let nats = accord_testkit::NatsServer::start();
-    let copy = copy_of("agreements");
-    std::fs::remove_file(copy.path().join("agreements").join(accord_log::MARK_FILE)).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+/// `accord serve agreements` on `nats` with its data under `data`, stderr kept.
+fn serve_agreements(nats: &accord_testkit::NatsServer, data: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_accord"))
         .args([
             "serve",
             "agreements",
@@ -518,11 +515,15 @@ fn serve_on_a_log_that_lost_its_high_water_mark_exits_1_and_says_why() {
             "",
             "--data",
         ])
-        .arg(copy.path())
+        .arg(data)
         .env("ACCORD_LOG_LEVEL", "warn")
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Waits for a `serve` that must stop by itself; its exit code and stderr.
+fn exits_by_itself(mut child: std::process::Child) -> (Option<i32>, String) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -530,13 +531,73 @@ fn serve_on_a_log_that_lost_its_high_water_mark_exits_1_and_says_why() {
         }
         if std::time::Instant::now() > deadline {
             child.kill().unwrap();
-            panic!("accord serve started on a log without its high-water mark");
+            panic!("accord serve went on serving");
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert_eq!(status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("high-water mark file"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+    (status.code(), stderr)
+}
+
+#[test]
+fn serve_on_a_log_that_lost_its_high_water_mark_exits_1_and_says_why() {
+    let nats = accord_testkit::NatsServer::start();
+    let copy = copy_of("agreements");
+    std::fs::remove_file(copy.path().join("agreements").join(accord_log::MARK_FILE)).unwrap();
+    let (code, stderr) = exits_by_itself(serve_agreements(&nats, copy.path()));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("high-water mark file"), "{stderr}");
+}
+
+#[test]
+fn serve_on_a_log_behind_its_stream_exits_1_before_appending() {
+    let nats = accord_testkit::NatsServer::start();
+    let copy = copy_of("agreements");
+    let last = events(&copy.path().join("agreements"));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let js = runtime.block_on(async {
+        async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap())
+    });
+    // A first run publishes the whole log to the stream.
+    let mut first = serve_agreements(&nats, copy.path());
+    runtime.block_on(async {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Ok(mut stream) = js.get_stream("ACCORD_AGREEMENTS").await {
+                if stream.info().await.unwrap().state.messages == last {
+                    break;
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the relay published nothing"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    });
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // The stream then holds an event past the log's end: as if the log had lost it.
+    runtime.block_on(async {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", uuid::Uuid::now_v7().to_string().as_str());
+        headers.insert("Accord-Position", (last + 1).to_string().as_str());
+        js.publish_with_headers("accord.agreements.evt.agreement.x.Lost", headers, "".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    });
+    let (code, stderr) = exits_by_itself(serve_agreements(&nats, copy.path()));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "holds events up to position {}, but the log ends at {last}",
+            last + 1
+        )),
+        "{stderr}"
+    );
+    assert_eq!(events(&copy.path().join("agreements")), last);
 }
