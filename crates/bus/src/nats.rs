@@ -222,6 +222,13 @@ impl NatsBus {
                 move |request| (name.clone(), request)
             }));
         }
+        // Until the server has processed the endpoints' subscriptions a request may
+        // still find no responder: the flush's round trip waits for that.
+        self.inner
+            .client
+            .flush()
+            .await
+            .map_err(|e| BusError::Unavailable(format!("cannot register endpoints: {e}")))?;
         let (sender, requests) = mpsc::channel(1024);
         let (stop, mut stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {

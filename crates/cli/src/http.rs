@@ -1,5 +1,6 @@
 //! The operator's HTTP endpoints: `/healthz` (the process is up), `/readyz` (logs
-//! open, bus connected, every relay within the lag bound) and `/metrics` (Prometheus
+//! open, bus connected, every service's endpoints answering, every relay within the
+//! lag bound) and `/metrics` (Prometheus
 //! text). A deliberately small HTTP/1.1 server: GET only, one request per connection.
 
 use std::fmt::Write as _;
@@ -34,6 +35,9 @@ impl Health {
             reasons.push("bus not connected".to_owned());
         }
         for (kind, log) in &self.logs {
+            if !self.metrics.is_serving(kind.name()) {
+                reasons.push(format!("{kind} endpoints not serving"));
+            }
             if let Err(error) = log.head() {
                 reasons.push(format!("{kind} log: {error}"));
             }

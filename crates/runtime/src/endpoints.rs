@@ -75,6 +75,9 @@ pub async fn serve<M: Model>(
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), BusError> {
     let mut served = bus.serve(service_spec::<M>()).await?;
+    // The bus has registered every endpoint (on NATS: the server confirmed the
+    // subscriptions), so a request sent from now on finds a responder.
+    config.metrics.set_serving(M::SERVICE, true);
     tracing::info!(service = M::SERVICE, "runtime.endpoints serving");
     let mut in_flight = JoinSet::new();
     loop {
@@ -98,6 +101,7 @@ pub async fn serve<M: Model>(
             Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
         }
     }
+    config.metrics.set_serving(M::SERVICE, false);
     served.stop();
     while in_flight.join_next().await.is_some() {}
     tracing::info!(service = M::SERVICE, "runtime.endpoints stopped");

@@ -83,9 +83,29 @@ pub struct Metrics {
     reactions: Counters<(String, String, ReactionOutcome)>,
     /// (service, flow) → events a flow could not read and acknowledged unread.
     skipped: Counters<(String, String)>,
+    /// Services whose endpoints the bus has registered and that take requests now.
+    serving: Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Metrics {
+    /// Records whether `service`'s endpoints answer on the bus: readiness waits for it.
+    pub fn set_serving(&self, service: &str, serving: bool) {
+        let mut set = self.serving.lock().unwrap_or_else(PoisonError::into_inner);
+        if serving {
+            set.insert(service.to_owned());
+        } else {
+            set.remove(service);
+        }
+    }
+
+    /// Whether `service`'s endpoints answer on the bus now.
+    pub fn is_serving(&self, service: &str) -> bool {
+        self.serving
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(service)
+    }
+
     /// Records one command of `service` that ended with `outcome` (`ok` or an error
     /// code) after `elapsed`.
     pub fn command(&self, service: &str, outcome: &str, elapsed: Duration) {
