@@ -281,13 +281,10 @@ async fn a_stream_tail_that_is_not_the_events_after_the_cursor_skips_nothing() {
 async fn a_fresh_jetstream_store_under_a_relayed_log_is_refilled_with_every_event_once() {
     let log = TempLog::new();
     let config = RelayConfig::new("agreements");
-    append(log.log(), 0, 300).await;
     {
         let nats = NatsServer::start();
         let (js, bus) = connect(&nats).await;
-        let relay = Relay::start(log.log(), &bus, config.clone());
-        published_ids(&js, "ACCORD_AGREEMENTS", 300).await;
-        relay.stop().await;
+        relay_all(&js, &bus, log.log(), 0, 300).await;
     }
     assert_eq!(log.log().cursor("relay").unwrap(), 300);
 
@@ -295,19 +292,46 @@ async fn a_fresh_jetstream_store_under_a_relayed_log_is_refilled_with_every_even
     let nats = NatsServer::start();
     let (js, bus) = connect(&nats).await;
     bus.ensure_stream(&config.stream_spec()).await.unwrap();
+    refills_from(&js, &bus, log.log(), 300, 0).await;
+}
+
+/// With the relay's cursor at `cursor` and the stream ending at `stream_end`, the
+/// relay finds the stream behind and publishes what it lacks: every event once.
+async fn refills_from(
+    js: &jetstream::Context,
+    bus: &Bus,
+    log: &accord_log::Log,
+    cursor: u64,
+    stream_end: u64,
+) {
+    let config = RelayConfig::new("agreements");
     assert_eq!(
-        stream_behind_cursor(log.log(), &bus, &config, 300)
+        stream_behind_cursor(log, bus, &config, cursor)
             .await
             .unwrap(),
-        Some(0)
+        Some(stream_end)
     );
-    let relay = Relay::start(log.log(), &bus, config.clone());
+    let relay = Relay::start(log, bus, config);
     assert_eq!(
-        published_ids(&js, "ACCORD_AGREEMENTS", 300).await,
-        log_ids(log.log())
+        published_ids(js, "ACCORD_AGREEMENTS", log.durable_position()).await,
+        log_ids(log)
     );
     relay.stop().await;
-    assert_eq!(log.log().cursor("relay").unwrap(), 300);
+    assert_eq!(log.cursor("relay").unwrap(), log.durable_position());
+}
+
+/// Appends `events` to `log` and relays them all to the agreements stream.
+async fn relay_all(
+    js: &jetstream::Context,
+    bus: &Bus,
+    log: &accord_log::Log,
+    from: usize,
+    to: usize,
+) {
+    append(log, from, to).await;
+    let relay = Relay::start(log, bus, RelayConfig::new("agreements"));
+    published_ids(js, "ACCORD_AGREEMENTS", to as u64).await;
+    relay.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -315,26 +339,11 @@ async fn a_stream_that_lost_its_tail_is_refilled_from_where_it_ends() {
     let nats = NatsServer::start();
     let (js, bus) = connect(&nats).await;
     let log = TempLog::new();
-    let config = RelayConfig::new("agreements");
-    append(log.log(), 0, 100).await;
-    let relay = Relay::start(log.log(), &bus, config.clone());
-    published_ids(&js, "ACCORD_AGREEMENTS", 100).await;
-    relay.stop().await;
+    relay_all(&js, &bus, log.log(), 0, 100).await;
     // Appended and relayed elsewhere (the cursor says 250), but this stream ends at 100.
     append(log.log(), 100, 250).await;
     log.log().save_cursor("relay", 250).unwrap();
-    assert_eq!(
-        stream_behind_cursor(log.log(), &bus, &config, 250)
-            .await
-            .unwrap(),
-        Some(100)
-    );
-    let relay = Relay::start(log.log(), &bus, config.clone());
-    assert_eq!(
-        published_ids(&js, "ACCORD_AGREEMENTS", 250).await,
-        log_ids(log.log())
-    );
-    relay.stop().await;
+    refills_from(&js, &bus, log.log(), 250, 100).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -350,10 +359,7 @@ async fn a_log_shorter_than_its_stream_or_another_log_is_refused_before_publishi
     let short = tempfile::tempdir().unwrap();
     accord_testkit::tamper::copy_dir(log.path(), short.path());
     let log_again = log.reopen().unwrap().clone();
-    append(&log_again, 100, 300).await;
-    let relay = Relay::start(&log_again, &bus, config.clone());
-    published_ids(&js, "ACCORD_AGREEMENTS", 300).await;
-    relay.stop().await;
+    relay_all(&js, &bus, &log_again, 100, 300).await;
 
     let short = accord_log::Log::open(short.path()).unwrap();
     let refused = stream_behind_cursor(&short, &bus, &config, 100).await;
