@@ -38,6 +38,11 @@ impl Health {
             if !self.metrics.is_serving(kind.name()) {
                 reasons.push(format!("{kind} endpoints not serving"));
             }
+            if !log.accepts_appends() {
+                reasons.push(format!(
+                    "{kind} log takes no appends since a storage failure (disk full?): free space and restart the service"
+                ));
+            }
             if let Err(error) = log.head() {
                 reasons.push(format!("{kind} log: {error}"));
             }

@@ -58,9 +58,10 @@ impl From<std::io::Error> for LogError {
     fn from(error: std::io::Error) -> Self {
         use std::io::ErrorKind;
         match error.kind() {
-            ErrorKind::StorageFull | ErrorKind::QuotaExceeded => {
-                LogError::StorageFull(error.to_string())
-            }
+            // sled wraps the OS error's Debug text into a new error; the kind is
+            // what counts.
+            ErrorKind::StorageFull => LogError::StorageFull("no space left on device".into()),
+            ErrorKind::QuotaExceeded => LogError::StorageFull("disk quota exceeded".into()),
             _ => LogError::Storage(error.to_string()),
         }
     }
@@ -201,13 +202,15 @@ mod tests {
     fn given_a_full_disk_then_the_error_is_typed_and_reads_without_debug_text() {
         let from_io = LogError::from(std::io::Error::from_raw_os_error(28));
         let from_sled = LogError::from(sled::Error::Io(std::io::Error::from_raw_os_error(28)));
-        for error in [from_io, from_sled] {
+        // What sled really returns: the OS error's Debug text wrapped into a new one.
+        let wrapped = LogError::from(sled::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::StorageFull,
+            format!("{:?}", std::io::Error::from_raw_os_error(28)),
+        )));
+        for error in [from_io, from_sled, wrapped] {
             assert!(matches!(error, LogError::StorageFull(_)), "{error:?}");
             let text = error.to_string();
-            assert_eq!(
-                text,
-                "the log's disk is full: No space left on device (os error 28)"
-            );
+            assert_eq!(text, "the log's disk is full: no space left on device");
             assert_eq!(error.for_each_caller().to_string(), text);
         }
     }

@@ -122,6 +122,8 @@ struct Inner {
     durable: Arc<AtomicU64>,
     durable_watch: watch::Receiver<u64>,
     counters: Arc<writer::Counters>,
+    /// Set when a write or sync failed: the log then takes no appends until reopened.
+    failed: Arc<std::sync::atomic::AtomicBool>,
     writer: Option<JoinHandle<()>>,
 }
 
@@ -187,6 +189,7 @@ impl Log {
         let (watch_tx, durable_watch) = watch::channel(durable_position);
         let (requests, receiver) = mpsc::channel(config.queue_depth);
         let counters = Arc::new(writer::Counters::default());
+        let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let writer = writer::start(
             db.clone(),
             index.clone(),
@@ -197,6 +200,7 @@ impl Log {
             durable.clone(),
             watch_tx,
             counters.clone(),
+            failed.clone(),
         )?;
         tracing::info!(dir = %dir.display(), position = durable_position, "log.open");
         Ok(Log {
@@ -208,6 +212,7 @@ impl Log {
                 durable,
                 durable_watch,
                 counters,
+                failed,
                 writer: Some(writer),
             }),
         })
@@ -233,7 +238,12 @@ impl Log {
         };
         let sender = self.inner.requests.as_ref().ok_or(LogError::Closed)?;
         sender.send(request).await.map_err(|_| LogError::Closed)?;
-        answer.await.map_err(|_| LogError::Closed)?
+        answer.await.map_err(|_| {
+            // The writer or syncer is gone without answering: it died (sled panics on
+            // some I/O failures), so no append can be acknowledged any more.
+            self.inner.failed.store(true, Ordering::Release);
+            LogError::Closed
+        })?
     }
 
     /// Every durable event from `from_position` (1-based) on, lazily, in order.
@@ -341,6 +351,13 @@ impl Log {
             groups: c.groups.load(Ordering::Relaxed),
             syncs: c.syncs.load(Ordering::Relaxed),
         }
+    }
+
+    /// False once a write or sync failed (a full disk, an I/O error): what reached
+    /// the disk is then unknown, so the log answers every append with an error until
+    /// it is reopened, which checks it against its high-water mark.
+    pub fn accepts_appends(&self) -> bool {
+        !self.inner.failed.load(Ordering::Acquire)
     }
 
     /// Position of the last durable event (0 when the log is empty).

@@ -139,6 +139,7 @@ pub(crate) fn start(
     durable: Arc<AtomicU64>,
     durable_watch: watch::Sender<u64>,
     counters: Arc<Counters>,
+    failed: Arc<AtomicBool>,
 ) -> Result<JoinHandle<()>, LogError> {
     // fdatasync acts on the file, not the descriptor: syncing our own read-only
     // descriptor of sled's data file makes sled's earlier writes to it durable.
@@ -157,7 +158,6 @@ pub(crate) fn start(
         hash: h.hash,
     });
     let mark = MarkFile::open(dir, initial, data_file.is_some())?;
-    let failed = Arc::new(AtomicBool::new(false));
     let syncer = Syncer {
         linger: config.group_linger,
         db: db.clone(),
