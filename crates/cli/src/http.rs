@@ -1,7 +1,7 @@
 //! The operator's HTTP endpoints: `/healthz` (the process is up), `/readyz` (logs
-//! open, bus connected, every service's endpoints answering, every relay within the
-//! lag bound) and `/metrics` (Prometheus
-//! text). A deliberately small HTTP/1.1 server: GET only, one request per connection.
+//! open and taking appends, bus connected, every service's endpoints answering, every
+//! relay within the lag bound) and `/metrics` (Prometheus text). A deliberately small
+//! HTTP/1.1 server: GET only, one request per connection.
 
 use std::fmt::Write as _;
 use std::sync::Arc;

@@ -10,10 +10,9 @@ use std::fs::OpenOptions;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use accord_kernel::ExpectedVersion;
 use accord_log::{read_mark, verify_path, CorruptionReason, Log, LogError, MARK_FILE};
-use accord_testkit::tamper::{copy_dir, write_mark};
-use accord_testkit::{event, metadata, stream, TempLog};
+use accord_testkit::tamper::{closed_log, copy_dir, write_mark};
+use accord_testkit::{event, metadata, stream};
 
 const APPENDS: u64 = 300;
 /// The last event's payload, found in the raw data file to flip a byte of it.
@@ -23,28 +22,18 @@ const LAST_PAYLOAD: &[u8] = b"final delivery: 4,000 shells accepted at the depot
 fn fixture() -> &'static Path {
     static FIXTURE: OnceLock<std::path::PathBuf> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let mut log = TempLog::new();
-        runtime.block_on(async {
-            for i in 1..=APPENDS {
-                let payload = if i == APPENDS {
-                    LAST_PAYLOAD.to_vec()
-                } else {
-                    format!("progress {i}: 100 shells delivered").into_bytes()
-                };
-                log.log()
-                    .append(
-                        stream("commitment", &format!("c{}", i % 5)),
-                        ExpectedVersion::Any,
-                        vec![event("Recorded", &payload)],
-                        metadata("ua-mod", i as i64),
-                    )
-                    .await
-                    .unwrap();
-            }
-        });
-        log.close();
-        log.keep()
+        closed_log((1..=APPENDS).map(|i| {
+            let payload = if i == APPENDS {
+                LAST_PAYLOAD.to_vec()
+            } else {
+                format!("progress {i}: 100 shells delivered").into_bytes()
+            };
+            (
+                stream("commitment", &format!("c{}", i % 5)),
+                vec![event("Recorded", &payload)],
+                metadata("ua-mod", i as i64),
+            )
+        }))
     })
 }
 

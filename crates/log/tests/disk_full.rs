@@ -30,6 +30,18 @@ fn resize_tmpfs(at: &Path, size: &str) {
     assert!(status.success());
 }
 
+/// Appends one event of `payload` to the commitment's stream.
+async fn append(log: &Log, payload: &[u8], second: i64) -> Result<u64, LogError> {
+    log.append(
+        stream("commitment", "c-priority"),
+        ExpectedVersion::Any,
+        vec![event("Recorded", payload)],
+        metadata("ua-mod", second),
+    )
+    .await
+    .map(|outcome| outcome.last_position)
+}
+
 /// Unmounts on drop, so a failing test leaves no mount behind.
 struct Mounted<'a>(&'a Path);
 
@@ -53,16 +65,8 @@ async fn given_a_full_disk_then_appends_are_refused_typed_and_nothing_acknowledg
     let payload = vec![b'x'; 60 * 1024];
     let mut acknowledged = 0u64;
     let refusal = loop {
-        let appended = log
-            .append(
-                stream("commitment", "c-priority"),
-                ExpectedVersion::Any,
-                vec![event("Recorded", &payload)],
-                metadata("ua-mod", acknowledged as i64),
-            )
-            .await;
-        match appended {
-            Ok(outcome) => acknowledged = outcome.last_position,
+        match append(&log, &payload, acknowledged as i64).await {
+            Ok(position) => acknowledged = position,
             Err(error) => break error,
         }
         assert!(acknowledged < 100_000, "the disk never filled");
@@ -77,14 +81,7 @@ async fn given_a_full_disk_then_appends_are_refused_typed_and_nothing_acknowledg
     assert!(!refusal.to_string().contains("Os {"), "{refusal}");
     assert!(!log.accepts_appends());
     // Refused from now on, until reopened: what reached the disk is unknown.
-    let again = log
-        .append(
-            stream("commitment", "c-priority"),
-            ExpectedVersion::Any,
-            vec![event("Recorded", b"small")],
-            metadata("ua-mod", 0),
-        )
-        .await;
+    let again = append(&log, b"small", 0).await;
     assert!(again.is_err());
     drop(log);
 
@@ -95,12 +92,5 @@ async fn given_a_full_disk_then_appends_are_refused_typed_and_nothing_acknowledg
     let log = Log::open(&dir).unwrap();
     assert!(log.accepts_appends());
     assert!(log.durable_position() >= acknowledged);
-    log.append(
-        stream("commitment", "c-priority"),
-        ExpectedVersion::Any,
-        vec![event("Recorded", b"after the disk was freed")],
-        metadata("ua-mod", 1),
-    )
-    .await
-    .unwrap();
+    append(&log, b"after the disk was freed", 1).await.unwrap();
 }

@@ -7,15 +7,15 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use accord_kernel::ExpectedVersion;
 use accord_log::{
     compute_hash, decode_envelope, encode_envelope, open_storage, verify_path, CorruptionReason,
     Log, LogError,
 };
 use accord_testkit::tamper::{
-    copy_dir, envelope, locate, read_records, record_key, set_envelope, set_head_hash, tamper,
+    closed_log, copy_dir, envelope, locate, read_records, record_key, set_envelope, set_head_hash,
+    tamper,
 };
-use accord_testkit::{event, metadata, stream, TempLog};
+use accord_testkit::{event, metadata, stream};
 use proptest::prelude::*;
 
 const EVENTS: u64 = 24;
@@ -24,25 +24,14 @@ const EVENTS: u64 = 24;
 fn fixture() -> &'static Path {
     static FIXTURE: OnceLock<std::path::PathBuf> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let mut log = TempLog::new();
-        runtime.block_on(async {
-            for i in 0..EVENTS / 2 {
-                let s = stream("commitment", &format!("c{}", i % 3));
-                let payload = format!("progress {i}: 100 shells delivered");
-                log.log()
-                    .append(
-                        s,
-                        ExpectedVersion::Any,
-                        vec![event("Recorded", payload.as_bytes()), event("Noted", b"")],
-                        metadata("ua-mod", i as i64),
-                    )
-                    .await
-                    .unwrap();
-            }
-        });
-        log.close();
-        log.keep()
+        closed_log((0..EVENTS / 2).map(|i| {
+            let payload = format!("progress {i}: 100 shells delivered");
+            (
+                stream("commitment", &format!("c{}", i % 3)),
+                vec![event("Recorded", payload.as_bytes()), event("Noted", b"")],
+                metadata("ua-mod", i as i64),
+            )
+        }))
     })
 }
 

@@ -105,3 +105,37 @@ pub fn write_mark(dir: &Path, position: u64, hash: [u8; 32]) {
     };
     std::fs::write(dir.join(accord_log::MARK_FILE), mark.to_slot()).unwrap();
 }
+
+/// A closed log holding `appends` (each: stream, events, metadata, appended with
+/// any expected version), kept on disk: the fixture a tamper or damage test copies
+/// per case. Never open the returned directory itself in a test that copies it:
+/// opening sled rewrites its snapshot files.
+pub fn closed_log(
+    appends: impl IntoIterator<
+        Item = (
+            accord_kernel::StreamId,
+            Vec<accord_log::NewEvent>,
+            accord_log::AppendMetadata,
+        ),
+    >,
+) -> std::path::PathBuf {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut log = crate::TempLog::new();
+    runtime.block_on(async {
+        for (stream, events, metadata) in appends {
+            log.log()
+                .append(
+                    stream,
+                    accord_kernel::ExpectedVersion::Any,
+                    events,
+                    metadata,
+                )
+                .await
+                .unwrap();
+        }
+    });
+    log.close();
+    log.keep()
+}
