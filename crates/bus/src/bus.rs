@@ -215,7 +215,7 @@ pub enum BusError {
     /// positions already given.
     #[error(
         "stream {stream} holds events up to position {stream_position}, but the log ends at \
-         {log_position}: the log lost events; restore its directory from a backup (see README, \"recovery\")"
+         {log_position}: the log lost events; restore it from the stream with `accord restore` (see README, \"recovery\")"
     )]
     StreamAhead {
         stream: String,

@@ -454,6 +454,63 @@ impl NatsBus {
         Ok(info.num_pending + info.num_ack_pending as u64)
     }
 
+    /// Every message stored on stream `name`, in stream order, from its first up to
+    /// the last one stored when the read starts, through an ordered consumer (one
+    /// flow of messages, not a request per message); and that last sequence number.
+    /// The stream's first sequence is where the read starts: a stream that lost its
+    /// head to limits shows it in the first message's sequence.
+    pub async fn read_stream(
+        &self,
+        name: &str,
+    ) -> Result<(u64, mpsc::Receiver<Result<StoredMessage, BusError>>), BusError> {
+        let mut stream = self.existing_stream(name).await?;
+        let last = stream
+            .info()
+            .await
+            .map_err(jetstream_error)?
+            .state
+            .last_sequence;
+        let (sender, receiver) = mpsc::channel(1024);
+        if last == 0 {
+            return Ok((0, receiver));
+        }
+        let consumer = stream
+            .create_consumer(consumer::pull::OrderedConfig {
+                deliver_policy: consumer::DeliverPolicy::All,
+                ..Default::default()
+            })
+            .await
+            .map_err(jetstream_error)?;
+        let mut messages = consumer.messages().await.map_err(jetstream_error)?;
+        tokio::spawn(async move {
+            while let Some(next) = messages.next().await {
+                let read = next.map_err(jetstream_error).and_then(|message| {
+                    let info = message.info().map_err(jetstream_error)?;
+                    let sequence = info.stream_sequence;
+                    let stored_at = accord_kernel::Timestamp::from_system_time(
+                        std::time::SystemTime::from(info.published),
+                    )
+                    .map(|at| at.to_string())
+                    .unwrap_or_default();
+                    Ok(StoredMessage {
+                        sequence,
+                        stored_at,
+                        message: Message {
+                            subject: message.subject.to_string(),
+                            headers: headers_of(message.headers.as_ref()),
+                            payload: message.payload.to_vec(),
+                        },
+                    })
+                });
+                let done = read.as_ref().map_or(true, |m| m.sequence >= last);
+                if sender.send(read).await.is_err() || done {
+                    break;
+                }
+            }
+        });
+        Ok((last, receiver))
+    }
+
     /// The stream `name`; [`BusError::NoStream`] when there is none.
     async fn existing_stream(&self, name: &str) -> Result<jetstream::stream::Stream, BusError> {
         self.inner

@@ -1,5 +1,5 @@
 //! The `accord` binary's library: settings, running services in one process, the
-//! operator's HTTP endpoints, the demo, and playing a scenario over the bus (also
+//! operator's HTTP endpoints, the demo, restoring a lost log from its stream, and playing a scenario over the bus (also
 //! used by the end-to-end tests).
 
 pub mod audit;
@@ -7,6 +7,7 @@ pub mod dead_letters;
 pub mod demo;
 pub mod http;
 pub mod play;
+pub mod restore;
 pub mod running;
 pub mod settings;
 pub mod tables;

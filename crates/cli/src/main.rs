@@ -67,6 +67,20 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Rebuilds a service's lost log from its JetStream stream into its directory
+    /// under the data directory, which must hold no log (move a damaged one aside
+    /// first). Every envelope is verified in order; a gap or a mismatch refuses.
+    /// Then `accord serve SERVICE` starts from it with the same head hash.
+    Restore {
+        /// agreements, projects or procurement
+        service: ServiceKind,
+        /// NATS URL (overrides nats_url / ACCORD_NATS_URL).
+        #[arg(long)]
+        nats: Option<String>,
+        /// Data directory (overrides data_dir / ACCORD_DATA_DIR).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
     /// Asks a running process's HTTP endpoint (default /readyz) whether it is well;
     /// exits 0 on HTTP 200, 1 otherwise. For container healthchecks.
     Probe {
@@ -292,6 +306,11 @@ fn main() -> ExitCode {
             Command::Serve { service, .. } => serve(&settings, &[service]).await,
             Command::Audit { command } => audit(command),
             Command::DeadLetters { command } => dead_letters(&settings, command).await,
+            Command::Restore {
+                service,
+                nats,
+                data,
+            } => restore(&settings, service, nats, data).await,
             Command::Config { .. } | Command::Probe { .. } => Ok(()),
         }
     });
@@ -321,6 +340,50 @@ fn main() -> ExitCode {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 struct Usage(String);
+
+async fn restore(
+    settings: &Settings,
+    service: ServiceKind,
+    nats: Option<String>,
+    data: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let url = nats.unwrap_or_else(|| settings.nats_url.clone());
+    if url.is_empty() {
+        return Err(Usage(
+            "a log is restored from its NATS stream: give --nats, nats_url or ACCORD_NATS_URL"
+                .into(),
+        )
+        .into());
+    }
+    let target = data
+        .unwrap_or_else(|| settings.data_dir.clone())
+        .join(service.name());
+    let bus = accord_bus::NatsBus::connect(&url, "accord-restore")
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reach NATS at {}: {e}", accord_bus::redact(&url)))?;
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut progress = |read: u64, last: u64| {
+        if terminal {
+            eprint!("\rrestoring {service}: message {read} of {last}   ");
+        } else {
+            eprintln!("restoring {service}: message {read} of {last}");
+        }
+    };
+    let report = accord::restore::restore(&bus, service, &target, &mut progress).await;
+    if terminal {
+        eprintln!();
+    }
+    let report = report?;
+    println!(
+        "restored {service} into {}: {} events, head position {} hash {}",
+        target.display(),
+        report.events,
+        report.events,
+        report.head_hash
+    );
+    println!("start it with: accord serve {service}");
+    Ok(())
+}
 
 async fn dead_letters(settings: &Settings, command: DeadLetterCommand) -> anyhow::Result<()> {
     use accord::dead_letters::{self, DeadLetterError};

@@ -19,6 +19,7 @@ mod keys;
 mod mark;
 mod read;
 mod record;
+mod restore;
 mod scan;
 mod subscribe;
 mod verify;
@@ -42,6 +43,7 @@ pub use error::{Corruption, CorruptionReason, InvalidInput, LogError};
 pub use mark::{read_mark, Mark, MARK_FILE};
 pub use read::EventIter;
 pub use record::{build_record, record_entries};
+pub use restore::{Pushed, Restore};
 pub use scan::{scan_path, scan_path_with, Scan, REOPEN_AFTER_BYTES};
 pub use subscribe::Subscription;
 pub use verify::{

@@ -107,21 +107,22 @@ pub(crate) fn verify_live(tree: &sled::Db, until: u64) -> Result<VerifyReport, L
     Ok(walk.report())
 }
 
-struct Walk {
-    expected_position: u64,
-    tip: EventHash,
+#[derive(Debug)]
+pub(crate) struct Walk {
+    pub(crate) expected_position: u64,
+    pub(crate) tip: EventHash,
     /// Each stream's version so far, keyed by category, NUL, id: looked up without
     /// allocating, a key made once per stream.
     stream_versions: HashMap<Box<[u8]>, u64>,
     stream_key: Vec<u8>,
     first_recorded_at: Option<Timestamp>,
-    last_recorded_at: Option<Timestamp>,
+    pub(crate) last_recorded_at: Option<Timestamp>,
     /// Reused for each event's canonical bytes.
     scratch: Vec<u8>,
 }
 
 impl Walk {
-    fn new() -> Walk {
+    pub(crate) fn new() -> Walk {
         Walk {
             expected_position: 1,
             tip: EventHash::GENESIS,
@@ -163,7 +164,7 @@ impl Walk {
         Ok(true)
     }
 
-    fn report(&self) -> VerifyReport {
+    pub(crate) fn report(&self) -> VerifyReport {
         VerifyReport {
             events: self.expected_position - 1,
             streams: self.stream_versions.len() as u64,
@@ -175,7 +176,7 @@ impl Walk {
 
     /// Checks the envelope stored at `position`. `next_claim` tells the position the
     /// following stored event claims, to tell missing events from reordered ones.
-    fn step(
+    pub(crate) fn step(
         &mut self,
         position: u64,
         bytes: &[u8],
