@@ -245,6 +245,48 @@ async fn a_duplicate_command_id_appends_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_id_reused_with_another_body_or_actor_on_the_same_stream_is_refused() {
+    let f = Fixture::new().await;
+    let id = uuid::Uuid::now_v7().to_string();
+    let draft = DRAFT.replace("a-1", "a-4");
+    let first = f
+        .send(json("DraftAgreement", &draft).with_header(headers::COMMAND_ID, id.clone()))
+        .await;
+    assert!(
+        matches!(first.outcome, Some(Outcome::Command(_))),
+        "{first:?}"
+    );
+    // The same agreement (same stream), another title: not a retry.
+    let retitled = draft.replace(r#""title":"t""#, r#""title":"changed""#);
+    let error = f
+        .refused(
+            json("DraftAgreement", &retitled).with_header(headers::COMMAND_ID, id.clone()),
+            "conflict",
+            "command_id_payload_mismatch",
+        )
+        .await;
+    assert!(error.message.contains(&id), "{error:?}");
+    // The same body from another actor: not a retry either.
+    f.refused(
+        json("DraftAgreement", &draft)
+            .with_header(headers::COMMAND_ID, id.clone())
+            .with_header(headers::ACTOR, "ua-mod"),
+        "conflict",
+        "command_id_payload_mismatch",
+    )
+    .await;
+    // The command itself again is still answered as a duplicate.
+    let again = f
+        .send(json("DraftAgreement", &draft).with_header(headers::COMMAND_ID, id))
+        .await;
+    let Some(Outcome::Command(again)) = again.outcome else {
+        panic!("{again:?}")
+    };
+    assert!(again.duplicate);
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_domain_rejection_is_a_failed_precondition() {
     let f = Fixture::new().await;
     // Drafting the same agreement again.

@@ -53,6 +53,9 @@ pub struct RecordedEvent {
     pub correlation_id: Uuid,
     pub causation_id: Option<Uuid>,
     pub signature: Option<Vec<u8>>,
+    /// SHA-256 of the command that produced the event, as received; `None` for
+    /// events appended without one.
+    pub command_digest: Option<[u8; 32]>,
     pub prev_hash: EventHash,
     pub hash: EventHash,
 }

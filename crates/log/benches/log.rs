@@ -122,6 +122,7 @@ fn metadata() -> AppendMetadata {
         causation_id: None,
         occurred_at: Timestamp::UNIX_EPOCH,
         signature: None,
+        command_digest: None,
     }
 }
 

@@ -41,6 +41,7 @@ pub(crate) struct Hashed<'a> {
     pub(crate) causation_id: Option<Uuid>,
     pub(crate) signature: Option<&'a [u8]>,
     pub(crate) prev_hash: &'a [u8; 32],
+    pub(crate) command_digest: Option<&'a [u8; 32]>,
 }
 
 impl<'a> Hashed<'a> {
@@ -62,6 +63,7 @@ impl<'a> Hashed<'a> {
             causation_id: event.causation_id,
             signature: event.signature.as_deref(),
             prev_hash: &event.prev_hash.0,
+            command_digest: event.command_digest.as_ref(),
         }
     }
 
@@ -103,6 +105,12 @@ impl<'a> Hashed<'a> {
             None => out.push(0),
         }
         out.extend_from_slice(self.prev_hash);
+        // Last and only when present: the hashes of events without it are the ones
+        // computed before the field existed.
+        if let Some(digest) = self.command_digest {
+            out.push(1);
+            out.extend_from_slice(digest);
+        }
     }
 }
 
@@ -115,4 +123,48 @@ fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
 fn put_time(out: &mut Vec<u8>, time: Timestamp) {
     out.extend_from_slice(&time.seconds().to_be_bytes());
     out.extend_from_slice(&time.nanos().to_be_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use accord_kernel::StreamId;
+
+    fn event(command_digest: Option<[u8; 32]>) -> RecordedEvent {
+        let id = Uuid::parse_str("0190a0b0-0000-7000-8000-000000000001").unwrap();
+        RecordedEvent {
+            event_id: id,
+            stream: StreamId::new("commitment", "c-1").unwrap(),
+            version: 1,
+            position: 1,
+            event_type: "accord.v1.CommitmentAccepted".into(),
+            schema_version: 1,
+            payload: vec![1, 2, 3],
+            occurred_at: Timestamp::new(1_700_000_000, 5).unwrap(),
+            recorded_at: Timestamp::new(1_700_000_001, 0).unwrap(),
+            actor: "ua-mod".into(),
+            command_id: id,
+            correlation_id: id,
+            causation_id: None,
+            signature: None,
+            command_digest,
+            prev_hash: EventHash::GENESIS,
+            hash: EventHash::GENESIS,
+        }
+    }
+
+    /// The expected hashes were computed with Python's hashlib from the layout in
+    /// proto/accord/v1/envelope.proto alone: the documentation and the code agree,
+    /// and an event without a command digest hashes as before the field existed.
+    #[test]
+    fn given_the_documented_layout_then_hashes_match_an_independent_implementation() {
+        assert_eq!(
+            compute_hash(&event(None)).to_string(),
+            "e1f021b9924017b6350e03d014c4dc8a1aa8a50f87086eb5d5bf2a5515a1b417"
+        );
+        assert_eq!(
+            compute_hash(&event(Some([9; 32]))).to_string(),
+            "e9fedc9b92c45565b87407be13adce1b87757f1d5ff297c2e9489e9383bfef80"
+        );
+    }
 }

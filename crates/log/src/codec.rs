@@ -36,6 +36,10 @@ pub(crate) fn encode_envelope_owned(event: RecordedEvent) -> Vec<u8> {
         signature: event.signature.unwrap_or_default(),
         prev_hash: event.prev_hash.0.to_vec(),
         hash: event.hash.0.to_vec(),
+        command_digest: event
+            .command_digest
+            .map(|digest| digest.to_vec())
+            .unwrap_or_default(),
     }
     .encode_to_vec()
 }
@@ -95,6 +99,10 @@ pub(crate) fn from_envelope(envelope: EventEnvelope) -> Result<RecordedEvent, St
         signature: Some(envelope.signature).filter(|s| !s.is_empty()),
         prev_hash: hash("prev_hash", &envelope.prev_hash)?,
         hash: hash("hash", &envelope.hash)?,
+        command_digest: match envelope.command_digest.as_slice() {
+            [] => None,
+            digest => Some(hash("command_digest", digest)?.0),
+        },
     })
 }
 
@@ -143,6 +151,7 @@ mod tests {
             correlation_id: id,
             causation_id: Some(id),
             signature: None,
+            command_digest: Some([9; 32]),
             prev_hash: EventHash::GENESIS,
             hash: EventHash([7; 32]),
         })

@@ -17,6 +17,10 @@ pub enum LogError {
         command_id: Uuid,
         original_stream: StreamId,
     },
+    /// The command id was already used for another command (its digest differs):
+    /// a reused id, not a retry. Nothing was appended.
+    #[error("command {command_id} was already used for another command (its body, actor or subject differ)")]
+    CommandIdPayloadMismatch { command_id: Uuid },
     /// The request itself is unacceptable; nothing was appended.
     #[error(transparent)]
     InvalidInput(#[from] InvalidInput),

@@ -52,6 +52,7 @@ struct Raw<'a> {
     signature: &'a [u8],
     prev_hash: &'a [u8],
     hash: &'a [u8],
+    command_digest: &'a [u8],
 }
 
 /// Reads `bytes` as an envelope; `Err` says why they are not one.
@@ -76,7 +77,8 @@ pub(crate) fn read_envelope(bytes: &[u8]) -> Result<InPlace<'_>, String> {
             (14, LEN) => raw.signature = reader.present(value),
             (15, LEN) => raw.prev_hash = reader.present(value),
             (16, LEN) => raw.hash = reader.present(value),
-            (1..=16, _) => return Err(format!("field {field}: invalid wire type {wire}")),
+            (17, LEN) => raw.command_digest = reader.present(value),
+            (1..=17, _) => return Err(format!("field {field}: invalid wire type {wire}")),
             // Decoders skip unknown fields; the log never writes any.
             _ => reader.canonical = false,
         }
@@ -110,6 +112,10 @@ pub(crate) fn read_envelope(bytes: &[u8]) -> Result<InPlace<'_>, String> {
     let recorded_at = time("recorded_at", raw.recorded_at)?;
     let prev_hash = hash32("prev_hash", raw.prev_hash)?;
     let hash = hash32("hash", raw.hash)?;
+    let command_digest = match raw.command_digest {
+        [] => None,
+        digest => Some(hash32("command_digest", digest)?),
+    };
     Ok(InPlace {
         fields: Hashed {
             event_id,
@@ -128,6 +134,7 @@ pub(crate) fn read_envelope(bytes: &[u8]) -> Result<InPlace<'_>, String> {
             causation_id,
             signature: Some(raw.signature).filter(|s| !s.is_empty()),
             prev_hash,
+            command_digest,
         },
         hash,
         canonical,
@@ -374,6 +381,8 @@ mod tests {
             correlation_id: id,
             causation_id: causation.then(Uuid::now_v7),
             signature: Some(signature).filter(|s| !s.is_empty()),
+            // Half the events carry a digest, as events appended before it existed do not.
+            command_digest: (nanos % 2 == 0).then_some([nanos as u8; 32]),
             prev_hash: EventHash([3; 32]),
             hash: EventHash([4; 32]),
         }

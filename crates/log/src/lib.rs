@@ -72,6 +72,11 @@ pub struct AppendMetadata {
     /// Business time of the command; may be earlier than the recording (late entry).
     pub occurred_at: Timestamp,
     pub signature: Option<Vec<u8>>,
+    /// SHA-256 of the command as received (see README, "Idempotency"), stored in
+    /// every event of the append. A later append with the same command id and
+    /// another digest is refused ([`LogError::CommandIdPayloadMismatch`]); `None`
+    /// on either side is not compared (events appended before digests existed).
+    pub command_digest: Option<[u8; 32]>,
 }
 
 /// Where an append's events landed.
@@ -86,6 +91,8 @@ pub struct AppendOutcome {
     pub event_ids: Vec<Uuid>,
     /// True when the command id had been appended before and nothing was written now.
     pub duplicate: bool,
+    /// The digest of the command that appended the events (see [`AppendMetadata`]).
+    pub command_digest: Option<[u8; 32]>,
 }
 
 /// The last durable event of the log.

@@ -265,9 +265,11 @@ pub(crate) fn outcome_of_command(
     let mut event_ids = Vec::with_capacity(record.count as usize);
     let mut first = None;
     let mut last = None;
+    let mut command_digest = None;
     for position in record.first_position..=last_position {
         let event = event_at(tree, position)?;
         event_ids.push(event.event_id);
+        command_digest = event.command_digest;
         first.get_or_insert((event.stream.clone(), event.version));
         last = Some(event.version);
     }
@@ -287,6 +289,7 @@ pub(crate) fn outcome_of_command(
         last_position,
         event_ids,
         duplicate: false,
+        command_digest,
     })
 }
 

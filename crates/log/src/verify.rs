@@ -326,6 +326,7 @@ mod tests {
                 causation_id: None,
                 occurred_at: Timestamp::UNIX_EPOCH,
                 signature: None,
+                command_digest: None,
             };
             log.append(stream, ExpectedVersion::Any, events, metadata)
                 .await

@@ -352,6 +352,7 @@ impl Writer {
                 correlation_id: metadata.correlation_id,
                 causation_id: metadata.causation_id,
                 signature: metadata.signature.clone(),
+                command_digest: metadata.command_digest,
                 prev_hash: staged.tip,
                 hash: EventHash::GENESIS,
             };
@@ -378,6 +379,7 @@ impl Writer {
             last_position: staged.next_position - 1,
             event_ids,
             duplicate: false,
+            command_digest: metadata.command_digest,
         };
         staged.commands.insert(metadata.command_id, outcome.clone());
         Ok(outcome)
@@ -402,6 +404,13 @@ impl Writer {
                 command_id,
                 original_stream: earlier.stream,
             });
+        }
+        if let (Some(earlier), Some(now)) =
+            (earlier.command_digest, request.metadata.command_digest)
+        {
+            if earlier != now {
+                return Err(LogError::CommandIdPayloadMismatch { command_id });
+            }
         }
         Ok(Some(AppendOutcome {
             duplicate: true,

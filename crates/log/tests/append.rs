@@ -185,6 +185,75 @@ async fn given_a_command_id_used_on_another_stream_then_reuse_is_refused() {
     assert_eq!(log.log().durable_position(), 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_command_id_reused_for_another_command_then_it_is_refused_and_the_same_one_is_a_duplicate(
+) {
+    let mut log = TempLog::new();
+    let s = stream("agreement", "a");
+    let mut meta = metadata("lt-mod", 1);
+    meta.command_digest = Some([1; 32]);
+    let first = log
+        .log()
+        .append(s.clone(), ExpectedVersion::Any, events(1), meta.clone())
+        .await
+        .unwrap();
+    let same = log
+        .log()
+        .append(s.clone(), ExpectedVersion::Any, events(1), meta.clone())
+        .await
+        .unwrap();
+    assert!(same.duplicate);
+    assert_eq!(same.event_ids, first.event_ids);
+    // After a reopen the digest is read back from the stored events.
+    log.reopen().unwrap();
+    let mut other = meta.clone();
+    other.command_digest = Some([2; 32]);
+    let err = log
+        .log()
+        .append(s.clone(), ExpectedVersion::Any, events(1), other.clone())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, LogError::CommandIdPayloadMismatch { command_id } if command_id == meta.command_id),
+        "{err:?}"
+    );
+    // Without a digest (an in-process caller) the id alone decides, as before.
+    let mut unsigned = meta.clone();
+    unsigned.command_digest = None;
+    let again = log
+        .log()
+        .append(s.clone(), ExpectedVersion::Any, events(1), unsigned)
+        .await
+        .unwrap();
+    assert!(again.duplicate);
+    assert_eq!(log.log().durable_position(), 1);
+
+    // Two commands under one new id in the same moment: one is appended, the other
+    // refused, whichever the writer takes first (same group or not).
+    let mut fresh = metadata("lt-mod", 2);
+    fresh.command_digest = Some([3; 32]);
+    let handles: Vec<_> = (0..2u8)
+        .map(|i| {
+            let (log, s, mut meta) = (log.log().clone(), s.clone(), fresh.clone());
+            meta.command_digest = Some([3 + i; 32]);
+            tokio::spawn(async move { log.append(s, ExpectedVersion::Any, events(1), meta).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for handle in handles {
+        outcomes.push(handle.await.unwrap());
+    }
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(outcomes
+        .iter()
+        .any(|o| matches!(o, Err(LogError::CommandIdPayloadMismatch { .. }))));
+    assert_eq!(log.log().durable_position(), 2);
+}
+
 #[tokio::test]
 async fn given_bad_appends_then_each_gets_its_typed_error_and_nothing_is_written() {
     let log = TempLog::new();

@@ -261,6 +261,7 @@ fn command_meta(message: &Message) -> Result<CommandMeta, pb::ErrorReply> {
         occurred_at: header_value(message, headers::OCCURRED_AT, Timestamp::parse_rfc3339)?
             .unwrap_or_else(now),
         expected_version: header_value(message, headers::EXPECTED_VERSION, str::parse::<u64>)?,
+        command_digest: Some(crate::digest::command_digest(message)),
     })
 }
 

@@ -88,7 +88,9 @@ impl CommandError {
 /// or reading for a query.
 pub(crate) fn log_code(error: &LogError) -> ErrorCode {
     match error {
-        LogError::Conflict { .. } | LogError::CommandIdReused { .. } => ErrorCode::Conflict,
+        LogError::Conflict { .. }
+        | LogError::CommandIdReused { .. }
+        | LogError::CommandIdPayloadMismatch { .. } => ErrorCode::Conflict,
         LogError::InvalidInput(_) => ErrorCode::InvalidArgument,
         LogError::Closed | LogError::Locked(_) | LogError::StorageFull(_) => ErrorCode::Unavailable,
         LogError::Corrupt(_) | LogError::Storage(_) => ErrorCode::Internal,
@@ -100,6 +102,7 @@ pub(crate) fn log_reason(error: &LogError) -> &'static str {
     match error {
         LogError::Conflict { .. } => "stale_version",
         LogError::CommandIdReused { .. } => "command_id_reused",
+        LogError::CommandIdPayloadMismatch { .. } => "command_id_payload_mismatch",
         LogError::InvalidInput(_) => "invalid_value",
         LogError::Closed | LogError::Locked(_) => "stopping",
         LogError::Corrupt(_) => "corrupt",

@@ -13,6 +13,7 @@
 //! commands, events and projections are typed; the machinery is shared.
 
 pub mod dead_letters;
+mod digest;
 pub mod endpoints;
 mod error;
 mod metrics;
@@ -23,6 +24,7 @@ pub mod reactions;
 mod service;
 
 pub use accord_bus::RELAY_CURSOR;
+pub use digest::command_digest;
 pub use endpoints::{serve, service_spec, EndpointConfig};
 pub use error::{boundary_reason, CommandError, ErrorCode};
 pub use metrics::{Metrics, ReactionOutcome};

@@ -74,6 +74,10 @@ pub struct CommandMeta {
     /// The stream version the sender last saw; when the stream moved on, the command
     /// is refused rather than decided against a state the sender did not see.
     pub expected_version: Option<u64>,
+    /// The digest of the command as received ([`crate::command_digest`]): the same
+    /// command id with another digest is refused, not answered as a duplicate.
+    /// `None` for commands made in process, which are not compared.
+    pub command_digest: Option<[u8; 32]>,
 }
 
 impl CommandMeta {
@@ -87,6 +91,7 @@ impl CommandMeta {
             causation_id: None,
             occurred_at: now(),
             expected_version: None,
+            command_digest: None,
         }
     }
 }
@@ -225,6 +230,14 @@ impl<M: Model> Service<M> {
                 }
                 .into());
             }
+            if let (Some(earlier), Some(now)) = (outcome.command_digest, meta.command_digest) {
+                if earlier != now {
+                    return Err(LogError::CommandIdPayloadMismatch {
+                        command_id: meta.command_id,
+                    }
+                    .into());
+                }
+            }
             self.wait_applied(outcome.last_position).await?;
             return Ok(outcome);
         }
@@ -260,6 +273,7 @@ impl<M: Model> Service<M> {
                 causation_id: meta.causation_id,
                 occurred_at: meta.occurred_at,
                 signature: None,
+                command_digest: meta.command_digest,
             };
             match self
                 .log

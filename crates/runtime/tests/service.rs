@@ -23,6 +23,7 @@ fn meta(actor: &str) -> CommandMeta {
         causation_id: None,
         occurred_at: Timestamp::parse_rfc3339("2024-11-26T11:00:00Z").unwrap(),
         expected_version: None,
+        command_digest: None,
     }
 }
 

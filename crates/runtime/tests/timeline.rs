@@ -25,6 +25,7 @@ async fn handle(service: &Service<AgreementsModel>, command: &str, body: &str) {
         causation_id: None,
         occurred_at: Timestamp::parse_rfc3339("2025-01-31T17:00:00Z").unwrap(),
         expected_version: None,
+        command_digest: None,
     };
     service
         .handle(command, Body::Json(body), &meta)
@@ -163,6 +164,7 @@ async fn given_an_event_this_build_cannot_decode_then_the_page_is_refused_naming
                 causation_id: None,
                 occurred_at: Timestamp::parse_rfc3339("2025-02-01T00:00:00Z").unwrap(),
                 signature: None,
+                command_digest: None,
             },
         )
         .await

@@ -100,6 +100,7 @@ pub fn metadata(actor: &str, second: i64) -> AppendMetadata {
         #[allow(clippy::expect_used)]
         occurred_at: Timestamp::new(second, 0).expect("valid test time"),
         signature: None,
+        command_digest: None,
     }
 }
 

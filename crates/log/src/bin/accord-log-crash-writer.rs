@@ -68,6 +68,7 @@ async fn append_forever(log: Log, writer: u64) {
             causation_id: None,
             occurred_at: Timestamp::UNIX_EPOCH,
             signature: None,
+            command_digest: None,
         };
         match log
             .append(stream, ExpectedVersion::Any, events, metadata)
