@@ -186,6 +186,53 @@ async fn an_invalid_value_is_refused_naming_the_field() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_id_longer_than_a_stream_id_may_be_is_refused_under_its_own_field() {
+    let f = Fixture::new().await;
+    // 129 bytes: one more than a stream id takes (the limits agree).
+    let long = "x".repeat(129);
+    let body = DRAFT.replace(
+        r#""agreementId":"a-1""#,
+        &format!(r#""agreementId":"{long}""#),
+    );
+    let error = f
+        .refused(
+            json("DraftAgreement", &body),
+            "invalid_argument",
+            "invalid_value",
+        )
+        .await;
+    assert_eq!(error.details["field"], "agreement_id", "{error:?}");
+    assert!(error.message.contains("128"), "{error:?}");
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_business_time_in_the_future_beyond_the_skew_is_refused() {
+    let f = Fixture::new().await;
+    let draft = DRAFT.replace("a-1", "a-future");
+    let error = f
+        .refused(
+            json("DraftAgreement", &draft)
+                .with_header(headers::OCCURRED_AT, "2999-01-01T00:00:00Z"),
+            "invalid_argument",
+            "occurred_in_future",
+        )
+        .await;
+    assert_eq!(error.details["header"], headers::OCCURRED_AT);
+    assert_eq!(error.details["max_future_skew_secs"], "300");
+    // Within the skew (a sender's clock a little ahead) it is taken.
+    let soon = accord_kernel::Timestamp::new(accord_runtime::now().seconds() + 60, 0).unwrap();
+    let taken = f
+        .send(json("DraftAgreement", &draft).with_header(headers::OCCURRED_AT, soon.to_string()))
+        .await;
+    assert!(
+        matches!(taken.outcome, Some(Outcome::Command(_))),
+        "{taken:?}"
+    );
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_without_an_actor_is_refused() {
     let f = Fixture::new().await;
     let mut request = json("SignAgreement", r#"{"agreementId":"a-1"}"#);

@@ -368,6 +368,16 @@ impl Bus {
         }
     }
 
+    /// The largest message (headers and payload) the bus carries: the NATS
+    /// server's `max_payload`; on the embedded bus NATS' default, 1 MiB, so a reply
+    /// too large for NATS is too large in the demo as well.
+    pub fn max_payload(&self) -> usize {
+        match self {
+            Bus::Nats(bus) => bus.max_payload(),
+            Bus::Embedded(_) => EMBEDDED_MAX_PAYLOAD,
+        }
+    }
+
     /// Whether the bus is connected now.
     pub fn is_connected(&self) -> bool {
         match self {
@@ -376,6 +386,9 @@ impl Bus {
         }
     }
 }
+
+/// [`Bus::max_payload`] of the embedded bus.
+pub const EMBEDDED_MAX_PAYLOAD: usize = 1024 * 1024;
 
 /// A message as a stream stores it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@ mod subject;
 
 pub use bus::{
     AckDecision, Bus, BusError, ConsumerSpec, Delivery, EndpointSpec, Headers, Incoming, Message,
-    Replier, Served, ServiceSpec, StoredMessage, StreamSpec,
+    Replier, Served, ServiceSpec, StoredMessage, StreamSpec, EMBEDDED_MAX_PAYLOAD,
 };
 pub use client::{decode_reply, headers, AccordClient, ClientError, CommandOptions, JSON};
 pub use embedded::EmbeddedBus;
@@ -23,6 +23,6 @@ pub use relay::{
     RelayConfig, MAX_TAIL_CHECK, RELAY_CURSOR,
 };
 pub use subject::{
-    command_subject, dead_letter_stream_name, dead_letter_subject, event_subject, query_subject,
-    stream_name, subject_matches, token,
+    command_subject, dead_letter_stream_name, dead_letter_subject, event_subject, header_value,
+    query_subject, stream_name, subject_matches, token,
 };

@@ -153,6 +153,11 @@ impl NatsBus {
         self.inner.client.connection_state() == State::Connected
     }
 
+    /// The largest message (headers and payload) the server takes, as it said.
+    pub(crate) fn max_payload(&self) -> usize {
+        self.inner.client.server_info().max_payload
+    }
+
     pub(crate) async fn request(
         &self,
         request: Message,

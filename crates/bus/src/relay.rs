@@ -7,8 +7,9 @@
 //!   `A-Za-z0-9_-` written as `%HH`, so any id is one subject token).
 //! * Message = the stored `accord.v1.EventEnvelope` bytes; headers `Nats-Msg-Id` (the
 //!   event id, so JetStream drops a republished event), and `Accord-Event-Type`,
-//!   `Accord-Stream`, `Accord-Version`, `Accord-Position`, `Accord-Correlation-Id`,
-//!   `Accord-Causation-Id`.
+//!   `Accord-Stream` (`category/id`, bytes outside printable ASCII and `%` written as
+//!   `%HH`: NATS headers are ASCII), `Accord-Version`, `Accord-Position`,
+//!   `Accord-Correlation-Id`, `Accord-Causation-Id`.
 //! * The cursor is saved in the log's database after JetStream acknowledged the
 //!   batch; after a crash or an outage the relay resumes from it. The cursor is not
 //!   synced on its own: it reaches disk with the log's next group commit or sled's
@@ -31,7 +32,7 @@ use uuid::Uuid;
 
 use crate::bus::{Bus, BusError, Message, StreamSpec};
 use crate::client::headers;
-use crate::subject::{event_subject, stream_name};
+use crate::subject::{event_subject, header_value, stream_name};
 
 /// The relay's cursor name in the log.
 pub const RELAY_CURSOR: &str = "relay";
@@ -108,7 +109,7 @@ impl EventMessage {
         let mut headers = Vec::with_capacity(7);
         headers.push(("Nats-Msg-Id", event.event_id.to_string()));
         headers.push(("Accord-Event-Type", event.event_type.clone()));
-        headers.push(("Accord-Stream", event.stream.to_string()));
+        headers.push(("Accord-Stream", header_value(&event.stream.to_string())));
         headers.push(("Accord-Version", event.version.to_string()));
         headers.push((POSITION_HEADER, event.position.to_string()));
         headers.push(("Accord-Correlation-Id", event.correlation_id.to_string()));

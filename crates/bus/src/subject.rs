@@ -48,6 +48,24 @@ fn push_token(out: &mut String, id: &str) {
     }
 }
 
+/// A header value for any text: bytes outside printable ASCII (`!` to `~`), and `%`
+/// itself, become `%HH`, as in subject tokens, so a stream id with `é` or a space
+/// travels intact through NATS headers, which carry ASCII only.
+pub fn header_value(text: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if (b'!'..=b'~').contains(&b) && b != b'%' {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 0xF)] as char);
+        }
+    }
+    out
+}
+
 /// The subject an event is published on:
 /// `accord.<service>.evt.<category>.<id>.<EventType>` (the type's short name).
 pub fn event_subject(service: &str, event: &RecordedEvent) -> String {
@@ -86,6 +104,16 @@ pub fn subject_matches(pattern: &str, subject: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_values_escape_what_is_not_printable_ascii_and_read_back() {
+        assert_eq!(header_value("commitment/c-1"), "commitment/c-1");
+        assert_eq!(
+            header_value("agreement/Vilnius é 50%"),
+            "agreement/Vilnius%20%C3%A9%2050%25"
+        );
+        assert!(header_value("a\r\nb").bytes().all(|b| b.is_ascii_graphic()));
+    }
 
     #[test]
     fn wildcards_match_as_in_nats() {

@@ -170,7 +170,7 @@ async fn messages_carry_the_envelope_and_headers_on_a_subject_per_aggregate() {
     );
     assert_eq!(
         message.headers.get("Accord-Stream").unwrap().as_str(),
-        "commitment/c 0"
+        "commitment/c%200"
     );
     // The relay builds NATS headers directly; they are exactly the contract's.
     let mut headers: Vec<(String, String)> = message

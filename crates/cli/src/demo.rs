@@ -92,7 +92,11 @@ pub async fn fetch(client: &AccordClient, items: &[String]) -> anyhow::Result<Pr
         projections.policy = Some(p);
     }
     for item in items {
-        let body = pb::ProcurementQueueQuery { item: item.clone() }.encode_to_vec();
+        let body = pb::ProcurementQueueQuery {
+            item: item.clone(),
+            ..Default::default()
+        }
+        .encode_to_vec();
         if let Outcome::Queue(q) = query(client, "procurement", "ProcurementQueue", body).await? {
             projections.queues.push(q);
         }

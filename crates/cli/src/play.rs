@@ -249,7 +249,11 @@ pub async fn projections(
         out.push(client.query(service, query, Vec::new()).await?);
     }
     for item in items {
-        let body = pb::ProcurementQueueQuery { item: item.clone() }.encode_to_vec();
+        let body = pb::ProcurementQueueQuery {
+            item: item.clone(),
+            ..Default::default()
+        }
+        .encode_to_vec();
         out.push(
             client
                 .query("procurement", "ProcurementQueue", body)

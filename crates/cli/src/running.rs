@@ -93,6 +93,7 @@ impl Running {
         let config = NodeConfig {
             endpoints: EndpointConfig {
                 max_request_bytes: settings.max_request_bytes,
+                max_future_skew: Duration::from_secs(settings.max_future_skew_secs),
                 metrics: metrics.clone(),
             },
             reactions: ReactionConfig {

@@ -53,6 +53,9 @@ pub struct Settings {
     pub duplicate_window_secs: u64,
     /// /readyz fails while a relay is more events than this behind its log.
     pub ready_max_relay_lag: u64,
+    /// How far in the future a command's business time (`Accord-Occurred-At`) may
+    /// be, in seconds (clock skew between sender and service); later is refused.
+    pub max_future_skew_secs: u64,
 }
 
 impl Default for Settings {
@@ -67,6 +70,7 @@ impl Default for Settings {
             stream_replicas: 1,
             duplicate_window_secs: 120,
             ready_max_relay_lag: 1000,
+            max_future_skew_secs: 300,
         }
     }
 }
@@ -114,6 +118,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "ACCORD_READY_MAX_RELAY_LAG",
         "relay lag above which /readyz fails",
     ),
+    (
+        "max_future_skew_secs",
+        "ACCORD_MAX_FUTURE_SKEW_SECS",
+        "how far ahead of the service's clock Accord-Occurred-At may be",
+    ),
 ];
 
 fn invalid(
@@ -140,8 +149,14 @@ impl Settings {
             path: path.clone(),
             reason: e.to_string(),
         })?;
-        let settings: Settings = toml::from_str(&text).map_err(|e| SettingsError::Parse {
-            path: path.clone(),
+        Settings::from_toml(&text, path)
+    }
+
+    /// Parses and validates the text of a settings file read from `path` (named in
+    /// errors); unknown keys are an error naming the key.
+    pub fn from_toml(text: &str, path: &std::path::Path) -> Result<Settings, SettingsError> {
+        let settings: Settings = toml::from_str(text).map_err(|e| SettingsError::Parse {
+            path: path.to_path_buf(),
             reason: e.message().to_owned(),
         })?;
         settings.validate("config file")?;
@@ -186,6 +201,7 @@ impl Settings {
                 self.duplicate_window_secs = number("duplicate_window_secs")?
             }
             "ready_max_relay_lag" => self.ready_max_relay_lag = number("ready_max_relay_lag")?,
+            "max_future_skew_secs" => self.max_future_skew_secs = number("max_future_skew_secs")?,
             _ => {
                 return Err(SettingsError::Invalid {
                     key: "?",

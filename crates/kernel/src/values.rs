@@ -49,13 +49,24 @@ fn text(field: &'static str, value: String, max: usize) -> Result<String, ValueE
 
 macro_rules! text_id {
     ($(#[$doc:meta])* $name:ident, $field:literal) => {
+        text_id!($(#[$doc])* $name, $field, MAX_TEXT);
+    };
+    ($(#[$doc:meta])* $name:ident, $field:literal, $max:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub struct $name(String);
 
         impl $name {
             pub fn new(value: impl Into<String>) -> Result<Self, ValueError> {
-                text($field, value.into(), MAX_TEXT).map($name)
+                let value = text($field, value.into(), $max)?;
+                if value.contains('\0') {
+                    return Err(ValueError::Invalid {
+                        field: $field,
+                        value,
+                        reason: "it contains a NUL character",
+                    });
+                }
+                Ok($name(value))
             }
 
             pub fn as_str(&self) -> &str {
@@ -77,9 +88,11 @@ text_id!(
     "actor id"
 );
 text_id!(
-    /// Any aggregate's id within its kind ("agreement-lt-ua-2024").
+    /// Any aggregate's id within its kind ("agreement-lt-ua-2024"); at most as long
+    /// as a stream id may be, since it is one.
     AggregateId,
-    "id"
+    "id",
+    crate::stream::MAX_ID_LEN
 );
 
 /// A state (ISO 3166-1 alpha-2 code, "LT") or an organisation ("lt-emi").
@@ -320,6 +333,24 @@ mod tests {
             AggregateId::new("x".repeat(300)),
             Err(ValueError::TooLong { .. })
         ));
+    }
+
+    #[test]
+    fn every_aggregate_id_the_boundary_takes_is_a_valid_stream_id() {
+        // The limits agree: an id refused as a stream id is refused as an id first,
+        // under the command's own field name, not later as the stream's `id`.
+        let longest = "x".repeat(crate::MAX_ID_LEN);
+        assert!(AggregateId::new(longest.clone()).is_ok());
+        assert!(crate::StreamId::new("agreement", longest).is_ok());
+        assert!(matches!(
+            AggregateId::new("x".repeat(crate::MAX_ID_LEN + 1)),
+            Err(ValueError::TooLong { max: 128, .. })
+        ));
+        assert!(matches!(
+            AggregateId::new("a\0b"),
+            Err(ValueError::Invalid { .. })
+        ));
+        assert!(crate::StreamId::new("agreement", "a\0b").is_err());
     }
 }
 

@@ -141,6 +141,31 @@ pub(crate) fn read_envelope(bytes: &[u8]) -> Result<InPlace<'_>, String> {
     })
 }
 
+/// What verification makes of stored envelope bytes, read in place: for tools and
+/// fuzzing, which compare it with [`crate::decode_envelope`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvelopeCheck {
+    pub position: u64,
+    /// The hash the envelope says it has.
+    pub stored_hash: accord_kernel::EventHash,
+    /// The hash of its canonical bytes, as verification computes it.
+    pub computed_hash: accord_kernel::EventHash,
+    /// Whether the bytes are exactly what the log writes for these values.
+    pub canonical: bool,
+}
+
+/// Reads `bytes` as verification does; `Err` says why they are no envelope. Stream
+/// ids are checked later by verification (when a stream is first seen), not here.
+pub fn check_envelope(bytes: &[u8]) -> Result<EnvelopeCheck, String> {
+    let read = read_envelope(bytes)?;
+    Ok(EnvelopeCheck {
+        position: read.fields.position,
+        stored_hash: accord_kernel::EventHash(*read.hash),
+        computed_hash: read.fields.hash_with(&mut Vec::new()),
+        canonical: read.canonical,
+    })
+}
+
 fn hash32<'a>(field: &str, bytes: &'a [u8]) -> Result<&'a [u8; 32], String> {
     <&[u8; 32]>::try_from(bytes)
         .map_err(|_| format!("{field}: expected 32 bytes, got {}", bytes.len()))

@@ -40,6 +40,7 @@ pub use config::{
     Clock, Durability, LogConfig, SystemClock, DEFAULT_CACHE_BYTES, MAX_EVENT_BYTES_LIMIT,
 };
 pub use error::{Corruption, CorruptionReason, InvalidInput, LogError};
+pub use in_place::{check_envelope, EnvelopeCheck};
 pub use mark::{read_mark, Mark, MARK_FILE};
 pub use read::EventIter;
 pub use record::{build_record, record_entries};

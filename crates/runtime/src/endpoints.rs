@@ -29,6 +29,9 @@ use accord_bus::RELAY_CURSOR;
 pub struct EndpointConfig {
     /// Largest request body taken; larger ones are refused as `oversize`.
     pub max_request_bytes: usize,
+    /// How far past the service's clock a command's `Accord-Occurred-At` may be;
+    /// later is refused as `occurred_in_future` (a fact cannot have happened yet).
+    pub max_future_skew: std::time::Duration,
     /// Where commands are counted and timed.
     pub metrics: Arc<Metrics>,
 }
@@ -37,6 +40,7 @@ impl Default for EndpointConfig {
     fn default() -> EndpointConfig {
         EndpointConfig {
             max_request_bytes: 64 * 1024,
+            max_future_skew: std::time::Duration::from_secs(300),
             metrics: Arc::default(),
         }
     }
@@ -75,6 +79,10 @@ pub async fn serve<M: Model>(
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), BusError> {
     let mut served = bus.serve(service_spec::<M>()).await?;
+    // A reply must fit in one message: list pages are bounded by half of it, and
+    // whatever still does not fit is refused in words (`reply_too_large`).
+    let max_reply = bus.max_payload();
+    service.limit_pages_to(max_reply / 2);
     // The bus has registered every endpoint (on NATS: the server confirmed the
     // subscriptions), so a request sent from now on finds a responder.
     config.metrics.set_serving(M::SERVICE, true);
@@ -92,6 +100,7 @@ pub async fn serve<M: Model>(
                 in_flight.spawn(async move {
                     let Incoming { endpoint, message, reply } = incoming;
                     let answer = respond(&service, &endpoint, &message, &config).await;
+                    let answer = fit(answer, max_reply, wants_json(&message));
                     if let Err(error) = reply.send(answer).await {
                         tracing::warn!(service = M::SERVICE, %error, "runtime.endpoints reply");
                     }
@@ -106,6 +115,40 @@ pub async fn serve<M: Model>(
     while in_flight.join_next().await.is_some() {}
     tracing::info!(service = M::SERVICE, "runtime.endpoints stopped");
     Ok(())
+}
+
+/// Room left in a message for the reply's headers.
+const HEADER_ROOM: usize = 1024;
+
+/// `answer`, or in its place an `ErrorReply` saying why it cannot be sent, when it
+/// would not fit in one bus message of `max_payload` bytes.
+fn fit(answer: Message, max_payload: usize, json: bool) -> Message {
+    let size = answer.payload.len();
+    if size + HEADER_ROOM <= max_payload {
+        return answer;
+    }
+    let error = detail(
+        detail(
+            refusal(
+                ErrorCode::InvalidArgument,
+                "reply_too_large",
+                format!(
+                    "the answer takes {size} bytes, more than the bus carries in one message \
+                     ({max_payload} bytes); ask for a smaller page (limit)"
+                ),
+            ),
+            "reply_bytes",
+            size,
+        ),
+        "max_payload",
+        max_payload,
+    );
+    encode_reply(
+        pb::Reply {
+            outcome: Some(Outcome::Error(error)),
+        },
+        json,
+    )
 }
 
 fn wants_json(message: &Message) -> bool {
@@ -143,6 +186,10 @@ async fn respond<M: Model>(
     let reply = pb::Reply {
         outcome: Some(outcome.unwrap_or_else(Outcome::Error)),
     };
+    encode_reply(reply, json)
+}
+
+fn encode_reply(reply: pb::Reply, json: bool) -> Message {
     let mut answer = Message::new("", Vec::new());
     if json {
         // Every reply message is part of the contract, so mapping cannot fail; if it
@@ -265,6 +312,39 @@ fn command_meta(message: &Message) -> Result<CommandMeta, pb::ErrorReply> {
     })
 }
 
+/// Refuses a business time later than the service's clock plus the allowed skew.
+fn occurred_not_in_future(
+    meta: &CommandMeta,
+    config: &EndpointConfig,
+) -> Result<(), pb::ErrorReply> {
+    let skew = i64::try_from(config.max_future_skew.as_secs()).unwrap_or(i64::MAX);
+    let now = now();
+    let latest =
+        Timestamp::new(now.seconds().saturating_add(skew), now.nanos() as i32).unwrap_or(now);
+    if meta.occurred_at <= latest {
+        return Ok(());
+    }
+    Err(detail(
+        detail(
+            refusal(
+                ErrorCode::InvalidArgument,
+                "occurred_in_future",
+                format!(
+                    "{} {} is later than the service's clock ({now}) by more than the \
+                     allowed {} s: a command states a fact that happened",
+                    headers::OCCURRED_AT,
+                    meta.occurred_at,
+                    skew
+                ),
+            ),
+            "header",
+            headers::OCCURRED_AT,
+        ),
+        "max_future_skew_secs",
+        skew,
+    ))
+}
+
 fn command_error(error: &CommandError) -> pb::ErrorReply {
     let reply = refusal(error.code(), error.reason(), error.to_string());
     match error {
@@ -309,6 +389,7 @@ async fn command<M: Model>(
     let name = name_of(message);
     let body = body(message, json, config)?;
     let meta = command_meta(message)?;
+    occurred_not_in_future(&meta, config)?;
     let span = tracing::info_span!("runtime.endpoint.command", service = M::SERVICE, command = name, command_id = %meta.command_id);
     // Instrumented, not entered: a span entered across an await stays entered on the
     // worker thread while other requests run there, and their logs would carry it.

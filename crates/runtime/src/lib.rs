@@ -19,6 +19,7 @@ mod error;
 mod metrics;
 mod models;
 mod node;
+pub mod pages;
 pub mod queries;
 pub mod reactions;
 mod service;

@@ -248,7 +248,7 @@ impl Model for AgreementsModel {
 
     fn query(name: &str, body: Body<'_>, service: &Service<Self>) -> Result<Outcome, QueryError> {
         if name != "CommitmentTimeline" {
-            return agreements_query(name, body, &service.view().view);
+            return agreements_query(name, body, &service.view().view, service.page_bytes());
         }
         // Read from the log without holding the projections, which the applier
         // needs to take in new events.
@@ -357,7 +357,7 @@ impl Model for ProjectsModel {
     }
 
     fn query(name: &str, body: Body<'_>, service: &Service<Self>) -> Result<Outcome, QueryError> {
-        projects_query(name, body, &service.view().portfolio)
+        projects_query(name, body, &service.view().portfolio, service.page_bytes())
     }
 
     fn reactions(
@@ -452,7 +452,7 @@ impl Model for ProcurementModel {
     }
 
     fn query(name: &str, body: Body<'_>, service: &Service<Self>) -> Result<Outcome, QueryError> {
-        procurement_query(name, body, &service.view().view)
+        procurement_query(name, body, &service.view().view, service.page_bytes())
     }
 
     fn reactions(

@@ -14,6 +14,7 @@ use accord_projects::Portfolio;
 use prost::Message as _;
 
 use crate::error::{boundary_reason, log_code, log_reason, ErrorCode};
+use crate::pages::{number_key, Page};
 
 /// Why a query was not answered.
 #[derive(Debug, thiserror::Error)]
@@ -84,16 +85,6 @@ fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-fn no_parameters(body: Body<'_>) -> Result<(), QueryError> {
-    match body {
-        Body::Protobuf([]) => Ok(()),
-        Body::Json(text) if text.trim().is_empty() => Ok(()),
-        body => decode_body::<pb::NoParameters>(body)
-            .map(|_| ())
-            .map_err(QueryError::from),
-    }
-}
-
 pub const AGREEMENTS_QUERIES: &[&str] = &[
     "AgreementRegister",
     "CommitmentLedger",
@@ -103,16 +94,45 @@ pub const AGREEMENTS_QUERIES: &[&str] = &[
 pub const PROJECTS_QUERIES: &[&str] = &["ProjectPortfolio"];
 pub const PROCUREMENT_QUERIES: &[&str] = &["PriorityPolicy", "ProcurementQueue"];
 
+/// Answers an agreements list query: a page of it (see [`Page`]), with pages of at
+/// most `page_bytes`.
 pub fn agreements_query(
     name: &str,
     body: Body<'_>,
     view: &AgreementsView,
+    page_bytes: usize,
 ) -> Result<Outcome, QueryError> {
-    no_parameters(body)?;
+    if !AGREEMENTS_QUERIES.contains(&name) {
+        return Err(QueryError::Unknown(name.to_owned()));
+    }
+    let page = Page::parse(body, page_bytes)?;
     Ok(match name {
-        "AgreementRegister" => Outcome::Agreements(agreement_register(view)),
-        "CommitmentLedger" => Outcome::Ledger(commitment_ledger(view)),
-        "BoardDecisions" => Outcome::Decisions(board_decisions(view)),
+        "AgreementRegister" => {
+            let whole = agreement_register(view);
+            let (agreements, next_after) = page.take(whole.agreements, |r| r.id.clone());
+            Outcome::Agreements(pb::AgreementRegister {
+                agreements,
+                next_after,
+            })
+        }
+        "CommitmentLedger" => {
+            let whole = commitment_ledger(view);
+            let (rows, next_after) = page.take(whole.rows, |r| r.id.clone());
+            Outcome::Ledger(pb::CommitmentLedger {
+                rows,
+                totals: whole.totals,
+                next_after,
+            })
+        }
+        "BoardDecisions" => {
+            let whole = board_decisions(view);
+            let (decisions, next_after) =
+                page.take(whole.decisions, |r| format!("{}\u{0}{}", r.board, r.motion));
+            Outcome::Decisions(pb::BoardDecisions {
+                decisions,
+                next_after,
+            })
+        }
         other => return Err(QueryError::Unknown(other.to_owned())),
     })
 }
@@ -236,6 +256,7 @@ pub fn agreement_register(view: &AgreementsView) -> pb::AgreementRegister {
                 amendments: count(row.amendments),
             })
             .collect(),
+        ..Default::default()
     }
 }
 
@@ -274,6 +295,7 @@ pub fn commitment_ledger(view: &AgreementsView) -> pb::CommitmentLedger {
                 },
             )
             .collect(),
+        ..Default::default()
     }
 }
 
@@ -309,17 +331,27 @@ pub fn board_decisions(view: &AgreementsView) -> pb::BoardDecisions {
                     .collect(),
             })
             .collect(),
+        ..Default::default()
     }
 }
 
+/// Answers a projects list query: a page of it (see [`Page`]).
 pub fn projects_query(
     name: &str,
     body: Body<'_>,
     portfolio: &Portfolio,
+    page_bytes: usize,
 ) -> Result<Outcome, QueryError> {
-    no_parameters(body)?;
     match name {
-        "ProjectPortfolio" => Ok(Outcome::Portfolio(project_portfolio(portfolio))),
+        "ProjectPortfolio" => {
+            let page = Page::parse(body, page_bytes)?;
+            let whole = project_portfolio(portfolio);
+            let (projects, next_after) = page.take(whole.projects, |r| r.id.clone());
+            Ok(Outcome::Portfolio(pb::ProjectPortfolio {
+                projects,
+                next_after,
+            }))
+        }
         other => Err(QueryError::Unknown(other.to_owned())),
     }
 }
@@ -353,22 +385,50 @@ pub fn project_portfolio(portfolio: &Portfolio) -> pb::ProjectPortfolio {
                 days_to_launch: row.days_to_launch,
             })
             .collect(),
+        ..Default::default()
     }
 }
 
+/// Answers a procurement list query: a page of it (see [`Page`]).
 pub fn procurement_query(
     name: &str,
     body: Body<'_>,
     view: &ProcurementView,
+    page_bytes: usize,
 ) -> Result<Outcome, QueryError> {
     match name {
         "PriorityPolicy" => {
-            no_parameters(body)?;
-            Ok(Outcome::Policy(priority_policy(view)))
+            let page = Page::parse(body, page_bytes)?;
+            let whole = priority_policy(view);
+            let (grants, next_after) = page.take(whole.grants, |g| g.commitment_id.clone());
+            Ok(Outcome::Policy(pb::PriorityPolicy {
+                version: whole.version,
+                grants,
+                next_after,
+            }))
         }
         "ProcurementQueue" => {
             let query: pb::ProcurementQueueQuery = decode_body(body)?;
-            Ok(Outcome::Queue(procurement_queue(view, &query.item)))
+            let whole = procurement_queue(view, &query.item);
+            // Each list gets half the bytes, so the two together fit as one page does.
+            let requests = Page::new(query.after, query.limit, page_bytes / 2);
+            let (requests, next_after) =
+                requests.take(whole.requests, |r| number_key(u64::from(r.rank)));
+            let allocations = Page::new(query.after_allocation, query.limit, page_bytes / 2);
+            // Allocations are only ever added: their place in the list is their key.
+            let (allocations, next_after_allocation) = allocations.take_keyed(
+                (1u64..)
+                    .zip(whole.allocations)
+                    .map(|(place, row)| (number_key(place), row))
+                    .collect(),
+            );
+            Ok(Outcome::Queue(pb::ProcurementQueue {
+                item: whole.item,
+                requests,
+                allocations,
+                next_after,
+                next_after_allocation,
+            }))
         }
         other => Err(QueryError::Unknown(other.to_owned())),
     }
@@ -388,6 +448,7 @@ pub fn priority_policy(view: &ProcurementView) -> pb::PriorityPolicy {
                 item_categories: grant.item_categories.clone(),
             })
             .collect(),
+        ..Default::default()
     }
 }
 
@@ -433,6 +494,7 @@ pub fn procurement_queue(view: &ProcurementView, item: &str) -> pb::ProcurementQ
                 _ => None,
             })
             .collect(),
+        ..Default::default()
     }
 }
 

@@ -109,9 +109,25 @@ pub struct Service<M: Model> {
     applied: watch::Receiver<u64>,
     projector: JoinHandle<()>,
     states: Arc<StateCache<M::State>>,
+    /// Most bytes of rows a list query's page holds (see `pages`).
+    page_bytes: std::sync::atomic::AtomicUsize,
 }
 
 impl<M: Model> Service<M> {
+    /// Most bytes of rows one page of a list query holds.
+    pub fn page_bytes(&self) -> usize {
+        self.page_bytes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Bounds list pages to `bytes` (at most [`crate::pages::PAGE_BYTES`]): set from
+    /// the bus's max payload when the endpoints start serving.
+    pub fn limit_pages_to(&self, bytes: usize) {
+        self.page_bytes.store(
+            bytes.clamp(1, crate::pages::PAGE_BYTES),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
     /// Starts the service on an open log: projections are rebuilt from the whole log,
     /// then follow it. Must be called inside a tokio runtime.
     pub fn start(log: Log) -> Service<M> {
@@ -156,6 +172,7 @@ impl<M: Model> Service<M> {
             applied: applied_rx,
             projector,
             states,
+            page_bytes: crate::pages::PAGE_BYTES.into(),
         }
     }
 
