@@ -71,6 +71,34 @@ impl From<std::io::Error> for LogError {
     }
 }
 
+/// Whether the log failed, and why: set once by the writer or the syncer when a
+/// write or sync fails; from then on the log takes no appends until reopened, and
+/// each is refused with the first failure (e.g. a full disk), not a bare "closed".
+#[derive(Debug, Default)]
+pub(crate) struct Failure {
+    failed: std::sync::atomic::AtomicBool,
+    cause: std::sync::OnceLock<LogError>,
+}
+
+impl Failure {
+    pub(crate) fn fail(&self, cause: &LogError) {
+        let _ = self.cause.set(cause.for_each_caller());
+        self.failed
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    pub(crate) fn is_failed(&self) -> bool {
+        self.failed.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// What an append is refused with once the log failed.
+    pub(crate) fn refusal(&self) -> LogError {
+        self.cause
+            .get()
+            .map_or(LogError::Closed, LogError::for_each_caller)
+    }
+}
+
 impl LogError {
     /// The same failure for every append one failed write or sync answers.
     pub(crate) fn for_each_caller(&self) -> LogError {

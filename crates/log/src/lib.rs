@@ -133,7 +133,7 @@ struct Inner {
     durable_watch: watch::Receiver<u64>,
     counters: Arc<writer::Counters>,
     /// Set when a write or sync failed: the log then takes no appends until reopened.
-    failed: Arc<std::sync::atomic::AtomicBool>,
+    failed: Arc<error::Failure>,
     writer: Option<JoinHandle<()>>,
 }
 
@@ -199,7 +199,7 @@ impl Log {
         let (watch_tx, durable_watch) = watch::channel(durable_position);
         let (requests, receiver) = mpsc::channel(config.queue_depth);
         let counters = Arc::new(writer::Counters::default());
-        let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let failed = Arc::new(error::Failure::default());
         let writer = writer::start(
             db.clone(),
             index.clone(),
@@ -251,7 +251,7 @@ impl Log {
         answer.await.map_err(|_| {
             // The writer or syncer is gone without answering: it died (sled panics on
             // some I/O failures), so no append can be acknowledged any more.
-            self.inner.failed.store(true, Ordering::Release);
+            self.inner.failed.fail(&LogError::Closed);
             LogError::Closed
         })?
     }
@@ -367,7 +367,7 @@ impl Log {
     /// the disk is then unknown, so the log answers every append with an error until
     /// it is reopened, which checks it against its high-water mark.
     pub fn accepts_appends(&self) -> bool {
-        !self.inner.failed.load(Ordering::Acquire)
+        !self.inner.failed.is_failed()
     }
 
     /// Position of the last durable event (0 when the log is empty).

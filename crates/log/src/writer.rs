@@ -14,11 +14,12 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc as std_mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::error::Failure;
 use accord_kernel::{EventHash, ExpectedVersion, RecordedEvent, StreamId, Timestamp};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
@@ -110,7 +111,7 @@ pub(crate) struct Writer {
     next_position: u64,
     tip: EventHash,
     last_recorded: Timestamp,
-    failed: Arc<AtomicBool>,
+    failed: Arc<Failure>,
 }
 
 /// What one append will answer, once the flush covering its group returns.
@@ -139,7 +140,7 @@ pub(crate) fn start(
     durable: Arc<AtomicU64>,
     durable_watch: watch::Sender<u64>,
     counters: Arc<Counters>,
-    failed: Arc<AtomicBool>,
+    failed: Arc<Failure>,
 ) -> Result<JoinHandle<()>, LogError> {
     // fdatasync acts on the file, not the descriptor: syncing our own read-only
     // descriptor of sled's data file makes sled's earlier writes to it durable.
@@ -217,12 +218,12 @@ impl Writer {
 
     fn apply_group(&mut self, group: &mut Vec<Request>) -> Applied {
         let _span = tracing::debug_span!("log.writer.group", appends = group.len()).entered();
-        if self.failed.load(Ordering::Acquire) {
+        if self.failed.is_failed() {
             let pending = group
                 .drain(..)
                 .map(|request| Pending {
                     reply: request.reply,
-                    answer: Err(LogError::Closed),
+                    answer: Err(self.failed.refusal()),
                 })
                 .collect();
             return Applied {
@@ -265,7 +266,7 @@ impl Writer {
         if let Err(error) = self.db.apply_batch(staged.batch) {
             let error = LogError::from(error);
             tracing::error!(%error, "log.writer.group apply failed; refusing further appends");
-            self.failed.store(true, Ordering::Release);
+            self.failed.fail(&error);
             for p in &mut pending {
                 p.answer = Err(error.for_each_caller());
             }
@@ -486,7 +487,7 @@ struct Syncer {
     mark: MarkFile,
     durable: Arc<AtomicU64>,
     durable_watch: watch::Sender<u64>,
-    failed: Arc<AtomicBool>,
+    failed: Arc<Failure>,
 }
 
 impl Syncer {
@@ -526,8 +527,8 @@ impl Syncer {
             .iter()
             .filter_map(|g| g.last)
             .max_by_key(|m| m.position);
-        let result = if self.failed.load(Ordering::Acquire) {
-            Err(LogError::Closed)
+        let result = if self.failed.is_failed() {
+            Err(self.failed.refusal())
         } else {
             self.make_durable(last)
         };
@@ -544,14 +545,18 @@ impl Syncer {
                 }
             }
             Err(error) => {
-                if !matches!(error, LogError::Closed) {
+                if !self.failed.is_failed() {
                     tracing::error!(%error, "log.syncer flush failed; refusing further appends");
                 }
                 // What reached the disk is unknown now: nothing more is acknowledged
                 // until the log is reopened and its head checked.
-                self.failed.store(true, Ordering::Release);
+                self.failed.fail(&error);
                 for p in covered.drain(..).flat_map(|g| g.pending) {
-                    let _ = p.reply.send(Err(error.for_each_caller()));
+                    // An append the writer already refused keeps its own reason.
+                    let _ = p.reply.send(Err(match p.answer {
+                        Err(own) => own,
+                        Ok(_) => error.for_each_caller(),
+                    }));
                 }
             }
         }
