@@ -62,14 +62,26 @@ pub(crate) fn read_envelope(bytes: &[u8]) -> Result<InPlace<'_>, String> {
     while let Some((field, wire, value)) = reader.field()? {
         match (field, wire) {
             (1, LEN) => raw.event_id = reader.text(value, "event_id")?,
-            (2, LEN) => raw.stream = Some(stream_ref(nested(value), &mut reader.canonical)?),
+            (2, LEN) => {
+                raw.stream = Some(stream_ref(
+                    nested(value),
+                    raw.stream,
+                    &mut reader.canonical,
+                )?)
+            }
             (3, VARINT) => raw.version = reader.varint_value(value),
             (4, VARINT) => raw.position = reader.varint_value(value),
             (5, LEN) => raw.event_type = reader.text(value, "event_type")?,
             (6, VARINT) => raw.schema_version = reader.varint_value(value),
             (7, LEN) => raw.payload = reader.present(value),
-            (8, LEN) => raw.occurred_at = Some(timestamp(nested(value), &mut reader.canonical)?),
-            (9, LEN) => raw.recorded_at = Some(timestamp(nested(value), &mut reader.canonical)?),
+            (8, LEN) => {
+                let merged = timestamp(nested(value), raw.occurred_at, &mut reader.canonical)?;
+                raw.occurred_at = Some(merged);
+            }
+            (9, LEN) => {
+                let merged = timestamp(nested(value), raw.recorded_at, &mut reader.canonical)?;
+                raw.recorded_at = Some(merged);
+            }
             (10, LEN) => raw.actor = reader.text(value, "actor")?,
             (11, LEN) => raw.command_id = reader.text(value, "command_id")?,
             (12, LEN) => raw.correlation_id = reader.text(value, "correlation_id")?,
@@ -179,10 +191,16 @@ fn nested(value: Value<'_>) -> &[u8] {
     }
 }
 
-/// A `StreamRef` message: category (1) and id (2).
-fn stream_ref<'a>(bytes: &'a [u8], canonical: &mut bool) -> Result<(&'a str, &'a str), String> {
+/// A `StreamRef` message: category (1) and id (2). A message field that occurs again
+/// is merged into the earlier occurrence, as protobuf decoders do: a field the later
+/// one lacks keeps its earlier value.
+fn stream_ref<'a>(
+    bytes: &'a [u8],
+    earlier: Option<(&'a str, &'a str)>,
+    canonical: &mut bool,
+) -> Result<(&'a str, &'a str), String> {
     let mut reader = Reader::new(bytes);
-    let (mut category, mut id) = ("", "");
+    let (mut category, mut id) = earlier.unwrap_or(("", ""));
     while let Some((field, wire, value)) = reader.field()? {
         match (field, wire) {
             (1, LEN) => category = reader.text(value, "stream.category")?,
@@ -195,10 +213,15 @@ fn stream_ref<'a>(bytes: &'a [u8], canonical: &mut bool) -> Result<(&'a str, &'a
     Ok((category, id))
 }
 
-/// A `google.protobuf.Timestamp`: seconds (1) and nanos (2), as raw varints.
-fn timestamp(bytes: &[u8], canonical: &mut bool) -> Result<(u64, u64), String> {
+/// A `google.protobuf.Timestamp`: seconds (1) and nanos (2), as raw varints, merged
+/// into an earlier occurrence as for [`stream_ref`].
+fn timestamp(
+    bytes: &[u8],
+    earlier: Option<(u64, u64)>,
+    canonical: &mut bool,
+) -> Result<(u64, u64), String> {
     let mut reader = Reader::new(bytes);
-    let (mut seconds, mut nanos) = (0, 0);
+    let (mut seconds, mut nanos) = earlier.unwrap_or((0, 0));
     while let Some((field, wire, value)) = reader.field()? {
         match (field, wire) {
             (1, VARINT) => seconds = reader.varint_value(value),
@@ -490,6 +513,36 @@ mod tests {
                 oracle.map(|o| o.1)
             ),
         }
+    }
+
+    #[test]
+    fn given_a_message_field_that_occurs_twice_then_it_is_merged_as_decoding_does() {
+        // Found by the `envelope` fuzz target (the file is its crash input): a
+        // second occurred_at holding only nanos kept the first one's invalid seconds
+        // for the decoder, but was read in place as seconds 0.
+        let found = include_bytes!("fuzz_regressions/envelope-repeated-timestamp");
+        judged_alike(found);
+        // The same, built: a valid first timestamp, then one with only nanos.
+        let stored = encode_envelope(&event(vec![1], false, vec![], 0));
+        for (field, again) in [(0x42u8, [0x10u8, 0x07]), (0x4A, [0x10, 0x07])] {
+            let mut bytes = stored.clone();
+            bytes.extend_from_slice(&[field, 2]);
+            bytes.extend_from_slice(&again);
+            let read = read_envelope(&bytes).unwrap();
+            let (decoded, canonical) = oracle(&bytes).unwrap();
+            assert_eq!(read.canonical, canonical);
+            assert_eq!(read.fields.occurred_at, decoded.occurred_at);
+            assert_eq!(read.fields.recorded_at, decoded.recorded_at);
+        }
+        // And a stream ref again with only its id: the category stays.
+        let mut bytes = stored.clone();
+        bytes.extend_from_slice(&[0x12, 4, 0x12, 2, b'c', b'9']);
+        let read = read_envelope(&bytes).unwrap();
+        let (decoded, _) = oracle(&bytes).unwrap();
+        assert_eq!(
+            (read.fields.category, read.fields.id),
+            (decoded.stream.category(), decoded.stream.id())
+        );
     }
 
     #[test]
