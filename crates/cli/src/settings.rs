@@ -278,6 +278,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn printed_settings_read_back_with_the_password_hidden_and_print_the_same() {
+        // The shape of an input the `settings` fuzz target tried: a URL whose
+        // "user" is itself a URL.
+        let text = "nats_url = \"nats://1://127.200.7.0.0.z1:@3\"\nmax_request_bytes = 1024\n";
+        let path = std::path::Path::new("fuzz.toml");
+        let settings = Settings::from_toml(text, path).unwrap();
+        let printed = settings.to_toml();
+        assert!(!printed.contains("127.200"), "{printed}");
+        let again = Settings::from_toml(&printed, path).unwrap();
+        assert_eq!(again.nats_url, accord_bus::redact(&settings.nats_url));
+        assert_eq!(again.max_request_bytes, 1024);
+        assert_eq!(again.to_toml(), printed);
+    }
+
+    #[test]
     fn a_file_then_the_environment_then_flags() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("accord.toml");
