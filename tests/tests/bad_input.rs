@@ -334,15 +334,42 @@ async fn a_command_id_reused_with_another_body_or_actor_on_the_same_stream_is_re
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_domain_rejection_is_a_failed_precondition() {
+async fn domain_refusals_carry_their_own_code_reason_and_details() {
     let f = Fixture::new().await;
-    // Drafting the same agreement again.
+    // Drafting the same agreement again: it exists.
     f.refused(
         json("DraftAgreement", DRAFT),
-        "failed_precondition",
-        "rejected",
+        "conflict",
+        "agreement_exists",
     )
     .await;
+    // Signing one that does not exist: not found, not a bare rejection.
+    f.refused(
+        json("SignAgreement", r#"{"agreementId":"a-nowhere"}"#),
+        "not_found",
+        "agreement_not_found",
+    )
+    .await;
+    // Signing a drafted one without being designated: the actor may not.
+    let error = f
+        .refused(
+            json("SignAgreement", r#"{"agreementId":"a-1"}"#),
+            "permission_denied",
+            "not_a_signatory",
+        )
+        .await;
+    assert_eq!(error.details["actor"], "lt-mod");
+    // Suspending one that is not in force: the status by its wire name.
+    let error = f
+        .refused(
+            json("SuspendAgreement", r#"{"agreementId":"a-1","reason":"r"}"#),
+            "failed_precondition",
+            "agreement_not_in_force",
+        )
+        .await;
+    assert_eq!(error.details["status"], "drafted");
+    assert!(error.message.contains("drafted"), "{error:?}");
+    assert!(!error.message.contains("Drafted"), "{error:?}");
     f.stop().await;
 }
 

@@ -67,8 +67,8 @@ async fn a_reaction_refused_for_good_is_counted_and_changes_nothing() {
         header(headers::TARGET),
         "accord.projects.cmd.ApproveProject"
     );
-    assert_eq!(header(headers::ERROR_CODE), "failed_precondition");
-    assert_eq!(header(headers::ERROR_REASON), "rejected");
+    assert_eq!(header(headers::ERROR_CODE), "not_found");
+    assert_eq!(header(headers::ERROR_REASON), "project_not_found");
     assert!(!header(headers::ERROR_MESSAGE).is_empty());
     assert_eq!(header(headers::ACTOR), "accord-reactions");
     assert_eq!(header(headers::MSG_ID), header(headers::COMMAND_ID));

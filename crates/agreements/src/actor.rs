@@ -2,7 +2,7 @@
 //! signed commands are checked against. Keys can be rotated; once revoked, an actor's
 //! key is gone for good.
 
-use accord_kernel::{ActorId, Decider, PartyId};
+use accord_kernel::{ActorId, Decider, PartyId, Refusal, RefusalKind};
 
 /// Ed25519 public keys are 32 bytes.
 pub const PUBLIC_KEY_LEN: usize = 32;
@@ -159,5 +159,33 @@ impl Decider for ActorDecider {
             }
         }
         state
+    }
+}
+
+impl Refusal for ActorError {
+    fn kind(&self) -> RefusalKind {
+        match self {
+            ActorError::AlreadyRegistered | ActorError::SameKey => RefusalKind::Conflict,
+            ActorError::NotRegistered => RefusalKind::NotFound,
+            ActorError::KeyLength(_) => RefusalKind::InvalidArgument,
+            ActorError::Revoked => RefusalKind::FailedPrecondition,
+        }
+    }
+
+    fn reason(&self) -> &'static str {
+        match self {
+            ActorError::AlreadyRegistered => "actor_exists",
+            ActorError::NotRegistered => "actor_not_found",
+            ActorError::KeyLength(_) => "key_length",
+            ActorError::SameKey => "same_key",
+            ActorError::Revoked => "key_revoked",
+        }
+    }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        match self {
+            ActorError::KeyLength(length) => vec![("length", length.to_string())],
+            _ => Vec::new(),
+        }
     }
 }

@@ -2,7 +2,9 @@
 //! force once all have signed; then amended (by adopted board motion), suspended,
 //! resumed or terminated.
 
-use accord_kernel::{ActorId, AggregateId, CapabilityArea, Decider, PartyId};
+use accord_kernel::{
+    ActorId, AggregateId, CapabilityArea, Decider, PartyId, Refusal, RefusalKind, WireName,
+};
 
 use crate::{Authorisation, AuthorisationError};
 
@@ -146,11 +148,11 @@ pub enum AgreementError {
     NotASignatory(ActorId),
     #[error("{0} has already signed")]
     AlreadySigned(ActorId),
-    #[error("the agreement is {0:?}: signatures are collected only while drafted")]
+    #[error("the agreement is {}: signatures are collected only while drafted", .0.wire_name())]
     NotOpenForSignature(AgreementStatus),
-    #[error("the agreement is {0:?}, not in force")]
+    #[error("the agreement is {}, not in force", .0.wire_name())]
     NotInForce(AgreementStatus),
-    #[error("the agreement is {0:?}, not suspended")]
+    #[error("the agreement is {}, not suspended", .0.wire_name())]
     NotSuspended(AgreementStatus),
     #[error("the agreement is terminated; nothing changes after that")]
     Terminated,
@@ -330,5 +332,71 @@ impl Decider for AgreementDecider {
             E::Terminated { .. } => state.status = AgreementStatus::Terminated,
         }
         state
+    }
+}
+
+impl WireName for AgreementStatus {
+    fn wire_name(&self) -> &'static str {
+        match self {
+            AgreementStatus::None => "none",
+            AgreementStatus::Drafted => "drafted",
+            AgreementStatus::InForce => "in_force",
+            AgreementStatus::Suspended => "suspended",
+            AgreementStatus::Terminated => "terminated",
+        }
+    }
+}
+
+impl Refusal for AgreementError {
+    fn kind(&self) -> RefusalKind {
+        use AgreementError as E;
+        match self {
+            E::AlreadyDrafted | E::AlreadyDesignated(_) | E::AlreadySigned(_) => {
+                RefusalKind::Conflict
+            }
+            E::NotDrafted => RefusalKind::NotFound,
+            E::TooFewParties | E::DuplicateParty(_) | E::UnknownParty(_) => {
+                RefusalKind::InvalidArgument
+            }
+            E::NotASignatory(_) => RefusalKind::PermissionDenied,
+            E::NotOpenForSignature(_) | E::NotInForce(_) | E::NotSuspended(_) | E::Terminated => {
+                RefusalKind::FailedPrecondition
+            }
+            E::Authorisation(error) => error.kind(),
+        }
+    }
+
+    fn reason(&self) -> &'static str {
+        use AgreementError as E;
+        match self {
+            E::AlreadyDrafted => "agreement_exists",
+            E::NotDrafted => "agreement_not_found",
+            E::TooFewParties => "too_few_parties",
+            E::DuplicateParty(_) => "duplicate_party",
+            E::UnknownParty(_) => "not_a_party",
+            E::AlreadyDesignated(_) => "already_designated",
+            E::NotASignatory(_) => "not_a_signatory",
+            E::AlreadySigned(_) => "already_signed",
+            E::NotOpenForSignature(_) => "not_open_for_signature",
+            E::NotInForce(_) => "agreement_not_in_force",
+            E::NotSuspended(_) => "agreement_not_suspended",
+            E::Terminated => "agreement_terminated",
+            E::Authorisation(error) => error.reason(),
+        }
+    }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        use AgreementError as E;
+        match self {
+            E::DuplicateParty(party) | E::UnknownParty(party) => vec![("party", party.to_string())],
+            E::AlreadyDesignated(actor) | E::NotASignatory(actor) | E::AlreadySigned(actor) => {
+                vec![("actor", actor.to_string())]
+            }
+            E::NotOpenForSignature(status) | E::NotInForce(status) | E::NotSuspended(status) => {
+                vec![("status", status.wire_name().to_owned())]
+            }
+            E::Authorisation(error) => error.details(),
+            _ => Vec::new(),
+        }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use accord_kernel::{ActorId, AggregateId, Decider, PartyId};
+use accord_kernel::{ActorId, AggregateId, Decider, PartyId, Refusal, RefusalKind, WireName};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BoardRole {
@@ -201,7 +201,7 @@ pub enum BoardError {
     DuplicateMotion(AggregateId),
     #[error("motion {0} does not exist")]
     UnknownMotion(AggregateId),
-    #[error("motion {motion_id} is {status:?}; votes are taken only while open")]
+    #[error("motion {motion_id} is {}; votes are taken only while open", .status.wire_name())]
     MotionClosed {
         motion_id: AggregateId,
         status: MotionStatus,
@@ -405,5 +405,80 @@ impl Decider for BoardDecider {
             }
         }
         state
+    }
+}
+
+impl WireName for MotionStatus {
+    fn wire_name(&self) -> &'static str {
+        match self {
+            MotionStatus::Unknown => "unknown",
+            MotionStatus::Open => "open",
+            MotionStatus::Adopted => "adopted",
+            MotionStatus::Rejected => "rejected",
+        }
+    }
+}
+
+impl WireName for MotionSubject {
+    fn wire_name(&self) -> &'static str {
+        match self {
+            MotionSubject::ApproveProject { .. } => "approve_project",
+            MotionSubject::AmendCommitment { .. } => "amend_commitment",
+            MotionSubject::Other { .. } => "other",
+        }
+    }
+}
+
+impl Refusal for BoardError {
+    fn kind(&self) -> RefusalKind {
+        use BoardError as E;
+        match self {
+            E::AlreadyEstablished
+            | E::AlreadyMember(_)
+            | E::DuplicateMotion(_)
+            | E::AlreadyVoted { .. } => RefusalKind::Conflict,
+            E::NotEstablished | E::UnknownMotion(_) => RefusalKind::NotFound,
+            E::NotAState(_) => RefusalKind::InvalidArgument,
+            E::NotAMember(_) | E::NotAVotingMember(_) => RefusalKind::PermissionDenied,
+            E::MotionClosed { .. } => RefusalKind::FailedPrecondition,
+        }
+    }
+
+    fn reason(&self) -> &'static str {
+        use BoardError as E;
+        match self {
+            E::AlreadyEstablished => "board_exists",
+            E::NotEstablished => "board_not_found",
+            E::NotAState(_) => "not_a_state",
+            E::AlreadyMember(_) => "already_member",
+            E::NotAMember(_) => "not_a_member",
+            E::NotAVotingMember(_) => "not_a_voting_member",
+            E::DuplicateMotion(_) => "motion_exists",
+            E::UnknownMotion(_) => "motion_not_found",
+            E::MotionClosed { .. } => "motion_closed",
+            E::AlreadyVoted { .. } => "already_voted",
+        }
+    }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        use BoardError as E;
+        match self {
+            E::NotAState(party) => vec![("party", party.clone())],
+            E::AlreadyMember(actor) | E::NotAMember(actor) | E::NotAVotingMember(actor) => {
+                vec![("actor", actor.to_string())]
+            }
+            E::DuplicateMotion(motion) | E::UnknownMotion(motion) => {
+                vec![("motion", motion.to_string())]
+            }
+            E::MotionClosed { motion_id, status } => vec![
+                ("motion", motion_id.to_string()),
+                ("status", status.wire_name().to_owned()),
+            ],
+            E::AlreadyVoted { motion_id, actor } => vec![
+                ("motion", motion_id.to_string()),
+                ("actor", actor.to_string()),
+            ],
+            _ => Vec::new(),
+        }
     }
 }

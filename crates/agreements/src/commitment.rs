@@ -3,7 +3,9 @@
 //! committed; amended only with an adopted Steering Board motion; finally fulfilled,
 //! breached or withdrawn, after which nothing changes.
 
-use accord_kernel::{AggregateId, Date, Decider, Money, PartyId, Period, Quantity};
+use accord_kernel::{
+    AggregateId, Date, Decider, Money, PartyId, Period, Quantity, Refusal, RefusalKind, WireName,
+};
 
 use crate::agreement::AgreementStatus;
 use crate::board::MotionSubject;
@@ -182,16 +184,19 @@ pub enum CommitmentError {
     AlreadyProposed,
     #[error("commitment does not exist")]
     NotProposed,
-    #[error("agreement is {0:?}: commitments are made under a drafted or in-force agreement")]
+    #[error(
+        "agreement is {}: commitments are made under a drafted or in-force agreement",
+        .0.wire_name()
+    )]
     AgreementNotActive(AgreementStatus),
     #[error("obligor and beneficiary are both {0}")]
     SameParty(PartyId),
-    #[error("commitment is {status:?}; this needs it {needed:?}")]
+    #[error("commitment is {}; this needs it {}", .status.wire_name(), .needed.wire_name())]
     WrongStatus {
         status: CommitmentStatus,
         needed: CommitmentStatus,
     },
-    #[error("commitment is {0:?}; nothing changes after that")]
+    #[error("commitment is {}; nothing changes after that", .0.wire_name())]
     Terminal(CommitmentStatus),
     #[error("a priority commitment must name at least one item category")]
     NoItemCategories,
@@ -412,5 +417,83 @@ impl Decider for CommitmentDecider {
             E::Withdrawn { .. } => state.status = CommitmentStatus::Withdrawn,
         }
         state
+    }
+}
+
+impl WireName for CommitmentStatus {
+    fn wire_name(&self) -> &'static str {
+        match self {
+            CommitmentStatus::None => "none",
+            CommitmentStatus::Proposed => "proposed",
+            CommitmentStatus::Accepted => "accepted",
+            CommitmentStatus::Fulfilled => "fulfilled",
+            CommitmentStatus::Breached => "breached",
+            CommitmentStatus::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+impl Refusal for CommitmentError {
+    fn kind(&self) -> RefusalKind {
+        use CommitmentError as E;
+        match self {
+            E::AlreadyProposed => RefusalKind::Conflict,
+            E::NotProposed => RefusalKind::NotFound,
+            E::SameParty(_)
+            | E::NoItemCategories
+            | E::UnitMismatch { .. }
+            | E::EmptyProgress
+            | E::KindChanged => RefusalKind::InvalidArgument,
+            E::AgreementNotActive(_)
+            | E::WrongStatus { .. }
+            | E::Terminal(_)
+            | E::NotQuantified
+            | E::DeliveredExceedsAllocated { .. } => RefusalKind::FailedPrecondition,
+            E::Authorisation(error) => error.kind(),
+        }
+    }
+
+    fn reason(&self) -> &'static str {
+        use CommitmentError as E;
+        match self {
+            E::AlreadyProposed => "commitment_exists",
+            E::NotProposed => "commitment_not_found",
+            E::AgreementNotActive(_) => "agreement_not_active",
+            E::SameParty(_) => "same_party",
+            E::WrongStatus { .. } => "wrong_commitment_status",
+            E::Terminal(_) => "commitment_closed",
+            E::NoItemCategories => "no_item_categories",
+            E::NotQuantified => "not_quantified",
+            E::UnitMismatch { .. } => "unit_mismatch",
+            E::EmptyProgress => "empty_progress",
+            E::DeliveredExceedsAllocated { .. } => "delivered_exceeds_allocated",
+            E::KindChanged => "kind_changed",
+            E::Authorisation(error) => error.reason(),
+        }
+    }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        use CommitmentError as E;
+        match self {
+            E::AgreementNotActive(status) => vec![("status", status.wire_name().to_owned())],
+            E::SameParty(party) => vec![("party", party.to_string())],
+            E::WrongStatus { status, needed } => vec![
+                ("status", status.wire_name().to_owned()),
+                ("needed", needed.wire_name().to_owned()),
+            ],
+            E::Terminal(status) => vec![("status", status.wire_name().to_owned())],
+            E::UnitMismatch { given, committed } => {
+                vec![("given", given.clone()), ("committed", committed.clone())]
+            }
+            E::DeliveredExceedsAllocated {
+                delivered,
+                allocated,
+            } => vec![
+                ("delivered", delivered.to_string()),
+                ("allocated", allocated.to_string()),
+            ],
+            E::Authorisation(error) => error.details(),
+            _ => Vec::new(),
+        }
     }
 }

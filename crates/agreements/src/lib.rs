@@ -14,7 +14,7 @@ pub mod board;
 pub mod commitment;
 pub mod projections;
 
-use accord_kernel::AggregateId;
+use accord_kernel::{AggregateId, Refusal, RefusalKind, WireName};
 
 /// What the shell found about the board motion a command cites as its authority.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,12 +28,12 @@ pub struct Authorisation {
 /// Why a cited motion does not authorise a change.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthorisationError {
-    #[error("motion {motion_id} is {status:?}, not adopted")]
+    #[error("motion {motion_id} is {}, not adopted", .status.wire_name())]
     NotAdopted {
         motion_id: AggregateId,
         status: board::MotionStatus,
     },
-    #[error("motion {motion_id} is about {subject:?}, not this change")]
+    #[error("motion {motion_id} is about {}, not this change", .subject.wire_name())]
     WrongSubject {
         motion_id: AggregateId,
         subject: board::MotionSubject,
@@ -59,5 +59,31 @@ impl Authorisation {
             });
         }
         Ok(())
+    }
+}
+
+impl Refusal for AuthorisationError {
+    fn kind(&self) -> RefusalKind {
+        RefusalKind::FailedPrecondition
+    }
+
+    fn reason(&self) -> &'static str {
+        match self {
+            AuthorisationError::NotAdopted { .. } => "motion_not_adopted",
+            AuthorisationError::WrongSubject { .. } => "motion_about_another_change",
+        }
+    }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        match self {
+            AuthorisationError::NotAdopted { motion_id, status } => vec![
+                ("motion", motion_id.to_string()),
+                ("status", status.wire_name().to_owned()),
+            ],
+            AuthorisationError::WrongSubject { motion_id, subject } => vec![
+                ("motion", motion_id.to_string()),
+                ("subject", subject.wire_name().to_owned()),
+            ],
+        }
     }
 }

@@ -90,7 +90,8 @@ async fn a_refused_reaction_is_listed_and_sent_again_once_mended() {
     assert_eq!(letter["sequence"], 1);
     assert_eq!(letter["flow"], "react-motion-adopted");
     assert_eq!(letter["target"], "accord.projects.cmd.ApproveProject");
-    assert_eq!(letter["code"], "failed_precondition");
+    assert_eq!(letter["code"], "not_found");
+    assert_eq!(letter["reason"], "project_not_found");
     assert!(!letter["stored_at"].as_str().unwrap().is_empty());
     let table = succeeds(&[
         "dead-letters",

@@ -7,12 +7,14 @@
 
 mod decider;
 mod envelope;
+mod refusal;
 mod stream;
 mod time;
 mod values;
 
 pub use decider::Decider;
 pub use envelope::{EventHash, EventMeta, RecordedEvent};
+pub use refusal::{Refusal, RefusalKind, WireName};
 pub use stream::{ExpectedVersion, StreamId, StreamIdError, MAX_CATEGORY_LEN, MAX_ID_LEN};
 pub use time::{Timestamp, TimestampError, TimestampParseError};
 pub use uuid::Uuid;

@@ -12,7 +12,9 @@
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
-use accord_kernel::{AggregateId, Date, Decider, PartyId, Quantity};
+use accord_kernel::{
+    AggregateId, Date, Decider, PartyId, Quantity, Refusal, RefusalKind, WireName,
+};
 
 use crate::policy::Policy;
 
@@ -226,7 +228,7 @@ pub enum MarketError {
     SupplyExhausted(AggregateId),
     #[error("no open request needs this item")]
     NoOpenRequests,
-    #[error("request {request_id} is {status:?}, not open")]
+    #[error("request {request_id} is {}, not open", .status.wire_name())]
     RequestClosed {
         request_id: AggregateId,
         status: RequestStatus,
@@ -474,5 +476,74 @@ impl Decider for MarketDecider {
             }
         }
         state
+    }
+}
+
+impl WireName for RequestStatus {
+    fn wire_name(&self) -> &'static str {
+        match self {
+            RequestStatus::Open => "open",
+            RequestStatus::Fulfilled => "fulfilled",
+            RequestStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl Refusal for MarketError {
+    fn kind(&self) -> RefusalKind {
+        use MarketError as E;
+        match self {
+            E::WrongItem { .. } | E::UnitMismatch { .. } | E::ZeroQuantity => {
+                RefusalKind::InvalidArgument
+            }
+            E::DuplicateRequest(_) | E::DuplicateSupply(_) => RefusalKind::Conflict,
+            E::UnknownRequest(_) | E::UnknownSupply(_) => RefusalKind::NotFound,
+            E::SupplyExhausted(_)
+            | E::NoOpenRequests
+            | E::RequestClosed { .. }
+            | E::NotFullyAllocated { .. } => RefusalKind::FailedPrecondition,
+        }
+    }
+
+    fn reason(&self) -> &'static str {
+        use MarketError as E;
+        match self {
+            E::WrongItem { .. } => "wrong_item",
+            E::UnitMismatch { .. } => "unit_mismatch",
+            E::ZeroQuantity => "zero_quantity",
+            E::DuplicateRequest(_) => "request_exists",
+            E::DuplicateSupply(_) => "supply_exists",
+            E::UnknownRequest(_) => "request_not_found",
+            E::UnknownSupply(_) => "supply_not_found",
+            E::SupplyExhausted(_) => "supply_exhausted",
+            E::NoOpenRequests => "no_open_requests",
+            E::RequestClosed { .. } => "request_closed",
+            E::NotFullyAllocated { .. } => "not_fully_allocated",
+        }
+    }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        use MarketError as E;
+        match self {
+            E::WrongItem { market, given } | E::UnitMismatch { market, given } => {
+                vec![("market", market.clone()), ("given", given.clone())]
+            }
+            E::DuplicateRequest(id) | E::UnknownRequest(id) => vec![("request", id.to_string())],
+            E::DuplicateSupply(id) | E::UnknownSupply(id) | E::SupplyExhausted(id) => {
+                vec![("supply", id.to_string())]
+            }
+            E::RequestClosed { request_id, status } => vec![
+                ("request", request_id.to_string()),
+                ("status", status.wire_name().to_owned()),
+            ],
+            E::NotFullyAllocated {
+                request_id,
+                outstanding,
+            } => vec![
+                ("request", request_id.to_string()),
+                ("outstanding", outstanding.to_string()),
+            ],
+            _ => Vec::new(),
+        }
     }
 }

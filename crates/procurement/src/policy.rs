@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use accord_kernel::{AggregateId, Decider, PartyId};
+use accord_kernel::{AggregateId, Decider, PartyId, Refusal, RefusalKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PriorityChange {
@@ -117,5 +117,32 @@ impl Decider for PolicyDecider {
             }
         }
         state
+    }
+}
+
+impl Refusal for PolicyError {
+    fn kind(&self) -> RefusalKind {
+        match self {
+            PolicyError::AlreadyGranted(_) => RefusalKind::Conflict,
+            PolicyError::NotGranted(_) => RefusalKind::NotFound,
+            PolicyError::NoItemCategories => RefusalKind::InvalidArgument,
+        }
+    }
+
+    fn reason(&self) -> &'static str {
+        match self {
+            PolicyError::AlreadyGranted(_) => "priority_granted",
+            PolicyError::NotGranted(_) => "priority_not_granted",
+            PolicyError::NoItemCategories => "no_item_categories",
+        }
+    }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        match self {
+            PolicyError::AlreadyGranted(id) | PolicyError::NotGranted(id) => {
+                vec![("commitment", id.to_string())]
+            }
+            PolicyError::NoItemCategories => Vec::new(),
+        }
     }
 }

@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 
 use accord_kernel::{
     AggregateId, CapabilityArea, Currency, Date, Decider, Money, PartyId, Period, Quantity,
+    Refusal, RefusalKind, WireName,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,12 +212,12 @@ pub enum ProjectError {
     HostNotAState(PartyId),
     #[error("a project needs at least one participant")]
     NoParticipants,
-    #[error("project is {status:?}; this needs it {needed}")]
+    #[error("project is {}; this needs it {needed}", .status.wire_name())]
     WrongStatus {
         status: ProjectStatus,
         needed: &'static str,
     },
-    #[error("project is {0:?}; nothing changes after that")]
+    #[error("project is {}; nothing changes after that", .0.wire_name())]
     Terminal(ProjectStatus),
     #[error("motion {0} is not adopted")]
     MotionNotAdopted(AggregateId),
@@ -566,5 +567,100 @@ impl Decider for ProjectDecider {
             E::Cancelled { .. } => state.status = ProjectStatus::Cancelled,
         }
         state
+    }
+}
+
+impl WireName for ProjectStatus {
+    fn wire_name(&self) -> &'static str {
+        match self {
+            ProjectStatus::None => "none",
+            ProjectStatus::Proposed => "proposed",
+            ProjectStatus::Approved => "approved",
+            ProjectStatus::Launched => "launched",
+            ProjectStatus::Producing => "producing",
+            ProjectStatus::Completed => "completed",
+            ProjectStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl Refusal for ProjectError {
+    fn kind(&self) -> RefusalKind {
+        use ProjectError as E;
+        match self {
+            E::AlreadyProposed | E::DuplicateMilestone(_) | E::MilestoneReached(_) => {
+                RefusalKind::Conflict
+            }
+            E::NotProposed | E::UnknownMilestone(_) => RefusalKind::NotFound,
+            E::HostNotAState(_)
+            | E::NoParticipants
+            | E::ZeroAmount
+            | E::SlipNotLater { .. }
+            | E::UnitMismatch { .. } => RefusalKind::InvalidArgument,
+            E::WrongStatus { .. }
+            | E::Terminal(_)
+            | E::MotionNotAdopted(_)
+            | E::DisbursementExceedsPledge { .. } => RefusalKind::FailedPrecondition,
+        }
+    }
+
+    fn reason(&self) -> &'static str {
+        use ProjectError as E;
+        match self {
+            E::AlreadyProposed => "project_exists",
+            E::NotProposed => "project_not_found",
+            E::HostNotAState(_) => "host_not_a_state",
+            E::NoParticipants => "no_participants",
+            E::WrongStatus { .. } => "wrong_project_status",
+            E::Terminal(_) => "project_closed",
+            E::MotionNotAdopted(_) => "motion_not_adopted",
+            E::ZeroAmount => "zero_amount",
+            E::DisbursementExceedsPledge { .. } => "disbursement_exceeds_pledge",
+            E::DuplicateMilestone(_) => "milestone_exists",
+            E::UnknownMilestone(_) => "milestone_not_found",
+            E::MilestoneReached(_) => "milestone_reached",
+            E::SlipNotLater { .. } => "slip_not_later",
+            E::UnitMismatch { .. } => "unit_mismatch",
+        }
+    }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        use ProjectError as E;
+        match self {
+            E::HostNotAState(party) => vec![("party", party.to_string())],
+            E::WrongStatus { status, needed } => vec![
+                ("status", status.wire_name().to_owned()),
+                ("needed", (*needed).to_owned()),
+            ],
+            E::Terminal(status) => vec![("status", status.wire_name().to_owned())],
+            E::MotionNotAdopted(motion) => vec![("motion", motion.to_string())],
+            E::DisbursementExceedsPledge {
+                party,
+                currency,
+                pledged,
+                disbursed,
+            } => vec![
+                ("party", party.to_string()),
+                ("currency", currency.to_string()),
+                ("pledged", pledged.to_string()),
+                ("disbursed", disbursed.to_string()),
+            ],
+            E::DuplicateMilestone(milestone)
+            | E::UnknownMilestone(milestone)
+            | E::MilestoneReached(milestone) => vec![("milestone", milestone.to_string())],
+            E::SlipNotLater { due, new_due } => {
+                vec![("due", due.to_string()), ("new_due", new_due.to_string())]
+            }
+            E::UnitMismatch {
+                item,
+                given,
+                target,
+            } => vec![
+                ("item", item.clone()),
+                ("given", given.clone()),
+                ("target", target.clone()),
+            ],
+            _ => Vec::new(),
+        }
     }
 }

@@ -357,6 +357,10 @@ fn command_error(error: &CommandError) -> pb::ErrorReply {
             "actual",
             actual,
         ),
+        CommandError::Refused(refusal) => refusal
+            .details
+            .iter()
+            .fold(reply, |reply, (key, value)| detail(reply, key, value)),
         CommandError::Invalid(accord_boundary::BoundaryError::Invalid { field, .. })
         | CommandError::Invalid(accord_boundary::BoundaryError::Missing { field })
         | CommandError::Invalid(accord_boundary::BoundaryError::UnknownEnum { field, .. }) => {

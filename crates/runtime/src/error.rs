@@ -1,5 +1,40 @@
 use accord_boundary::BoundaryError;
+use accord_kernel::{Refusal, RefusalKind};
 use accord_log::LogError;
+
+/// A domain error as the reply carries it: its kind (the code), its stable reason,
+/// its message (wire names, never Rust `Debug`) and its fields as details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainRefusal {
+    pub kind: RefusalKind,
+    pub reason: &'static str,
+    pub message: String,
+    pub details: Vec<(&'static str, String)>,
+}
+
+impl DomainRefusal {
+    pub fn of(error: &impl Refusal) -> DomainRefusal {
+        DomainRefusal {
+            kind: error.kind(),
+            reason: error.reason(),
+            message: error.to_string(),
+            details: error.details(),
+        }
+    }
+}
+
+impl ErrorCode {
+    /// The code of a domain refusal of `kind`.
+    pub fn of_refusal(kind: RefusalKind) -> ErrorCode {
+        match kind {
+            RefusalKind::NotFound => ErrorCode::NotFound,
+            RefusalKind::Conflict => ErrorCode::Conflict,
+            RefusalKind::FailedPrecondition => ErrorCode::FailedPrecondition,
+            RefusalKind::InvalidArgument => ErrorCode::InvalidArgument,
+            RefusalKind::PermissionDenied => ErrorCode::PermissionDenied,
+        }
+    }
+}
 
 /// The fixed set of codes replies carry (see STYLE.md), so clients in any language
 /// can act on them without parsing messages.
@@ -36,9 +71,9 @@ pub enum CommandError {
     /// The command could not be parsed into a domain command.
     #[error(transparent)]
     Invalid(#[from] BoundaryError),
-    /// The domain refused it; the message is the domain error's.
-    #[error("{message}")]
-    Rejected { message: String },
+    /// The domain refused it: the decider's error, typed (see [`DomainRefusal`]).
+    #[error("{}", .0.message)]
+    Refused(DomainRefusal),
     /// The sender expected another stream version than the stream has.
     #[error("stream {stream} is at version {actual}, not the expected {expected}")]
     Stale {
@@ -64,7 +99,7 @@ impl CommandError {
                 BoundaryError::UnknownMotion(_) | BoundaryError::UnknownReference { .. },
             ) => ErrorCode::NotFound,
             CommandError::Invalid(_) => ErrorCode::InvalidArgument,
-            CommandError::Rejected { .. } => ErrorCode::FailedPrecondition,
+            CommandError::Refused(refusal) => ErrorCode::of_refusal(refusal.kind),
             CommandError::Contended { .. } | CommandError::Stale { .. } => ErrorCode::Conflict,
             CommandError::Log(error) => log_code(error),
             CommandError::Stopping => ErrorCode::Unavailable,
@@ -75,7 +110,7 @@ impl CommandError {
     pub fn reason(&self) -> &'static str {
         match self {
             CommandError::Invalid(error) => boundary_reason(error),
-            CommandError::Rejected { .. } => "rejected",
+            CommandError::Refused(refusal) => refusal.reason,
             CommandError::Stale { .. } => "stale_version",
             CommandError::Contended { .. } => "contended",
             CommandError::Log(error) => log_reason(error),

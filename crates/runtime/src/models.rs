@@ -27,6 +27,7 @@ use accord_boundary::reactions::{reactions_to, reactions_to_project, Reaction, R
 use accord_boundary::{AGREEMENTS_COMMANDS, PROCUREMENT_COMMANDS, PROJECTS_COMMANDS};
 use accord_contracts::v1::{self as pb, reply::Outcome};
 
+use crate::error::DomainRefusal;
 use crate::queries::{
     agreements_query, procurement_query, projects_query, QueryError, TimelinePage, TimelineQuery,
     AGREEMENTS_QUERIES, PROCUREMENT_QUERIES, PROJECTS_QUERIES,
@@ -62,13 +63,13 @@ fn decide_part<D: Decider, E>(
     part: &D::State,
     command: &D::Command,
     wrap: impl Fn(D::Event) -> E,
-) -> Result<Vec<E>, String>
+) -> Result<Vec<E>, DomainRefusal>
 where
-    D::Error: std::fmt::Display,
+    D::Error: accord_kernel::Refusal,
 {
     D::decide(part, command)
         .map(|events| events.into_iter().map(wrap).collect())
-        .map_err(|e| e.to_string())
+        .map_err(|e| DomainRefusal::of(&e))
 }
 
 /// What an agreements stream folds into. A stream holds one kind of aggregate, so
@@ -220,7 +221,7 @@ impl Model for AgreementsModel {
     fn decide(
         state: &AgreementsAggregate,
         command: &AgreementsCommand,
-    ) -> Result<Vec<AgreementsEvent>, String> {
+    ) -> Result<Vec<AgreementsEvent>, DomainRefusal> {
         use AgreementsEvent as E;
         match command {
             AgreementsCommand::Agreement(_, c) => {
@@ -344,7 +345,7 @@ impl Model for ProjectsModel {
     fn decide(
         state: &<ProjectDecider as Decider>::State,
         (_, command): &Self::Command,
-    ) -> Result<Vec<ProjectEvent>, String> {
+    ) -> Result<Vec<ProjectEvent>, DomainRefusal> {
         decide_part::<ProjectDecider, _>(state, command, |e| e)
     }
 
@@ -431,7 +432,7 @@ impl Model for ProcurementModel {
     fn decide(
         state: &ProcurementAggregate,
         command: &ProcurementCommand,
-    ) -> Result<Vec<ProcurementEvent>, String> {
+    ) -> Result<Vec<ProcurementEvent>, DomainRefusal> {
         use ProcurementEvent as E;
         match command {
             ProcurementCommand::Policy(c) => {

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::error::CommandError;
+use crate::error::{CommandError, DomainRefusal};
 use crate::queries::QueryError;
 
 /// How often a command is decided again when its stream changed underneath it.
@@ -46,7 +46,10 @@ pub trait Model: Sized + Send + Sync + 'static {
     /// Folds one of a stream's events into its state.
     fn evolve(state: &mut Self::State, event: &Self::Event);
     /// Decides against the stream's state; the error is the domain's, as text.
-    fn decide(state: &Self::State, command: &Self::Command) -> Result<Vec<Self::Event>, String>;
+    fn decide(
+        state: &Self::State,
+        command: &Self::Command,
+    ) -> Result<Vec<Self::Event>, DomainRefusal>;
     fn encode(stream: &StreamId, event: &Self::Event) -> Result<EncodedEvent, BoundaryError>;
     fn decode(event_type: &str, payload: &[u8]) -> Result<Self::Event, BoundaryError>;
     fn apply(view: &mut Self::View, meta: &EventMeta, event: &Self::Event);
@@ -271,8 +274,7 @@ impl<M: Model> Service<M> {
                     });
                 }
             }
-            let events = M::decide(&state, &command)
-                .map_err(|message| CommandError::Rejected { message })?;
+            let events = M::decide(&state, &command).map_err(CommandError::Refused)?;
             let new_events = events
                 .iter()
                 .map(|event| {

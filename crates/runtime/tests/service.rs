@@ -201,11 +201,12 @@ async fn bad_commands_get_their_code_and_change_nothing() {
             ErrorCode::InvalidArgument,
         ),
         ("SignAgreement", "{", ErrorCode::InvalidArgument),
-        ("DraftAgreement", draft, ErrorCode::FailedPrecondition),
+        // Drafted already; signed by someone not designated.
+        ("DraftAgreement", draft, ErrorCode::Conflict),
         (
             "SignAgreement",
             r#"{"agreementId":"a1"}"#,
-            ErrorCode::FailedPrecondition,
+            ErrorCode::PermissionDenied,
         ),
         (
             "AmendAgreement",
@@ -319,7 +320,8 @@ async fn a_stream_state_kept_between_commands_moves_on_with_events_appended_else
         .handle("RotateActorKey", Body::Json(rotate), &meta("accord-admin"))
         .await
         .unwrap_err();
-    assert_eq!(error.code(), ErrorCode::FailedPrecondition, "{error}");
+    assert_eq!(error.code(), ErrorCode::Conflict, "{error}");
+    assert_eq!(error.reason(), "same_key");
     assert!(
         error.to_string().contains("the new key is the current key"),
         "{error}"
