@@ -14,5 +14,5 @@ for target in "${targets[@]}"; do
     mkdir -p "corpus/$target"
     echo "fuzzing $target for ${seconds}s"
     cargo +nightly fuzz run -O "$target" "corpus/$target" "seeds/$target" -- \
-        -max_total_time="$seconds" -print_final_stats=1
+        -max_total_time="$seconds" -timeout=10 -print_final_stats=1
 done

@@ -109,6 +109,55 @@ async fn malformed_protobuf_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_enum_name_and_an_unknown_enum_number_are_refused_alike() {
+    let f = Fixture::new().await;
+    let by_name = DRAFT.replace("a-1", "a-10").replace(
+        "AGREEMENT_KIND_MEMORANDUM",
+        "AGREEMENT_KIND_TREATY_OF_NOWHERE",
+    );
+    let name = f
+        .refused(
+            json("DraftAgreement", &by_name),
+            "invalid_argument",
+            "invalid_value",
+        )
+        .await;
+    let by_number = DRAFT
+        .replace("a-1", "a-11")
+        .replace(r#""AGREEMENT_KIND_MEMORANDUM""#, "77");
+    let number = f
+        .refused(
+            json("DraftAgreement", &by_number),
+            "invalid_argument",
+            "invalid_value",
+        )
+        .await;
+    assert!(
+        name.message.contains("AGREEMENT_KIND_TREATY_OF_NOWHERE"),
+        "{name:?}"
+    );
+    assert_eq!(number.details["field"], "kind", "{number:?}");
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_sent_without_its_content_type_is_told_what_is_missing() {
+    let f = Fixture::new().await;
+    let error = f
+        .refused(
+            command("DraftAgreement", DRAFT.replace("a-1", "a-9").into_bytes()),
+            "invalid_argument",
+            "malformed",
+        )
+        .await;
+    assert!(
+        error.message.contains("Content-Type: application/json"),
+        "{error:?}"
+    );
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_json_is_refused_in_json() {
     let f = Fixture::new().await;
     let error = f

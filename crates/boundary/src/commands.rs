@@ -83,10 +83,26 @@ pub fn decode_body<M: prost::Message + prost::Name + Default>(
     body: Body<'_>,
 ) -> Result<M, BoundaryError> {
     match body {
-        Body::Protobuf(bytes) => crate::decode(bytes),
+        Body::Protobuf(bytes) => crate::decode(bytes).map_err(|error| match error {
+            // JSON sent without its Content-Type fails as a protobuf wire error that
+            // says nothing useful; say what is missing instead.
+            BoundaryError::Decode { type_name, reason } if looks_like_json(bytes) => {
+                BoundaryError::Decode {
+                    type_name,
+                    reason: format!(
+                        "{reason}; the body looks like JSON: send it with the header \
+                         Content-Type: application/json"
+                    ),
+                }
+            }
+            other => other,
+        }),
         Body::Json(text) => accord_contracts::from_json(text).map_err(|e| match e {
             accord_contracts::JsonError::UnknownField { type_name, reason } => {
                 BoundaryError::UnknownField { type_name, reason }
+            }
+            accord_contracts::JsonError::UnknownEnumValue { type_name, reason } => {
+                BoundaryError::UnknownEnumName { type_name, reason }
             }
             other => BoundaryError::Json {
                 type_name: M::full_name(),
@@ -94,6 +110,13 @@ pub fn decode_body<M: prost::Message + prost::Name + Default>(
             },
         }),
     }
+}
+
+/// Whether a body that failed as protobuf reads as a JSON object.
+fn looks_like_json(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim_start();
+    text.starts_with('{') && text.trim_end().ends_with('}')
 }
 
 /// What the shell knows about other aggregates, asked for while parsing. Each

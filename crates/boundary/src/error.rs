@@ -24,6 +24,9 @@ pub enum BoundaryError {
     Json { type_name: String, reason: String },
     #[error("body names a field {type_name} does not have: {reason}")]
     UnknownField { type_name: String, reason: String },
+    /// A JSON enum value by a name the enum does not have.
+    #[error("body names an enum value {type_name} does not know: {reason}")]
+    UnknownEnumName { type_name: String, reason: String },
     #[error("payload does not decode as {type_name}: {reason}")]
     Decode { type_name: String, reason: String },
 }

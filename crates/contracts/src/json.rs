@@ -19,6 +19,10 @@ pub enum JsonError {
     /// The JSON names a field the message does not have.
     #[error("unknown field in json for {type_name}: {reason}")]
     UnknownField { type_name: String, reason: String },
+    /// The JSON names an enum value the enum does not have (an unknown number is
+    /// the boundary's to refuse, alike).
+    #[error("unknown enum value in json for {type_name}: {reason}")]
+    UnknownEnumValue { type_name: String, reason: String },
     /// Protobuf bytes did not decode as that message.
     #[error("invalid protobuf for {type_name}: {reason}")]
     Protobuf { type_name: String, reason: String },
@@ -83,6 +87,11 @@ pub fn from_json<M: Message + Name + Default>(json: &str) -> Result<M, JsonError
             // prost-reflect reports an unknown field only through its message text.
             if reason.contains("unrecognized field name") {
                 JsonError::UnknownField {
+                    type_name: name.clone(),
+                    reason,
+                }
+            } else if reason.contains("unrecognized enum value") {
+                JsonError::UnknownEnumValue {
                     type_name: name.clone(),
                     reason,
                 }

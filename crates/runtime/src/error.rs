@@ -151,7 +151,8 @@ pub fn boundary_reason(error: &BoundaryError) -> &'static str {
     match error {
         BoundaryError::Invalid { .. }
         | BoundaryError::Missing { .. }
-        | BoundaryError::UnknownEnum { .. } => "invalid_value",
+        | BoundaryError::UnknownEnum { .. }
+        | BoundaryError::UnknownEnumName { .. } => "invalid_value",
         BoundaryError::UnknownCommand(_) => "unknown_command",
         BoundaryError::UnknownMotion(_) | BoundaryError::UnknownReference { .. } => {
             "unknown_reference"
