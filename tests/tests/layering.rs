@@ -79,3 +79,68 @@ fn every_crate_uses_the_workspace_lints_and_package_settings() {
         );
     }
 }
+
+/// The modules of `crates/bus/src` another one names (`crate::<module>`), outside
+/// comments.
+fn bus_module_imports() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let dir = crates_dir().join("bus").join("src");
+    let mut graph = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if name == "lib" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut names = std::collections::BTreeSet::new();
+        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            for (at, _) in line.match_indices("crate::") {
+                let rest = &line[at + "crate::".len()..];
+                let module: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                    .collect();
+                if !module.is_empty() && module != name && dir.join(format!("{module}.rs")).exists()
+                {
+                    names.insert(module);
+                }
+            }
+        }
+        graph.insert(name, names);
+    }
+    graph
+}
+
+#[test]
+fn the_bus_modules_import_each_other_without_a_circle() {
+    let graph = bus_module_imports();
+    // The shared vocabulary is a leaf but for subject naming.
+    assert!(
+        graph["message"].iter().all(|m| m == "subject"),
+        "{:?}",
+        graph["message"]
+    );
+    // Depth-first search for a cycle.
+    fn visit(
+        node: &str,
+        graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        path: &mut Vec<String>,
+    ) {
+        assert!(
+            !path.iter().any(|p| p == node),
+            "a circle: {path:?} -> {node}"
+        );
+        path.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            visit(next, graph, path);
+        }
+        path.pop();
+    }
+    for node in graph.keys() {
+        visit(node, &graph, &mut Vec::new());
+    }
+    assert!(
+        graph.contains_key("bus") && graph.contains_key("nats"),
+        "{graph:?}"
+    );
+}

@@ -8,32 +8,9 @@ use accord_contracts::v1::{self as pb, reply::Outcome};
 use prost::Message as _;
 use uuid::Uuid;
 
-use crate::bus::{Bus, BusError, Message};
+use crate::bus::Bus;
+use crate::message::{headers, BusError, Message, JSON};
 use crate::subject::{command_subject, query_subject};
-
-/// Request header names.
-pub mod headers {
-    pub const CONTENT_TYPE: &str = "Content-Type";
-    pub const ACTOR: &str = "Accord-Actor";
-    pub const COMMAND_ID: &str = "Accord-Command-Id";
-    pub const CORRELATION_ID: &str = "Accord-Correlation-Id";
-    pub const CAUSATION_ID: &str = "Accord-Causation-Id";
-    pub const OCCURRED_AT: &str = "Accord-Occurred-At";
-    pub const EXPECTED_VERSION: &str = "Accord-Expected-Version";
-    /// JetStream's message id: a second message with the same id is dropped.
-    pub const MSG_ID: &str = "Nats-Msg-Id";
-    /// On a dead letter: the subject its command was sent to.
-    pub const TARGET: &str = "Accord-Target";
-    /// On a dead letter: the subject the message it keeps was delivered on.
-    pub const ORIGINAL_SUBJECT: &str = "Accord-Original-Subject";
-    /// On a dead letter: why it is one, as an `ErrorReply`'s code, reason and message.
-    pub const ERROR_CODE: &str = "Accord-Error-Code";
-    pub const ERROR_REASON: &str = "Accord-Error-Reason";
-    pub const ERROR_MESSAGE: &str = "Accord-Error-Message";
-}
-
-/// The content type of JSON bodies (the proto3 JSON mapping).
-pub const JSON: &str = "application/json";
 
 /// Why a request got no result.
 #[derive(Debug, thiserror::Error)]

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, Notify};
 
-use crate::bus::{
+use crate::message::{
     AckDecision, BusError, ConsumerSpec, Delivery, Incoming, Message, Replier, Served, ServiceSpec,
     StoredMessage, StreamSpec,
 };

@@ -7,20 +7,23 @@
 mod bus;
 mod client;
 mod embedded;
+mod message;
 mod nats;
 mod relay;
 mod subject;
 
-pub use bus::{
-    AckDecision, Bus, BusError, ConsumerSpec, Delivery, EndpointSpec, Headers, Incoming, Message,
-    Replier, Served, ServiceSpec, StoredMessage, StreamSpec, EMBEDDED_MAX_PAYLOAD,
-};
-pub use client::{decode_reply, headers, AccordClient, ClientError, CommandOptions, JSON};
+pub use bus::Bus;
+pub use client::{decode_reply, AccordClient, ClientError, CommandOptions};
 pub use embedded::EmbeddedBus;
+pub use message::{
+    headers, AckDecision, BusError, ConsumerSpec, Delivery, EndpointSpec, EventMessage, Headers,
+    Incoming, Message, Replier, Served, ServiceSpec, StoredMessage, StreamSpec,
+    EMBEDDED_MAX_PAYLOAD, JSON,
+};
 pub use nats::{redact, NatsBus};
 pub use relay::{
-    event_message, events_already_on_the_stream, run_relay, stream_behind_cursor, EventMessage,
-    RelayConfig, MAX_TAIL_CHECK, RELAY_CURSOR,
+    event_message, events_already_on_the_stream, run_relay, stream_behind_cursor, RelayConfig,
+    MAX_TAIL_CHECK, RELAY_CURSOR,
 };
 pub use subject::{
     command_subject, dead_letter_stream_name, dead_letter_subject, event_subject, header_value,

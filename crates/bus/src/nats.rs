@@ -12,11 +12,11 @@ use async_nats::{HeaderMap, RequestErrorKind};
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::bus::{
-    AckDecision, BusError, ConsumerSpec, Delivery, Headers, Incoming, Message, Replier, Served,
-    ServiceSpec, StoredMessage, StreamSpec,
+use crate::message::EventMessage;
+use crate::message::{
+    header_map, AckDecision, BusError, ConsumerSpec, Delivery, Headers, Incoming, Message, Replier,
+    Served, ServiceSpec, StoredMessage, StreamSpec,
 };
-use crate::relay::EventMessage;
 
 /// How long a consumer waits before fetching again after JetStream failed.
 const CONSUMER_RETRY: Duration = Duration::from_millis(250);
@@ -31,14 +31,6 @@ pub struct NatsBus {
 struct Connection {
     client: async_nats::Client,
     js: jetstream::Context,
-}
-
-pub(crate) fn header_map(headers: &Headers) -> HeaderMap {
-    let mut map = HeaderMap::new();
-    for (name, value) in headers {
-        map.insert(name.as_str(), value.as_str());
-    }
-    map
 }
 
 fn headers_of(map: Option<&HeaderMap>) -> Headers {

@@ -30,15 +30,13 @@ use accord_log::{encode_envelope, Log};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::bus::{Bus, BusError, Message, StreamSpec};
-use crate::client::headers;
-use crate::subject::{event_subject, header_value, stream_name};
+use crate::bus::Bus;
+use crate::message::headers;
+use crate::message::{BusError, EventMessage, Message, StreamSpec, POSITION_HEADER};
+use crate::subject::stream_name;
 
 /// The relay's cursor name in the log.
 pub const RELAY_CURSOR: &str = "relay";
-
-/// The header naming an event's position in its log.
-const POSITION_HEADER: &str = "Accord-Position";
 
 /// Most events past the cursor looked for on the stream when the relay (re)starts.
 /// A `kill -9` leaves the cursor at most half a second of events behind.
@@ -91,48 +89,6 @@ impl RelayConfig {
 /// The message an event is published as.
 pub fn event_message(service: &str, event: &RecordedEvent) -> Message {
     EventMessage::new(service, event, encode_envelope(event)).into_message()
-}
-
-/// An event as the relay publishes it, with header names fixed by the contract, so
-/// the NATS bus builds its headers without copying names or values again (the
-/// relay's largest cost per event after JetStream itself; see BENCHMARKS.md).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventMessage {
-    pub subject: String,
-    pub headers: Vec<(&'static str, String)>,
-    /// The stored `accord.v1.EventEnvelope` bytes.
-    pub payload: Vec<u8>,
-}
-
-impl EventMessage {
-    pub fn new(service: &str, event: &RecordedEvent, envelope: Vec<u8>) -> EventMessage {
-        let mut headers = Vec::with_capacity(7);
-        headers.push(("Nats-Msg-Id", event.event_id.to_string()));
-        headers.push(("Accord-Event-Type", event.event_type.clone()));
-        headers.push(("Accord-Stream", header_value(&event.stream.to_string())));
-        headers.push(("Accord-Version", event.version.to_string()));
-        headers.push((POSITION_HEADER, event.position.to_string()));
-        headers.push(("Accord-Correlation-Id", event.correlation_id.to_string()));
-        if let Some(causation) = event.causation_id {
-            headers.push(("Accord-Causation-Id", causation.to_string()));
-        }
-        EventMessage {
-            subject: event_subject(service, event),
-            headers,
-            payload: envelope,
-        }
-    }
-
-    /// The same message in the bus's general form.
-    pub fn into_message(self) -> Message {
-        let mut message = Message::new(self.subject, self.payload);
-        message.headers = self
-            .headers
-            .into_iter()
-            .map(|(name, value)| (name.to_owned(), value))
-            .collect();
-        message
-    }
 }
 
 /// Publishes the log to the bus until `shutdown` turns true, resuming from the saved
