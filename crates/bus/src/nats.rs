@@ -220,10 +220,14 @@ impl NatsBus {
             }));
         }
         // Until the server has processed the endpoints' subscriptions a request may
-        // still find no responder: the flush's round trip waits for that.
+        // still find no responder. `flush` only empties the socket; a request to this
+        // very instance's `$SRV.PING` is a round trip through the server, which
+        // handles one connection's messages in order: once it is answered, the
+        // subscriptions sent before it are in place.
+        let id = service.info().await.id;
         self.inner
             .client
-            .flush()
+            .request(format!("$SRV.PING.{}.{id}", spec.name), "".into())
             .await
             .map_err(|e| BusError::Unavailable(format!("cannot register endpoints: {e}")))?;
         let (sender, requests) = mpsc::channel(1024);
