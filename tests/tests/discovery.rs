@@ -78,5 +78,5 @@ async fn a_request_to_a_service_that_is_not_running_fails_with_a_clear_error() {
         error.to_string(),
         "no service answers on accord.procurement.cmd.SubmitRequest: is it running?"
     );
-    assert_eq!(error.code(), "unavailable");
+    assert_eq!(error.code(), accord_contracts::ErrorCode::Unavailable);
 }

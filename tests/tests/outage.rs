@@ -66,7 +66,7 @@ async fn nats_down_mid_scenario_loses_nothing_and_duplicates_nothing() {
         matches!(refused, ClientError::Bus(BusError::Unavailable(_))),
         "{refused:?}"
     );
-    assert_eq!(refused.code(), "unavailable");
+    assert_eq!(refused.code(), accord_contracts::ErrorCode::Unavailable);
 
     nats.restart();
     until("the client reconnects", || bus.is_connected()).await;

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use accord_contracts::v1::{self as pb, reply::Outcome};
+use accord_contracts::ErrorCode;
 use prost::Message as _;
 use uuid::Uuid;
 
@@ -27,12 +28,13 @@ pub enum ClientError {
 }
 
 impl ClientError {
-    /// The error code: the service's, or `unavailable` when the bus failed.
-    pub fn code(&self) -> &str {
+    /// The error code: the service's, or `unavailable` when the bus failed; a code
+    /// outside the fixed set (a newer service) reads as `internal`.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ClientError::Refused(error) => &error.code,
-            ClientError::Bus(_) => "unavailable",
-            ClientError::Unexpected(_) => "internal",
+            ClientError::Refused(error) => error.code.parse().unwrap_or(ErrorCode::Internal),
+            ClientError::Bus(_) => ErrorCode::Unavailable,
+            ClientError::Unexpected(_) => ErrorCode::Internal,
         }
     }
 

@@ -4,6 +4,7 @@
 //! No logic lives here: domain crates parse these types into their own newtypes at
 //! the boundary (`TryFrom`), and adapters encode them on the wire and in the log.
 
+mod codes;
 mod json;
 
 /// Generated from `proto/accord/v1/*.proto` at build time.
@@ -12,6 +13,7 @@ pub mod v1 {
     include!(concat!(env!("OUT_DIR"), "/accord.v1.rs"));
 }
 
+pub use codes::ErrorCode;
 pub use json::{from_json, json_to_protobuf, protobuf_to_json, to_json, to_json_string, JsonError};
 
 /// The encoded `FileDescriptorSet` of the whole contract, for reflection and for

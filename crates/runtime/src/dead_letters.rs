@@ -43,13 +43,22 @@ pub fn refused_command(
     if let Some(command_id) = request.header(headers::COMMAND_ID) {
         letter = letter.with_header(headers::MSG_ID, command_id.to_owned());
     }
-    let (reason, message) = match error {
-        ClientError::Refused(reply) => (reply.reason.clone(), reply.message.clone()),
-        other => (String::new(), other.to_string()),
+    let (code, reason, message) = match error {
+        // The code as the service wrote it, even one this build does not know.
+        ClientError::Refused(reply) => (
+            reply.code.clone(),
+            reply.reason.clone(),
+            reply.message.clone(),
+        ),
+        other => (
+            other.code().as_str().to_owned(),
+            String::new(),
+            other.to_string(),
+        ),
     };
     letter
         .with_header(headers::TARGET, request.subject.clone())
-        .with_header(headers::ERROR_CODE, error.code().to_owned())
+        .with_header(headers::ERROR_CODE, code)
         .with_header(headers::ERROR_REASON, reason)
         .with_header(headers::ERROR_MESSAGE, message)
 }

@@ -1,4 +1,5 @@
 use accord_boundary::BoundaryError;
+pub use accord_contracts::ErrorCode;
 use accord_kernel::{Refusal, RefusalKind};
 use accord_log::LogError;
 
@@ -23,45 +24,14 @@ impl DomainRefusal {
     }
 }
 
-impl ErrorCode {
-    /// The code of a domain refusal of `kind`.
-    pub fn of_refusal(kind: RefusalKind) -> ErrorCode {
-        match kind {
-            RefusalKind::NotFound => ErrorCode::NotFound,
-            RefusalKind::Conflict => ErrorCode::Conflict,
-            RefusalKind::FailedPrecondition => ErrorCode::FailedPrecondition,
-            RefusalKind::InvalidArgument => ErrorCode::InvalidArgument,
-            RefusalKind::PermissionDenied => ErrorCode::PermissionDenied,
-        }
-    }
-}
-
-/// The fixed set of codes replies carry (see STYLE.md), so clients in any language
-/// can act on them without parsing messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
-    InvalidArgument,
-    NotFound,
-    Conflict,
-    FailedPrecondition,
-    Unauthenticated,
-    PermissionDenied,
-    Unavailable,
-    Internal,
-}
-
-impl ErrorCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidArgument => "invalid_argument",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::Conflict => "conflict",
-            ErrorCode::FailedPrecondition => "failed_precondition",
-            ErrorCode::Unauthenticated => "unauthenticated",
-            ErrorCode::PermissionDenied => "permission_denied",
-            ErrorCode::Unavailable => "unavailable",
-            ErrorCode::Internal => "internal",
-        }
+/// The code of a domain refusal of `kind`.
+pub fn code_of_refusal(kind: RefusalKind) -> ErrorCode {
+    match kind {
+        RefusalKind::NotFound => ErrorCode::NotFound,
+        RefusalKind::Conflict => ErrorCode::Conflict,
+        RefusalKind::FailedPrecondition => ErrorCode::FailedPrecondition,
+        RefusalKind::InvalidArgument => ErrorCode::InvalidArgument,
+        RefusalKind::PermissionDenied => ErrorCode::PermissionDenied,
     }
 }
 
@@ -99,7 +69,7 @@ impl CommandError {
                 BoundaryError::UnknownMotion(_) | BoundaryError::UnknownReference { .. },
             ) => ErrorCode::NotFound,
             CommandError::Invalid(_) => ErrorCode::InvalidArgument,
-            CommandError::Refused(refusal) => ErrorCode::of_refusal(refusal.kind),
+            CommandError::Refused(refusal) => code_of_refusal(refusal.kind),
             CommandError::Contended { .. } | CommandError::Stale { .. } => ErrorCode::Conflict,
             CommandError::Log(error) => log_code(error),
             CommandError::Stopping => ErrorCode::Unavailable,

@@ -27,7 +27,7 @@ mod service;
 pub use accord_bus::RELAY_CURSOR;
 pub use digest::command_digest;
 pub use endpoints::{serve, service_spec, EndpointConfig};
-pub use error::{boundary_reason, CommandError, DomainRefusal, ErrorCode};
+pub use error::{boundary_reason, code_of_refusal, CommandError, DomainRefusal, ErrorCode};
 pub use metrics::{Metrics, ReactionOutcome};
 pub use models::{
     AgreementsModel, AgreementsState, ProcurementModel, ProcurementState, ProjectsModel,

@@ -479,7 +479,10 @@ fn every_domain_error_has_its_code_reason_and_a_message_in_wire_names() {
     let readme = include_str!("../../../README.md");
     for (refusal, code, reason) in every_variant() {
         assert_eq!(
-            (ErrorCode::of_refusal(refusal.kind), refusal.reason),
+            (
+                accord_runtime::code_of_refusal(refusal.kind),
+                refusal.reason
+            ),
             (code, reason),
             "{refusal:?}"
         );

@@ -1,0 +1,80 @@
+//! The fixed set of error codes every `ErrorReply` carries.
+
+/// The fixed set of codes replies carry (see STYLE.md and `ErrorReply.code` in service.proto), so clients in any language
+/// can act on them without parsing messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    InvalidArgument,
+    NotFound,
+    Conflict,
+    FailedPrecondition,
+    Unauthenticated,
+    PermissionDenied,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidArgument => "invalid_argument",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::FailedPrecondition => "failed_precondition",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::PermissionDenied => "permission_denied",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl std::str::FromStr for ErrorCode {
+    type Err = String;
+
+    /// The code a reply names; an error for a name outside the fixed set.
+    fn from_str(text: &str) -> Result<ErrorCode, String> {
+        use ErrorCode::*;
+        [
+            InvalidArgument,
+            NotFound,
+            Conflict,
+            FailedPrecondition,
+            Unauthenticated,
+            PermissionDenied,
+            Unavailable,
+            Internal,
+        ]
+        .into_iter()
+        .find(|code| code.as_str() == text)
+        .ok_or_else(|| format!("no error code {text:?}"))
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_reads_back_from_its_name() {
+        for name in [
+            "invalid_argument",
+            "not_found",
+            "conflict",
+            "failed_precondition",
+            "unauthenticated",
+            "permission_denied",
+            "unavailable",
+            "internal",
+        ] {
+            assert_eq!(name.parse::<ErrorCode>().map(ErrorCode::as_str), Ok(name));
+        }
+        assert!("rejected".parse::<ErrorCode>().is_err());
+    }
+}
