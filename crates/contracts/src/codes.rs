@@ -15,6 +15,18 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in the order of the contract's list.
+    pub const ALL: [ErrorCode; 8] = [
+        ErrorCode::InvalidArgument,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::FailedPrecondition,
+        ErrorCode::Unauthenticated,
+        ErrorCode::PermissionDenied,
+        ErrorCode::Unavailable,
+        ErrorCode::Internal,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidArgument => "invalid_argument",
@@ -34,20 +46,10 @@ impl std::str::FromStr for ErrorCode {
 
     /// The code a reply names; an error for a name outside the fixed set.
     fn from_str(text: &str) -> Result<ErrorCode, String> {
-        use ErrorCode::*;
-        [
-            InvalidArgument,
-            NotFound,
-            Conflict,
-            FailedPrecondition,
-            Unauthenticated,
-            PermissionDenied,
-            Unavailable,
-            Internal,
-        ]
-        .into_iter()
-        .find(|code| code.as_str() == text)
-        .ok_or_else(|| format!("no error code {text:?}"))
+        ErrorCode::ALL
+            .into_iter()
+            .find(|code| code.as_str() == text)
+            .ok_or_else(|| format!("no error code {text:?}"))
     }
 }
 
