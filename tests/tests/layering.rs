@@ -144,3 +144,57 @@ fn the_bus_modules_import_each_other_without_a_circle() {
         "{graph:?}"
     );
 }
+
+/// Every `.rs` file under `dir`, recursively.
+fn sources(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(sources(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// The one place outside the domain crates that calls the deciders.
+const DEFINITIONS: &str = "boundary/src/definition.rs";
+
+#[test]
+fn the_deciders_are_dispatched_in_one_place_the_service_definitions() {
+    // A second dispatch (as the scenario's in-memory run once had) calls a decider's
+    // decide, evolve or fold itself; the runtime, the scenario, the demo and the audit
+    // tools go through `ServiceDefinition` instead.
+    let calls = ["Decider::decide(", "Decider::evolve(", "Decider::fold("];
+    let mut offenders = Vec::new();
+    let mut seen_definitions = false;
+    for name in [
+        "boundary", "runtime", "scenario", "cli", "bus", "log", "bench", "testkit",
+    ] {
+        for path in sources(&crates_dir().join(name).join("src")) {
+            let relative = path.strip_prefix(crates_dir()).unwrap().to_string_lossy();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let calls_a_decider = calls.iter().any(|call| text.contains(call));
+            // The shells may not even name a decider: they hold service definitions.
+            if ["runtime/", "scenario/", "cli/"]
+                .iter()
+                .any(|shell| relative.starts_with(shell))
+                && text.contains("Decider")
+            {
+                offenders.push(relative.clone().into_owned());
+            }
+            if relative == DEFINITIONS {
+                seen_definitions = calls_a_decider;
+            } else if calls_a_decider {
+                offenders.push(relative.into_owned());
+            }
+        }
+    }
+    assert!(seen_definitions, "{DEFINITIONS} should hold the dispatch");
+    assert!(
+        offenders.is_empty(),
+        "deciders called outside {DEFINITIONS}: {offenders:?}"
+    );
+}

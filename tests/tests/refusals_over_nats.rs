@@ -79,3 +79,90 @@ async fn projects_and_procurement_refusals_carry_their_rules_reasons() {
     projects.stop().await;
     procurement.stop().await;
 }
+
+/// A generic NATS client sees a refusal without decoding the body: the reply carries
+/// the Services API's two error headers (and Accord's code and reason), its body is
+/// still the `ErrorReply`, and `$SRV.STATS` counts it in `num_errors`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_requests_carry_the_service_error_headers_and_are_counted() {
+    let nats = NatsServer::start();
+    let raw = async_nats::connect(nats.url()).await.unwrap();
+    let bus = Bus::Nats(NatsBus::from_client(raw.clone()));
+    let client = accord_bus::AccordClient::new(bus.clone());
+    let projects = Node::start(ServiceKind::Projects, &bus);
+    wait_ready(&client, "projects").await;
+
+    let stats = |raw: async_nats::Client| async move {
+        let reply = raw
+            .request("$SRV.STATS.accord-projects", "".into())
+            .await
+            .unwrap();
+        let stats: serde_json::Value = serde_json::from_slice(&reply.payload).unwrap();
+        let commands = stats["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == "commands")
+            .unwrap()
+            .clone();
+        (
+            commands["num_requests"].as_u64().unwrap(),
+            commands["num_errors"].as_u64().unwrap(),
+            commands["last_error"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (requests_before, errors_before, _) = stats(raw.clone()).await;
+
+    let mut refused = 0;
+    for project in ["uav-nowhere", "ugv-nowhere", "usv-nowhere"] {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(headers::ACTOR, "ua-kamyshin");
+        headers.insert(headers::CONTENT_TYPE, JSON);
+        let reply = raw
+            .request_with_headers(
+                "accord.projects.cmd.LaunchProject",
+                headers,
+                format!(r#"{{"projectId":"{project}"}}"#).into(),
+            )
+            .await
+            .unwrap();
+        let got = reply.headers.as_ref().unwrap();
+        assert_eq!(
+            got.get(headers::SERVICE_ERROR_CODE).unwrap().as_str(),
+            "404"
+        );
+        assert_eq!(got.get(headers::ERROR_CODE).unwrap().as_str(), "not_found");
+        assert_eq!(
+            got.get(headers::ERROR_REASON).unwrap().as_str(),
+            "project_not_found"
+        );
+        let Some(Outcome::Error(error)) = decode_reply("LaunchProject", &reply.payload, true)
+            .unwrap()
+            .outcome
+        else {
+            panic!("the body is still the ErrorReply")
+        };
+        assert_eq!(error.code, "not_found");
+        assert_eq!(error.details["stream"], format!("project/{project}"));
+        assert_eq!(
+            got.get(headers::SERVICE_ERROR).unwrap().as_str(),
+            error.message
+        );
+        refused += 1;
+    }
+    // A query that succeeds carries neither header and is not an error.
+    let ok = raw
+        .request("accord.projects.q.LogStatus", "".into())
+        .await
+        .unwrap();
+    assert!(ok
+        .headers
+        .as_ref()
+        .is_none_or(|h| h.get(headers::SERVICE_ERROR).is_none()));
+
+    let (requests, errors, last_error) = stats(raw.clone()).await;
+    assert_eq!(requests - requests_before, refused);
+    assert_eq!(errors - errors_before, refused);
+    assert!(last_error.starts_with("404:"), "{last_error}");
+    projects.stop().await;
+}

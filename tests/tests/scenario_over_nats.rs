@@ -62,7 +62,7 @@ async fn the_whole_scenario_on(bus: Bus) {
     assert!(policy.version >= 2, "granted then amended: {policy:?}");
     assert!(!policy.grants.is_empty());
     let offered = pure
-        .procurement
+        .procurement()
         .markets
         .values()
         .flat_map(|m| m.supplies.keys())
@@ -84,7 +84,7 @@ async fn the_whole_scenario_on(bus: Bus) {
     );
 
     let head = services.node(ServiceKind::Agreements).log_ids().len() as u64;
-    for commitment_id in pure.agreements.commitments.keys() {
+    for commitment_id in pure.agreements().commitments.keys() {
         the_timeline_is_the_pure_runs(&client, &pure, commitment_id, head).await;
     }
     services.stop().await;

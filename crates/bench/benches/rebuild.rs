@@ -18,7 +18,7 @@ use accord_bench::{full_run, peak_rss_bytes, runs, Report, Row, Summary};
 use accord_contracts::v1 as pb;
 use accord_kernel::EventMeta;
 use accord_log::{Log, LogConfig};
-use accord_runtime::{AgreementsModel, AgreementsState, Model as _, Service};
+use accord_runtime::{AgreementsModel, AgreementsState, Service, ServiceDefinition as _};
 use prost::Message as _;
 
 /// What one child process measured.

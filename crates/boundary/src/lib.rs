@@ -8,6 +8,7 @@
 
 mod agreements;
 mod commands;
+pub mod definition;
 mod error;
 mod procurement;
 mod projects;
@@ -19,6 +20,10 @@ pub use commands::{
     decode_body, parse_agreements_command, parse_procurement_command, parse_project_command,
     AgreementsCommand, Body, Facts, ProcurementCommand, AGREEMENTS_COMMANDS, PROCUREMENT_COMMANDS,
     PROJECTS_COMMANDS,
+};
+pub use definition::{
+    AgreementsModel, AgreementsState, DomainRefusal, ProcurementModel, ProcurementState,
+    ProjectsModel, ProjectsState, ServiceDefinition,
 };
 pub use error::BoundaryError;
 pub use procurement::{decode_procurement_event, encode_procurement_event};

@@ -8,6 +8,7 @@ mod bus;
 mod client;
 mod embedded;
 mod message;
+mod micro;
 mod nats;
 mod relay;
 mod subject;

@@ -34,6 +34,10 @@ pub mod headers {
     pub const ERROR_CODE: &str = "Accord-Error-Code";
     pub const ERROR_REASON: &str = "Accord-Error-Reason";
     pub const ERROR_MESSAGE: &str = "Accord-Error-Message";
+    /// On an error reply (the NATS Services API convention): a one-line description
+    /// and a numeric, HTTP-like status; `$SRV.STATS` counts replies carrying them.
+    pub const SERVICE_ERROR: &str = "Nats-Service-Error";
+    pub const SERVICE_ERROR_CODE: &str = "Nats-Service-Error-Code";
 }
 
 /// The content type of JSON bodies (the proto3 JSON mapping).
@@ -86,7 +90,23 @@ pub struct Replier(ReplyTo);
 #[derive(Debug)]
 enum ReplyTo {
     Channel(oneshot::Sender<Message>),
-    Nats(Box<async_nats::service::Request>),
+    Nats(Box<NatsReply>),
+}
+
+/// Where a request that came over NATS is answered, and what counts the answer.
+pub(crate) struct NatsReply {
+    pub(crate) client: async_nats::Client,
+    pub(crate) subject: async_nats::Subject,
+    /// Called with the answer's headers once it is sent (the `$SRV.STATS` counters).
+    pub(crate) answered: Box<dyn FnOnce(&Headers) + Send>,
+}
+
+impl std::fmt::Debug for NatsReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsReply")
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Replier {
@@ -96,8 +116,8 @@ impl Replier {
         (Replier(ReplyTo::Channel(sender)), receiver)
     }
 
-    pub(crate) fn nats(request: async_nats::service::Request) -> Replier {
-        Replier(ReplyTo::Nats(Box::new(request)))
+    pub(crate) fn nats(reply: NatsReply) -> Replier {
+        Replier(ReplyTo::Nats(Box::new(reply)))
     }
 
     /// Sends the answer. An error means it could not be sent: the requester is gone
@@ -107,10 +127,26 @@ impl Replier {
             ReplyTo::Channel(sender) => sender
                 .send(answer)
                 .map_err(|_| BusError::Unavailable("the requester is gone".into())),
-            ReplyTo::Nats(request) => request
-                .respond_with_headers(Ok(answer.payload.into()), header_map(&answer.headers))
-                .await
-                .map_err(|e| BusError::Unavailable(format!("reply not sent: {e}"))),
+            ReplyTo::Nats(reply) => {
+                let NatsReply {
+                    client,
+                    subject,
+                    answered,
+                } = *reply;
+                let sent = if answer.headers.is_empty() {
+                    client.publish(subject, answer.payload.into()).await
+                } else {
+                    client
+                        .publish_with_headers(
+                            subject,
+                            header_map(&answer.headers),
+                            answer.payload.into(),
+                        )
+                        .await
+                };
+                answered(&answer.headers);
+                sent.map_err(|e| BusError::Unavailable(format!("reply not sent: {e}")))
+            }
         }
     }
 }

@@ -1,22 +1,21 @@
 //! The bus on NATS: requests through core NATS and the Services API, event streams
 //! and durable consumers on JetStream.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use async_nats::connection::State;
 use async_nats::header::{HeaderName, HeaderValue};
 use async_nats::jetstream::{self, consumer, stream, AckKind};
-use async_nats::service::ServiceExt;
 use async_nats::{HeaderMap, RequestErrorKind};
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::message::EventMessage;
 use crate::message::{
     header_map, AckDecision, BusError, ConsumerSpec, Delivery, Headers, Incoming, Message, Replier,
     Served, ServiceSpec, StoredMessage, StreamSpec,
 };
+use crate::message::{EventMessage, NatsReply};
+use crate::micro;
 
 /// How long a consumer waits before fetching again after JetStream failed.
 const CONSUMER_RETRY: Duration = Duration::from_millis(250);
@@ -189,49 +188,39 @@ impl NatsBus {
     }
 
     pub(crate) async fn serve(&self, spec: ServiceSpec) -> Result<Served, BusError> {
-        let service = self
-            .inner
-            .client
-            .service_builder()
-            .description(&spec.description)
-            .start(&spec.name, &spec.version)
-            .await
-            .map_err(|e| BusError::Unavailable(format!("cannot start service: {e}")))?;
+        let client = &self.inner.client;
+        let instance = micro::Instance::new(spec.clone());
         let mut endpoints = Vec::new();
-        for endpoint in &spec.endpoints {
-            let started = service
-                .endpoint_builder()
-                .name(&endpoint.name)
-                .metadata(
-                    endpoint
-                        .metadata
-                        .clone()
-                        .into_iter()
-                        .collect::<HashMap<_, _>>(),
-                )
-                .add(&endpoint.subject)
+        for (index, endpoint) in spec.endpoints.iter().enumerate() {
+            let subscriber = client
+                .queue_subscribe(endpoint.subject.clone(), micro::QUEUE_GROUP.into())
                 .await
                 .map_err(|e| {
                     BusError::Unavailable(format!("cannot add endpoint {}: {e}", endpoint.name))
                 })?;
-            endpoints.push(started.map({
-                let name = endpoint.name.clone();
-                move |request| (name.clone(), request)
-            }));
+            endpoints.push(subscriber.map(move |request| (index, request)));
         }
-        // Until the server has processed the endpoints' subscriptions a request may
-        // still find no responder. `flush` only empties the socket; a request to this
-        // very instance's `$SRV.PING` is a round trip through the server, which
-        // handles one connection's messages in order: once it is answered, the
+        let discovery = micro::subscribe_discovery(client, &instance).await?;
+        // Until the server has processed the subscriptions a request may still find
+        // no responder. `flush` only empties the socket; a request to this very
+        // instance's `$SRV.PING` is a round trip through the server, which handles
+        // one connection's messages in order: once it is answered, the
         // subscriptions sent before it are in place.
-        let id = service.info().await.id;
-        self.inner
-            .client
-            .request(format!("$SRV.PING.{}.{id}", spec.name), "".into())
+        let answering = tokio::spawn(micro::answer_discovery(
+            client.clone(),
+            instance.clone(),
+            discovery,
+        ));
+        client
+            .request(
+                format!("$SRV.PING.{}.{}", spec.name, instance.id),
+                "".into(),
+            )
             .await
             .map_err(|e| BusError::Unavailable(format!("cannot register endpoints: {e}")))?;
         let (sender, requests) = mpsc::channel(1024);
         let (stop, mut stopped) = oneshot::channel::<()>();
+        let client = client.clone();
         tokio::spawn(async move {
             let mut all = futures_util::stream::select_all(endpoints);
             loop {
@@ -239,27 +228,36 @@ impl NatsBus {
                     next = all.next() => next,
                     _ = &mut stopped => break,
                 };
-                let Some((endpoint, request)) = next else {
+                let Some((index, request)) = next else {
                     break;
                 };
-                let message = Message {
-                    subject: request.message.subject.to_string(),
-                    headers: headers_of(request.message.headers.as_ref()),
-                    payload: request.message.payload.to_vec(),
+                let received = std::time::Instant::now();
+                let Some(subject) = request.reply.clone() else {
+                    continue;
                 };
+                let message = Message {
+                    subject: request.subject.to_string(),
+                    headers: headers_of(request.headers.as_ref()),
+                    payload: request.payload.to_vec(),
+                };
+                let counters = instance.clone();
+                let reply = Replier::nats(NatsReply {
+                    client: client.clone(),
+                    subject,
+                    answered: Box::new(move |headers| counters.record(index, received, headers)),
+                });
                 let incoming = Incoming {
-                    endpoint,
+                    endpoint: spec.endpoints[index].name.clone(),
                     message,
-                    reply: Replier::nats(request),
+                    reply,
                 };
                 if sender.send(incoming).await.is_err() {
                     break;
                 }
             }
+            // Dropping the subscribers unsubscribes the endpoints; discovery ends too.
             drop(all);
-            if let Err(error) = service.stop().await {
-                tracing::warn!(%error, "bus.serve stop");
-            }
+            answering.abort();
         });
         Ok(Served {
             requests,

@@ -386,7 +386,7 @@ pub async fn run(settings: &Settings, temporary: bool, out: &mut impl Write) -> 
         "Accord demo: {} — {total} commands played over the embedded bus\n",
         scenario.name
     )?;
-    let items: Vec<String> = pure.procurement.markets.keys().cloned().collect();
+    let items: Vec<String> = pure.procurement().markets.keys().cloned().collect();
     let projections = fetch(&client, &items).await?;
     for table in tables(&projections) {
         writeln!(out, "{}", table.render())?;

@@ -265,15 +265,15 @@ pub async fn projections(
 
 pub fn expected_projections(pure: &Embedded, items: &[String]) -> Vec<Outcome> {
     let mut out = vec![
-        Outcome::Agreements(queries::agreement_register(&pure.agreements)),
-        Outcome::Ledger(queries::commitment_ledger(&pure.agreements)),
-        Outcome::Decisions(queries::board_decisions(&pure.agreements)),
-        Outcome::Portfolio(queries::project_portfolio(&pure.portfolio)),
-        Outcome::Policy(queries::priority_policy(&pure.procurement)),
+        Outcome::Agreements(queries::agreement_register(pure.agreements())),
+        Outcome::Ledger(queries::commitment_ledger(pure.agreements())),
+        Outcome::Decisions(queries::board_decisions(pure.agreements())),
+        Outcome::Portfolio(queries::project_portfolio(pure.portfolio())),
+        Outcome::Policy(queries::priority_policy(pure.procurement())),
     ];
     for item in items {
         out.push(Outcome::Queue(queries::procurement_queue(
-            &pure.procurement,
+            pure.procurement(),
             item,
         )));
     }
@@ -282,5 +282,5 @@ pub fn expected_projections(pure: &Embedded, items: &[String]) -> Vec<Outcome> {
 
 /// The items (markets) the pure run has.
 pub fn items(pure: &Embedded) -> Vec<String> {
-    pure.procurement.markets.keys().cloned().collect()
+    pure.procurement().markets.keys().cloned().collect()
 }

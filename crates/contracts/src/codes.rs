@@ -41,6 +41,23 @@ impl ErrorCode {
     }
 }
 
+impl ErrorCode {
+    /// The HTTP-like status an error reply's `Nats-Service-Error-Code` header carries
+    /// (the NATS Services API convention), for clients that know only that.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidArgument => 400,
+            ErrorCode::Unauthenticated => 401,
+            ErrorCode::PermissionDenied => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Conflict => 409,
+            ErrorCode::FailedPrecondition => 412,
+            ErrorCode::Internal => 500,
+            ErrorCode::Unavailable => 503,
+        }
+    }
+}
+
 impl std::str::FromStr for ErrorCode {
     type Err = String;
 

@@ -190,7 +190,10 @@ async fn respond<M: Model>(
 }
 
 fn encode_reply(reply: pb::Reply, json: bool) -> Message {
-    let mut answer = Message::new("", Vec::new());
+    let mut answer = match &reply.outcome {
+        Some(Outcome::Error(error)) => error_headers(error),
+        _ => Message::new("", Vec::new()),
+    };
     if json {
         // Every reply message is part of the contract, so mapping cannot fail; if it
         // did, the client still gets a reply it can read.
@@ -202,6 +205,36 @@ fn encode_reply(reply: pb::Reply, json: bool) -> Message {
         answer.payload = reply.encode_to_vec();
     }
     answer
+}
+
+/// The longest `Nats-Service-Error` description sent; the body has the whole message.
+const MAX_DESCRIPTION: usize = 256;
+
+/// An error reply's headers: the NATS Services API pair, so `$SRV.STATS` counts the
+/// error and a generic client sees it without decoding the body, and Accord's own
+/// code and reason.
+fn error_headers(error: &pb::ErrorReply) -> Message {
+    let status = error
+        .code
+        .parse::<ErrorCode>()
+        .map_or(500, ErrorCode::http_status);
+    let mut description: String = error
+        .message
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if description.len() > MAX_DESCRIPTION {
+        let mut end = MAX_DESCRIPTION;
+        while !description.is_char_boundary(end) {
+            end -= 1;
+        }
+        description.truncate(end);
+    }
+    Message::new("", Vec::new())
+        .with_header(headers::SERVICE_ERROR, description)
+        .with_header(headers::SERVICE_ERROR_CODE, status.to_string())
+        .with_header(headers::ERROR_CODE, error.code.clone())
+        .with_header(headers::ERROR_REASON, error.reason.clone())
 }
 
 fn refusal(code: ErrorCode, reason: &str, message: String) -> pb::ErrorReply {

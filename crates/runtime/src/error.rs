@@ -1,28 +1,8 @@
 use accord_boundary::BoundaryError;
+pub use accord_boundary::DomainRefusal;
 pub use accord_contracts::ErrorCode;
-use accord_kernel::{Refusal, RefusalKind};
+use accord_kernel::RefusalKind;
 use accord_log::LogError;
-
-/// A domain error as the reply carries it: its kind (the code), its stable reason,
-/// its message (wire names, never Rust `Debug`) and its fields as details.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DomainRefusal {
-    pub kind: RefusalKind,
-    pub reason: &'static str,
-    pub message: String,
-    pub details: Vec<(&'static str, String)>,
-}
-
-impl DomainRefusal {
-    pub fn of(error: &impl Refusal) -> DomainRefusal {
-        DomainRefusal {
-            kind: error.kind(),
-            reason: error.reason(),
-            message: error.to_string(),
-            details: error.details(),
-        }
-    }
-}
 
 /// The code of a domain refusal of `kind`.
 pub fn code_of_refusal(kind: RefusalKind) -> ErrorCode {

@@ -1,6 +1,7 @@
 //! One service, whole: its log, command handling and projections, endpoints on the
 //! bus, the relay from its log to its stream, and the reactions its events cause.
 
+use accord_boundary::ServiceDefinition;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;

@@ -2,8 +2,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
-use accord_boundary::reactions::Reaction;
-use accord_boundary::{Body, BoundaryError, EncodedEvent};
+use accord_boundary::{Body, BoundaryError, ServiceDefinition};
 use accord_contracts::v1::reply::Outcome;
 use accord_kernel::{ActorId, EventMeta, ExpectedVersion, RecordedEvent, StreamId, Timestamp};
 use accord_log::{AppendMetadata, AppendOutcome, Log, LogConfig, LogError, NewEvent};
@@ -11,58 +10,24 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::error::{CommandError, DomainRefusal};
+use crate::error::CommandError;
 use crate::queries::QueryError;
 
 /// How often a command is decided again when its stream changed underneath it.
 pub const MAX_CONFLICT_RETRIES: u32 = 5;
 
-/// How one service's commands, events and projections are typed.
-pub trait Model: Sized + Send + Sync + 'static {
-    /// The service's name, e.g. `agreements`.
-    const SERVICE: &'static str;
-    /// The commands it takes (`accord.<service>.cmd.<Name>`).
-    const COMMANDS: &'static [&'static str];
+/// One service as the runtime serves it: its pure definition (commands, streams,
+/// decide/evolve, projections, reactions; in the boundary) plus its queries and the
+/// reaction flows that start from its events.
+pub trait Model: ServiceDefinition {
     /// The queries it answers besides `LogStatus` (`accord.<service>.q.<Name>`).
     const QUERIES: &'static [&'static str];
     /// The reaction flows that start from its events: (durable consumer name,
     /// subject filter on its own stream).
     const FLOWS: &'static [(&'static str, &'static str)];
-    type Command: Send + Sync;
-    type Event: Send + Sync;
-    /// The service's projections; also what parsing asks for facts.
-    type View: Default + Send + Sync + 'static;
-    /// What one stream's events fold into: the state a command is decided against.
-    type State: Default + Clone + Send + Sync + 'static;
-
-    fn parse(
-        name: &str,
-        body: Body<'_>,
-        actor: &ActorId,
-        view: &Self::View,
-    ) -> Result<Self::Command, BoundaryError>;
-    /// The stream (aggregate) a command addresses.
-    fn stream(command: &Self::Command) -> Result<StreamId, BoundaryError>;
-    /// Folds one of a stream's events into its state.
-    fn evolve(state: &mut Self::State, event: &Self::Event);
-    /// Decides against the stream's state; the error is the domain's, as text.
-    fn decide(
-        state: &Self::State,
-        command: &Self::Command,
-    ) -> Result<Vec<Self::Event>, DomainRefusal>;
-    fn encode(stream: &StreamId, event: &Self::Event) -> Result<EncodedEvent, BoundaryError>;
-    fn decode(event_type: &str, payload: &[u8]) -> Result<Self::Event, BoundaryError>;
-    fn apply(view: &mut Self::View, meta: &EventMeta, event: &Self::Event);
     /// Answers a query from the service's projections (`service.view()`) or, for a
     /// history the projections do not keep, from its log.
     fn query(name: &str, body: Body<'_>, service: &Service<Self>) -> Result<Outcome, QueryError>;
-    /// What `event` on `stream` causes in other services. `history` gives the stream up
-    /// to and including the event; it is called only when the answer depends on it.
-    fn reactions(
-        stream: &StreamId,
-        event: &Self::Event,
-        history: &mut dyn FnMut() -> Vec<Self::Event>,
-    ) -> Vec<Reaction>;
 }
 
 /// Who sends a command, when it happened, and how it relates to others.
@@ -274,7 +239,8 @@ impl<M: Model> Service<M> {
                     });
                 }
             }
-            let events = M::decide(&state, &command).map_err(CommandError::Refused)?;
+            let events = M::decide(&state, &command)
+                .map_err(|refusal| CommandError::Refused(refusal.on(&stream)))?;
             let new_events = events
                 .iter()
                 .map(|event| {

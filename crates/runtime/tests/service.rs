@@ -56,8 +56,8 @@ async fn the_scenarios_agreements_commands_build_the_same_projections_as_the_pur
     let mut pure = accord_scenario::Embedded::default();
     pure.run(&Scenario::lt_ua().unwrap()).unwrap();
     let view = service.view();
-    assert_eq!(view.view.register(), pure.agreements.register());
-    assert_eq!(view.view.decisions(), pure.agreements.decisions());
+    assert_eq!(view.view.register(), pure.agreements().register());
+    assert_eq!(view.view.decisions(), pure.agreements().decisions());
     assert_eq!(view.actors.len(), 10);
     drop(view);
     let timeline = service.timeline("c-priority").unwrap();
@@ -140,7 +140,7 @@ async fn a_query_is_answered_from_every_event_durable_when_it_arrives() {
     agreements_log_closed(&log).await;
     let mut pure = accord_scenario::Embedded::default();
     pure.run(&Scenario::lt_ua().unwrap()).unwrap();
-    let before = pure.agreements.register();
+    let before = pure.agreements().register();
     let service = Service::<AgreementsModel>::start(log.reopen().unwrap().clone());
     assert_eq!(service.applied_position(), 0);
     let Outcome::Agreements(register) = service

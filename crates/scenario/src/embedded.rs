@@ -1,25 +1,21 @@
-//! Runs commands in memory: boundary parsing, the deciders, the reactions, and every
-//! service's projections. No log, no bus: this is the pure core the services wrap.
+//! Runs commands in memory through the services' own definitions
+//! ([`ServiceDefinition`]: parsing, streams, decide/evolve, projections, reactions),
+//! the same the runtime serves. No log, no bus: this is the pure core the services
+//! wrap, and nothing here decides by itself.
 
 use std::collections::BTreeMap;
 
-use accord_agreements::actor::{Actor, ActorDecider, ActorError};
-use accord_agreements::agreement::{AgreementDecider, AgreementError, AgreementStatus};
-use accord_agreements::board::{BoardDecider, BoardError};
-use accord_agreements::commitment::{CommitmentDecider, CommitmentError};
+use accord_agreements::actor::Actor;
 use accord_agreements::projections::{timeline, AgreementsEvent, AgreementsView, TimelineEntry};
-use accord_agreements::Authorisation;
 use accord_boundary::{
-    parse_agreements_command, parse_procurement_command, parse_project_command, AgreementsCommand,
-    Body, BoundaryError, Facts, ProcurementCommand,
+    AgreementsCommand, AgreementsModel, Body, BoundaryError, DomainRefusal, ProcurementCommand,
+    ProcurementModel, ProjectsModel, ServiceDefinition,
 };
-use accord_kernel::{AggregateId, Decider, EventMeta, PartyId, StreamId, Timestamp};
-use accord_procurement::market::{MarketDecider, MarketError};
-use accord_procurement::policy::{Policy, PolicyDecider, PolicyError};
+use accord_kernel::{EventMeta, StreamId, Timestamp};
 use accord_procurement::queue::{ProcurementEvent, ProcurementView};
-use accord_projects::{Portfolio, ProjectDecider, ProjectError, ProjectEvent};
+use accord_projects::{Portfolio, ProjectEvent};
 
-use crate::{reactions_to, reactions_to_project, Reaction, REACTIONS_ACTOR};
+use crate::{Reaction, REACTIONS_ACTOR};
 use crate::{Scenario, Service, Step};
 
 /// An event of any of the three services.
@@ -35,22 +31,9 @@ pub enum ServiceEvent {
 pub enum StepError {
     #[error(transparent)]
     Boundary(#[from] BoundaryError),
+    /// The domain refused it, as the service would reply.
     #[error(transparent)]
-    Agreement(#[from] AgreementError),
-    #[error(transparent)]
-    Commitment(#[from] CommitmentError),
-    #[error(transparent)]
-    Board(#[from] BoardError),
-    #[error(transparent)]
-    Actor(#[from] ActorError),
-    #[error(transparent)]
-    Project(#[from] ProjectError),
-    #[error(transparent)]
-    Policy(#[from] PolicyError),
-    #[error(transparent)]
-    Market(#[from] MarketError),
-    #[error("invalid stream id: {0}")]
-    Stream(String),
+    Refused(#[from] DomainRefusal),
     #[error("step {index} ({command}): {error}")]
     AtStep {
         index: usize,
@@ -59,16 +42,93 @@ pub enum StepError {
     },
 }
 
+/// An event one service handled: its metadata, itself, and the reactions it causes.
+type Handled<E> = (EventMeta, E, Vec<Reaction>);
+
+/// One service in memory: its projections, each stream's state and history, and its
+/// log's head position.
+struct Part<D: ServiceDefinition> {
+    view: D::View,
+    streams: BTreeMap<StreamId, (D::State, Vec<D::Event>)>,
+    position: u64,
+}
+
+impl<D: ServiceDefinition> Default for Part<D> {
+    fn default() -> Self {
+        Part {
+            view: D::View::default(),
+            streams: BTreeMap::new(),
+            position: 0,
+        }
+    }
+}
+
+impl<D: ServiceDefinition> Clone for Part<D>
+where
+    D::View: Clone,
+    D::Event: Clone,
+{
+    fn clone(&self) -> Self {
+        Part {
+            view: self.view.clone(),
+            streams: self.streams.clone(),
+            position: self.position,
+        }
+    }
+}
+
+impl<D: ServiceDefinition> std::fmt::Debug for Part<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Part")
+            .field("service", &D::SERVICE)
+            .field("streams", &self.streams.len())
+            .field("position", &self.position)
+            .finish()
+    }
+}
+
+impl<D: ServiceDefinition> Part<D>
+where
+    D::Event: Clone,
+{
+    /// Decides `command` on its stream, applies the events and returns them with
+    /// their metadata and the reactions they cause.
+    fn handle(
+        &mut self,
+        command: &D::Command,
+        context: &Context,
+    ) -> Result<Vec<Handled<D::Event>>, StepError> {
+        let stream = D::stream(command)?;
+        let (state, history) = self.streams.entry(stream.clone()).or_default();
+        let events = D::decide(state, command)?;
+        let mut done = Vec::new();
+        for event in events {
+            D::evolve(state, &event);
+            history.push(event.clone());
+            self.position += 1;
+            let meta = EventMeta {
+                stream: stream.clone(),
+                position: self.position,
+                occurred_at: context.occurred_at,
+                recorded_at: context.recorded_at,
+                actor: context.actor.clone(),
+            };
+            D::apply(&mut self.view, &meta, &event);
+            let reactions = D::reactions(&stream, &event, &mut || history.clone());
+            done.push((meta, event, reactions));
+        }
+        Ok(done)
+    }
+}
+
 /// Three services' state, in memory.
 #[derive(Debug, Clone, Default)]
 pub struct Embedded {
-    pub agreements: AgreementsView,
-    pub actors: BTreeMap<String, Actor>,
-    pub portfolio: Portfolio,
-    pub procurement: ProcurementView,
+    agreements: Part<AgreementsModel>,
+    projects: Part<ProjectsModel>,
+    procurement: Part<ProcurementModel>,
     /// Every event of every service, in the order they happened, with metadata.
     pub log: Vec<(EventMeta, ServiceEvent)>,
-    positions: BTreeMap<&'static str, u64>,
 }
 
 struct Context {
@@ -78,6 +138,26 @@ struct Context {
 }
 
 impl Embedded {
+    /// The agreements service's projections.
+    pub fn agreements(&self) -> &AgreementsView {
+        &self.agreements.view.view
+    }
+
+    /// The actor registry, by actor id.
+    pub fn actors(&self) -> &BTreeMap<String, Actor> {
+        &self.agreements.view.actors
+    }
+
+    /// The projects service's portfolio.
+    pub fn portfolio(&self) -> &Portfolio {
+        &self.projects.view.portfolio
+    }
+
+    /// The procurement service's projections.
+    pub fn procurement(&self) -> &ProcurementView {
+        &self.procurement.view.view
+    }
+
     /// One commitment's timeline, from its events in the log.
     pub fn timeline(&self, commitment_id: &str) -> Vec<TimelineEntry> {
         let agreements = self.log.iter().filter_map(|(meta, event)| match event {
@@ -108,185 +188,78 @@ impl Embedded {
         };
         let body = Body::Json(&step.body);
         let before = self.log.len();
-        match step.service {
+        let reactions = match step.service {
             Service::Agreements => {
-                let command = parse_agreements_command(&step.command, body, &step.actor, self)?;
-                self.agreements_command(command, &context)?;
+                let command = AgreementsModel::parse(
+                    &step.command,
+                    body,
+                    &step.actor,
+                    &self.agreements.view,
+                )?;
+                self.agreements_command(&command, &context)?
             }
             Service::Projects => {
-                let (id, command) = parse_project_command(&step.command, body, self)?;
-                self.project_command(&id, &command, &context)?;
+                let command =
+                    ProjectsModel::parse(&step.command, body, &step.actor, &self.projects.view)?;
+                self.projects_command(&command, &context)?
             }
             Service::Procurement => {
-                let command = parse_procurement_command(&step.command, body, self)?;
-                self.procurement_command(command, &context)?;
+                let command = ProcurementModel::parse(
+                    &step.command,
+                    body,
+                    &step.actor,
+                    &self.procurement.view,
+                )?;
+                self.procurement_command(&command, &context)?
             }
-        }
+        };
+        self.react(reactions, &context)?;
         Ok(self.log[before..].iter().map(|(_, e)| e.clone()).collect())
-    }
-
-    fn meta(
-        &mut self,
-        service: &'static str,
-        category: &str,
-        id: &str,
-        context: &Context,
-    ) -> Result<EventMeta, StepError> {
-        let position = self.positions.entry(service).or_default();
-        *position += 1;
-        Ok(EventMeta {
-            stream: StreamId::new(category, id).map_err(|e| StepError::Stream(e.to_string()))?,
-            position: *position,
-            occurred_at: context.occurred_at,
-            recorded_at: context.recorded_at,
-            actor: context.actor.clone(),
-        })
     }
 
     fn agreements_command(
         &mut self,
-        command: AgreementsCommand,
+        command: &AgreementsCommand,
         context: &Context,
-    ) -> Result<(), StepError> {
-        let (id, category, events): (AggregateId, &str, Vec<AgreementsEvent>) = match &command {
-            AgreementsCommand::Agreement(id, c) => {
-                let state = self
-                    .agreements
-                    .agreements
-                    .get(id.as_str())
-                    .cloned()
-                    .unwrap_or_default();
-                let events = AgreementDecider::decide(&state, c)?;
-                (
-                    id.clone(),
-                    "agreement",
-                    events.into_iter().map(AgreementsEvent::Agreement).collect(),
-                )
-            }
-            AgreementsCommand::Commitment(id, c) => {
-                let state = self
-                    .agreements
-                    .commitments
-                    .get(id.as_str())
-                    .cloned()
-                    .unwrap_or_default();
-                let events = CommitmentDecider::decide(&state, c)?;
-                (
-                    id.clone(),
-                    "commitment",
-                    events
-                        .into_iter()
-                        .map(AgreementsEvent::Commitment)
-                        .collect(),
-                )
-            }
-            AgreementsCommand::Board(id, c) => {
-                let state = self
-                    .agreements
-                    .boards
-                    .get(id.as_str())
-                    .cloned()
-                    .unwrap_or_default();
-                let events = BoardDecider::decide(&state, c)?;
-                (
-                    id.clone(),
-                    "board",
-                    events.into_iter().map(AgreementsEvent::Board).collect(),
-                )
-            }
-            AgreementsCommand::Actor(id, c) => {
-                let state = self.actors.get(id.as_str()).cloned().unwrap_or_default();
-                let events = ActorDecider::decide(&state, c)?;
-                (
-                    id.clone(),
-                    "actor",
-                    events.into_iter().map(AgreementsEvent::Actor).collect(),
-                )
-            }
-        };
-        let mut reactions = Vec::new();
-        for event in events {
-            let meta = self.meta("agreements", category, id.as_str(), context)?;
-            self.agreements.apply(&meta, &event);
-            if let AgreementsEvent::Actor(e) = &event {
-                let state = self.actors.remove(id.as_str()).unwrap_or_default();
-                self.actors
-                    .insert(id.to_string(), ActorDecider::evolve(state, e));
-            }
-            let commitments = &self.agreements.commitments;
-            reactions.extend(reactions_to(&id, &event, || {
-                commitments.get(id.as_str()).cloned()
-            }));
-            self.log.push((meta, ServiceEvent::Agreements(event)));
-        }
-        self.react(reactions, context)
+    ) -> Result<Vec<Reaction>, StepError> {
+        let done = self.agreements.handle(command, context)?;
+        Ok(self.record(done, ServiceEvent::Agreements))
     }
 
-    fn project_command(
+    fn projects_command(
         &mut self,
-        id: &AggregateId,
-        command: &accord_projects::ProjectCommand,
+        command: &<ProjectsModel as ServiceDefinition>::Command,
         context: &Context,
-    ) -> Result<(), StepError> {
-        let state = self
-            .portfolio
-            .projects
-            .get(id.as_str())
-            .cloned()
-            .unwrap_or_default();
-        let events = ProjectDecider::decide(&state, command)?;
-        let mut reactions = Vec::new();
-        for event in events {
-            let meta = self.meta("projects", "project", id.as_str(), context)?;
-            self.portfolio.apply(&meta, &event);
-            if let Some(project) = self.portfolio.projects.get(id.as_str()) {
-                reactions.extend(reactions_to_project(id, &event, || project.clone()));
-            }
-            self.log.push((meta, ServiceEvent::Projects(event)));
-        }
-        self.react(reactions, context)
+    ) -> Result<Vec<Reaction>, StepError> {
+        let done = self.projects.handle(command, context)?;
+        Ok(self.record(done, ServiceEvent::Projects))
     }
 
     fn procurement_command(
         &mut self,
-        command: ProcurementCommand,
+        command: &ProcurementCommand,
         context: &Context,
-    ) -> Result<(), StepError> {
-        let (category, id, events) = match &command {
-            ProcurementCommand::Policy(c) => {
-                let events = PolicyDecider::decide(&self.procurement.policy, c)?;
-                (
-                    "policy",
-                    "main".to_owned(),
-                    events
-                        .into_iter()
-                        .map(ProcurementEvent::Policy)
-                        .collect::<Vec<_>>(),
-                )
-            }
-            ProcurementCommand::Market(item, c) => {
-                let state = self
-                    .procurement
-                    .markets
-                    .get(item)
-                    .cloned()
-                    .unwrap_or_default();
-                let events = MarketDecider::decide(&state, c)?;
-                (
-                    "market",
-                    item.clone(),
-                    events.into_iter().map(ProcurementEvent::Market).collect(),
-                )
-            }
-        };
-        for event in events {
-            let meta = self.meta("procurement", category, &id, context)?;
-            self.procurement.apply(&meta, &event);
-            self.log.push((meta, ServiceEvent::Procurement(event)));
-        }
-        Ok(())
+    ) -> Result<Vec<Reaction>, StepError> {
+        let done = self.procurement.handle(command, context)?;
+        Ok(self.record(done, ServiceEvent::Procurement))
     }
 
+    /// Logs the events one service handled; returns the reactions they cause.
+    fn record<E>(
+        &mut self,
+        done: Vec<Handled<E>>,
+        wrap: fn(E) -> ServiceEvent,
+    ) -> Vec<Reaction> {
+        let mut reactions = Vec::new();
+        for (meta, event, caused) in done {
+            self.log.push((meta, wrap(event)));
+            reactions.extend(caused);
+        }
+        reactions
+    }
+
+    /// Carries out reactions as the reactions actor, and the reactions they cause, in
+    /// the order they arise (as the services' reaction consumers would).
     fn react(&mut self, reactions: Vec<Reaction>, cause: &Context) -> Result<(), StepError> {
         let context = Context {
             actor: REACTIONS_ACTOR.to_owned(),
@@ -294,41 +267,22 @@ impl Embedded {
             recorded_at: cause.recorded_at,
         };
         for reaction in reactions {
-            match reaction {
-                Reaction::Project(id, command) => self.project_command(&id, &command, &context)?,
+            let caused = match reaction {
+                Reaction::Project(id, command) => {
+                    self.projects_command(&(id, command), &context)?
+                }
                 Reaction::Commitment(id, command) => {
-                    self.agreements_command(AgreementsCommand::Commitment(id, command), &context)?;
+                    self.agreements_command(&AgreementsCommand::Commitment(id, command), &context)?
                 }
                 Reaction::Policy(command) => {
-                    self.procurement_command(ProcurementCommand::Policy(command), &context)?
+                    self.procurement_command(&ProcurementCommand::Policy(command), &context)?
                 }
                 Reaction::Market(item, command) => {
-                    self.procurement_command(ProcurementCommand::Market(item, command), &context)?;
+                    self.procurement_command(&ProcurementCommand::Market(item, command), &context)?
                 }
-            }
+            };
+            self.react(caused, &context)?;
         }
         Ok(())
-    }
-}
-
-impl Facts for Embedded {
-    fn agreement_status(&self, agreement_id: &AggregateId) -> AgreementStatus {
-        self.agreements.agreement_status(agreement_id.as_str())
-    }
-
-    fn agreement_state_parties(&self, agreement_id: &AggregateId) -> Vec<PartyId> {
-        self.agreements.state_parties(agreement_id.as_str())
-    }
-
-    fn motion(&self, motion_id: &AggregateId) -> Option<Authorisation> {
-        self.agreements.motion(motion_id)
-    }
-
-    fn policy(&self) -> Policy {
-        self.procurement.policy.clone()
-    }
-
-    fn market_of(&self, id: &AggregateId) -> Option<String> {
-        self.procurement.market_of(id)
     }
 }

@@ -3,8 +3,9 @@
 //! actors, business times and log times, in the contract's JSON mapping, so the same
 //! file drives the deciders in tests, the demo, and clients over NATS.
 //!
-//! [`Embedded`] runs a scenario in memory through the boundary, the deciders and the
-//! cross-service reactions, and keeps every service's projections.
+//! [`Embedded`] runs a scenario in memory through the services' own definitions (the
+//! boundary's `ServiceDefinition`s the runtime serves), with the cross-service
+//! reactions, and keeps every service's projections.
 
 mod embedded;
 

@@ -21,7 +21,7 @@ fn run() -> Embedded {
 #[test]
 fn the_agreement_is_in_force_after_the_four_ministers_sign() {
     let embedded = run();
-    let register = embedded.agreements.register();
+    let register = embedded.agreements().register();
     let agreement = register
         .iter()
         .find(|r| r.id == "lt-ua-defence-industry")
@@ -39,7 +39,7 @@ fn the_agreement_is_in_force_after_the_four_ministers_sign() {
 #[test]
 fn ukraine_ranks_first_for_items_the_priority_commitment_covers() {
     let embedded = run();
-    let allocations = &embedded.procurement.allocations["155mm shell"];
+    let allocations = &embedded.procurement().allocations["155mm shell"];
     let summary: Vec<String> = allocations
         .iter()
         .map(|a| match a {
@@ -68,11 +68,17 @@ fn ukraine_ranks_first_for_items_the_priority_commitment_covers() {
         ]
     );
     // The UAV output of the joint project was offered by the reaction and allocated.
-    let uav = &embedded.procurement.markets["strike UAV"];
+    let uav = &embedded.procurement().markets["strike UAV"];
     assert_eq!(uav.requests.values().next().unwrap().allocated, 200);
     // After the amendment the policy covers electronic warfare too.
-    assert_eq!(embedded.procurement.policy.version, 2);
-    let grant = &embedded.procurement.policy.grants.values().next().unwrap();
+    assert_eq!(embedded.procurement().policy.version, 2);
+    let grant = &embedded
+        .procurement()
+        .policy
+        .grants
+        .values()
+        .next()
+        .unwrap();
     assert!(grant
         .item_categories
         .contains(&"electronic-warfare".to_owned()));
@@ -81,7 +87,7 @@ fn ukraine_ranks_first_for_items_the_priority_commitment_covers() {
 #[test]
 fn the_rdx_project_shows_its_funding_gap_and_milestones() {
     let embedded = run();
-    let rows = embedded.portfolio.rows();
+    let rows = embedded.portfolio().rows();
     let rdx = rows.iter().find(|r| r.id == "rdx-plant").unwrap();
     assert_eq!(rdx.status, ProjectStatus::Launched);
     let eur = Currency::new("EUR").unwrap();
@@ -107,7 +113,7 @@ fn the_rdx_project_shows_its_funding_gap_and_milestones() {
 #[test]
 fn funding_pledged_to_projects_counts_against_the_funding_commitment() {
     let embedded = run();
-    let ledger = embedded.agreements.ledger();
+    let ledger = embedded.agreements().ledger();
     let funding = ledger.iter().find(|r| r.id == "c-funding").unwrap();
     assert_eq!(
         funding.committed,
@@ -138,7 +144,7 @@ fn the_priority_commitments_timeline_names_actors_reasons_and_the_board_decision
             "2025-04-04T09:00:00Z | lt-kasciunas | amended: priority for ammunition, explosives, uav, electronic-warfare | Steering Board decision m-priority-ew | m-priority-ew",
         ]
     );
-    let decisions = embedded.agreements.decisions();
+    let decisions = embedded.agreements().decisions();
     assert_eq!(decisions.len(), 3);
     assert!(decisions.iter().all(|d| d.status == MotionStatus::Adopted));
 }
