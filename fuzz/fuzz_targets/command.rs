@@ -4,8 +4,8 @@
 #![no_main]
 
 use accord_boundary::{
-    parse_agreements_command, parse_procurement_command, parse_project_command, Body, Facts,
-    AGREEMENTS_COMMANDS, PROCUREMENT_COMMANDS, PROJECTS_COMMANDS,
+    command_names, parse_command, Body, Facts, ParseContext, AGREEMENTS_COMMANDS,
+    PROCUREMENT_COMMANDS, PROJECTS_COMMANDS,
 };
 use accord_kernel::ActorId;
 use libfuzzer_sys::fuzz_target;
@@ -18,8 +18,12 @@ fuzz_target!(|input: &[u8]| {
     let Some((&selector, body)) = input.split_first() else {
         return;
     };
-    let names: Vec<(usize, &str)> = [AGREEMENTS_COMMANDS, PROJECTS_COMMANDS, PROCUREMENT_COMMANDS]
-        .iter()
+    let names: Vec<(usize, &str)> = [
+        command_names(AGREEMENTS_COMMANDS),
+        command_names(PROJECTS_COMMANDS),
+        command_names(PROCUREMENT_COMMANDS),
+    ]
+    .iter()
         .enumerate()
         .flat_map(|(service, names)| names.iter().map(move |name| (service, *name)))
         .collect();
@@ -29,10 +33,14 @@ fuzz_target!(|input: &[u8]| {
         _ => Body::Protobuf(body),
     };
     let actor = ActorId::new("lt-mod").expect("a valid actor id");
+    let context = ParseContext {
+        actor: &actor,
+        facts: &NoFacts,
+    };
     // Refusals are fine; a panic is the bug.
     let _ = match service {
-        0 => parse_agreements_command(name, body, &actor, &NoFacts).map(|_| ()),
-        1 => parse_project_command(name, body, &NoFacts).map(|_| ()),
-        _ => parse_procurement_command(name, body, &NoFacts).map(|_| ()),
+        0 => parse_command(AGREEMENTS_COMMANDS, name, body, &context).map(|_| ()),
+        1 => parse_command(PROJECTS_COMMANDS, name, body, &context).map(|_| ()),
+        _ => parse_command(PROCUREMENT_COMMANDS, name, body, &context).map(|_| ()),
     };
 });

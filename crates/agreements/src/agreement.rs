@@ -400,3 +400,14 @@ impl Refusal for AgreementError {
         }
     }
 }
+
+impl WireName for AgreementKind {
+    fn wire_name(&self) -> &'static str {
+        match self {
+            AgreementKind::StrategicCooperation => "strategic_cooperation",
+            AgreementKind::LetterOfIntent => "letter_of_intent",
+            AgreementKind::Memorandum => "memorandum",
+            AgreementKind::Contract => "contract",
+        }
+    }
+}

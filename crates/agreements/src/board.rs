@@ -482,3 +482,13 @@ impl Refusal for BoardError {
         }
     }
 }
+
+impl WireName for Vote {
+    fn wire_name(&self) -> &'static str {
+        match self {
+            Vote::Approve => "approve",
+            Vote::Reject => "reject",
+            Vote::Abstain => "abstain",
+        }
+    }
+}

@@ -20,8 +20,10 @@ use accord_procurement::policy::{Policy, PolicyDecider};
 use accord_procurement::queue::{ProcurementEvent, ProcurementView};
 use accord_projects::{Portfolio, ProjectCommand, ProjectDecider, ProjectEvent};
 
-use crate::commands::{AgreementsCommand, Body, Facts, ProcurementCommand};
-use crate::reactions::{reactions_to, reactions_to_project, Reaction, REACTIONS_ACTOR};
+use crate::commands::{
+    parse_command, AgreementsCommand, Body, CommandSpec, Facts, ParseContext, ProcurementCommand,
+};
+use crate::reactions::{reactions_to, reactions_to_project, Reaction};
 use crate::{
     decode_agreements_event, decode_procurement_event, decode_project_event,
     encode_agreements_event, encode_procurement_event, encode_project_event, BoundaryError,
@@ -63,21 +65,29 @@ impl DomainRefusal {
 pub trait ServiceDefinition: Sized + Send + Sync + 'static {
     /// The service's name, e.g. `agreements`.
     const SERVICE: &'static str;
-    /// The commands it takes (`accord.<service>.cmd.<Name>`).
-    const COMMANDS: &'static [&'static str];
+    /// The commands it takes (`accord.<service>.cmd.<Name>`), each with its parser.
+    const COMMANDS: &'static [CommandSpec<Self::Command>];
     type Command: Send + Sync;
     type Event: Send + Sync;
     /// The service's projections; also what parsing asks for facts.
-    type View: Default + Send + Sync + 'static;
+    type View: Facts + Default + Send + Sync + 'static;
     /// What one stream's events fold into: the state a command is decided against.
     type State: Default + Clone + Send + Sync + 'static;
 
+    /// Parses the command `name` sent by `actor`, through the service's table.
     fn parse(
         name: &str,
         body: Body<'_>,
         actor: &ActorId,
         view: &Self::View,
-    ) -> Result<Self::Command, BoundaryError>;
+    ) -> Result<Self::Command, BoundaryError> {
+        parse_command(
+            Self::COMMANDS,
+            name,
+            body,
+            &ParseContext { actor, facts: view },
+        )
+    }
     /// The stream (aggregate) a command addresses.
     fn stream(command: &Self::Command) -> Result<StreamId, BoundaryError>;
     /// Folds one of a stream's events into its state.
@@ -180,20 +190,11 @@ pub enum AgreementsModel {}
 
 impl ServiceDefinition for AgreementsModel {
     const SERVICE: &'static str = "agreements";
-    const COMMANDS: &'static [&'static str] = crate::AGREEMENTS_COMMANDS;
+    const COMMANDS: &'static [CommandSpec<AgreementsCommand>] = crate::AGREEMENTS_COMMANDS;
     type Command = AgreementsCommand;
     type Event = AgreementsEvent;
     type View = AgreementsState;
     type State = AgreementsAggregate;
-
-    fn parse(
-        name: &str,
-        body: Body<'_>,
-        actor: &ActorId,
-        view: &AgreementsState,
-    ) -> Result<AgreementsCommand, BoundaryError> {
-        crate::parse_agreements_command(name, body, actor, view)
-    }
 
     fn stream(command: &AgreementsCommand) -> Result<StreamId, BoundaryError> {
         match command {
@@ -290,27 +291,11 @@ pub enum ProjectsModel {}
 
 impl ServiceDefinition for ProjectsModel {
     const SERVICE: &'static str = "projects";
-    const COMMANDS: &'static [&'static str] = crate::PROJECTS_COMMANDS;
+    const COMMANDS: &'static [CommandSpec<Self::Command>] = crate::PROJECTS_COMMANDS;
     type Command = (AggregateId, ProjectCommand);
     type Event = ProjectEvent;
     type View = ProjectsState;
     type State = <ProjectDecider as Decider>::State;
-
-    fn parse(
-        name: &str,
-        body: Body<'_>,
-        actor: &ActorId,
-        view: &ProjectsState,
-    ) -> Result<Self::Command, BoundaryError> {
-        let (id, mut command) = crate::parse_project_command(name, body, view)?;
-        // This service does not see the board. The reactions actor sends ApproveProject
-        // only for a MotionAdopted event it consumed, so its word is the motion's
-        // outcome; anyone else's approval finds the motion not adopted.
-        if let ProjectCommand::Approve { motion_adopted, .. } = &mut command {
-            *motion_adopted = actor.as_str() == REACTIONS_ACTOR;
-        }
-        Ok((id, command))
-    }
 
     fn stream((id, _): &Self::Command) -> Result<StreamId, BoundaryError> {
         stream_of("project", id.as_str())
@@ -372,20 +357,11 @@ pub enum ProcurementModel {}
 
 impl ServiceDefinition for ProcurementModel {
     const SERVICE: &'static str = "procurement";
-    const COMMANDS: &'static [&'static str] = crate::PROCUREMENT_COMMANDS;
+    const COMMANDS: &'static [CommandSpec<ProcurementCommand>] = crate::PROCUREMENT_COMMANDS;
     type Command = ProcurementCommand;
     type Event = ProcurementEvent;
     type View = ProcurementState;
     type State = ProcurementAggregate;
-
-    fn parse(
-        name: &str,
-        body: Body<'_>,
-        _: &ActorId,
-        view: &ProcurementState,
-    ) -> Result<ProcurementCommand, BoundaryError> {
-        crate::parse_procurement_command(name, body, view)
-    }
 
     fn stream(command: &ProcurementCommand) -> Result<StreamId, BoundaryError> {
         match command {

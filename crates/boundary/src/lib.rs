@@ -17,9 +17,9 @@ mod values;
 
 pub use agreements::{decode_agreements_event, encode_agreements_event};
 pub use commands::{
-    decode_body, parse_agreements_command, parse_procurement_command, parse_project_command,
-    AgreementsCommand, Body, Facts, ProcurementCommand, AGREEMENTS_COMMANDS, PROCUREMENT_COMMANDS,
-    PROJECTS_COMMANDS,
+    command, command_names, decode_body, parse_command, AgreementsCommand, Body, CommandSpec,
+    Facts, ParseCommand, ParseContext, ProcurementCommand, AGREEMENTS_COMMANDS,
+    PROCUREMENT_COMMANDS, PROJECTS_COMMANDS,
 };
 pub use definition::{
     AgreementsModel, AgreementsState, DomainRefusal, ProcurementModel, ProcurementState,

@@ -41,6 +41,44 @@ fn actor() -> ActorId {
     ActorId::new("ua-umerov").unwrap()
 }
 
+fn parse_agreements_command(
+    name: &str,
+    body: Body<'_>,
+    actor: &ActorId,
+    facts: &dyn Facts,
+) -> Result<AgreementsCommand, BoundaryError> {
+    parse_command(
+        AGREEMENTS_COMMANDS,
+        name,
+        body,
+        &ParseContext { actor, facts },
+    )
+}
+
+fn parse_project_command(
+    name: &str,
+    body: Body<'_>,
+    facts: &dyn Facts,
+) -> Result<(AggregateId, accord_projects::ProjectCommand), BoundaryError> {
+    let context = ParseContext {
+        actor: &actor(),
+        facts,
+    };
+    parse_command(PROJECTS_COMMANDS, name, body, &context)
+}
+
+fn parse_procurement_command(
+    name: &str,
+    body: Body<'_>,
+    facts: &dyn Facts,
+) -> Result<ProcurementCommand, BoundaryError> {
+    let context = ParseContext {
+        actor: &actor(),
+        facts,
+    };
+    parse_command(PROCUREMENT_COMMANDS, name, body, &context)
+}
+
 fn agreements(name: &str, json: &str) -> Result<AgreementsCommand, BoundaryError> {
     parse_agreements_command(name, Body::Json(json), &actor(), &Known)
 }

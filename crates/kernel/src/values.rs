@@ -292,6 +292,21 @@ impl Period {
     }
 }
 
+impl crate::WireName for CapabilityArea {
+    fn wire_name(&self) -> &'static str {
+        match self {
+            CapabilityArea::Uav => "uav",
+            CapabilityArea::Ground => "ground",
+            CapabilityArea::Maritime => "maritime",
+            CapabilityArea::ElectronicWarfare => "electronic_warfare",
+            CapabilityArea::Ammunition => "ammunition",
+            CapabilityArea::Explosives => "explosives",
+            CapabilityArea::ResearchAndDevelopment => "research_and_development",
+            CapabilityArea::Other => "other",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

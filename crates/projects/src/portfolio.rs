@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use accord_kernel::{CapabilityArea, Currency, Decider, EventMeta, Timestamp};
+use accord_kernel::{CapabilityArea, Currency, Decider, EventMeta, Timestamp, WireName};
 
 use crate::{MilestoneStatus, Project, ProjectDecider, ProjectEvent, ProjectStatus};
 
@@ -99,7 +99,7 @@ impl Portfolio {
         for row in self.rows() {
             let area = row.area.map_or_else(|| "-".to_owned(), |a| a.to_string());
             *groups
-                .entry((area, format!("{:?}", row.status)))
+                .entry((area, row.status.wire_name().to_owned()))
                 .or_default() += 1;
         }
         groups

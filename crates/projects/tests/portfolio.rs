@@ -120,7 +120,7 @@ fn the_portfolio_shows_funding_gap_milestones_and_days_to_launch() {
     );
     assert_eq!(row.days_to_launch, Some(45));
     assert_eq!(
-        portfolio.by_area_and_status()[&("explosives".to_owned(), "Launched".to_owned())],
+        portfolio.by_area_and_status()[&("explosives".to_owned(), "launched".to_owned())],
         1
     );
 

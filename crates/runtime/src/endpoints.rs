@@ -59,7 +59,10 @@ pub fn service_spec<M: Model>() -> ServiceSpec {
             EndpointSpec {
                 name: "commands".into(),
                 subject: format!("accord.{service}.cmd.*"),
-                metadata: BTreeMap::from([("commands".to_owned(), M::COMMANDS.join(","))]),
+                metadata: BTreeMap::from([(
+                    "commands".to_owned(),
+                    accord_boundary::command_names(M::COMMANDS).join(","),
+                )]),
             },
             EndpointSpec {
                 name: "queries".into(),

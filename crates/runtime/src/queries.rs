@@ -1,12 +1,11 @@
 //! Queries: each service's projections as the reply messages of `service.proto`.
 //! Statuses and kinds are written as snake_case labels so any client can show them.
 
-use std::fmt::Debug;
-
 use accord_agreements::board::MotionSubject;
 use accord_agreements::projections::{AgreementsView, TimelineEntry};
 use accord_boundary::{decode_body, Body, BoundaryError};
 use accord_contracts::v1::{self as pb, reply::Outcome};
+use accord_kernel::WireName;
 use accord_log::LogError;
 use accord_procurement::market::MarketEvent;
 use accord_procurement::queue::ProcurementView;
@@ -57,28 +56,15 @@ impl QueryError {
     }
 }
 
-/// `InForce` → `in_force`, `Some(Uav)` → `uav`, `None` → ``.
-pub fn label(value: impl Debug) -> String {
-    let text = format!("{value:?}");
-    let text = text
-        .strip_prefix("Some(")
-        .and_then(|t| t.strip_suffix(')'))
-        .unwrap_or(&text);
-    if text == "None" {
-        return String::new();
-    }
-    let mut out = String::with_capacity(text.len() + 4);
-    for (i, c) in text.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+/// The wire name of an optional value; empty when there is none.
+fn wire_name_of<T: WireName>(value: Option<T>) -> String {
+    value.as_ref().map_or("", WireName::wire_name).to_owned()
+}
+
+/// The wire name of a status or kind (`in_force`): explicit strings in the domain
+/// crates, so renaming a Rust variant never changes the contract.
+fn wire_name(value: impl WireName) -> String {
+    value.wire_name().to_owned()
 }
 
 fn count(n: usize) -> u32 {
@@ -244,9 +230,9 @@ pub fn agreement_register(view: &AgreementsView) -> pb::AgreementRegister {
             .map(|row| pb::AgreementRow {
                 id: row.id,
                 title: row.title,
-                kind: label(row.kind),
+                kind: wire_name_of(row.kind),
                 parties: row.parties,
-                status: label(row.status),
+                status: wire_name(row.status),
                 signatures: count(row.signatures),
                 signatories: count(row.signatories),
                 in_force_since: row
@@ -271,7 +257,7 @@ pub fn commitment_ledger(view: &AgreementsView) -> pb::CommitmentLedger {
                 beneficiary: row.beneficiary,
                 kind: row.kind.to_owned(),
                 item: row.item,
-                status: label(row.status),
+                status: wire_name(row.status),
                 committed: row.committed.map(|q| pb::Quantity {
                     amount: q.amount,
                     unit: q.unit,
@@ -319,14 +305,14 @@ pub fn board_decisions(view: &AgreementsView) -> pb::BoardDecisions {
                 motion: row.motion,
                 title: row.title,
                 subject: subject(&row.subject),
-                status: label(row.status),
+                status: wire_name(row.status),
                 votes: row
                     .votes
                     .into_iter()
                     .map(|(member, party, vote)| pb::VoteRow {
                         member,
                         party,
-                        vote: label(vote),
+                        vote: wire_name(vote),
                     })
                     .collect(),
             })
@@ -364,9 +350,9 @@ pub fn project_portfolio(portfolio: &Portfolio) -> pb::ProjectPortfolio {
             .map(|row| pb::PortfolioRow {
                 id: row.id,
                 title: row.title,
-                area: label(row.area),
+                area: wire_name_of(row.area),
                 host: row.host,
-                status: label(row.status),
+                status: wire_name(row.status),
                 funding: row
                     .funding
                     .into_iter()
@@ -502,15 +488,21 @@ pub fn procurement_queue(view: &ProcurementView, item: &str) -> pb::ProcurementQ
 mod tests {
     use super::*;
 
-    #[derive(Debug)]
+    /// A Rust name that differs from its wire name, as a rename would leave it.
     enum Status {
-        InForce,
+        EnForce,
+    }
+
+    impl WireName for Status {
+        fn wire_name(&self) -> &'static str {
+            "in_force"
+        }
     }
 
     #[test]
-    fn labels_are_snake_case_and_none_is_empty() {
-        assert_eq!(label(Status::InForce), "in_force");
-        assert_eq!(label(Some(Status::InForce)), "in_force");
-        assert_eq!(label(None::<Status>), "");
+    fn wire_names_are_the_explicit_strings_and_none_is_empty() {
+        assert_eq!(wire_name(Status::EnForce), "in_force");
+        assert_eq!(wire_name_of(Some(Status::EnForce)), "in_force");
+        assert_eq!(wire_name_of(None::<Status>), "");
     }
 }

@@ -245,11 +245,7 @@ impl Embedded {
     }
 
     /// Logs the events one service handled; returns the reactions they cause.
-    fn record<E>(
-        &mut self,
-        done: Vec<Handled<E>>,
-        wrap: fn(E) -> ServiceEvent,
-    ) -> Vec<Reaction> {
+    fn record<E>(&mut self, done: Vec<Handled<E>>, wrap: fn(E) -> ServiceEvent) -> Vec<Reaction> {
         let mut reactions = Vec::new();
         for (meta, event, caused) in done {
             self.log.push((meta, wrap(event)));
