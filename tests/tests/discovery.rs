@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use accord_bus::{AccordClient, Bus, BusError, ClientError, CommandOptions, NatsBus};
 use accord_e2e::Services;
+use accord_runtime::{
+    command_names, AgreementsModel, ProcurementModel, ProjectsModel, ServiceDefinition,
+};
 use accord_testkit::NatsServer;
 
 async fn request_json(client: &async_nats::Client, subject: &str) -> serde_json::Value {
@@ -22,11 +25,20 @@ async fn srv_info_lists_each_services_endpoints() {
     let bus = Bus::Nats(NatsBus::from_client(raw.clone()));
     let services = Services::start(&bus).await;
 
-    for (service, command, query) in [
+    // The lists come from the services' command tables, the same the parsers use.
+    let tables = [
+        command_names(<AgreementsModel as ServiceDefinition>::COMMANDS),
+        command_names(<ProjectsModel as ServiceDefinition>::COMMANDS),
+        command_names(<ProcurementModel as ServiceDefinition>::COMMANDS),
+    ];
+    for ((service, command, query), table) in [
         ("agreements", "DraftAgreement", "CommitmentLedger"),
         ("projects", "ApproveProject", "ProjectPortfolio"),
         ("procurement", "SubmitRequest", "ProcurementQueue"),
-    ] {
+    ]
+    .into_iter()
+    .zip(tables)
+    {
         let info = request_json(&raw, &format!("$SRV.INFO.accord-{service}")).await;
         assert_eq!(info["name"], format!("accord-{service}"));
         let mut endpoints = info["endpoints"].as_array().unwrap().clone();
@@ -44,6 +56,7 @@ async fn srv_info_lists_each_services_endpoints() {
         );
         let commands = endpoints[0]["metadata"]["commands"].as_str().unwrap();
         assert!(commands.split(',').any(|c| c == command), "{commands}");
+        assert_eq!(commands.split(',').collect::<Vec<_>>(), table);
         let queries = endpoints[1]["metadata"]["queries"].as_str().unwrap();
         assert!(queries.split(',').any(|q| q == query), "{queries}");
         assert!(queries.split(',').any(|q| q == "LogStatus"), "{queries}");

@@ -24,7 +24,7 @@ pub mod queries;
 pub mod reactions;
 mod service;
 
-pub use accord_boundary::ServiceDefinition;
+pub use accord_boundary::{command_names, ServiceDefinition};
 pub use accord_bus::RELAY_CURSOR;
 pub use digest::command_digest;
 pub use endpoints::{serve, service_spec, EndpointConfig};
