@@ -241,6 +241,9 @@ impl<M: Model> Service<M> {
             }
             let events = M::decide(&state, &command)
                 .map_err(|refusal| CommandError::Refused(refusal.on(&stream)))?;
+            // Let go of the shared state before the projector folds these events into
+            // it, so it moves on in place instead of being copied.
+            drop(state);
             let new_events = events
                 .iter()
                 .map(|event| {
@@ -299,16 +302,21 @@ impl<M: Model> Service<M> {
     /// The stream's version and state: the state kept from an earlier load, moved
     /// on by the events appended since, so a long-lived stream is not read and
     /// folded from its first event on every command.
-    fn load(&self, stream: &StreamId) -> Result<(u64, M::State), CommandError> {
+    fn load(&self, stream: &StreamId) -> Result<(u64, Arc<M::State>), CommandError> {
         let (mut version, mut state) = self.states.get(stream);
+        let kept = version;
         for event in self.log.read_stream(stream, version + 1) {
             let event = event?;
             version = event.version;
-            M::evolve(&mut state, &M::decode(&event.event_type, &event.payload)?);
+            // Copies the shared state only when there is something to fold into it.
+            M::evolve(
+                Arc::make_mut(&mut state),
+                &M::decode(&event.event_type, &event.payload)?,
+            );
         }
         // A stream with no events yet is not kept: a command for an id that does not
         // exist must not take a place in the cache.
-        if version > 0 {
+        if version > kept {
             self.states.put(stream, version, &state);
         }
         Ok((version, state))
@@ -323,7 +331,11 @@ impl<M: Model> Service<M> {
 /// over (the next load of each stream folds it from its first event again).
 #[derive(Debug)]
 struct StateCache<S> {
-    states: Mutex<HashMap<StreamId, (u64, S)>>,
+    /// Shared, not copied: a command decides against the kept state itself, and the
+    /// projector copies it (`Arc::make_mut`) only while a command still holds it. A
+    /// procurement market keeps every request of its item, so a copy per command
+    /// would grow with the market.
+    states: Mutex<HashMap<StreamId, (u64, Arc<S>)>>,
 }
 
 impl<S> Default for StateCache<S> {
@@ -338,18 +350,18 @@ impl<S: Default + Clone> StateCache<S> {
     const CAPACITY: usize = 10_000;
 
     /// The kept version and state of `stream`; version 0 and the initial state if none.
-    fn get(&self, stream: &StreamId) -> (u64, S) {
+    fn get(&self, stream: &StreamId) -> (u64, Arc<S>) {
         let states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
         states.get(stream).cloned().unwrap_or_default()
     }
 
     /// Keeps `state` as of `version`, unless a newer one is already kept.
-    fn put(&self, stream: &StreamId, version: u64, state: &S) {
+    fn put(&self, stream: &StreamId, version: u64, state: &Arc<S>) {
         let mut states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
         match states.get_mut(stream) {
             Some(kept) if kept.0 >= version => {}
-            Some(kept) => *kept = (version, state.clone()),
-            None => Self::insert(&mut states, stream, version, state.clone()),
+            Some(kept) => *kept = (version, Arc::clone(state)),
+            None => Self::insert(&mut states, stream, version, Arc::clone(state)),
         }
     }
 
@@ -359,7 +371,7 @@ impl<S: Default + Clone> StateCache<S> {
         let mut states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
         match states.get_mut(stream) {
             Some(kept) if kept.0 + 1 == version => {
-                evolve(&mut kept.1);
+                evolve(Arc::make_mut(&mut kept.1));
                 kept.0 = version;
             }
             // Ahead already (a command loaded it), or behind after a restart of the
@@ -368,14 +380,19 @@ impl<S: Default + Clone> StateCache<S> {
             None if version == 1 => {
                 let mut state = S::default();
                 evolve(&mut state);
-                Self::insert(&mut states, stream, 1, state);
+                Self::insert(&mut states, stream, 1, Arc::new(state));
             }
             None => {}
         }
     }
 
     /// Keeps a stream not kept yet, starting over when the cache is full.
-    fn insert(states: &mut HashMap<StreamId, (u64, S)>, stream: &StreamId, version: u64, state: S) {
+    fn insert(
+        states: &mut HashMap<StreamId, (u64, Arc<S>)>,
+        stream: &StreamId,
+        version: u64,
+        state: Arc<S>,
+    ) {
         if states.len() >= Self::CAPACITY {
             states.clear();
         }
@@ -459,5 +476,40 @@ fn apply_event<M: Model>(
             tracing::error!(service = M::SERVICE, position = event.position, %error, "runtime.projector undecodable event");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream() -> StreamId {
+        StreamId::new("market", "155mm shell").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn kept_states_are_shared_and_moved_on_in_place_when_nobody_holds_them() {
+        let cache = StateCache::<Vec<u64>>::default();
+        cache.follow(&stream(), 1, |s| s.push(1));
+        let (version, first) = cache.get(&stream());
+        let (_, second) = cache.get(&stream());
+        assert_eq!((version, first.as_slice()), (1, [1].as_slice()));
+        assert!(Arc::ptr_eq(&first, &second), "a load shares the kept state");
+        let held = Arc::as_ptr(&first);
+        drop((first, second));
+        cache.follow(&stream(), 2, |s| s.push(2));
+        let (version, moved) = cache.get(&stream());
+        assert_eq!((version, moved.as_slice()), (2, [1, 2].as_slice()));
+        assert_eq!(Arc::as_ptr(&moved), held, "moved on in place, not copied");
+    }
+
+    #[test]
+    fn a_state_a_command_still_holds_is_copied_before_it_moves_on() {
+        let cache = StateCache::<Vec<u64>>::default();
+        cache.follow(&stream(), 1, |s| s.push(1));
+        let (_, deciding) = cache.get(&stream());
+        cache.follow(&stream(), 2, |s| s.push(2));
+        assert_eq!(deciding.as_slice(), [1], "the command's state does not change");
+        assert_eq!(cache.get(&stream()).1.as_slice(), [1, 2]);
     }
 }
