@@ -3,7 +3,7 @@
 // Tests panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use accord_kernel::{AggregateId, Date, Decider, PartyId, Quantity};
+use accord_kernel::{Date, Decider, Quantity};
 use accord_procurement::market::{
     MarketCommand as C, MarketDecider as D, MarketError as Err, MarketEvent as E, RequestStatus,
     Urgency,
@@ -11,22 +11,11 @@ use accord_procurement::market::{
 use accord_procurement::policy::{
     Policy, PolicyDecider, PolicyError, PolicyUpdated, PriorityChange, UpdatePolicy,
 };
+use accord_testkit::fixtures::{date, id, party};
 use accord_testkit::given;
-
-fn id(text: &str) -> AggregateId {
-    AggregateId::new(text).unwrap()
-}
-
-fn party(text: &str) -> PartyId {
-    PartyId::new(text).unwrap()
-}
 
 fn shells(n: i64) -> Quantity {
     Quantity::new(n, "shell").unwrap()
-}
-
-fn date(y: i32, m: i32, d: i32) -> Date {
-    Date::new(y, m, d).unwrap()
 }
 
 fn update(change: PriorityChange, categories: &[&str]) -> UpdatePolicy {

@@ -5,20 +5,13 @@
 // Tests panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use accord_kernel::{AggregateId, Date, Decider, PartyId, Quantity};
+use accord_kernel::{Date, Decider, Quantity};
 use accord_procurement::market::{
     MarketCommand as C, MarketDecider as D, MarketEvent as E, Urgency,
 };
 use accord_procurement::policy::{Policy, PolicyDecider, PolicyUpdated, PriorityChange};
+use accord_testkit::fixtures::{id, party};
 use proptest::prelude::*;
-
-fn id(text: String) -> AggregateId {
-    AggregateId::new(text).unwrap()
-}
-
-fn party(text: &str) -> PartyId {
-    PartyId::new(text).unwrap()
-}
 
 fn policy(prioritise_ua: bool) -> Policy {
     if !prioritise_ua {
@@ -26,7 +19,7 @@ fn policy(prioritise_ua: bool) -> Policy {
     }
     PolicyDecider::fold(&[PolicyUpdated {
         version: 1,
-        commitment_id: id("c".into()),
+        commitment_id: id("c"),
         obligor: party("LT"),
         beneficiary: party("UA"),
         item_categories: vec!["ammunition".into()],

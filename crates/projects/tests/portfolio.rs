@@ -3,10 +3,9 @@
 // Tests panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use accord_kernel::{
-    AggregateId, CapabilityArea, Currency, Date, EventMeta, Money, PartyId, StreamId, Timestamp,
-};
+use accord_kernel::{CapabilityArea, Currency, Date, EventMeta, StreamId, Timestamp};
 use accord_projects::{Participant, Portfolio, ProjectEvent as E, ProjectStatus};
+use accord_testkit::fixtures::{eur, id, party};
 
 fn meta(position: u64, day: i64) -> EventMeta {
     EventMeta {
@@ -16,18 +15,6 @@ fn meta(position: u64, day: i64) -> EventMeta {
         recorded_at: Timestamp::new(day * 86_400 + 7_200, 0).unwrap(),
         actor: "lt-emi".into(),
     }
-}
-
-fn id(text: &str) -> AggregateId {
-    AggregateId::new(text).unwrap()
-}
-
-fn party(text: &str) -> PartyId {
-    PartyId::new(text).unwrap()
-}
-
-fn eur(minor: i64) -> Money {
-    Money::new(minor, Currency::new("EUR").unwrap()).unwrap()
 }
 
 #[test]

@@ -3,30 +3,13 @@
 // Tests panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use accord_kernel::{
-    AggregateId, CapabilityArea, Currency, Date, Money, PartyId, Period, Quantity,
-};
+use accord_kernel::{CapabilityArea, Currency, Period, Quantity};
 use accord_projects::{
     Participant, ProjectCommand as C, ProjectDecider as D, ProjectError as Err, ProjectEvent as E,
     ProjectStatus,
 };
+use accord_testkit::fixtures::{date, eur, id, party};
 use accord_testkit::given;
-
-fn id(text: &str) -> AggregateId {
-    AggregateId::new(text).unwrap()
-}
-
-fn party(text: &str) -> PartyId {
-    PartyId::new(text).unwrap()
-}
-
-fn date(y: i32, m: i32, d: i32) -> Date {
-    Date::new(y, m, d).unwrap()
-}
-
-fn eur(minor: i64) -> Money {
-    Money::new(minor, Currency::new("EUR").unwrap()).unwrap()
-}
 
 fn tonnes(amount: i64) -> Quantity {
     Quantity::new(amount, "t").unwrap()

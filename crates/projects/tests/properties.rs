@@ -5,23 +5,10 @@
 // Tests panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use accord_kernel::{
-    AggregateId, CapabilityArea, Currency, Date, Decider, Money, PartyId, Period, Quantity,
-};
+use accord_kernel::{CapabilityArea, Date, Decider, Period, Quantity};
 use accord_projects::{Participant, ProjectCommand as C, ProjectDecider as D};
+use accord_testkit::fixtures::{eur, id, party};
 use proptest::prelude::*;
-
-fn id(text: &str) -> AggregateId {
-    AggregateId::new(text).unwrap()
-}
-
-fn party(text: &str) -> PartyId {
-    PartyId::new(text).unwrap()
-}
-
-fn eur(minor: i64) -> Money {
-    Money::new(minor, Currency::new("EUR").unwrap()).unwrap()
-}
 
 fn command() -> impl Strategy<Value = C> {
     let who = prop::sample::select(vec!["LT", "UA"]);

@@ -509,7 +509,11 @@ mod tests {
         cache.follow(&stream(), 1, |s| s.push(1));
         let (_, deciding) = cache.get(&stream());
         cache.follow(&stream(), 2, |s| s.push(2));
-        assert_eq!(deciding.as_slice(), [1], "the command's state does not change");
+        assert_eq!(
+            deciding.as_slice(),
+            [1],
+            "the command's state does not change"
+        );
         assert_eq!(cache.get(&stream()).1.as_slice(), [1, 2]);
     }
 }

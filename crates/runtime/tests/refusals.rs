@@ -11,15 +11,13 @@ use accord_agreements::agreement::{AgreementError, AgreementStatus};
 use accord_agreements::board::{BoardError, MotionStatus, MotionSubject};
 use accord_agreements::commitment::{CommitmentError, CommitmentStatus};
 use accord_agreements::AuthorisationError;
-use accord_kernel::{ActorId, AggregateId, Currency, Date, PartyId};
+use accord_kernel::{ActorId, Currency, Date, PartyId};
 use accord_procurement::market::{MarketError, RequestStatus};
 use accord_procurement::policy::PolicyError;
 use accord_projects::{ProjectError, ProjectStatus};
 use accord_runtime::{DomainRefusal, ErrorCode};
+use accord_testkit::fixtures::id;
 
-fn id(text: &str) -> AggregateId {
-    AggregateId::new(text).unwrap()
-}
 fn actor() -> ActorId {
     ActorId::new("ua-umerov").unwrap()
 }

@@ -4,6 +4,7 @@
 
 pub mod commands;
 pub mod fill;
+pub mod fixtures;
 pub mod tamper;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,30 @@
+//! Values for tests, from literals: each panics on a literal that is not a valid
+//! value, which in a test is the bug to see.
+
+use accord_kernel::{ActorId, AggregateId, Currency, Date, Money, PartyId};
+
+/// An aggregate id.
+pub fn id(text: impl Into<String>) -> AggregateId {
+    AggregateId::new(text).unwrap_or_else(|e| panic!("test id: {e}"))
+}
+
+/// A party, e.g. `party("UA")`.
+pub fn party(code: &str) -> PartyId {
+    PartyId::new(code).unwrap_or_else(|e| panic!("test party {code:?}: {e}"))
+}
+
+/// An actor, e.g. `actor("ua-umerov")`.
+pub fn actor(text: &str) -> ActorId {
+    ActorId::new(text).unwrap_or_else(|e| panic!("test actor {text:?}: {e}"))
+}
+
+/// A calendar date.
+pub fn date(year: i32, month: i32, day: i32) -> Date {
+    Date::new(year, month, day).unwrap_or_else(|e| panic!("test date: {e}"))
+}
+
+/// An amount in euro cents.
+pub fn eur(minor: i64) -> Money {
+    let euro = Currency::new("EUR").unwrap_or_else(|e| panic!("EUR: {e}"));
+    Money::new(minor, euro).unwrap_or_else(|e| panic!("test money: {e}"))
+}
