@@ -9,8 +9,12 @@ use accord_contracts::ErrorCode;
 use prost::Message as _;
 use uuid::Uuid;
 
+use accord_kernel::signature::ActorKey;
+use accord_kernel::Timestamp;
+
 use crate::bus::Bus;
 use crate::message::{headers, BusError, Message, JSON};
+use crate::signing::sign_request;
 use crate::subject::{command_subject, query_subject};
 
 /// Why a request got no result.
@@ -59,6 +63,9 @@ pub struct CommandOptions {
     pub expected_version: Option<u64>,
     /// Send (and receive) the proto3 JSON mapping instead of protobuf.
     pub json: bool,
+    /// The actor's key: when set, the request is signed (`Accord-Signature`, see
+    /// proto/SIGNING.md), with the business time set to now if not given.
+    pub key: Option<ActorKey>,
 }
 
 impl CommandOptions {
@@ -71,13 +78,40 @@ impl CommandOptions {
             occurred_at: None,
             expected_version: None,
             json: false,
+            key: None,
         }
+    }
+
+    /// These options, signing with `key`.
+    pub fn signed_with(mut self, key: ActorKey) -> CommandOptions {
+        self.key = Some(key);
+        self
     }
 
     /// The request for `command` to `service` with `body` (already encoded) and
     /// these options as headers.
+    /// The request of `command` to `service`; signed when a key is set. A request
+    /// whose statement cannot be built (an unreadable business time) goes unsigned,
+    /// and the service says why it refuses it.
     pub fn request(&self, service: &str, command: &str, body: Vec<u8>) -> Message {
-        self.apply(Message::new(command_subject(service, command), body))
+        let message = self.apply(Message::new(command_subject(service, command), body));
+        let Some(key) = &self.key else {
+            return message;
+        };
+        let message = if message.header(headers::OCCURRED_AT).is_none() {
+            let now = Timestamp::from_system_time(std::time::SystemTime::now())
+                .unwrap_or(Timestamp::UNIX_EPOCH);
+            message.with_header(headers::OCCURRED_AT, now.to_string())
+        } else {
+            message
+        };
+        match sign_request(message.clone(), key) {
+            Ok(signed) => signed,
+            Err(error) => {
+                tracing::warn!(%error, "bus.client request left unsigned");
+                message
+            }
+        }
     }
 
     fn apply(&self, mut message: Message) -> Message {

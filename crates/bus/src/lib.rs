@@ -11,6 +11,7 @@ mod message;
 mod micro;
 mod nats;
 mod relay;
+pub mod signing;
 mod subject;
 
 pub use bus::Bus;

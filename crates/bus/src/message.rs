@@ -24,6 +24,8 @@ pub mod headers {
     pub const CAUSATION_ID: &str = "Accord-Causation-Id";
     pub const OCCURRED_AT: &str = "Accord-Occurred-At";
     pub const EXPECTED_VERSION: &str = "Accord-Expected-Version";
+    /// The actor's Ed25519 signature over the command's statement (proto/SIGNING.md).
+    pub const SIGNATURE: &str = "Accord-Signature";
     /// JetStream's message id: a second message with the same id is dropped.
     pub const MSG_ID: &str = "Nats-Msg-Id";
     /// On a dead letter: the subject its command was sent to.

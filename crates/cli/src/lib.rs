@@ -6,6 +6,7 @@ pub mod audit;
 pub mod dead_letters;
 pub mod demo;
 pub mod http;
+pub mod keys;
 pub mod play;
 pub mod restore;
 pub mod running;

@@ -91,10 +91,30 @@ enum Command {
         #[arg(default_value = "/readyz")]
         path: String,
     },
+    /// Actors' signing keys (see proto/SIGNING.md).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Shows settings.
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Writes a new Ed25519 private key for an actor (PKCS#8 PEM, mode 0600; never
+    /// over an existing file) and prints its public key, for RegisterActor or
+    /// RotateActorKey.
+    New {
+        /// The actor the key is for, e.g. ua-umerov.
+        #[arg(long)]
+        actor: String,
+        /// Where to write the key (default: <actor>.pem in the current directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -274,6 +294,24 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
+    if let Command::Keys {
+        command: KeysCommand::New { actor, out },
+    } = &cli.command
+    {
+        let path = out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("{actor}.pem")));
+        return match accord::keys::new_key_file(&path) {
+            Ok(key) => {
+                print!("{}", accord::keys::describe(actor, &key, &path));
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("accord: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Command::Probe { http, path } = &cli.command {
         let addr = http.clone().unwrap_or_else(|| settings.http_addr.clone());
         return match accord::http::probe(&addr, path) {
@@ -311,7 +349,7 @@ fn main() -> ExitCode {
                 nats,
                 data,
             } => restore(&settings, service, nats, data).await,
-            Command::Config { .. } | Command::Probe { .. } => Ok(()),
+            Command::Config { .. } | Command::Probe { .. } | Command::Keys { .. } => Ok(()),
         }
     });
     match result {

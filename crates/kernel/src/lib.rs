@@ -8,6 +8,7 @@
 mod decider;
 mod envelope;
 mod refusal;
+pub mod signature;
 mod stream;
 mod time;
 mod values;

@@ -165,6 +165,8 @@ async fn react<M: Model>(
             occurred_at: Some(event.occurred_at.to_string()),
             expected_version: None,
             json: false,
+            // Reactions are not signed yet (issue 15, item 6).
+            key: None,
         };
         let request = options.request(request.service, request.command, request.body);
         let sent = client.send_command(request.clone(), false).await;
