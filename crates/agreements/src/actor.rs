@@ -14,6 +14,9 @@ pub struct Actor {
     pub party: Option<PartyId>,
     pub role: String,
     pub public_key: Option<Vec<u8>>,
+    /// Keys the actor held before, oldest first (the revoked one last, once
+    /// revoked): a command signed with one is told apart from a forged one.
+    pub former_keys: Vec<Vec<u8>>,
     pub revoked: bool,
 }
 
@@ -151,10 +154,11 @@ impl Decider for ActorDecider {
                 state.public_key = Some(public_key.clone());
             }
             ActorEvent::KeyRotated { public_key, .. } => {
-                state.public_key = Some(public_key.clone())
+                state.former_keys.extend(state.public_key.take());
+                state.public_key = Some(public_key.clone());
             }
             ActorEvent::KeyRevoked { .. } => {
-                state.public_key = None;
+                state.former_keys.extend(state.public_key.take());
                 state.revoked = true;
             }
         }

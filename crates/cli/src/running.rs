@@ -94,6 +94,7 @@ impl Running {
             endpoints: EndpointConfig {
                 max_request_bytes: settings.max_request_bytes,
                 max_future_skew: Duration::from_secs(settings.max_future_skew_secs),
+                require_signatures: settings.require_signatures,
                 metrics: metrics.clone(),
             },
             reactions: ReactionConfig {

@@ -56,6 +56,10 @@ pub struct Settings {
     /// How far in the future a command's business time (`Accord-Occurred-At`) may
     /// be, in seconds (clock skew between sender and service); later is refused.
     pub max_future_skew_secs: u64,
+    /// Whether every command must be signed by its actor's registered key
+    /// (proto/SIGNING.md). Off until the clients, the demo and the scenario sign
+    /// (issue 15); a service warns at start while it is off.
+    pub require_signatures: bool,
 }
 
 impl Default for Settings {
@@ -71,6 +75,7 @@ impl Default for Settings {
             duplicate_window_secs: 120,
             ready_max_relay_lag: 1000,
             max_future_skew_secs: 300,
+            require_signatures: false,
         }
     }
 }
@@ -122,6 +127,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "max_future_skew_secs",
         "ACCORD_MAX_FUTURE_SKEW_SECS",
         "how far ahead of the service's clock Accord-Occurred-At may be",
+    ),
+    (
+        "require_signatures",
+        "ACCORD_REQUIRE_SIGNATURES",
+        "true: refuse commands not signed by their actor's registered key (default false)",
     ),
 ];
 
@@ -202,6 +212,20 @@ impl Settings {
             }
             "ready_max_relay_lag" => self.ready_max_relay_lag = number("ready_max_relay_lag")?,
             "max_future_skew_secs" => self.max_future_skew_secs = number("max_future_skew_secs")?,
+            "require_signatures" => {
+                self.require_signatures = match value.trim() {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(invalid(
+                            "require_signatures",
+                            source_name,
+                            value,
+                            "true or false",
+                        ))
+                    }
+                }
+            }
             _ => {
                 return Err(SettingsError::Invalid {
                     key: "?",

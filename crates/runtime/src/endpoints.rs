@@ -32,6 +32,11 @@ pub struct EndpointConfig {
     /// How far past the service's clock a command's `Accord-Occurred-At` may be;
     /// later is refused as `occurred_in_future` (a fact cannot have happened yet).
     pub max_future_skew: std::time::Duration,
+    /// Whether every command must be signed by its actor's registered key
+    /// (`require_signatures`; see proto/SIGNING.md). Off by default until every
+    /// client, the demo and the scenario sign (issue 15); the service warns at start
+    /// when it is off.
+    pub require_signatures: bool,
     /// Where commands are counted and timed.
     pub metrics: Arc<Metrics>,
 }
@@ -41,6 +46,7 @@ impl Default for EndpointConfig {
         EndpointConfig {
             max_request_bytes: 64 * 1024,
             max_future_skew: std::time::Duration::from_secs(300),
+            require_signatures: false,
             metrics: Arc::default(),
         }
     }
@@ -90,6 +96,12 @@ pub async fn serve<M: Model>(
     // subscriptions), so a request sent from now on finds a responder.
     config.metrics.set_serving(M::SERVICE, true);
     tracing::info!(service = M::SERVICE, "runtime.endpoints serving");
+    if !config.require_signatures {
+        tracing::warn!(
+            service = M::SERVICE,
+            "signatures are not required (require_signatures = false): any client may act as any actor"
+        );
+    }
     let mut in_flight = JoinSet::new();
     loop {
         if *shutdown.borrow() {
@@ -397,6 +409,10 @@ fn command_error(error: &CommandError) -> pb::ErrorReply {
             .details
             .iter()
             .fold(reply, |reply, (key, value)| detail(reply, key, value)),
+        CommandError::Unauthenticated(error) => error
+            .details()
+            .into_iter()
+            .fold(reply, |reply, (key, value)| detail(reply, key, value)),
         CommandError::Invalid(accord_boundary::BoundaryError::Invalid { field, .. })
         | CommandError::Invalid(accord_boundary::BoundaryError::Missing { field })
         | CommandError::Invalid(accord_boundary::BoundaryError::UnknownEnum { field, .. }) => {
@@ -430,6 +446,12 @@ async fn command<M: Model>(
     let body = body(message, json, config)?;
     let meta = command_meta(message)?;
     occurred_not_in_future(&meta, config)?;
+    if config.require_signatures {
+        service
+            .authenticate(message)
+            .await
+            .map_err(|error| detail(command_error(&error), "command", name))?;
+    }
     let span = tracing::info_span!("runtime.endpoint.command", service = M::SERVICE, command = name, command_id = %meta.command_id);
     // Instrumented, not entered: a span entered across an await stays entered on the
     // worker thread while other requests run there, and their logs would carry it.

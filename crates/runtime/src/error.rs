@@ -4,6 +4,8 @@ pub use accord_contracts::ErrorCode;
 use accord_kernel::RefusalKind;
 use accord_log::LogError;
 
+use crate::authentication::Unauthenticated;
+
 /// The code of a domain refusal of `kind`.
 pub fn code_of_refusal(kind: RefusalKind) -> ErrorCode {
     match kind {
@@ -40,6 +42,14 @@ pub enum CommandError {
     /// The service is shutting down.
     #[error("service is stopping")]
     Stopping,
+    /// The sender is not established: the signature is missing or does not verify
+    /// with the actor's registered key.
+    #[error(transparent)]
+    Unauthenticated(#[from] Unauthenticated),
+    /// Signatures are required, but this service does not know the actors registry
+    /// (only the agreements service holds it so far).
+    #[error("this service cannot check signatures: it does not hold the actors registry")]
+    NoRegistry,
 }
 
 impl CommandError {
@@ -52,7 +62,8 @@ impl CommandError {
             CommandError::Refused(refusal) => code_of_refusal(refusal.kind),
             CommandError::Contended { .. } | CommandError::Stale { .. } => ErrorCode::Conflict,
             CommandError::Log(error) => log_code(error),
-            CommandError::Stopping => ErrorCode::Unavailable,
+            CommandError::Stopping | CommandError::NoRegistry => ErrorCode::Unavailable,
+            CommandError::Unauthenticated(_) => ErrorCode::Unauthenticated,
         }
     }
 
@@ -65,6 +76,8 @@ impl CommandError {
             CommandError::Contended { .. } => "contended",
             CommandError::Log(error) => log_reason(error),
             CommandError::Stopping => "stopping",
+            CommandError::Unauthenticated(error) => error.reason(),
+            CommandError::NoRegistry => "registry_unavailable",
         }
     }
 }

@@ -12,6 +12,7 @@
 //! One [`Model`] per service (agreements, projects, procurement) says how its
 //! commands, events and projections are typed; the machinery is shared.
 
+pub mod authentication;
 pub mod dead_letters;
 mod digest;
 pub mod endpoints;

@@ -12,6 +12,7 @@ pub use accord_boundary::{
     ProjectsState,
 };
 
+use crate::authentication::KeyRegistry;
 use crate::queries::{
     agreements_query, procurement_query, projects_query, QueryError, TimelinePage, TimelineQuery,
     AGREEMENTS_QUERIES, PROCUREMENT_QUERIES, PROJECTS_QUERIES,
@@ -95,6 +96,10 @@ impl Model for AgreementsModel {
         // needs to take in new events.
         let query = TimelineQuery::parse(body)?;
         Ok(Outcome::Timeline(service.timeline_page(&query)?))
+    }
+
+    fn registry(view: &AgreementsState) -> Option<&dyn KeyRegistry> {
+        Some(&view.actors)
     }
 }
 

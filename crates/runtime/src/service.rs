@@ -3,6 +3,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
 use accord_boundary::{Body, BoundaryError, ServiceDefinition};
+use accord_bus::Message;
 use accord_contracts::v1::reply::Outcome;
 use accord_kernel::{ActorId, EventMeta, ExpectedVersion, RecordedEvent, StreamId, Timestamp};
 use accord_log::{AppendMetadata, AppendOutcome, Log, LogConfig, LogError, NewEvent};
@@ -10,6 +11,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+use crate::authentication::{authenticate, KeyRegistry};
 use crate::error::CommandError;
 use crate::queries::QueryError;
 
@@ -28,6 +30,10 @@ pub trait Model: ServiceDefinition {
     /// Answers a query from the service's projections (`service.view()`) or, for a
     /// history the projections do not keep, from its log.
     fn query(name: &str, body: Body<'_>, service: &Service<Self>) -> Result<Outcome, QueryError>;
+    /// The actors registry the service's projections hold, if they hold one.
+    fn registry(_view: &Self::View) -> Option<&dyn KeyRegistry> {
+        None
+    }
 }
 
 /// Who sends a command, when it happened, and how it relates to others.
@@ -189,6 +195,16 @@ impl<M: Model> Service<M> {
 
     /// Handles one command: parse, load, decide, append with the expected version
     /// (retrying on a conflict), and answer once the projections include the events.
+    /// Checks that `request` is signed by its actor's key as the registry holds it
+    /// once every durable event is applied (a key registered just before counts).
+    pub async fn authenticate(&self, request: &Message) -> Result<(), CommandError> {
+        self.caught_up().await?;
+        let view = self.view();
+        let registry = M::registry(&view).ok_or(CommandError::NoRegistry)?;
+        authenticate(request, registry)?;
+        Ok(())
+    }
+
     pub async fn handle(
         &self,
         name: &str,

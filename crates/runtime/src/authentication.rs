@@ -1,0 +1,197 @@
+//! Who sent a command, checked before it is decided (`proto/SIGNING.md`): the
+//! request's `Accord-Signature` must be the actor's signature over the request's
+//! statement, with the key the actors registry holds for the actor now. Pure: the
+//! registry is asked through [`KeyRegistry`], the request is a bus message.
+
+use accord_agreements::actor::Actor;
+use accord_bus::signing::{signature_of, statement_of, StatementError};
+use accord_bus::{headers, Message};
+use accord_kernel::signature::verify;
+
+/// The actors registry as a service knows it.
+pub trait KeyRegistry {
+    /// The registered actor `id`, with its current and former keys.
+    fn actor(&self, id: &str) -> Option<&Actor>;
+}
+
+impl KeyRegistry for std::collections::BTreeMap<String, Actor> {
+    fn actor(&self, id: &str) -> Option<&Actor> {
+        self.get(id)
+    }
+}
+
+/// Why a command's sender is not established. Each is `unauthenticated` on the
+/// wire, with its own reason; nothing is appended.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unauthenticated {
+    #[error("the command is not signed: send Accord-Signature (see proto/SIGNING.md)")]
+    Unsigned,
+    #[error("Accord-Signature is not base64 of a 64-byte Ed25519 signature")]
+    MalformedSignature,
+    #[error("the signed statement cannot be built: {0}")]
+    Statement(StatementError),
+    #[error("actor {actor} is not registered")]
+    UnknownActor { actor: String },
+    #[error("the key of actor {actor} was revoked")]
+    RevokedKey { actor: String },
+    #[error("the command is signed with a former key of actor {actor}, replaced since")]
+    SupersededKey { actor: String },
+    #[error("the signature does not verify with the key registered for actor {actor}")]
+    BadSignature { actor: String },
+}
+
+impl Unauthenticated {
+    /// The stable reason of the refusal (`ErrorReply.reason`).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Unauthenticated::Unsigned => "unsigned",
+            Unauthenticated::MalformedSignature => "malformed_signature",
+            Unauthenticated::Statement(_) => "statement_incomplete",
+            Unauthenticated::UnknownActor { .. } => "unknown_actor",
+            Unauthenticated::RevokedKey { .. } => "revoked_key",
+            Unauthenticated::SupersededKey { .. } => "superseded_key",
+            Unauthenticated::BadSignature { .. } => "bad_signature",
+        }
+    }
+
+    /// The refusal's fields, as the reply's details.
+    pub fn details(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Unauthenticated::Statement(
+                StatementError::Missing(header) | StatementError::Invalid { header, .. },
+            ) => vec![("header", (*header).to_owned())],
+            Unauthenticated::UnknownActor { actor }
+            | Unauthenticated::RevokedKey { actor }
+            | Unauthenticated::SupersededKey { actor }
+            | Unauthenticated::BadSignature { actor } => vec![("actor", actor.clone())],
+            Unauthenticated::Unsigned | Unauthenticated::MalformedSignature => Vec::new(),
+        }
+    }
+}
+
+/// Checks that `request` is signed by its actor's current key in `registry`.
+pub fn authenticate(request: &Message, registry: &dyn KeyRegistry) -> Result<(), Unauthenticated> {
+    let signature = match signature_of(request) {
+        None => return Err(Unauthenticated::Unsigned),
+        Some(Err(_)) => return Err(Unauthenticated::MalformedSignature),
+        Some(Ok(signature)) => signature,
+    };
+    let statement = statement_of(request)
+        .map_err(Unauthenticated::Statement)?
+        .to_bytes();
+    let actor_id = request
+        .header(headers::ACTOR)
+        .unwrap_or_default()
+        .to_owned();
+    let Some(actor) = registry.actor(&actor_id) else {
+        return Err(Unauthenticated::UnknownActor { actor: actor_id });
+    };
+    let signed_by = |key: &[u8]| verify(key, &statement, &signature).is_ok();
+    if actor.revoked {
+        return Err(Unauthenticated::RevokedKey { actor: actor_id });
+    }
+    match &actor.public_key {
+        Some(key) if signed_by(key) => Ok(()),
+        _ if actor.former_keys.iter().any(|key| signed_by(key)) => {
+            Err(Unauthenticated::SupersededKey { actor: actor_id })
+        }
+        _ => Err(Unauthenticated::BadSignature { actor: actor_id }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use accord_bus::signing::sign_request;
+    use accord_bus::JSON;
+    use accord_kernel::signature::ActorKey;
+
+    use super::*;
+
+    fn key(label: &str) -> ActorKey {
+        ActorKey::derived_for_tests(label)
+    }
+
+    fn registry() -> BTreeMap<String, Actor> {
+        let actor = |name: &str, current: Option<&ActorKey>, former: &[&ActorKey], revoked| Actor {
+            public_key: current.map(|k| k.public_key().to_vec()),
+            former_keys: former.iter().map(|k| k.public_key().to_vec()).collect(),
+            revoked,
+            name: name.to_owned(),
+            ..Actor::default()
+        };
+        BTreeMap::from([
+            (
+                "ua-umerov".to_owned(),
+                actor("Umerov", Some(&key("umerov-2")), &[&key("umerov-1")], false),
+            ),
+            (
+                "lt-sakaliene".to_owned(),
+                actor("Šakalienė", None, &[&key("sakaliene")], true),
+            ),
+        ])
+    }
+
+    fn request(actor: &str) -> Message {
+        Message::new(
+            "accord.agreements.cmd.SignAgreement",
+            br#"{"agreementId":"lt-ua"}"#.to_vec(),
+        )
+        .with_header(headers::ACTOR, actor)
+        .with_header(headers::COMMAND_ID, uuid::Uuid::now_v7().to_string())
+        .with_header(headers::OCCURRED_AT, "2024-11-26T12:00:00Z")
+        .with_header(headers::CONTENT_TYPE, JSON)
+    }
+
+    fn signed(actor: &str, with: &ActorKey) -> Message {
+        sign_request(request(actor), with).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn given_the_actors_current_key_then_the_command_is_authenticated() {
+        assert_eq!(
+            authenticate(&signed("ua-umerov", &key("umerov-2")), &registry()),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn given_each_way_a_signature_fails_then_its_own_reason() {
+        let registry = registry();
+        let reason = |message: &Message| {
+            authenticate(message, &registry)
+                .map_err(|e| e.reason())
+                .err()
+                .unwrap_or("authenticated")
+        };
+        let mut body_changed = signed("ua-umerov", &key("umerov-2"));
+        body_changed.payload = br#"{"agreementId":"lt-pl"}"#.to_vec();
+        let mut no_time = signed("ua-umerov", &key("umerov-2"));
+        no_time.headers.remove(headers::OCCURRED_AT);
+        let cases = [
+            (request("ua-umerov"), "unsigned"),
+            (
+                request("ua-umerov").with_header(headers::SIGNATURE, "c2lnbg=="),
+                "malformed_signature",
+            ),
+            (no_time, "statement_incomplete"),
+            (signed("ua-nobody", &key("nobody")), "unknown_actor"),
+            (signed("lt-sakaliene", &key("sakaliene")), "revoked_key"),
+            (signed("ua-umerov", &key("umerov-1")), "superseded_key"),
+            (signed("ua-umerov", &key("sakaliene")), "bad_signature"),
+            (body_changed, "bad_signature"),
+            (
+                signed("ua-umerov", &key("umerov-2")).with_header(headers::EXPECTED_VERSION, "3"),
+                "bad_signature",
+            ),
+            (
+                signed("ua-umerov", &key("umerov-2")).with_header(headers::ACTOR, "lt-sakaliene"),
+                "revoked_key",
+            ),
+        ];
+        for (message, expected) in cases {
+            assert_eq!(reason(&message), expected, "{message:?}");
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Signed commands over a real nats-server (issue 15's bad-input table): with
+//! `require_signatures` on, a command is decided only when `Accord-Signature` is its
+//! actor's signature with the key the registry holds now; every other case is
+//! `unauthenticated` with its own reason and appends nothing.
+
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use accord_bus::signing::sign_request;
+use accord_bus::{decode_reply, headers, Bus, Message, NatsBus, JSON};
+use accord_contracts::v1::reply::Outcome;
+use accord_e2e::{wait_ready, Node};
+use accord_kernel::signature::ActorKey;
+use accord_runtime::{NodeConfig, ServiceKind};
+use accord_testkit::{NatsServer, TempLog};
+use base64::Engine as _;
+
+fn key(label: &str) -> ActorKey {
+    ActorKey::derived_for_tests(label)
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A RegisterActor request for `new_actor`, sent by `actor` (unsigned).
+fn register(actor: &str, new_actor: &str) -> Message {
+    let body = format!(
+        r#"{{"actorId":"{new_actor}","name":"{new_actor}","party":{{"id":"UA"}},"role":"official","publicKey":"{}"}}"#,
+        b64(&key(new_actor).public_key())
+    );
+    command(actor, "RegisterActor", body)
+}
+
+fn command(actor: &str, name: &str, body: String) -> Message {
+    Message::new(format!("accord.agreements.cmd.{name}"), body.into_bytes())
+        .with_header(headers::ACTOR, actor)
+        .with_header(headers::COMMAND_ID, uuid::Uuid::now_v7().to_string())
+        .with_header(headers::OCCURRED_AT, "2024-11-26T12:00:00Z")
+        .with_header(headers::CONTENT_TYPE, JSON)
+}
+
+fn signed(message: Message, with: &ActorKey) -> Message {
+    sign_request(message, with).unwrap()
+}
+
+async fn send(bus: &Bus, message: Message) -> Outcome {
+    let name = message.subject.rsplit('.').next().unwrap().to_owned();
+    let reply = bus.request(message, Duration::from_secs(10)).await.unwrap();
+    decode_reply(&name, &reply.payload, true)
+        .unwrap()
+        .outcome
+        .unwrap()
+}
+
+async fn head(bus: &Bus) -> u64 {
+    let client = accord_bus::AccordClient::new(bus.clone());
+    accord::play::log_status(&client, "agreements")
+        .await
+        .unwrap()
+        .head_position
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_command_signed_by_its_actors_current_key_is_decided() {
+    let nats = NatsServer::start();
+    let bus = Bus::Nats(NatsBus::connect(&nats.url(), "signatures").await.unwrap());
+    let client = accord_bus::AccordClient::new(bus.clone());
+
+    // The registry, made while signatures are not yet required (trust roots to
+    // bootstrap it are issue 15's item 2): ua-umerov rotated from key 1 to key 2,
+    // ua-fedorov registered, ua-kubrakov revoked.
+    let open = Node::start(ServiceKind::Agreements, &bus);
+    wait_ready(&client, "agreements").await;
+    for actor in ["ua-umerov", "ua-fedorov", "ua-kubrakov"] {
+        assert!(matches!(
+            send(&bus, register("accord-admin", actor)).await,
+            Outcome::Command(_)
+        ));
+    }
+    let rotate = format!(
+        r#"{{"actorId":"ua-umerov","publicKey":"{}","reason":"yearly rotation"}}"#,
+        b64(&key("ua-umerov-2").public_key())
+    );
+    let revoke = r#"{"actorId":"ua-kubrakov","reason":"left office"}"#.to_owned();
+    for (name, body) in [("RotateActorKey", rotate), ("RevokeActorKey", revoke)] {
+        assert!(matches!(
+            send(&bus, command("accord-admin", name, body)).await,
+            Outcome::Command(_)
+        ));
+    }
+    let log = open.stop().await;
+
+    let mut config = NodeConfig::default();
+    config.endpoints.require_signatures = true;
+    let node = Node::start_with(ServiceKind::Agreements, &bus, log, config);
+    wait_ready(&client, "agreements").await;
+    let current = key("ua-umerov-2");
+    let before = head(&bus).await;
+
+    let good = || signed(register("ua-umerov", "ua-new"), &current);
+    let changed = |change: &dyn Fn(&mut Message)| {
+        let mut message = good();
+        change(&mut message);
+        message
+    };
+    let cases: Vec<(&str, Message, &str)> = vec![
+        ("no signature", register("ua-umerov", "ua-new"), "unsigned"),
+        (
+            "malformed signature",
+            register("ua-umerov", "ua-new").with_header(headers::SIGNATURE, "bm90IGEgc2lnbmF0dXJl"),
+            "malformed_signature",
+        ),
+        (
+            "another actor's key",
+            signed(register("ua-umerov", "ua-new"), &key("ua-fedorov")),
+            "bad_signature",
+        ),
+        (
+            "a revoked key",
+            signed(register("ua-kubrakov", "ua-new"), &key("ua-kubrakov")),
+            "revoked_key",
+        ),
+        (
+            "the old key after a rotation",
+            signed(register("ua-umerov", "ua-new"), &key("ua-umerov")),
+            "superseded_key",
+        ),
+        (
+            "another body",
+            changed(&|m| m.payload = register("ua-umerov", "ua-other").payload),
+            "bad_signature",
+        ),
+        (
+            "another subject",
+            changed(&|m| m.subject = "accord.agreements.cmd.RotateActorKey".into()),
+            "bad_signature",
+        ),
+        (
+            "another command id",
+            changed(&|m| {
+                m.headers
+                    .insert(headers::COMMAND_ID.into(), uuid::Uuid::now_v7().to_string());
+            }),
+            "bad_signature",
+        ),
+        (
+            "another actor",
+            changed(&|m| {
+                m.headers.insert(headers::ACTOR.into(), "ua-fedorov".into());
+            }),
+            "bad_signature",
+        ),
+        (
+            "an expected version added",
+            changed(&|m| {
+                m.headers
+                    .insert(headers::EXPECTED_VERSION.into(), "0".into());
+            }),
+            "bad_signature",
+        ),
+        (
+            "an unknown actor",
+            signed(register("ua-nobody", "ua-new"), &key("ua-nobody")),
+            "unknown_actor",
+        ),
+    ];
+    for (case, message, reason) in cases {
+        let Outcome::Error(error) = send(&bus, message).await else {
+            panic!("{case}: decided")
+        };
+        assert_eq!(
+            (error.code.as_str(), error.reason.as_str()),
+            ("unauthenticated", reason),
+            "{case}: {}",
+            error.message
+        );
+        assert_eq!(head(&bus).await, before, "{case}: the log moved");
+    }
+
+    // Signed by the actor's current key: decided.
+    assert!(matches!(send(&bus, good()).await, Outcome::Command(_)));
+    assert_eq!(head(&bus).await, before + 1);
+    node.stop().await;
+
+    // The projects service does not hold the registry: it cannot check, and says so.
+    let mut config = NodeConfig::default();
+    config.endpoints.require_signatures = true;
+    let projects = Node::start_with(ServiceKind::Projects, &bus, TempLog::new(), config);
+    wait_ready(&client, "projects").await;
+    let launch = Message::new(
+        "accord.projects.cmd.LaunchProject",
+        br#"{"projectId":"p"}"#.to_vec(),
+    )
+    .with_header(headers::ACTOR, "ua-umerov")
+    .with_header(headers::COMMAND_ID, uuid::Uuid::now_v7().to_string())
+    .with_header(headers::OCCURRED_AT, "2024-11-26T12:00:00Z")
+    .with_header(headers::CONTENT_TYPE, JSON);
+    let Outcome::Error(error) = send(&bus, signed(launch, &current)).await else {
+        panic!("decided without a registry")
+    };
+    assert_eq!(
+        (error.code.as_str(), error.reason.as_str()),
+        ("unavailable", "registry_unavailable")
+    );
+    projects.stop().await;
+}
