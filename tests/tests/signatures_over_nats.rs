@@ -13,6 +13,7 @@ use accord_bus::{decode_reply, headers, Bus, Message, NatsBus, JSON};
 use accord_contracts::v1::reply::Outcome;
 use accord_e2e::{wait_ready, Node};
 use accord_kernel::signature::ActorKey;
+use accord_runtime::authentication::TrustRoot;
 use accord_runtime::{NodeConfig, ServiceKind};
 use accord_testkit::{NatsServer, TempLog};
 use base64::Engine as _;
@@ -32,6 +33,13 @@ fn register(actor: &str, new_actor: &str) -> Message {
         b64(&key(new_actor).public_key())
     );
     command(actor, "RegisterActor", body)
+}
+
+/// A DraftAgreement body for agreement `id`.
+fn draft(id: &str) -> String {
+    format!(
+        r#"{{"agreementId":"{id}","kind":"AGREEMENT_KIND_STRATEGIC_COOPERATION","title":"Strategic cooperation","parties":[{{"id":"LT"}},{{"id":"UA"}}],"areas":["CAPABILITY_AREA_UAV"],"reason":"signed at the ministry"}}"#
+    )
 }
 
 fn command(actor: &str, name: &str, body: String) -> Message {
@@ -69,68 +77,126 @@ async fn only_a_command_signed_by_its_actors_current_key_is_decided() {
     let bus = Bus::Nats(NatsBus::connect(&nats.url(), "signatures").await.unwrap());
     let client = accord_bus::AccordClient::new(bus.clone());
 
-    // The registry, made while signatures are not yet required (trust roots to
-    // bootstrap it are issue 15's item 2): ua-umerov rotated from key 1 to key 2,
-    // ua-fedorov registered, ua-kubrakov revoked.
-    let open = Node::start(ServiceKind::Agreements, &bus);
+    // Signatures required from the start; each party's registry grows from its
+    // administrator's key, configured at deployment.
+    let root = |party: &str, admin: &str| {
+        format!("{party}:{admin}:{}", b64(&key(admin).public_key()))
+            .parse::<TrustRoot>()
+            .unwrap()
+    };
+    let mut config = NodeConfig::default();
+    config.endpoints.require_signatures = true;
+    config.endpoints.trust_roots = vec![root("UA", "ua-admin"), root("LT", "lt-admin")];
+    let node = Node::start_with(ServiceKind::Agreements, &bus, TempLog::new(), config);
     wait_ready(&client, "agreements").await;
+    let admin = key("ua-admin");
     for actor in ["ua-umerov", "ua-fedorov", "ua-kubrakov"] {
-        assert!(matches!(
-            send(&bus, register("accord-admin", actor)).await,
-            Outcome::Command(_)
-        ));
+        let reply = send(&bus, signed(register("ua-admin", actor), &admin)).await;
+        assert!(matches!(reply, Outcome::Command(_)), "{reply:?}");
     }
     let rotate = format!(
         r#"{{"actorId":"ua-umerov","publicKey":"{}","reason":"yearly rotation"}}"#,
         b64(&key("ua-umerov-2").public_key())
     );
     let revoke = r#"{"actorId":"ua-kubrakov","reason":"left office"}"#.to_owned();
-    for (name, body) in [("RotateActorKey", rotate), ("RevokeActorKey", revoke)] {
-        assert!(matches!(
-            send(&bus, command("accord-admin", name, body)).await,
-            Outcome::Command(_)
-        ));
+    for (name, body) in [("RotateActorKey", &rotate), ("RevokeActorKey", &revoke)] {
+        let reply = send(
+            &bus,
+            signed(command("ua-admin", name, body.clone()), &admin),
+        )
+        .await;
+        assert!(matches!(reply, Outcome::Command(_)), "{reply:?}");
     }
-    let log = open.stop().await;
+    // Each party administers its own actors only.
+    let before = head(&bus).await;
+    let lt_admin = key("lt-admin");
+    for (case, message) in [
+        (
+            "LT registering a UA actor",
+            signed(register("lt-admin", "ua-lt-made"), &lt_admin),
+        ),
+        (
+            "LT rotating a UA actor's key",
+            signed(
+                command("lt-admin", "RotateActorKey", rotate.clone()),
+                &lt_admin,
+            ),
+        ),
+        (
+            "a registered actor registering",
+            signed(
+                register("ua-fedorov", "ua-fedorov-made"),
+                &key("ua-fedorov"),
+            ),
+        ),
+    ] {
+        let Outcome::Error(error) = send(&bus, message).await else {
+            panic!("{case}: decided")
+        };
+        assert_eq!(
+            (
+                error.code.as_str(),
+                error.reason.as_str(),
+                error.details["party"].as_str()
+            ),
+            ("permission_denied", "not_party_administrator", "UA"),
+            "{case}"
+        );
+        assert_eq!(head(&bus).await, before, "{case}: the log moved");
+    }
 
-    let mut config = NodeConfig::default();
-    config.endpoints.require_signatures = true;
-    let node = Node::start_with(ServiceKind::Agreements, &bus, log, config);
-    wait_ready(&client, "agreements").await;
     let current = key("ua-umerov-2");
     let before = head(&bus).await;
-
-    let good = || signed(register("ua-umerov", "ua-new"), &current);
+    let good = || {
+        signed(
+            command("ua-umerov", "DraftAgreement", draft("lt-ua")),
+            &current,
+        )
+    };
     let changed = |change: &dyn Fn(&mut Message)| {
         let mut message = good();
         change(&mut message);
         message
     };
     let cases: Vec<(&str, Message, &str)> = vec![
-        ("no signature", register("ua-umerov", "ua-new"), "unsigned"),
+        (
+            "no signature",
+            command("ua-umerov", "DraftAgreement", draft("lt-ua")),
+            "unsigned",
+        ),
         (
             "malformed signature",
-            register("ua-umerov", "ua-new").with_header(headers::SIGNATURE, "bm90IGEgc2lnbmF0dXJl"),
+            command("ua-umerov", "DraftAgreement", draft("lt-ua"))
+                .with_header(headers::SIGNATURE, "bm90IGEgc2lnbmF0dXJl"),
             "malformed_signature",
         ),
         (
             "another actor's key",
-            signed(register("ua-umerov", "ua-new"), &key("ua-fedorov")),
+            signed(
+                command("ua-umerov", "DraftAgreement", draft("lt-ua")),
+                &key("ua-fedorov"),
+            ),
             "bad_signature",
         ),
         (
             "a revoked key",
-            signed(register("ua-kubrakov", "ua-new"), &key("ua-kubrakov")),
+            signed(
+                command("ua-kubrakov", "DraftAgreement", draft("lt-ua")),
+                &key("ua-kubrakov"),
+            ),
             "revoked_key",
         ),
         (
             "the old key after a rotation",
-            signed(register("ua-umerov", "ua-new"), &key("ua-umerov")),
+            signed(
+                command("ua-umerov", "DraftAgreement", draft("lt-ua")),
+                &key("ua-umerov"),
+            ),
             "superseded_key",
         ),
         (
             "another body",
-            changed(&|m| m.payload = register("ua-umerov", "ua-other").payload),
+            changed(&|m| m.payload = draft("lt-pl").into_bytes()),
             "bad_signature",
         ),
         (
@@ -163,7 +229,10 @@ async fn only_a_command_signed_by_its_actors_current_key_is_decided() {
         ),
         (
             "an unknown actor",
-            signed(register("ua-nobody", "ua-new"), &key("ua-nobody")),
+            signed(
+                command("ua-nobody", "DraftAgreement", draft("lt-ua")),
+                &key("ua-nobody"),
+            ),
             "unknown_actor",
         ),
     ];

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use accord_agreements::actor::{Actor, ActorDecider};
+use accord_agreements::actor::{Actor, ActorCommand, ActorDecider};
 use accord_agreements::agreement::{AgreementDecider, AgreementStatus};
 use accord_agreements::board::BoardDecider;
 use accord_agreements::commitment::CommitmentDecider;
@@ -61,6 +61,38 @@ impl DomainRefusal {
     }
 }
 
+/// Who sent a command, once its signature is verified: the actor, the party it
+/// acts for, and the party it administers when it is one of a party's trust roots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sender {
+    pub actor: ActorId,
+    pub party: Option<PartyId>,
+    pub administers: Option<PartyId>,
+}
+
+/// Why an authenticated sender may not send a command (`permission_denied`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error("only an administrator of {party} registers, rotates or revokes its actors")]
+    NotPartyAdministrator { party: String },
+}
+
+impl Refusal for Denied {
+    fn kind(&self) -> RefusalKind {
+        RefusalKind::PermissionDenied
+    }
+    fn reason(&self) -> &'static str {
+        match self {
+            Denied::NotPartyAdministrator { .. } => "not_party_administrator",
+        }
+    }
+    fn details(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Denied::NotPartyAdministrator { party } => vec![("party", party.clone())],
+        }
+    }
+}
+
 /// One service, as pure functions and types.
 pub trait ServiceDefinition: Sized + Send + Sync + 'static {
     /// The service's name, e.g. `agreements`.
@@ -87,6 +119,15 @@ pub trait ServiceDefinition: Sized + Send + Sync + 'static {
             body,
             &ParseContext { actor, facts: view },
         )
+    }
+    /// Whether `sender` may send `command` (the service's rule of who may do what),
+    /// asked only for commands whose sender is authenticated.
+    fn authorise(
+        _command: &Self::Command,
+        _sender: &Sender,
+        _view: &Self::View,
+    ) -> Result<(), DomainRefusal> {
+        Ok(())
     }
     /// The stream (aggregate) a command addresses.
     fn stream(command: &Self::Command) -> Result<StreamId, BoundaryError>;
@@ -195,6 +236,32 @@ impl ServiceDefinition for AgreementsModel {
     type Event = AgreementsEvent;
     type View = AgreementsState;
     type State = AgreementsAggregate;
+
+    /// The actors registry is administered by each party for itself: only a trust
+    /// root of the party registers, rotates or revokes that party's actors.
+    fn authorise(
+        command: &AgreementsCommand,
+        sender: &Sender,
+        view: &AgreementsState,
+    ) -> Result<(), DomainRefusal> {
+        let AgreementsCommand::Actor(id, command) = command else {
+            return Ok(());
+        };
+        let party = match command {
+            ActorCommand::Register { party, .. } => Some(party.clone()),
+            ActorCommand::RotateKey { .. } | ActorCommand::RevokeKey { .. } => {
+                view.actors.get(id.as_str()).and_then(|a| a.party.clone())
+            }
+        };
+        match party {
+            // An actor nobody registered: the decider says so.
+            None => Ok(()),
+            Some(party) if sender.administers.as_ref() == Some(&party) => Ok(()),
+            Some(party) => Err(DomainRefusal::of(&Denied::NotPartyAdministrator {
+                party: party.to_string(),
+            })),
+        }
+    }
 
     fn stream(command: &AgreementsCommand) -> Result<StreamId, BoundaryError> {
         match command {

@@ -22,8 +22,8 @@ pub use commands::{
     PROCUREMENT_COMMANDS, PROJECTS_COMMANDS,
 };
 pub use definition::{
-    AgreementsModel, AgreementsState, DomainRefusal, ProcurementModel, ProcurementState,
-    ProjectsModel, ProjectsState, ServiceDefinition,
+    AgreementsModel, AgreementsState, Denied, DomainRefusal, ProcurementModel, ProcurementState,
+    ProjectsModel, ProjectsState, Sender, ServiceDefinition,
 };
 pub use error::BoundaryError;
 pub use procurement::{decode_procurement_event, encode_procurement_event};

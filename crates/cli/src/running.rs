@@ -95,6 +95,8 @@ impl Running {
                 max_request_bytes: settings.max_request_bytes,
                 max_future_skew: Duration::from_secs(settings.max_future_skew_secs),
                 require_signatures: settings.require_signatures,
+                // Validated when the settings were read.
+                trust_roots: settings.trust_roots().unwrap_or_default(),
                 metrics: metrics.clone(),
             },
             reactions: ReactionConfig {

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use accord_runtime::authentication::TrustRoot;
 use serde::{Deserialize, Serialize};
 
 /// Why the settings could not be formed. The process exits with status 2.
@@ -60,6 +61,10 @@ pub struct Settings {
     /// (proto/SIGNING.md). Off until the clients, the demo and the scenario sign
     /// (issue 15); a service warns at start while it is off.
     pub require_signatures: bool,
+    /// Each party's administrator keys, comma-separated `PARTY:ACTOR:BASE64KEY`
+    /// entries (the key as `accord keys new` prints it): they sign the party's
+    /// RegisterActor, RotateActorKey and RevokeActorKey, and only they may.
+    pub trust_roots: String,
 }
 
 impl Default for Settings {
@@ -76,6 +81,7 @@ impl Default for Settings {
             ready_max_relay_lag: 1000,
             max_future_skew_secs: 300,
             require_signatures: false,
+            trust_roots: String::new(),
         }
     }
 }
@@ -132,6 +138,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "require_signatures",
         "ACCORD_REQUIRE_SIGNATURES",
         "true: refuse commands not signed by their actor's registered key (default false)",
+    ),
+    (
+        "trust_roots",
+        "ACCORD_TRUST_ROOTS",
+        "each party's administrator keys: PARTY:ACTOR:BASE64KEY, comma-separated",
     ),
 ];
 
@@ -212,6 +223,7 @@ impl Settings {
             }
             "ready_max_relay_lag" => self.ready_max_relay_lag = number("ready_max_relay_lag")?,
             "max_future_skew_secs" => self.max_future_skew_secs = number("max_future_skew_secs")?,
+            "trust_roots" => self.trust_roots = value.trim().to_owned(),
             "require_signatures" => {
                 self.require_signatures = match value.trim() {
                     "true" => true,
@@ -238,8 +250,25 @@ impl Settings {
         Ok(())
     }
 
+    /// The configured trust roots, one per entry of `trust_roots`.
+    pub fn trust_roots(&self) -> Result<Vec<TrustRoot>, String> {
+        self.trust_roots
+            .split(',')
+            .filter(|entry| !entry.trim().is_empty())
+            .map(str::parse)
+            .collect()
+    }
+
     /// Checks values that parse but make no sense.
     pub fn validate(&self, source_name: &str) -> Result<(), SettingsError> {
+        if let Err(reason) = self.trust_roots() {
+            return Err(invalid(
+                "trust_roots",
+                source_name,
+                &self.trust_roots,
+                reason,
+            ));
+        }
         if self.max_request_bytes == 0 || self.max_request_bytes > 1024 * 1024 {
             return Err(invalid(
                 "max_request_bytes",

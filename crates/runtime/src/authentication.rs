@@ -4,9 +4,12 @@
 //! registry is asked through [`KeyRegistry`], the request is a bus message.
 
 use accord_agreements::actor::Actor;
+use accord_boundary::Sender;
 use accord_bus::signing::{signature_of, statement_of, StatementError};
 use accord_bus::{headers, Message};
-use accord_kernel::signature::verify;
+use accord_kernel::signature::{verify, PUBLIC_KEY_LEN};
+use accord_kernel::{ActorId, PartyId};
+use base64::Engine as _;
 
 /// The actors registry as a service knows it.
 pub trait KeyRegistry {
@@ -17,6 +20,41 @@ pub trait KeyRegistry {
 impl KeyRegistry for std::collections::BTreeMap<String, Actor> {
     fn actor(&self, id: &str) -> Option<&Actor> {
         self.get(id)
+    }
+}
+
+/// A party's administrator key, configured at deployment (`trust_roots`): the
+/// root from which the party's actors registry grows. An administrator acts under
+/// its own actor id, which the registry does not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustRoot {
+    pub actor: String,
+    pub party: PartyId,
+    pub public_key: [u8; PUBLIC_KEY_LEN],
+}
+
+impl std::str::FromStr for TrustRoot {
+    type Err = String;
+
+    /// `PARTY:ACTOR:KEY`, the key in standard base64 (as `accord keys new` prints it).
+    fn from_str(text: &str) -> Result<TrustRoot, String> {
+        let mut parts = text.trim().splitn(3, ':');
+        let (Some(party), Some(actor), Some(key)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(format!("{text:?} is not PARTY:ACTOR:BASE64KEY"));
+        };
+        let party = PartyId::new(party).map_err(|e| format!("party {party:?}: {e}"))?;
+        let actor = ActorId::new(actor).map_err(|e| format!("actor {actor:?}: {e}"))?;
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(key.trim())
+            .ok()
+            .and_then(|bytes| <[u8; PUBLIC_KEY_LEN]>::try_from(bytes).ok())
+            .ok_or_else(|| format!("key of {actor}: not base64 of {PUBLIC_KEY_LEN} bytes"))?;
+        Ok(TrustRoot {
+            actor: actor.to_string(),
+            party,
+            public_key: key,
+        })
     }
 }
 
@@ -69,8 +107,13 @@ impl Unauthenticated {
     }
 }
 
-/// Checks that `request` is signed by its actor's current key in `registry`.
-pub fn authenticate(request: &Message, registry: &dyn KeyRegistry) -> Result<(), Unauthenticated> {
+/// Checks that `request` is signed by its actor's key: a trust root's, or the
+/// current key the registry holds; returns who sent it.
+pub fn authenticate(
+    request: &Message,
+    roots: &[TrustRoot],
+    registry: &dyn KeyRegistry,
+) -> Result<Sender, Unauthenticated> {
     let signature = match signature_of(request) {
         None => return Err(Unauthenticated::Unsigned),
         Some(Err(_)) => return Err(Unauthenticated::MalformedSignature),
@@ -83,15 +126,32 @@ pub fn authenticate(request: &Message, registry: &dyn KeyRegistry) -> Result<(),
         .header(headers::ACTOR)
         .unwrap_or_default()
         .to_owned();
+    let signed_by = |key: &[u8]| verify(key, &statement, &signature).is_ok();
+    let sender = |party: Option<PartyId>, administers: Option<PartyId>| {
+        ActorId::new(actor_id.clone())
+            .map(|actor| Sender {
+                actor,
+                party,
+                administers,
+            })
+            .map_err(|_| Unauthenticated::UnknownActor {
+                actor: actor_id.clone(),
+            })
+    };
+    if let Some(root) = roots.iter().find(|root| root.actor == actor_id) {
+        if !signed_by(&root.public_key) {
+            return Err(Unauthenticated::BadSignature { actor: actor_id });
+        }
+        return sender(Some(root.party.clone()), Some(root.party.clone()));
+    }
     let Some(actor) = registry.actor(&actor_id) else {
         return Err(Unauthenticated::UnknownActor { actor: actor_id });
     };
-    let signed_by = |key: &[u8]| verify(key, &statement, &signature).is_ok();
     if actor.revoked {
         return Err(Unauthenticated::RevokedKey { actor: actor_id });
     }
     match &actor.public_key {
-        Some(key) if signed_by(key) => Ok(()),
+        Some(key) if signed_by(key) => sender(actor.party.clone(), None),
         _ if actor.former_keys.iter().any(|key| signed_by(key)) => {
             Err(Unauthenticated::SupersededKey { actor: actor_id })
         }
@@ -133,6 +193,21 @@ mod tests {
         ])
     }
 
+    fn roots() -> Vec<TrustRoot> {
+        let key = base64::engine::general_purpose::STANDARD.encode(key("ua-admin").public_key());
+        vec![format!("UA:ua-admin:{key}")
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"))]
+    }
+
+    #[test]
+    fn trust_roots_read_from_party_actor_and_key() {
+        assert_eq!(roots()[0].actor, "ua-admin");
+        for bad in ["UA:ua-admin", "U A:x:AAAA", "UA:ua-admin:AAAA", "UA::AAAA"] {
+            assert!(bad.parse::<TrustRoot>().is_err(), "{bad}");
+        }
+    }
+
     fn request(actor: &str) -> Message {
         Message::new(
             "accord.agreements.cmd.SignAgreement",
@@ -150,9 +225,16 @@ mod tests {
 
     #[test]
     fn given_the_actors_current_key_then_the_command_is_authenticated() {
+        let sender = authenticate(
+            &signed("ua-umerov", &key("umerov-2")),
+            &roots(),
+            &registry(),
+        );
+        assert_eq!(sender.map(|s| s.administers), Ok(None));
+        let admin = authenticate(&signed("ua-admin", &key("ua-admin")), &roots(), &registry());
         assert_eq!(
-            authenticate(&signed("ua-umerov", &key("umerov-2")), &registry()),
-            Ok(())
+            admin.map(|s| s.administers.map(|p| p.to_string())),
+            Ok(Some("UA".to_owned()))
         );
     }
 
@@ -160,7 +242,8 @@ mod tests {
     fn given_each_way_a_signature_fails_then_its_own_reason() {
         let registry = registry();
         let reason = |message: &Message| {
-            authenticate(message, &registry)
+            authenticate(message, &roots(), &registry)
+                .map(|_| ())
                 .map_err(|e| e.reason())
                 .err()
                 .unwrap_or("authenticated")
@@ -177,6 +260,7 @@ mod tests {
             ),
             (no_time, "statement_incomplete"),
             (signed("ua-nobody", &key("nobody")), "unknown_actor"),
+            (signed("ua-admin", &key("umerov-2")), "bad_signature"),
             (signed("lt-sakaliene", &key("sakaliene")), "revoked_key"),
             (signed("ua-umerov", &key("umerov-1")), "superseded_key"),
             (signed("ua-umerov", &key("sakaliene")), "bad_signature"),

@@ -18,6 +18,7 @@ use tokio::task::JoinSet;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
+use crate::authentication::TrustRoot;
 use crate::error::{CommandError, ErrorCode};
 use crate::metrics::Metrics;
 use crate::queries::QueryError;
@@ -37,6 +38,9 @@ pub struct EndpointConfig {
     /// client, the demo and the scenario sign (issue 15); the service warns at start
     /// when it is off.
     pub require_signatures: bool,
+    /// Each party's administrator keys (`trust_roots`): they sign the party's
+    /// registry commands, and only they may.
+    pub trust_roots: Vec<TrustRoot>,
     /// Where commands are counted and timed.
     pub metrics: Arc<Metrics>,
 }
@@ -47,6 +51,7 @@ impl Default for EndpointConfig {
             max_request_bytes: 64 * 1024,
             max_future_skew: std::time::Duration::from_secs(300),
             require_signatures: false,
+            trust_roots: Vec::new(),
             metrics: Arc::default(),
         }
     }
@@ -357,6 +362,7 @@ fn command_meta(message: &Message) -> Result<CommandMeta, pb::ErrorReply> {
             .unwrap_or_else(now),
         expected_version: header_value(message, headers::EXPECTED_VERSION, str::parse::<u64>)?,
         command_digest: Some(crate::digest::command_digest(message)),
+        sender: None,
     })
 }
 
@@ -444,13 +450,14 @@ async fn command<M: Model>(
 ) -> Result<Outcome, pb::ErrorReply> {
     let name = name_of(message);
     let body = body(message, json, config)?;
-    let meta = command_meta(message)?;
+    let mut meta = command_meta(message)?;
     occurred_not_in_future(&meta, config)?;
     if config.require_signatures {
-        service
-            .authenticate(message)
+        let sender = service
+            .authenticate(message, &config.trust_roots)
             .await
             .map_err(|error| detail(command_error(&error), "command", name))?;
+        meta.sender = Some(sender);
     }
     let span = tracing::info_span!("runtime.endpoint.command", service = M::SERVICE, command = name, command_id = %meta.command_id);
     // Instrumented, not entered: a span entered across an await stays entered on the

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
-use accord_boundary::{Body, BoundaryError, ServiceDefinition};
+use accord_boundary::{Body, BoundaryError, Sender, ServiceDefinition};
 use accord_bus::Message;
 use accord_contracts::v1::reply::Outcome;
 use accord_kernel::{ActorId, EventMeta, ExpectedVersion, RecordedEvent, StreamId, Timestamp};
@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::authentication::{authenticate, KeyRegistry};
+use crate::authentication::{authenticate, KeyRegistry, TrustRoot};
 use crate::error::CommandError;
 use crate::queries::QueryError;
 
@@ -52,6 +52,9 @@ pub struct CommandMeta {
     /// command id with another digest is refused, not answered as a duplicate.
     /// `None` for commands made in process, which are not compared.
     pub command_digest: Option<[u8; 32]>,
+    /// Who sent it, when its signature was verified; the service's rule of who may
+    /// do what is applied then ([`ServiceDefinition::authorise`]).
+    pub sender: Option<Sender>,
 }
 
 impl CommandMeta {
@@ -66,6 +69,7 @@ impl CommandMeta {
             occurred_at: now(),
             expected_version: None,
             command_digest: None,
+            sender: None,
         }
     }
 }
@@ -197,12 +201,15 @@ impl<M: Model> Service<M> {
     /// (retrying on a conflict), and answer once the projections include the events.
     /// Checks that `request` is signed by its actor's key as the registry holds it
     /// once every durable event is applied (a key registered just before counts).
-    pub async fn authenticate(&self, request: &Message) -> Result<(), CommandError> {
+    pub async fn authenticate(
+        &self,
+        request: &Message,
+        roots: &[TrustRoot],
+    ) -> Result<Sender, CommandError> {
         self.caught_up().await?;
         let view = self.view();
         let registry = M::registry(&view).ok_or(CommandError::NoRegistry)?;
-        authenticate(request, registry)?;
-        Ok(())
+        Ok(authenticate(request, roots, registry)?)
     }
 
     pub async fn handle(
@@ -218,7 +225,11 @@ impl<M: Model> Service<M> {
         self.caught_up().await?;
         let command = {
             let view = self.view();
-            M::parse(name, body, &meta.actor, &view)?
+            let command = M::parse(name, body, &meta.actor, &view)?;
+            if let Some(sender) = &meta.sender {
+                M::authorise(&command, sender, &view).map_err(CommandError::Refused)?;
+            }
+            command
         };
         let stream = M::stream(&command)?;
         // A retried command is answered with what it did the first time, not decided

@@ -24,6 +24,7 @@ fn meta(actor: &str) -> CommandMeta {
         occurred_at: Timestamp::parse_rfc3339("2024-11-26T11:00:00Z").unwrap(),
         expected_version: None,
         command_digest: None,
+        sender: None,
     }
 }
 

@@ -26,6 +26,7 @@ async fn handle(service: &Service<AgreementsModel>, command: &str, body: &str) {
         occurred_at: Timestamp::parse_rfc3339("2025-01-31T17:00:00Z").unwrap(),
         expected_version: None,
         command_digest: None,
+        sender: None,
     };
     service
         .handle(command, Body::Json(body), &meta)
