@@ -9,25 +9,44 @@
 // Tests panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use accord_bus::{AccordClient, Bus, NatsBus};
+use accord_e2e::{wait_ready, Node};
+use accord_kernel::signature::{hex, ActorKey};
+use accord_runtime::authentication::TrustRoot;
+use accord_runtime::{NodeConfig, ServiceKind};
+use accord_testkit::{NatsServer, TempLog};
+
+/// The Python to run, if it has `modules`; `None` (after saying why) outside CI.
+fn python_with(modules: &str) -> Option<String> {
+    let python = std::env::var("ACCORD_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let has = Command::new(&python)
+        .args(["-c", &format!("import {modules}")])
+        .status()
+        .is_ok_and(|s| s.success());
+    if has {
+        return Some(python);
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "under CI the interop tests must run: {python} lacks {modules}"
+    );
+    eprintln!("skipped: {python} cannot import {modules} (pip install cryptography nats-py)");
+    None
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
 
 #[test]
 fn a_python_client_written_from_the_docs_checks_the_signing_vectors() {
-    let python = std::env::var("ACCORD_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let has_cryptography = Command::new(&python)
-        .args(["-c", "import cryptography"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_cryptography {
-        assert!(
-            std::env::var("CI").is_err(),
-            "under CI the interop test must run: {python} lacks the cryptography package"
-        );
-        eprintln!("skipped: {python} has no cryptography package (pip install cryptography)");
+    let Some(python) = python_with("cryptography") else {
         return;
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    };
+    let root = root();
     let output = Command::new(&python)
         .arg(root.join("tests/interop/check_signature_vectors.py"))
         .arg(root.join("proto/vectors/command-signature.json"))
@@ -40,4 +59,57 @@ fn a_python_client_written_from_the_docs_checks_the_signing_vectors() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("11 cases, 0 failures"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_python_client_signs_commands_that_are_accepted_and_a_forged_one_is_refused() {
+    let Some(python) = python_with("cryptography, nats") else {
+        return;
+    };
+    let nats = NatsServer::start();
+    let bus = Bus::Nats(NatsBus::connect(&nats.url(), "interop").await.unwrap());
+    let client = AccordClient::new(bus.clone());
+    let admin_seed = [7u8; 32];
+    let actor_seed = [9u8; 32];
+    let admin_key = base64_of(&ActorKey::from_seed(&admin_seed).public_key());
+    let mut config = NodeConfig::default();
+    config.endpoints.require_signatures = true;
+    config.endpoints.trust_roots = vec![format!("UA:ua-admin:{admin_key}")
+        .parse::<TrustRoot>()
+        .unwrap()];
+    let node = Node::start_with(ServiceKind::Agreements, &bus, TempLog::new(), config);
+    wait_ready(&client, "agreements").await;
+
+    let mut python = Command::new(&python);
+    python
+        .arg(root().join("tests/interop/signed_commands_over_nats.py"))
+        .arg(nats.url())
+        .arg(hex(&admin_seed))
+        .arg(hex(&actor_seed));
+    let output = tokio::task::spawn_blocking(move || python.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("ok ")).count(),
+        4,
+        "{stdout}"
+    );
+    // Two registrations and the draft were appended; the forged draft was not.
+    let status = accord::play::log_status(&client, "agreements")
+        .await
+        .unwrap();
+    assert_eq!(status.head_position, 3, "{stdout}");
+    node.stop().await;
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
