@@ -13,7 +13,8 @@ use accord_bus::{decode_reply, headers, Bus, Message, NatsBus, JSON};
 use accord_contracts::v1::reply::Outcome;
 use accord_e2e::{wait_ready, Node};
 use accord_kernel::signature::ActorKey;
-use accord_runtime::authentication::TrustRoot;
+use accord_runtime::authentication::{verify_stored, TrustRoot};
+use accord_runtime::AgreementsModel;
 use accord_runtime::{NodeConfig, ServiceKind};
 use accord_testkit::{NatsServer, TempLog};
 use base64::Engine as _;
@@ -252,7 +253,23 @@ async fn only_a_command_signed_by_its_actors_current_key_is_decided() {
     // Signed by the actor's current key: decided.
     assert!(matches!(send(&bus, good()).await, Outcome::Command(_)));
     assert_eq!(head(&bus).await, before + 1);
-    node.stop().await;
+    let log = node.stop().await;
+
+    // The event keeps the signature: a copy re-verifies offline with the registry
+    // replayed from the log, and fails once its actor is changed.
+    let stream = accord_kernel::StreamId::new("agreement", "lt-ua").unwrap();
+    let mut drafted = log.log().read_stream(&stream, 1).next().unwrap().unwrap();
+    let replayed = accord_runtime::Service::<AgreementsModel>::start(log.log().clone());
+    replayed.caught_up().await.unwrap();
+    let roots = vec![root("UA", "ua-admin"), root("LT", "lt-admin")];
+    let registry = replayed.view().actors.clone();
+    assert_eq!(verify_stored(&drafted, &roots, &registry), Ok(()));
+    drafted.actor = "ua-fedorov".into();
+    assert_eq!(
+        verify_stored(&drafted, &roots, &registry).map_err(|e| e.code()),
+        Err("bad_signature")
+    );
+    drop(replayed);
 
     // The projects service does not hold the registry: it cannot check, and says so.
     let mut config = NodeConfig::default();

@@ -7,9 +7,13 @@ use accord_agreements::actor::Actor;
 use accord_boundary::Sender;
 use accord_bus::signing::{signature_of, statement_of, StatementError};
 use accord_bus::{headers, Message};
+use accord_contracts::v1 as pb;
+use accord_kernel::signature::CommandStatement;
 use accord_kernel::signature::{verify, PUBLIC_KEY_LEN};
+use accord_kernel::RecordedEvent;
 use accord_kernel::{ActorId, PartyId};
 use base64::Engine as _;
+use prost::Message as _;
 
 /// The actors registry as a service knows it.
 pub trait KeyRegistry {
@@ -159,6 +163,112 @@ pub fn authenticate(
     }
 }
 
+/// What an event keeps of a verified request's signature (`CommandSignature` in
+/// envelope.proto): with the envelope's own fields it rebuilds the statement.
+pub fn stored_signature(request: &Message) -> Option<Vec<u8>> {
+    let signature = signature_of(request)?.ok()?;
+    let statement = statement_of(request).ok()?;
+    let kept = pb::CommandSignature {
+        signature: signature.to_vec(),
+        subject: statement.subject.to_owned(),
+        body_sha256: statement.body_sha256.to_vec(),
+        expected_version: statement.expected_version,
+        json: statement.json,
+    };
+    Some(kept.encode_to_vec())
+}
+
+/// Why a stored event's signature does not hold (`accord audit verify`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoredSignatureError {
+    #[error("the event's command was not signed")]
+    Unsigned,
+    #[error("the event's signature record cannot be read")]
+    Malformed,
+    #[error(transparent)]
+    Key(Unauthenticated),
+}
+
+impl StoredSignatureError {
+    /// The stable code of the finding.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoredSignatureError::Unsigned => "unsigned",
+            StoredSignatureError::Malformed => "malformed_signature",
+            StoredSignatureError::Key(Unauthenticated::UnknownActor { .. }) => "unknown_key",
+            StoredSignatureError::Key(error) => error.reason(),
+        }
+    }
+}
+
+/// Re-verifies a stored event's signature with the keys as they stood when it was
+/// decided (`roots`, and `registry` replayed to just before the event): the
+/// statement is rebuilt from the envelope (actor, command id, business time,
+/// correlation, causation) and the kept `CommandSignature`, so a changed actor or
+/// time breaks it even when the chain was re-hashed.
+pub fn verify_stored(
+    event: &RecordedEvent,
+    roots: &[TrustRoot],
+    registry: &dyn KeyRegistry,
+) -> Result<(), StoredSignatureError> {
+    let bytes = event
+        .signature
+        .as_deref()
+        .ok_or(StoredSignatureError::Unsigned)?;
+    let kept = pb::CommandSignature::decode(bytes).map_err(|_| StoredSignatureError::Malformed)?;
+    let body_sha256: [u8; 32] = kept
+        .body_sha256
+        .as_slice()
+        .try_into()
+        .map_err(|_| StoredSignatureError::Malformed)?;
+    let signature: [u8; 64] = kept
+        .signature
+        .as_slice()
+        .try_into()
+        .map_err(|_| StoredSignatureError::Malformed)?;
+    let statement = CommandStatement {
+        subject: &kept.subject,
+        command_id: event.command_id,
+        actor: &event.actor,
+        occurred_at: event.occurred_at,
+        expected_version: kept.expected_version,
+        correlation_id: event.correlation_id,
+        causation_id: event.causation_id,
+        json: kept.json,
+        body_sha256,
+    }
+    .to_bytes();
+    let signed_by = |key: &[u8]| verify(key, &statement, &signature).is_ok();
+    let actor = event.actor.clone();
+    let bad = |actor: String| StoredSignatureError::Key(Unauthenticated::BadSignature { actor });
+    if let Some(root) = roots.iter().find(|root| root.actor == event.actor) {
+        return if signed_by(&root.public_key) {
+            Ok(())
+        } else {
+            Err(bad(actor))
+        };
+    }
+    let Some(registered) = registry.actor(&event.actor) else {
+        return Err(StoredSignatureError::Key(Unauthenticated::UnknownActor {
+            actor,
+        }));
+    };
+    if registered.revoked {
+        return Err(StoredSignatureError::Key(Unauthenticated::RevokedKey {
+            actor,
+        }));
+    }
+    match &registered.public_key {
+        Some(key) if signed_by(key) => Ok(()),
+        _ if registered.former_keys.iter().any(|key| signed_by(key)) => {
+            Err(StoredSignatureError::Key(Unauthenticated::SupersededKey {
+                actor,
+            }))
+        }
+        _ => Err(bad(actor)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -166,6 +276,7 @@ mod tests {
     use accord_bus::signing::sign_request;
     use accord_bus::JSON;
     use accord_kernel::signature::ActorKey;
+    use accord_kernel::Timestamp;
 
     use super::*;
 
@@ -221,6 +332,67 @@ mod tests {
 
     fn signed(actor: &str, with: &ActorKey) -> Message {
         sign_request(request(actor), with).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn given_a_stored_signature_then_it_verifies_offline_and_a_changed_actor_does_not() {
+        let request = signed("ua-umerov", &key("umerov-2"));
+        let statement = statement_of(&request).unwrap_or_else(|e| panic!("{e}"));
+        let mut event = RecordedEvent {
+            actor: "ua-umerov".into(),
+            command_id: statement.command_id,
+            correlation_id: statement.correlation_id,
+            causation_id: None,
+            occurred_at: statement.occurred_at,
+            signature: stored_signature(&request),
+            ..event_with_defaults()
+        };
+        assert_eq!(verify_stored(&event, &roots(), &registry()), Ok(()));
+        event.actor = "lt-sakaliene".into();
+        assert_eq!(
+            verify_stored(&event, &roots(), &registry()).map_err(|e| e.code()),
+            Err("revoked_key")
+        );
+        event.actor = "ua-umerov".into();
+        event.occurred_at = Timestamp::UNIX_EPOCH;
+        assert_eq!(
+            verify_stored(&event, &roots(), &registry()).map_err(|e| e.code()),
+            Err("bad_signature")
+        );
+        event.signature = None;
+        assert_eq!(
+            verify_stored(&event, &roots(), &registry()).map_err(|e| e.code()),
+            Err("unsigned")
+        );
+        event.signature = Some(vec![0xff, 0x01]);
+        assert_eq!(
+            verify_stored(&event, &roots(), &registry()).map_err(|e| e.code()),
+            Err("malformed_signature")
+        );
+    }
+
+    /// An event with nothing but defaults, for the fields a test sets itself.
+    fn event_with_defaults() -> RecordedEvent {
+        RecordedEvent {
+            event_id: uuid::Uuid::nil(),
+            stream: accord_kernel::StreamId::new("agreement", "lt-ua")
+                .unwrap_or_else(|e| panic!("{e}")),
+            version: 1,
+            position: 1,
+            event_type: String::new(),
+            schema_version: 1,
+            payload: Vec::new(),
+            occurred_at: Timestamp::UNIX_EPOCH,
+            recorded_at: Timestamp::UNIX_EPOCH,
+            actor: String::new(),
+            command_id: uuid::Uuid::nil(),
+            correlation_id: uuid::Uuid::nil(),
+            causation_id: None,
+            signature: None,
+            prev_hash: accord_kernel::EventHash([0; 32]),
+            hash: accord_kernel::EventHash([0; 32]),
+            command_digest: None,
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
-use crate::authentication::TrustRoot;
+use crate::authentication::{stored_signature, TrustRoot};
 use crate::error::{CommandError, ErrorCode};
 use crate::metrics::Metrics;
 use crate::queries::QueryError;
@@ -363,6 +363,7 @@ fn command_meta(message: &Message) -> Result<CommandMeta, pb::ErrorReply> {
         expected_version: header_value(message, headers::EXPECTED_VERSION, str::parse::<u64>)?,
         command_digest: Some(crate::digest::command_digest(message)),
         sender: None,
+        signature: None,
     })
 }
 
@@ -458,6 +459,7 @@ async fn command<M: Model>(
             .await
             .map_err(|error| detail(command_error(&error), "command", name))?;
         meta.sender = Some(sender);
+        meta.signature = stored_signature(message);
     }
     let span = tracing::info_span!("runtime.endpoint.command", service = M::SERVICE, command = name, command_id = %meta.command_id);
     // Instrumented, not entered: a span entered across an await stays entered on the

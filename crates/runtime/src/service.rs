@@ -55,6 +55,8 @@ pub struct CommandMeta {
     /// Who sent it, when its signature was verified; the service's rule of who may
     /// do what is applied then ([`ServiceDefinition::authorise`]).
     pub sender: Option<Sender>,
+    /// The verified signature as the events keep it (`CommandSignature`), if any.
+    pub signature: Option<Vec<u8>>,
 }
 
 impl CommandMeta {
@@ -70,6 +72,7 @@ impl CommandMeta {
             expected_version: None,
             command_digest: None,
             sender: None,
+            signature: None,
         }
     }
 }
@@ -287,7 +290,7 @@ impl<M: Model> Service<M> {
                 correlation_id: meta.correlation_id,
                 causation_id: meta.causation_id,
                 occurred_at: meta.occurred_at,
-                signature: None,
+                signature: meta.signature.clone(),
                 command_digest: meta.command_digest,
             };
             match self

@@ -25,6 +25,7 @@ fn meta(actor: &str) -> CommandMeta {
         expected_version: None,
         command_digest: None,
         sender: None,
+        signature: None,
     }
 }
 

@@ -27,6 +27,7 @@ async fn handle(service: &Service<AgreementsModel>, command: &str, body: &str) {
         expected_version: None,
         command_digest: None,
         sender: None,
+        signature: None,
     };
     service
         .handle(command, Body::Json(body), &meta)
