@@ -142,6 +142,15 @@ enum AuditCommand {
         /// Print a machine-readable report instead of the table.
         #[arg(long)]
         json: bool,
+        /// Also check every event's signature against the key its actor held then
+        /// (codes unsigned, malformed_signature, unknown_key, revoked_key,
+        /// superseded_key, bad_signature), with a count per actor.
+        #[arg(long)]
+        signatures: bool,
+        /// The parties' administrator keys for --signatures (PARTY:ACTOR:BASE64KEY,
+        /// comma-separated; default: the trust_roots setting).
+        #[arg(long)]
+        trust_roots: Option<String>,
     },
     /// The whole life of one aggregate, with the events it caused and that caused it
     /// in every log given.
@@ -342,7 +351,7 @@ fn main() -> ExitCode {
             Command::Demo { data } => demo(&mut settings, data).await,
             Command::Up(_) => serve(&settings, &ServiceKind::ALL).await,
             Command::Serve { service, .. } => serve(&settings, &[service]).await,
-            Command::Audit { command } => audit(command),
+            Command::Audit { command } => audit(&settings, command),
             Command::DeadLetters { command } => dead_letters(&settings, command).await,
             Command::Restore {
                 service,
@@ -494,11 +503,29 @@ async fn dead_letters(settings: &Settings, command: DeadLetterCommand) -> anyhow
     Ok(())
 }
 
-fn audit(command: AuditCommand) -> anyhow::Result<()> {
+fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
     use accord::audit::{export, verify};
     let mut stdout = std::io::stdout().lock();
     match command {
-        AuditCommand::Verify { dirs, json } => {
+        AuditCommand::Verify {
+            dirs,
+            json,
+            signatures,
+            trust_roots,
+        } => {
+            let roots = if signatures {
+                let mut given = settings.clone();
+                if let Some(text) = trust_roots {
+                    given.trust_roots = text;
+                }
+                Some(
+                    given
+                        .trust_roots()
+                        .map_err(|e| anyhow::anyhow!("trust roots: {e}"))?,
+                )
+            } else {
+                None
+            };
             let mut reports = Vec::new();
             // A progress line on a terminal; periodic log lines otherwise.
             let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -514,7 +541,7 @@ fn audit(command: AuditCommand) -> anyhow::Result<()> {
                         tracing::info!(dir = %dir.display(), %pass, position, "accord.audit verifying");
                     }
                 };
-                let report = verify::verify_dir(dir, &mut progress)?;
+                let report = verify::verify_dir(dir, roots.as_deref(), &mut progress)?;
                 if terminal && report.events >= accord_log::PROGRESS_EVERY {
                     eprintln!();
                 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use accord_kernel::{EventMeta, RecordedEvent};
 use accord_log::{CorruptionReason, LogError, VerifyReport};
+use accord_runtime::authentication::{verify_stored, TrustRoot};
 use accord_runtime::{AgreementsModel, Model, ProcurementModel, ProjectsModel, ServiceKind};
 use serde::Serialize;
 
@@ -37,6 +38,19 @@ pub struct LogReport {
     pub head_hash: Option<String>,
     pub ok: bool,
     pub problem: Option<Problem>,
+    /// With `--signatures`: what the signature check found.
+    pub signatures: Option<SignatureSummary>,
+}
+
+/// The signature check of one log: events verified, per actor.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SignatureSummary {
+    /// Events whose signature verified with the key their actor held then.
+    pub verified: u64,
+    /// Verified events per actor.
+    pub by_actor: std::collections::BTreeMap<String, u64>,
+    /// Why the log's signatures were not checked, when they were not.
+    pub not_checked: Option<String>,
 }
 
 /// The stable code of a chain problem.
@@ -100,9 +114,22 @@ impl std::fmt::Display for Pass {
     }
 }
 
-/// Decodes every event and folds it into the service's projections.
-fn replay<M: Model>(copy: &Copy, progress: &mut dyn FnMut(Pass, u64)) -> Result<(), Problem> {
+/// Decodes every event and folds it into the service's projections; with `roots`,
+/// first checks each event's signature against the registry as it stood just
+/// before the event (the service's own projections, replayed this far).
+fn replay<M: Model>(
+    copy: &Copy,
+    roots: Option<&[TrustRoot]>,
+    signatures: &mut SignatureSummary,
+    progress: &mut dyn FnMut(Pass, u64),
+) -> Result<(), Problem> {
     let mut view = M::View::default();
+    if roots.is_some() && M::registry(&view).is_none() {
+        signatures.not_checked = Some(format!(
+            "the {} service does not check signatures yet: it holds no actors registry",
+            M::SERVICE
+        ));
+    }
     let events = super::events(copy).map_err(|e| Problem {
         code: "storage",
         position: None,
@@ -122,6 +149,16 @@ fn replay<M: Model>(copy: &Copy, progress: &mut dyn FnMut(Pass, u64)) -> Result<
             event_id: Some(event.event_id.to_string()),
             reason: e.to_string(),
         })?;
+        if let (Some(roots), Some(registry)) = (roots, M::registry(&view)) {
+            verify_stored(&event, roots, registry).map_err(|e| Problem {
+                code: e.code(),
+                position: Some(event.position),
+                event_id: Some(event.event_id.to_string()),
+                reason: format!("{e} (actor {})", event.actor),
+            })?;
+            signatures.verified += 1;
+            *signatures.by_actor.entry(event.actor.clone()).or_default() += 1;
+        }
         M::apply(&mut view, &EventMeta::of(&event), &decoded);
         if event.position % accord_log::PROGRESS_EVERY == 0 {
             progress(Pass::Replay, event.position);
@@ -133,19 +170,26 @@ fn replay<M: Model>(copy: &Copy, progress: &mut dyn FnMut(Pass, u64)) -> Result<
 fn replay_as(
     kind: ServiceKind,
     copy: &Copy,
+    roots: Option<&[TrustRoot]>,
+    signatures: &mut SignatureSummary,
     progress: &mut dyn FnMut(Pass, u64),
 ) -> Result<(), Problem> {
     match kind {
-        ServiceKind::Agreements => replay::<AgreementsModel>(copy, progress),
-        ServiceKind::Projects => replay::<ProjectsModel>(copy, progress),
-        ServiceKind::Procurement => replay::<ProcurementModel>(copy, progress),
+        ServiceKind::Agreements => replay::<AgreementsModel>(copy, roots, signatures, progress),
+        ServiceKind::Projects => replay::<ProjectsModel>(copy, roots, signatures, progress),
+        ServiceKind::Procurement => replay::<ProcurementModel>(copy, roots, signatures, progress),
     }
 }
 
 /// Verifies the log in `dir` (through a private copy); `progress` hears the pass and
 /// the position it reached, every [`accord_log::PROGRESS_EVERY`] events.
+///
+/// With `roots` (`--signatures`), every event must also carry its command's
+/// signature, verifying with the key its actor held then (the trust roots, or the
+/// registry replayed from the agreements log itself).
 pub fn verify_dir(
     dir: &Path,
+    roots: Option<&[TrustRoot]>,
     progress: &mut dyn FnMut(Pass, u64),
 ) -> Result<LogReport, AuditError> {
     let copy = Copy::of(dir)?;
@@ -160,6 +204,7 @@ pub fn verify_dir(
         head_hash: None,
         ok: false,
         problem: None,
+        signatures: None,
     };
     let mut chain_progress = |position| progress(Pass::Chain, position);
     let chain: VerifyReport =
@@ -190,10 +235,12 @@ pub fn verify_dir(
         return Ok(report);
     };
     report.service = Some(service.to_string());
-    match replay_as(service, &copy, progress) {
+    let mut signatures = SignatureSummary::default();
+    match replay_as(service, &copy, roots, &mut signatures, progress) {
         Ok(()) => report.ok = true,
         Err(problem) => report.problem = Some(problem),
     }
+    report.signatures = roots.map(|_| signatures);
     Ok(report)
 }
 
@@ -220,8 +267,14 @@ pub fn table(reports: &[LogReport]) -> Table {
             (Some(a), Some(b)) => format!("{a} .. {b}"),
             _ => "-".into(),
         };
+        let signed = match &r.signatures {
+            Some(s) if s.not_checked.is_some() => ", signatures not checked".to_owned(),
+            Some(s) => format!(", {} signatures verified", s.verified),
+            None => String::new(),
+        };
         let result = match &r.problem {
-            None => "ok".to_owned(),
+            None if signed.is_empty() => "ok".to_owned(),
+            None => format!("ok{signed}"),
             Some(p) => format!(
                 "FAILED {} at position {} (event {}): {}",
                 p.code,
