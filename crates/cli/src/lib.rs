@@ -10,5 +10,6 @@ pub mod keys;
 pub mod play;
 pub mod restore;
 pub mod running;
+pub mod send;
 pub mod settings;
 pub mod tables;

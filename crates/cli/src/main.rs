@@ -91,6 +91,48 @@ enum Command {
         #[arg(default_value = "/readyz")]
         path: String,
     },
+    /// Sends one command to a running service over NATS and prints the reply (the
+    /// contract's JSON); exits 1 when the service refuses it.
+    Send {
+        /// agreements, projects or procurement
+        service: String,
+        /// The command, e.g. SignAgreement.
+        command: String,
+        /// The body in the contract's JSON mapping.
+        #[arg(long, conflicts_with = "file")]
+        json: Option<String>,
+        /// A file holding the JSON body.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// The actor sending it (Accord-Actor).
+        #[arg(long)]
+        actor: String,
+        /// The actor's private key file (from `accord keys new`): signs the command.
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// The stream version the command expects (Accord-Expected-Version).
+        #[arg(long)]
+        expected_version: Option<u64>,
+        /// When the fact happened, RFC 3339 (default: now).
+        #[arg(long)]
+        occurred_at: Option<String>,
+        /// NATS URL (overrides nats_url / ACCORD_NATS_URL).
+        #[arg(long)]
+        nats: Option<String>,
+    },
+    /// Asks a running service one query over NATS and prints the answer (JSON).
+    Query {
+        /// agreements, projects or procurement
+        service: String,
+        /// The query, e.g. CommitmentLedger or LogStatus.
+        query: String,
+        /// The body in the contract's JSON mapping (default: none).
+        #[arg(long, default_value = "{}")]
+        json: String,
+        /// NATS URL (overrides nats_url / ACCORD_NATS_URL).
+        #[arg(long)]
+        nats: Option<String>,
+    },
     /// Actors' signing keys (see proto/SIGNING.md).
     Keys {
         #[command(subcommand)]
@@ -353,6 +395,56 @@ fn main() -> ExitCode {
             Command::Serve { service, .. } => serve(&settings, &[service]).await,
             Command::Audit { command } => audit(&settings, command),
             Command::DeadLetters { command } => dead_letters(&settings, command).await,
+            Command::Send {
+                service,
+                command,
+                json,
+                file,
+                actor,
+                key,
+                expected_version,
+                occurred_at,
+                nats,
+            } => {
+                let body = match (json, file) {
+                    (Some(json), _) => json,
+                    (None, Some(file)) => std::fs::read_to_string(&file)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
+                    (None, None) => {
+                        return Err(Usage("give the body with --json or --file".into()).into())
+                    }
+                };
+                let args = accord::send::SendArgs {
+                    service,
+                    command,
+                    body,
+                    actor,
+                    key,
+                    expected_version,
+                    occurred_at,
+                };
+                let bus = nats_bus(&settings, nats, "accord-send").await?;
+                let answer =
+                    accord::send::send(&bus, &args, std::time::Duration::from_secs(10)).await?;
+                print_answer(answer)
+            }
+            Command::Query {
+                service,
+                query,
+                json,
+                nats,
+            } => {
+                let bus = nats_bus(&settings, nats, "accord-query").await?;
+                let answer = accord::send::query(
+                    &bus,
+                    &service,
+                    &query,
+                    &json,
+                    std::time::Duration::from_secs(10),
+                )
+                .await?;
+                print_answer(answer)
+            }
             Command::Restore {
                 service,
                 nats,
@@ -380,6 +472,31 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// The bus at `--nats` or the configured URL.
+async fn nats_bus(
+    settings: &Settings,
+    nats: Option<String>,
+    name: &str,
+) -> anyhow::Result<accord_bus::Bus> {
+    let url = nats.unwrap_or_else(|| settings.nats_url.clone());
+    if url.is_empty() {
+        return Err(Usage("give --nats, nats_url or ACCORD_NATS_URL".into()).into());
+    }
+    let bus = accord_bus::NatsBus::connect(&url, name)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reach NATS at {}: {e}", accord_bus::redact(&url)))?;
+    Ok(accord_bus::Bus::Nats(bus))
+}
+
+/// Prints a reply; a refusal is an error (exit 1) after it is printed.
+fn print_answer(answer: accord::send::Answer) -> anyhow::Result<()> {
+    println!("{}", answer.json);
+    if answer.refused {
+        anyhow::bail!("refused: {}", answer.json);
+    }
+    Ok(())
 }
 
 /// A command asked for something it cannot do as given (exit 2, like a bad flag),
