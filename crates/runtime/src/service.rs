@@ -2,6 +2,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
+use accord_agreements::actor::Actor;
 use accord_boundary::{Body, BoundaryError, Sender, ServiceDefinition};
 use accord_bus::Message;
 use accord_contracts::v1::reply::Outcome;
@@ -210,9 +211,21 @@ impl<M: Model> Service<M> {
         roots: &[TrustRoot],
     ) -> Result<Sender, CommandError> {
         self.caught_up().await?;
-        let view = self.view();
-        let registry = M::registry(&view).ok_or(CommandError::NoRegistry)?;
-        Ok(authenticate(request, roots, registry)?)
+        // The actor's entry is copied out and the projections let go before the
+        // Ed25519 check (tens of µs), so the projector is not kept waiting on it.
+        let actor = request
+            .header(accord_bus::headers::ACTOR)
+            .unwrap_or_default();
+        let entry: std::collections::BTreeMap<String, Actor> = {
+            let view = self.view();
+            let registry = M::registry(&view).ok_or(CommandError::NoRegistry)?;
+            registry
+                .actor(actor)
+                .map(|a| (actor.to_owned(), a.clone()))
+                .into_iter()
+                .collect()
+        };
+        Ok(authenticate(request, roots, &entry)?)
     }
 
     pub async fn handle(
