@@ -210,20 +210,21 @@ pub enum CorruptionReason {
     /// The log holds events but its high-water mark file (`accord-mark`) is gone, so
     /// nothing shows whether its tail was cut.
     #[error(
-        "the log holds events but its high-water mark file ({}) is missing; \
-         restore the directory whole, or restore the log from its stream",
-        crate::mark::MARK_FILE
+        "the log holds events but its high-water mark file (accord-mark) is missing; \
+         restore the directory whole, or restore the log from its stream"
     )]
     MarkMissing,
     /// The high-water mark file exists but neither of its slots is readable.
-    #[error(
-        "the high-water mark file ({}) has no readable slot",
-        crate::mark::MARK_FILE
-    )]
+    #[error("the high-water mark file (accord-mark) has no readable slot")]
     MarkUnreadable,
     /// A key in the log's tree has an unknown shape.
     #[error("malformed key {0:?}")]
     MalformedKey(Vec<u8>),
+}
+
+/// A corruption found at `position`.
+pub(crate) fn corrupt(position: u64, reason: CorruptionReason) -> LogError {
+    LogError::Corrupt(Corruption { position, reason })
 }
 
 #[cfg(test)]

@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 use accord_kernel::EventHash;
 use sha2::{Digest, Sha256};
 
+use crate::error::corrupt;
 use crate::error::{CorruptionReason, LogError};
-use crate::read::corrupt;
 
 /// The mark's file name inside a log's directory.
 pub const MARK_FILE: &str = "accord-mark";
@@ -193,6 +193,18 @@ impl MarkFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_errors_about_the_mark_name_its_file() {
+        // error.rs spells the name out (it does not import this module); this keeps
+        // the two in step.
+        for reason in [
+            CorruptionReason::MarkMissing,
+            CorruptionReason::MarkUnreadable,
+        ] {
+            assert!(reason.to_string().contains(MARK_FILE), "{reason}");
+        }
+    }
 
     fn mark(position: u64) -> Mark {
         Mark {

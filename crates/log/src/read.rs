@@ -5,7 +5,7 @@ use accord_kernel::{RecordedEvent, StreamId, Timestamp};
 
 use crate::canonical::compute_hash;
 use crate::codec::decode_envelope;
-use crate::error::{Corruption, CorruptionReason, LogError};
+use crate::error::{corrupt, CorruptionReason, LogError};
 use crate::index::{CommandRecord, SharedIndex};
 use crate::keys::{self, HeadRecord};
 use crate::record;
@@ -217,10 +217,6 @@ pub(crate) fn stop_after_error<T>(
         *done = true;
     }
     item
-}
-
-pub(crate) fn corrupt(position: u64, reason: CorruptionReason) -> LogError {
-    LogError::Corrupt(Corruption { position, reason })
 }
 
 pub(crate) fn decode_at(position: u64, bytes: &[u8]) -> Result<RecordedEvent, LogError> {

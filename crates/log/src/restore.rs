@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 use accord_kernel::EventHash;
 
 use crate::config::{open_sled, DEFAULT_CACHE_BYTES};
+use crate::error::corrupt;
 use crate::error::{CorruptionReason, LogError};
 use crate::in_place::read_envelope;
 use crate::keys::{self, HeadRecord};
 use crate::mark::{Mark, MarkFile, MARK_FILE};
-use crate::read::corrupt;
 use crate::record::{push_entry, MAX_RECORD_BYTES};
 use crate::verify::{verify_path, VerifyReport, Walk};
 

@@ -8,10 +8,11 @@ use accord_kernel::{EventHash, StreamId, Timestamp};
 
 use crate::codec::decode_envelope;
 use crate::config::{open_sled, DEFAULT_CACHE_BYTES};
+use crate::error::corrupt;
 use crate::error::{Corruption, CorruptionReason, LogError};
 use crate::in_place::read_envelope;
 use crate::keys::{self, HeadRecord};
-use crate::read::{corrupt, StoredEnvelopes};
+use crate::read::StoredEnvelopes;
 use crate::scan::REOPEN_AFTER_BYTES;
 
 /// What a successful verification walked over.

@@ -19,9 +19,9 @@ use tracing::Instrument as _;
 use uuid::Uuid;
 
 use crate::authentication::{stored_signature, TrustRoot};
+use crate::error::QueryError;
 use crate::error::{CommandError, ErrorCode};
 use crate::metrics::Metrics;
-use crate::queries::QueryError;
 use crate::service::{now, CommandMeta, Model, Service};
 use accord_bus::RELAY_CURSOR;
 

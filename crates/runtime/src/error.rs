@@ -125,3 +125,44 @@ pub fn boundary_reason(error: &BoundaryError) -> &'static str {
         BoundaryError::UnknownEventType(_) => "internal",
     }
 }
+
+/// Why a query was not answered.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("unknown query {0}")]
+    Unknown(String),
+    /// The query's body did not parse.
+    #[error(transparent)]
+    Invalid(#[from] BoundaryError),
+    /// What the query asks about has no events, e.g. an unknown commitment.
+    #[error("{kind} {id} not found")]
+    NotFound { kind: &'static str, id: String },
+    /// The log could not be read.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// An event in the log did not decode: the log and this build disagree.
+    #[error("event at position {position} does not decode: {error}")]
+    Undecodable { position: u64, error: BoundaryError },
+}
+
+impl QueryError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            QueryError::Unknown(_) | QueryError::Invalid(_) => ErrorCode::InvalidArgument,
+            QueryError::NotFound { .. } => ErrorCode::NotFound,
+            QueryError::Log(error) => log_code(error),
+            QueryError::Undecodable { .. } => ErrorCode::Internal,
+        }
+    }
+
+    /// A stable reason finer than the code (see `ErrorReply.reason` in service.proto).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            QueryError::Unknown(_) => "unknown_query",
+            QueryError::Invalid(error) => boundary_reason(error),
+            QueryError::NotFound { .. } => "unknown_reference",
+            QueryError::Log(error) => log_reason(error),
+            QueryError::Undecodable { .. } => "corrupt",
+        }
+    }
+}

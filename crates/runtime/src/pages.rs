@@ -5,7 +5,7 @@
 use accord_boundary::{decode_body, Body};
 use accord_contracts::v1 as pb;
 
-use crate::queries::QueryError;
+use crate::error::QueryError;
 
 /// Most rows one page holds, and the default.
 pub const PAGE_ROWS: u32 = 1000;

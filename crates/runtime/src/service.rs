@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::authentication::{authenticate, KeyRegistry, TrustRoot};
 use crate::error::CommandError;
-use crate::queries::QueryError;
+use crate::error::QueryError;
 
 /// How often a command is decided again when its stream changed underneath it.
 pub const MAX_CONFLICT_RETRIES: u32 = 5;
