@@ -7,7 +7,6 @@ Usage: python3 check_signature_vectors.py path/to/command-signature.json
 """
 
 import base64
-import hashlib
 import json
 import sys
 
@@ -18,24 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-
-def statement(subject, headers, body):
-    """The statement of proto/SIGNING.md, from a request's subject, headers and body."""
-    command_id = headers["Accord-Command-Id"]
-    json_body = headers.get("Content-Type", "").strip().lower().startswith("application/json")
-    fields = [
-        ("accord-command-signature", "v1"),
-        ("subject", subject),
-        ("command-id", command_id),
-        ("actor", headers["Accord-Actor"]),
-        ("occurred-at", headers["Accord-Occurred-At"]),
-        ("expected-version", headers.get("Accord-Expected-Version", "")),
-        ("correlation-id", headers.get("Accord-Correlation-Id", command_id)),
-        ("causation-id", headers.get("Accord-Causation-Id", "")),
-        ("content-type", "application/json" if json_body else ""),
-        ("body-sha256", hashlib.sha256(body).hexdigest()),
-    ]
-    return "".join(f"{name}: {value}\n" for name, value in fields).encode()
+from accord_signing import statement
 
 
 def verifies(public_key, subject, headers, body):

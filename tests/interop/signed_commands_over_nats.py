@@ -9,7 +9,6 @@ Usage: python3 signed_commands_over_nats.py NATS_URL ADMIN_SEED_HEX ACTOR_SEED_H
 
 import asyncio
 import base64
-import hashlib
 import json
 import sys
 import uuid
@@ -19,24 +18,7 @@ import nats
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-
-def statement(subject, headers, body):
-    """The statement of proto/SIGNING.md."""
-    command_id = headers["Accord-Command-Id"]
-    json_body = headers.get("Content-Type", "").lower().startswith("application/json")
-    fields = [
-        ("accord-command-signature", "v1"),
-        ("subject", subject),
-        ("command-id", command_id),
-        ("actor", headers["Accord-Actor"]),
-        ("occurred-at", headers["Accord-Occurred-At"]),
-        ("expected-version", headers.get("Accord-Expected-Version", "")),
-        ("correlation-id", headers.get("Accord-Correlation-Id", command_id)),
-        ("causation-id", headers.get("Accord-Causation-Id", "")),
-        ("content-type", "application/json" if json_body else ""),
-        ("body-sha256", hashlib.sha256(body).hexdigest()),
-    ]
-    return "".join(f"{name}: {value}\n" for name, value in fields).encode()
+from accord_signing import statement
 
 
 def public_key(key):

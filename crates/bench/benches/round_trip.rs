@@ -9,13 +9,15 @@
 // A benchmark that cannot set itself up should stop loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use accord_bench::{full_run, percentile, runs, CpuTimes, Report, Row, Summary, RUNTIME_THREAD};
 use accord_boundary::Body;
 use accord_bus::{AccordClient, Bus, CommandOptions, Message, NatsBus};
-use accord_contracts::v1 as pb;
 use accord_contracts::v1::reply::Outcome;
 use accord_kernel::ActorId;
 use accord_kernel::{ExpectedVersion, StreamId};
@@ -25,7 +27,7 @@ use accord_runtime::{
 };
 use accord_testkit::NatsServer;
 use futures_util::StreamExt as _;
-use prost::Message as _;
+use support::register_actor;
 use tokio::sync::watch;
 
 const ECHO_SUBJECT: &str = "bench.echo";
@@ -446,17 +448,6 @@ fn cpu_rows(cpu: &[Vec<Spent>; 4], requests: usize) -> Vec<Row> {
             busy(append),
         ),
     ]
-}
-
-fn register_actor(id: &str) -> Vec<u8> {
-    pb::RegisterActor {
-        actor_id: id.to_owned(),
-        name: "Benchmark actor".into(),
-        party: Some(pb::PartyRef { id: "LT".into() }),
-        role: "Load generator".into(),
-        public_key: vec![9; 32],
-    }
-    .encode_to_vec()
 }
 
 /// Deletes `stream` (if it exists).

@@ -10,6 +10,9 @@
 // Benchmarks panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,7 +21,6 @@ use accord_agreements::actor::Actor;
 use accord_bench::{full_run, runs, Report, Row, Summary};
 use accord_bus::signing::{sign_request, signature_of, statement_of};
 use accord_bus::{headers, AccordClient, Bus, CommandOptions, Message, NatsBus};
-use accord_contracts::v1 as pb;
 use accord_kernel::signature::{verify, ActorKey};
 use accord_kernel::RecordedEvent;
 use accord_log::Log;
@@ -26,7 +28,7 @@ use accord_runtime::authentication::{authenticate, stored_signature, verify_stor
 use accord_runtime::{run_service, NodeConfig, ServiceKind};
 use accord_testkit::NatsServer;
 use base64::Engine as _;
-use prost::Message as _;
+use support::register_actor;
 use tokio::sync::watch;
 
 const IN_FLIGHT: usize = 64;
@@ -38,17 +40,6 @@ fn admin() -> ActorKey {
 fn root() -> TrustRoot {
     let key = base64::engine::general_purpose::STANDARD.encode(admin().public_key());
     format!("LT:accord-admin:{key}").parse().unwrap()
-}
-
-fn register_actor(id: &str) -> Vec<u8> {
-    pb::RegisterActor {
-        actor_id: id.to_owned(),
-        name: "Benchmark actor".into(),
-        party: Some(pb::PartyRef { id: "LT".into() }),
-        role: "Load generator".into(),
-        public_key: vec![9; 32],
-    }
-    .encode_to_vec()
 }
 
 /// The agreements service on NATS, on a fresh log, signatures required or not.
@@ -234,7 +225,7 @@ fn main() {
                 causation_id: statement.causation_id,
                 occurred_at: statement.occurred_at,
                 signature: stored_signature(r),
-                ..event_template()
+                ..accord_testkit::fixtures::recorded_event()
             }
         })
         .collect();
@@ -286,26 +277,4 @@ fn main() {
         .ratio_at_least(0.7),
     );
     report.finish();
-}
-
-fn event_template() -> RecordedEvent {
-    RecordedEvent {
-        event_id: uuid::Uuid::nil(),
-        stream: accord_kernel::StreamId::new("actor", "x").unwrap(),
-        version: 1,
-        position: 1,
-        event_type: String::new(),
-        schema_version: 1,
-        payload: Vec::new(),
-        occurred_at: accord_kernel::Timestamp::UNIX_EPOCH,
-        recorded_at: accord_kernel::Timestamp::UNIX_EPOCH,
-        actor: String::new(),
-        command_id: uuid::Uuid::nil(),
-        correlation_id: uuid::Uuid::nil(),
-        causation_id: None,
-        signature: None,
-        prev_hash: accord_kernel::EventHash([0; 32]),
-        hash: accord_kernel::EventHash([0; 32]),
-        command_digest: None,
-    }
 }

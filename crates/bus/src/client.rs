@@ -14,7 +14,7 @@ use accord_kernel::Timestamp;
 
 use crate::bus::Bus;
 use crate::message::{headers, BusError, Message, JSON};
-use crate::signing::sign_request;
+use crate::signing::signature_for;
 use crate::subject::{command_subject, query_subject};
 
 /// Why a request got no result.
@@ -105,8 +105,8 @@ impl CommandOptions {
         } else {
             message
         };
-        match sign_request(message.clone(), key) {
-            Ok(signed) => signed,
+        match signature_for(&message, key) {
+            Ok(signature) => message.with_header(headers::SIGNATURE, signature),
             Err(error) => {
                 tracing::warn!(%error, "bus.client request left unsigned");
                 message

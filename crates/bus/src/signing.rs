@@ -85,8 +85,13 @@ pub fn signature_of(
 
 /// `message` with the signature of `key` over its statement in `Accord-Signature`.
 pub fn sign_request(message: Message, key: &ActorKey) -> Result<Message, StatementError> {
-    let signature = key.sign(&statement_of(&message)?.to_bytes());
+    let signature = signature_for(&message, key)?;
     Ok(message.with_header(headers::SIGNATURE, signature))
+}
+
+/// The `Accord-Signature` value of `key` over `message`'s statement.
+pub fn signature_for(message: &Message, key: &ActorKey) -> Result<String, StatementError> {
+    Ok(key.sign(&statement_of(message)?.to_bytes()))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 use accord_bus::signing::{sign_request, signature_of, statement_of};
 use accord_bus::{headers, Message};
-use accord_kernel::signature::{hex, verify, ActorKey, SignatureError};
+use accord_kernel::signature::{from_hex32, hex, verify, ActorKey, SignatureError};
 use serde_json::Value;
 
 fn vector() -> Value {
@@ -42,12 +42,7 @@ fn verifies(public_key: &[u8], message: &Message) -> Result<(), SignatureError> 
 #[test]
 fn the_signing_vectors_answer_right() {
     let vector = vector();
-    let seed: [u8; 32] = (0..32)
-        .map(|i| u8::from_str_radix(&vector["seed_hex"].as_str().unwrap()[i * 2..i * 2 + 2], 16))
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap()
-        .try_into()
-        .unwrap();
+    let seed = from_hex32(vector["seed_hex"].as_str().unwrap()).unwrap();
     let key = ActorKey::from_seed(&seed);
     assert_eq!(hex(&key.public_key()), vector["public_key_hex"]);
 

@@ -146,15 +146,11 @@ mod tests {
                    MC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n\
                    -----END PRIVATE KEY-----\n";
         let key = key_of_pem(pem).unwrap_or_else(|| panic!("RFC 8410's key"));
-        let seed = hex_seed("d4ee72dbf913584ad5b6d8f1f769f8ad3afe7c28cbf1d4fbe097a88f44755842");
+        let seed = accord_kernel::signature::from_hex32(
+            "d4ee72dbf913584ad5b6d8f1f769f8ad3afe7c28cbf1d4fbe097a88f44755842",
+        )
+        .unwrap_or_else(|| panic!("RFC 8410's seed"));
         assert_eq!(key.public_key(), ActorKey::from_seed(&seed).public_key());
         assert_eq!(pem_of(&seed), pem.replace("                   ", ""));
-    }
-
-    fn hex_seed(text: &str) -> [u8; 32] {
-        let bytes: Vec<u8> = (0..32)
-            .map(|i| u8::from_str_radix(&text[i * 2..i * 2 + 2], 16).unwrap_or_default())
-            .collect();
-        bytes.try_into().unwrap_or([0; 32])
     }
 }

@@ -13,7 +13,7 @@ impl EventHash {
     pub const GENESIS: EventHash = EventHash([0; 32]);
 
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        crate::signature::hex(&self.0)
     }
 }
 

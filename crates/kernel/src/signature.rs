@@ -90,6 +90,19 @@ pub fn hex(bytes: &[u8]) -> String {
     text
 }
 
+/// The 32 bytes written as 64 hex digits (a seed, a key, a digest); `None` otherwise.
+pub fn from_hex32(text: &str) -> Option<[u8; 32]> {
+    let text = text.trim();
+    if text.len() != 64 || !text.is_ascii() {
+        return None;
+    }
+    let mut bytes = [0u8; 32];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[i * 2..i * 2 + 2], 16).ok()?;
+    }
+    Some(bytes)
+}
+
 /// Why a signature does not verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
@@ -227,6 +240,14 @@ mod tests {
             verify(&stranger.public_key(), &signed.to_bytes(), &signature),
             Err(SignatureError::Invalid)
         );
+    }
+
+    #[test]
+    fn hex_reads_back_and_refuses_what_is_not_32_bytes() {
+        let bytes: [u8; 32] = std::array::from_fn(|i| i as u8 * 7);
+        assert_eq!(from_hex32(&hex(&bytes)), Some(bytes));
+        assert_eq!(from_hex32("00"), None);
+        assert_eq!(from_hex32(&"zz".repeat(32)), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use accord_bus::signing::{signature_of, statement_of, StatementError};
 use accord_bus::{headers, Message};
 use accord_contracts::v1 as pb;
 use accord_kernel::signature::CommandStatement;
-use accord_kernel::signature::{verify, PUBLIC_KEY_LEN};
+use accord_kernel::signature::{verify, PUBLIC_KEY_LEN, SIGNATURE_LEN};
 use accord_kernel::RecordedEvent;
 use accord_kernel::{ActorId, PartyId};
 use base64::Engine as _;
@@ -111,71 +111,94 @@ impl Unauthenticated {
     }
 }
 
-/// Checks that `request` is signed by its actor's key: a trust root's, or the
-/// current key the registry holds; returns who sent it.
-pub fn authenticate(
-    request: &Message,
+/// A request whose signature verified: who sent it, and the signature as its events
+/// keep it (an encoded `CommandSignature`, see envelope.proto).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    pub sender: Sender,
+    pub evidence: Vec<u8>,
+}
+
+/// Whose key `statement` is signed with, among the trust roots and the registry:
+/// the sender's party, and the party it administers when it is a trust root. The
+/// one rule for a live request and for a stored event.
+fn signer(
+    actor_id: &str,
+    statement: &[u8],
+    signature: &[u8; SIGNATURE_LEN],
     roots: &[TrustRoot],
     registry: &dyn KeyRegistry,
-) -> Result<Sender, Unauthenticated> {
-    let signature = match signature_of(request) {
-        None => return Err(Unauthenticated::Unsigned),
-        Some(Err(_)) => return Err(Unauthenticated::MalformedSignature),
-        Some(Ok(signature)) => signature,
-    };
-    let statement = statement_of(request)
-        .map_err(Unauthenticated::Statement)?
-        .to_bytes();
-    let actor_id = request
-        .header(headers::ACTOR)
-        .unwrap_or_default()
-        .to_owned();
-    let signed_by = |key: &[u8]| verify(key, &statement, &signature).is_ok();
-    let sender = |party: Option<PartyId>, administers: Option<PartyId>| {
-        ActorId::new(actor_id.clone())
-            .map(|actor| Sender {
-                actor,
-                party,
-                administers,
-            })
-            .map_err(|_| Unauthenticated::UnknownActor {
-                actor: actor_id.clone(),
-            })
-    };
+) -> Result<(Option<PartyId>, Option<PartyId>), Unauthenticated> {
+    let signed_by = |key: &[u8]| verify(key, statement, signature).is_ok();
+    let actor = actor_id.to_owned();
     if let Some(root) = roots.iter().find(|root| root.actor == actor_id) {
-        if !signed_by(&root.public_key) {
-            return Err(Unauthenticated::BadSignature { actor: actor_id });
-        }
-        return sender(Some(root.party.clone()), Some(root.party.clone()));
+        return if signed_by(&root.public_key) {
+            Ok((Some(root.party.clone()), Some(root.party.clone())))
+        } else {
+            Err(Unauthenticated::BadSignature { actor })
+        };
     }
-    let Some(actor) = registry.actor(&actor_id) else {
-        return Err(Unauthenticated::UnknownActor { actor: actor_id });
+    let Some(registered) = registry.actor(actor_id) else {
+        return Err(Unauthenticated::UnknownActor { actor });
     };
-    if actor.revoked {
-        return Err(Unauthenticated::RevokedKey { actor: actor_id });
+    if registered.revoked {
+        return Err(Unauthenticated::RevokedKey { actor });
     }
-    match &actor.public_key {
-        Some(key) if signed_by(key) => sender(actor.party.clone(), None),
-        _ if actor.former_keys.iter().any(|key| signed_by(key)) => {
-            Err(Unauthenticated::SupersededKey { actor: actor_id })
+    match &registered.public_key {
+        Some(key) if signed_by(key) => Ok((registered.party.clone(), None)),
+        _ if registered.former_keys.iter().any(|key| signed_by(key)) => {
+            Err(Unauthenticated::SupersededKey { actor })
         }
-        _ => Err(Unauthenticated::BadSignature { actor: actor_id }),
+        _ => Err(Unauthenticated::BadSignature { actor }),
     }
 }
 
-/// What an event keeps of a verified request's signature (`CommandSignature` in
-/// envelope.proto): with the envelope's own fields it rebuilds the statement.
-pub fn stored_signature(request: &Message) -> Option<Vec<u8>> {
-    let signature = signature_of(request)?.ok()?;
-    let statement = statement_of(request).ok()?;
-    let kept = pb::CommandSignature {
+/// What an event keeps of a verified request's signature (`CommandSignature`).
+fn evidence(statement: &CommandStatement<'_>, signature: &[u8; SIGNATURE_LEN]) -> Vec<u8> {
+    pb::CommandSignature {
         signature: signature.to_vec(),
         subject: statement.subject.to_owned(),
         body_sha256: statement.body_sha256.to_vec(),
         expected_version: statement.expected_version,
         json: statement.json,
+    }
+    .encode_to_vec()
+}
+
+/// Checks that `request` is signed by its actor's key: a trust root's, or the
+/// current key the registry holds; returns who sent it and what its events keep.
+pub fn authenticate(
+    request: &Message,
+    roots: &[TrustRoot],
+    registry: &dyn KeyRegistry,
+) -> Result<Authenticated, Unauthenticated> {
+    let signature = match signature_of(request) {
+        None => return Err(Unauthenticated::Unsigned),
+        Some(Err(_)) => return Err(Unauthenticated::MalformedSignature),
+        Some(Ok(signature)) => signature,
     };
-    Some(kept.encode_to_vec())
+    let statement = statement_of(request).map_err(Unauthenticated::Statement)?;
+    let actor_id = request.header(headers::ACTOR).unwrap_or_default();
+    let (party, administers) =
+        signer(actor_id, &statement.to_bytes(), &signature, roots, registry)?;
+    let actor = ActorId::new(actor_id).map_err(|_| Unauthenticated::UnknownActor {
+        actor: actor_id.to_owned(),
+    })?;
+    Ok(Authenticated {
+        sender: Sender {
+            actor,
+            party,
+            administers,
+        },
+        evidence: evidence(&statement, &signature),
+    })
+}
+
+/// What an event keeps of a signed request, for requests made outside
+/// [`authenticate`] (tests, benchmarks); `None` when it carries no readable one.
+pub fn stored_signature(request: &Message) -> Option<Vec<u8>> {
+    let signature = signature_of(request)?.ok()?;
+    Some(evidence(&statement_of(request).ok()?, &signature))
 }
 
 /// Why a stored event's signature does not hold (`accord audit verify`).
@@ -221,7 +244,7 @@ pub fn verify_stored(
         .as_slice()
         .try_into()
         .map_err(|_| StoredSignatureError::Malformed)?;
-    let signature: [u8; 64] = kept
+    let signature: [u8; SIGNATURE_LEN] = kept
         .signature
         .as_slice()
         .try_into()
@@ -238,35 +261,9 @@ pub fn verify_stored(
         body_sha256,
     }
     .to_bytes();
-    let signed_by = |key: &[u8]| verify(key, &statement, &signature).is_ok();
-    let actor = event.actor.clone();
-    let bad = |actor: String| StoredSignatureError::Key(Unauthenticated::BadSignature { actor });
-    if let Some(root) = roots.iter().find(|root| root.actor == event.actor) {
-        return if signed_by(&root.public_key) {
-            Ok(())
-        } else {
-            Err(bad(actor))
-        };
-    }
-    let Some(registered) = registry.actor(&event.actor) else {
-        return Err(StoredSignatureError::Key(Unauthenticated::UnknownActor {
-            actor,
-        }));
-    };
-    if registered.revoked {
-        return Err(StoredSignatureError::Key(Unauthenticated::RevokedKey {
-            actor,
-        }));
-    }
-    match &registered.public_key {
-        Some(key) if signed_by(key) => Ok(()),
-        _ if registered.former_keys.iter().any(|key| signed_by(key)) => {
-            Err(StoredSignatureError::Key(Unauthenticated::SupersededKey {
-                actor,
-            }))
-        }
-        _ => Err(bad(actor)),
-    }
+    signer(&event.actor, &statement, &signature, roots, registry)
+        .map(|_| ())
+        .map_err(StoredSignatureError::Key)
 }
 
 #[cfg(test)]
@@ -345,7 +342,7 @@ mod tests {
             causation_id: None,
             occurred_at: statement.occurred_at,
             signature: stored_signature(&request),
-            ..event_with_defaults()
+            ..accord_testkit::fixtures::recorded_event()
         };
         assert_eq!(verify_stored(&event, &roots(), &registry()), Ok(()));
         event.actor = "lt-sakaliene".into();
@@ -371,30 +368,6 @@ mod tests {
         );
     }
 
-    /// An event with nothing but defaults, for the fields a test sets itself.
-    fn event_with_defaults() -> RecordedEvent {
-        RecordedEvent {
-            event_id: uuid::Uuid::nil(),
-            stream: accord_kernel::StreamId::new("agreement", "lt-ua")
-                .unwrap_or_else(|e| panic!("{e}")),
-            version: 1,
-            position: 1,
-            event_type: String::new(),
-            schema_version: 1,
-            payload: Vec::new(),
-            occurred_at: Timestamp::UNIX_EPOCH,
-            recorded_at: Timestamp::UNIX_EPOCH,
-            actor: String::new(),
-            command_id: uuid::Uuid::nil(),
-            correlation_id: uuid::Uuid::nil(),
-            causation_id: None,
-            signature: None,
-            prev_hash: accord_kernel::EventHash([0; 32]),
-            hash: accord_kernel::EventHash([0; 32]),
-            command_digest: None,
-        }
-    }
-
     #[test]
     fn given_the_actors_current_key_then_the_command_is_authenticated() {
         let sender = authenticate(
@@ -402,10 +375,10 @@ mod tests {
             &roots(),
             &registry(),
         );
-        assert_eq!(sender.map(|s| s.administers), Ok(None));
+        assert_eq!(sender.map(|a| a.sender.administers), Ok(None));
         let admin = authenticate(&signed("ua-admin", &key("ua-admin")), &roots(), &registry());
         assert_eq!(
-            admin.map(|s| s.administers.map(|p| p.to_string())),
+            admin.map(|a| a.sender.administers.map(|p| p.to_string())),
             Ok(Some("UA".to_owned()))
         );
     }

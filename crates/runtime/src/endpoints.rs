@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
-use crate::authentication::{stored_signature, TrustRoot};
+use crate::authentication::TrustRoot;
 use crate::error::QueryError;
 use crate::error::{CommandError, ErrorCode};
 use crate::metrics::Metrics;
@@ -454,12 +454,12 @@ async fn command<M: Model>(
     let mut meta = command_meta(message)?;
     occurred_not_in_future(&meta, config)?;
     if config.require_signatures {
-        let sender = service
+        let authenticated = service
             .authenticate(message, &config.trust_roots)
             .await
             .map_err(|error| detail(command_error(&error), "command", name))?;
-        meta.sender = Some(sender);
-        meta.signature = stored_signature(message);
+        meta.sender = Some(authenticated.sender);
+        meta.signature = Some(authenticated.evidence);
     }
     let span = tracing::info_span!("runtime.endpoint.command", service = M::SERVICE, command = name, command_id = %meta.command_id);
     // Instrumented, not entered: a span entered across an await stays entered on the

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::authentication::{authenticate, KeyRegistry, TrustRoot};
+use crate::authentication::{authenticate, Authenticated, KeyRegistry, TrustRoot};
 use crate::error::CommandError;
 use crate::error::QueryError;
 
@@ -209,7 +209,7 @@ impl<M: Model> Service<M> {
         &self,
         request: &Message,
         roots: &[TrustRoot],
-    ) -> Result<Sender, CommandError> {
+    ) -> Result<Authenticated, CommandError> {
         self.caught_up().await?;
         // The actor's entry is copied out and the projections let go before the
         // Ed25519 check (tens of µs), so the projector is not kept waiting on it.
