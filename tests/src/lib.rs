@@ -16,6 +16,15 @@ use accord_testkit::TempLog;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// Node settings for tests about something other than signatures, which send
+/// hand-made commands unsigned: `require_signatures` is on by default, so it is
+/// turned off here, explicitly (the signature tests set trust roots instead).
+pub fn unsigned_config() -> NodeConfig {
+    let mut config = NodeConfig::default();
+    config.endpoints.require_signatures = false;
+    config
+}
+
 /// How long a test waits for the services to reach an expected state.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -34,7 +43,7 @@ impl Node {
     }
 
     pub fn start_on(kind: ServiceKind, bus: &Bus, log: TempLog) -> Node {
-        Node::start_with(kind, bus, log, NodeConfig::default())
+        Node::start_with(kind, bus, log, unsigned_config())
     }
 
     /// A node with settings of its own, e.g. metrics the test reads.
@@ -119,7 +128,7 @@ pub async fn reacting_services(bus: &Bus) -> (Node, Node, std::sync::Arc<accord_
             metrics: metrics.clone(),
             ..Default::default()
         },
-        ..NodeConfig::default()
+        ..unsigned_config()
     };
     let agreements = Node::start_with(ServiceKind::Agreements, bus, TempLog::new(), config.clone());
     let projects = Node::start_with(ServiceKind::Projects, bus, TempLog::new(), config);
@@ -211,3 +220,11 @@ pub async fn drive(
 }
 
 pub use accord::play::{expected_projections, items, projections};
+
+/// The index of the vote that adopts the scenario's first motion (approve
+/// rdx-plant): the reaction tests play the scenario up to it.
+pub fn first_adoption(scenario: &accord_scenario::Scenario) -> usize {
+    scenario
+        .last_step("CastVote", "m-approve-rdx")
+        .expect("the scenario adopts m-approve-rdx")
+}

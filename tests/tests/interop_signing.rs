@@ -74,7 +74,7 @@ async fn a_python_client_signs_commands_that_are_accepted_and_a_forged_one_is_re
     let admin_key = base64_of(&ActorKey::from_seed(&admin_seed).public_key());
     let mut config = NodeConfig::default();
     config.endpoints.require_signatures = true;
-    config.endpoints.trust_roots = vec![format!("UA:ua-admin:{admin_key}")
+    config.endpoints.trusted.roots = vec![format!("UA:ua-admin:{admin_key}")
         .parse::<TrustRoot>()
         .unwrap()];
     let node = Node::start_with(ServiceKind::Agreements, &bus, TempLog::new(), config);

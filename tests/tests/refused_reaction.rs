@@ -28,7 +28,7 @@ async fn a_reaction_refused_for_good_is_counted_and_changes_nothing() {
     // The scenario up to the board's first motion (approve rdx-plant) being adopted,
     // without the steps that propose the projects.
     let scenario = Scenario::lt_ua().unwrap();
-    for step in &scenario.steps[..=46] {
+    for step in &scenario.steps[..=accord_e2e::first_adoption(&scenario)] {
         if step.command == "ProposeProject" {
             continue;
         }
@@ -75,7 +75,7 @@ async fn a_reaction_refused_for_good_is_counted_and_changes_nothing() {
     let approve = pb::ApproveProject::decode(letter.payload.as_ref()).unwrap();
 
     // Mended: the project proposed, the dead letter sent again as it is.
-    for step in &scenario.steps[..=46] {
+    for step in &scenario.steps[..=accord_e2e::first_adoption(&scenario)] {
         if step.command == "ProposeProject" {
             send_step(&client, step, false).await.unwrap();
         }

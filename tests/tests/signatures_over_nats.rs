@@ -87,7 +87,7 @@ async fn only_a_command_signed_by_its_actors_current_key_is_decided() {
     };
     let mut config = NodeConfig::default();
     config.endpoints.require_signatures = true;
-    config.endpoints.trust_roots = vec![root("UA", "ua-admin"), root("LT", "lt-admin")];
+    config.endpoints.trusted.roots = vec![root("UA", "ua-admin"), root("LT", "lt-admin")];
     let node = Node::start_with(ServiceKind::Agreements, &bus, TempLog::new(), config);
     wait_ready(&client, "agreements").await;
     let admin = key("ua-admin");
@@ -253,6 +253,54 @@ async fn only_a_command_signed_by_its_actors_current_key_is_decided() {
     // Signed by the actor's current key: decided.
     assert!(matches!(send(&bus, good()).await, Outcome::Command(_)));
     assert_eq!(head(&bus).await, before + 1);
+
+    // The projects service learns the registry from the agreements service's actor
+    // events on the bus: it decides a command signed with the current key (here:
+    // not_found, as no project "p" exists) and refuses one signed with the old key.
+    // Until its replica has caught up it answers a retryable `registry_behind`.
+    let mut config = NodeConfig::default();
+    config.endpoints.require_signatures = true;
+    let projects = Node::start_with(ServiceKind::Projects, &bus, TempLog::new(), config);
+    wait_ready(&client, "projects").await;
+    let launch = || {
+        Message::new(
+            "accord.projects.cmd.LaunchProject",
+            br#"{"projectId":"p"}"#.to_vec(),
+        )
+        .with_header(headers::ACTOR, "ua-umerov")
+        .with_header(headers::COMMAND_ID, uuid::Uuid::now_v7().to_string())
+        .with_header(headers::OCCURRED_AT, "2024-11-26T12:00:00Z")
+        .with_header(headers::CONTENT_TYPE, JSON)
+    };
+    let mut answers = Vec::new();
+    for _ in 0..100 {
+        let Outcome::Error(error) = send(&bus, signed(launch(), &current)).await else {
+            panic!("project p does not exist")
+        };
+        let answer = (error.code.clone(), error.reason.clone());
+        answers.push(answer.clone());
+        if answer != ("unavailable".to_owned(), "registry_behind".to_owned()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        answers.last().map(|(code, _)| code.as_str()),
+        Some("not_found"),
+        "{answers:?}"
+    );
+    assert!(answers
+        .iter()
+        .all(|(code, _)| code == "not_found" || code == "unavailable"));
+    let Outcome::Error(error) = send(&bus, signed(launch(), &key("ua-umerov"))).await else {
+        panic!("decided with a superseded key")
+    };
+    assert_eq!(
+        (error.code.as_str(), error.reason.as_str()),
+        ("unauthenticated", "superseded_key")
+    );
+    projects.stop().await;
+
     let log = node.stop().await;
 
     // The event keeps the signature: a copy re-verifies offline with the registry
@@ -261,35 +309,16 @@ async fn only_a_command_signed_by_its_actors_current_key_is_decided() {
     let mut drafted = log.log().read_stream(&stream, 1).next().unwrap().unwrap();
     let replayed = accord_runtime::Service::<AgreementsModel>::start(log.log().clone());
     replayed.caught_up().await.unwrap();
-    let roots = vec![root("UA", "ua-admin"), root("LT", "lt-admin")];
+    let trusted = accord_runtime::authentication::Trusted {
+        roots: vec![root("UA", "ua-admin"), root("LT", "lt-admin")],
+        services: vec![],
+    };
     let registry = replayed.view().actors.clone();
-    assert_eq!(verify_stored(&drafted, &roots, &registry), Ok(()));
+    assert_eq!(verify_stored(&drafted, &trusted, &registry), Ok(()));
     drafted.actor = "ua-fedorov".into();
     assert_eq!(
-        verify_stored(&drafted, &roots, &registry).map_err(|e| e.code()),
+        verify_stored(&drafted, &trusted, &registry).map_err(|e| e.code()),
         Err("bad_signature")
     );
     drop(replayed);
-
-    // The projects service does not hold the registry: it cannot check, and says so.
-    let mut config = NodeConfig::default();
-    config.endpoints.require_signatures = true;
-    let projects = Node::start_with(ServiceKind::Projects, &bus, TempLog::new(), config);
-    wait_ready(&client, "projects").await;
-    let launch = Message::new(
-        "accord.projects.cmd.LaunchProject",
-        br#"{"projectId":"p"}"#.to_vec(),
-    )
-    .with_header(headers::ACTOR, "ua-umerov")
-    .with_header(headers::COMMAND_ID, uuid::Uuid::now_v7().to_string())
-    .with_header(headers::OCCURRED_AT, "2024-11-26T12:00:00Z")
-    .with_header(headers::CONTENT_TYPE, JSON);
-    let Outcome::Error(error) = send(&bus, signed(launch, &current)).await else {
-        panic!("decided without a registry")
-    };
-    assert_eq!(
-        (error.code.as_str(), error.reason.as_str()),
-        ("unavailable", "registry_unavailable")
-    );
-    projects.stop().await;
 }

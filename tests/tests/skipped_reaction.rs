@@ -75,7 +75,7 @@ async fn bytes_that_are_not_an_event_are_skipped_and_the_flow_goes_on() {
     // The scenario up to the board adopting its first motion (approve rdx-plant):
     // the flow reacts to it as if nothing had happened.
     let scenario = Scenario::lt_ua().unwrap();
-    for step in &scenario.steps[..=46] {
+    for step in &scenario.steps[..=accord_e2e::first_adoption(&scenario)] {
         send_step(&accord, step, false)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", step.command));

@@ -311,6 +311,8 @@ impl BusService {
         let (stop, shutdown) = watch::channel(false);
         let metrics = Arc::new(Metrics::default());
         let mut config = NodeConfig::default();
+        // This bench measures the unsigned path; benches/signatures.rs the signed.
+        config.endpoints.require_signatures = false;
         config.endpoints.metrics = metrics.clone();
         let task = runtime.spawn({
             let log = log.clone();

@@ -24,7 +24,9 @@ use accord_bus::{headers, AccordClient, Bus, CommandOptions, Message, NatsBus};
 use accord_kernel::signature::{verify, ActorKey};
 use accord_kernel::RecordedEvent;
 use accord_log::Log;
-use accord_runtime::authentication::{authenticate, stored_signature, verify_stored, TrustRoot};
+use accord_runtime::authentication::{
+    authenticate, stored_signature, verify_stored, TrustRoot, Trusted,
+};
 use accord_runtime::{run_service, NodeConfig, ServiceKind};
 use accord_testkit::NatsServer;
 use base64::Engine as _;
@@ -55,7 +57,7 @@ fn serve(runtime: &tokio::runtime::Runtime, url: String, signed: bool) -> Served
     let (stop, stopped) = watch::channel(false);
     let mut config = NodeConfig::default();
     config.endpoints.require_signatures = signed;
-    config.endpoints.trust_roots = vec![root()];
+    config.endpoints.trusted.roots = vec![root()];
     let task = runtime.spawn(async move {
         let bus = Bus::Nats(NatsBus::connect(&url, "bench-signatures").await?);
         run_service(ServiceKind::Agreements, log, bus, config, stopped).await
@@ -235,8 +237,12 @@ fn main() {
         local_cases[0].push(rate(&raw, |(statement, signature)| {
             verify(&public, statement, signature).is_ok()
         }));
-        local_cases[1].push(rate(&requests, |r| authenticate(r, &[], &registry).is_ok()));
-        local_cases[2].push(rate(&events, |e| verify_stored(e, &[], &registry).is_ok()));
+        local_cases[1].push(rate(&requests, |r| {
+            authenticate(r, &Trusted::default(), &registry).is_ok()
+        }));
+        local_cases[2].push(rate(&events, |e| {
+            verify_stored(e, &Trusted::default(), &registry).is_ok()
+        }));
     }
 
     let s = |values: &[f64]| Summary::of(values);

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use accord_agreements::actor::{Actor, ActorCommand, ActorDecider};
+use accord_agreements::actor::{Actor, ActorDecider, ActorEvent};
 use accord_agreements::agreement::{AgreementDecider, AgreementStatus};
 use accord_agreements::board::BoardDecider;
 use accord_agreements::commitment::CommitmentDecider;
@@ -20,6 +20,7 @@ use accord_procurement::policy::{Policy, PolicyDecider};
 use accord_procurement::queue::{ProcurementEvent, ProcurementView};
 use accord_projects::{Portfolio, ProjectCommand, ProjectDecider, ProjectEvent};
 
+use crate::authorisation::{self, Sender};
 use crate::commands::{
     parse_command, AgreementsCommand, Body, CommandSpec, Facts, ParseContext, ProcurementCommand,
 };
@@ -61,38 +62,6 @@ impl DomainRefusal {
     }
 }
 
-/// Who sent a command, once its signature is verified: the actor, the party it
-/// acts for, and the party it administers when it is one of a party's trust roots.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sender {
-    pub actor: ActorId,
-    pub party: Option<PartyId>,
-    pub administers: Option<PartyId>,
-}
-
-/// Why an authenticated sender may not send a command (`permission_denied`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Denied {
-    #[error("only an administrator of {party} registers, rotates or revokes its actors")]
-    NotPartyAdministrator { party: String },
-}
-
-impl Refusal for Denied {
-    fn kind(&self) -> RefusalKind {
-        RefusalKind::PermissionDenied
-    }
-    fn reason(&self) -> &'static str {
-        match self {
-            Denied::NotPartyAdministrator { .. } => "not_party_administrator",
-        }
-    }
-    fn details(&self) -> Vec<(&'static str, String)> {
-        match self {
-            Denied::NotPartyAdministrator { party } => vec![("party", party.clone())],
-        }
-    }
-}
-
 /// One service, as pure functions and types.
 pub trait ServiceDefinition: Sized + Send + Sync + 'static {
     /// The service's name, e.g. `agreements`.
@@ -122,13 +91,13 @@ pub trait ServiceDefinition: Sized + Send + Sync + 'static {
     }
     /// Whether `sender` may send `command` (the service's rule of who may do what),
     /// asked only for commands whose sender is authenticated.
+    /// `name` is the command's name, as `parse` took it.
     fn authorise(
-        _command: &Self::Command,
-        _sender: &Sender,
-        _view: &Self::View,
-    ) -> Result<(), DomainRefusal> {
-        Ok(())
-    }
+        name: &str,
+        command: &Self::Command,
+        sender: &Sender,
+        view: &Self::View,
+    ) -> Result<(), DomainRefusal>;
     /// The stream (aggregate) a command addresses.
     fn stream(command: &Self::Command) -> Result<StreamId, BoundaryError>;
     /// Folds one of a stream's events into its state.
@@ -229,6 +198,14 @@ impl Facts for AgreementsState {
 #[derive(Debug)]
 pub enum AgreementsModel {}
 
+impl AgreementsModel {
+    /// One actor's registry entry after `event`: how the projects and procurement
+    /// services replay the registry they follow from the agreements service.
+    pub fn evolve_actor(actor: Actor, event: &ActorEvent) -> Actor {
+        ActorDecider::evolve(actor, event)
+    }
+}
+
 impl ServiceDefinition for AgreementsModel {
     const SERVICE: &'static str = "agreements";
     const COMMANDS: &'static [CommandSpec<AgreementsCommand>] = crate::AGREEMENTS_COMMANDS;
@@ -237,30 +214,13 @@ impl ServiceDefinition for AgreementsModel {
     type View = AgreementsState;
     type State = AgreementsAggregate;
 
-    /// The actors registry is administered by each party for itself: only a trust
-    /// root of the party registers, rotates or revokes that party's actors.
     fn authorise(
+        name: &str,
         command: &AgreementsCommand,
         sender: &Sender,
         view: &AgreementsState,
     ) -> Result<(), DomainRefusal> {
-        let AgreementsCommand::Actor(id, command) = command else {
-            return Ok(());
-        };
-        let party = match command {
-            ActorCommand::Register { party, .. } => Some(party.clone()),
-            ActorCommand::RotateKey { .. } | ActorCommand::RevokeKey { .. } => {
-                view.actors.get(id.as_str()).and_then(|a| a.party.clone())
-            }
-        };
-        match party {
-            // An actor nobody registered: the decider says so.
-            None => Ok(()),
-            Some(party) if sender.administers.as_ref() == Some(&party) => Ok(()),
-            Some(party) => Err(DomainRefusal::of(&Denied::NotPartyAdministrator {
-                party: party.to_string(),
-            })),
-        }
+        authorisation::agreements(name, command, sender, view).map_err(|e| DomainRefusal::of(&e))
     }
 
     fn stream(command: &AgreementsCommand) -> Result<StreamId, BoundaryError> {
@@ -364,6 +324,15 @@ impl ServiceDefinition for ProjectsModel {
     type View = ProjectsState;
     type State = <ProjectDecider as Decider>::State;
 
+    fn authorise(
+        name: &str,
+        command: &Self::Command,
+        sender: &Sender,
+        view: &ProjectsState,
+    ) -> Result<(), DomainRefusal> {
+        authorisation::projects(name, command, sender, view).map_err(|e| DomainRefusal::of(&e))
+    }
+
     fn stream((id, _): &Self::Command) -> Result<StreamId, BoundaryError> {
         stream_of("project", id.as_str())
     }
@@ -429,6 +398,15 @@ impl ServiceDefinition for ProcurementModel {
     type Event = ProcurementEvent;
     type View = ProcurementState;
     type State = ProcurementAggregate;
+
+    fn authorise(
+        name: &str,
+        command: &ProcurementCommand,
+        sender: &Sender,
+        view: &ProcurementState,
+    ) -> Result<(), DomainRefusal> {
+        authorisation::procurement(name, command, sender, view).map_err(|e| DomainRefusal::of(&e))
+    }
 
     fn stream(command: &ProcurementCommand) -> Result<StreamId, BoundaryError> {
         match command {

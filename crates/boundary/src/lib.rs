@@ -7,6 +7,7 @@
 //! the conversions live here, as functions per service.
 
 mod agreements;
+pub mod authorisation;
 mod commands;
 pub mod definition;
 mod error;
@@ -16,14 +17,15 @@ pub mod reactions;
 mod values;
 
 pub use agreements::{decode_agreements_event, encode_agreements_event};
+pub use authorisation::{Denied, Sender};
 pub use commands::{
     command, command_names, decode_body, parse_command, AgreementsCommand, Body, CommandSpec,
     Facts, ParseCommand, ParseContext, ProcurementCommand, AGREEMENTS_COMMANDS,
     PROCUREMENT_COMMANDS, PROJECTS_COMMANDS,
 };
 pub use definition::{
-    AgreementsModel, AgreementsState, Denied, DomainRefusal, ProcurementModel, ProcurementState,
-    ProjectsModel, ProjectsState, Sender, ServiceDefinition,
+    AgreementsModel, AgreementsState, DomainRefusal, ProcurementModel, ProcurementState,
+    ProjectsModel, ProjectsState, ServiceDefinition,
 };
 pub use error::BoundaryError;
 pub use procurement::{decode_procurement_event, encode_procurement_event};

@@ -29,6 +29,16 @@ use crate::values::{date_proto, party_ref, quantity_proto};
 /// The actor reactions run as.
 pub const REACTIONS_ACTOR: &str = "accord-reactions";
 
+/// What each service's reactions send: (source service, target service, command).
+/// A service key is allowed these and nothing else (`authorisation`), and a flow
+/// sends nothing outside its source's rows.
+pub const REACTION_COMMANDS: &[(&str, &str, &str)] = &[
+    ("agreements", "projects", "ApproveProject"),
+    ("agreements", "procurement", "UpdatePriorityPolicy"),
+    ("projects", "agreements", "RecordCommitmentProgress"),
+    ("projects", "procurement", "OfferSupply"),
+];
+
 /// A command caused by an event, for another aggregate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reaction {

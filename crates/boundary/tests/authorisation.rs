@@ -1,11 +1,17 @@
-//! Who may do what, as the service definitions rule it (pure, no I/O): given an
-//! authenticated sender and a command, when authorised, then allowed or refused
-//! with `permission_denied` and the rule's reason.
+//! Who may do what in the agreements service, as its rule says (pure, no I/O):
+//! given an authenticated sender and a command, when authorised, then allowed or
+//! refused with `permission_denied` and the rule's reason. The projects and
+//! procurement rules and the reactions' are in `authorisation_services.rs`.
 
 // Tests panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use accord_agreements::actor::{Actor, ActorCommand};
+use accord_agreements::agreement::{Agreement, AgreementCommand, AgreementKind, AgreementStatus};
+use accord_agreements::board::{Board, BoardCommand, BoardRole, Member};
+use accord_agreements::commitment::{
+    Commitment, CommitmentCommand, CommitmentKind, CommitmentTerms,
+};
 use accord_boundary::{
     AgreementsCommand, AgreementsModel, AgreementsState, Sender, ServiceDefinition,
 };
@@ -15,28 +21,90 @@ fn party(code: &str) -> PartyId {
     PartyId::new(code).unwrap()
 }
 
+fn id(value: &str) -> AggregateId {
+    AggregateId::new(value).unwrap()
+}
+
+fn actor(value: &str) -> ActorId {
+    ActorId::new(value).unwrap()
+}
+
 fn admin_of(code: &str) -> Sender {
     Sender {
-        actor: ActorId::new(format!("{}-admin", code.to_lowercase())).unwrap(),
+        actor: actor(&format!("{}-admin", code.to_lowercase())),
         party: Some(party(code)),
         administers: Some(party(code)),
+        service: None,
     }
 }
 
-fn registered(actor: &str, code: &str) -> Sender {
-    Sender {
-        actor: ActorId::new(actor).unwrap(),
-        party: Some(party(code)),
-        administers: None,
-    }
+fn person(name: &str, code: &str) -> Sender {
+    Sender::actor_of(actor(name), Some(party(code)))
 }
 
-fn register(actor: &str, code: &str) -> AgreementsCommand {
+/// The agreements service as the scenario has it after its first steps: ua-umerov
+/// (UA) and lt-kaunas (LT) registered, the LT–UA agreement drafted, c-funding owed
+/// by LT to UA, and the board with lt-kaunas appointed by LT.
+fn state() -> AgreementsState {
+    let mut state = AgreementsState::default();
+    for (name, code) in [("ua-umerov", "UA"), ("lt-kaunas", "LT")] {
+        let registered = Actor {
+            party: Some(party(code)),
+            public_key: Some(vec![1; 32]),
+            ..Actor::default()
+        };
+        state.actors.insert(name.into(), registered);
+    }
+    let agreement = Agreement {
+        id: Some(id("lt-ua")),
+        parties: vec![party("LT"), party("UA")],
+        status: AgreementStatus::InForce,
+        ..Agreement::default()
+    };
+    state.view.agreements.insert("lt-ua".into(), agreement);
+    let commitment = Commitment {
+        id: Some(id("c-funding")),
+        agreement_id: Some(id("lt-ua")),
+        obligor: Some(party("LT")),
+        beneficiary: Some(party("UA")),
+        ..Commitment::default()
+    };
+    state
+        .view
+        .commitments
+        .insert("c-funding".into(), commitment);
+    let mut board = Board {
+        id: Some(id("board")),
+        agreement_id: Some(id("lt-ua")),
+        ..Board::default()
+    };
+    board.members.insert(
+        actor("lt-kaunas"),
+        Member {
+            party: party("LT"),
+            role: BoardRole::Member,
+        },
+    );
+    state.view.boards.insert("board".into(), board);
+    state
+}
+
+/// The refusal's kind and reason, or `None` when the rule allows the command.
+fn denied(name: &str, command: &AgreementsCommand, sender: &Sender) -> Option<&'static str> {
+    AgreementsModel::authorise(name, command, sender, &state())
+        .err()
+        .map(|refusal| {
+            assert_eq!(refusal.kind, RefusalKind::PermissionDenied);
+            refusal.reason
+        })
+}
+
+fn register(name: &str, code: &str) -> AgreementsCommand {
     AgreementsCommand::Actor(
-        AggregateId::new(actor).unwrap(),
+        id(name),
         ActorCommand::Register {
-            id: ActorId::new(actor).unwrap(),
-            name: actor.into(),
+            id: actor(name),
+            name: name.into(),
             party: party(code),
             role: "official".into(),
             public_key: vec![1; 32],
@@ -44,9 +112,9 @@ fn register(actor: &str, code: &str) -> AgreementsCommand {
     )
 }
 
-fn rotate(actor: &str) -> AgreementsCommand {
+fn rotate(name: &str) -> AgreementsCommand {
     AgreementsCommand::Actor(
-        AggregateId::new(actor).unwrap(),
+        id(name),
         ActorCommand::RotateKey {
             public_key: vec![2; 32],
             reason: "yearly".into(),
@@ -54,60 +122,303 @@ fn rotate(actor: &str) -> AgreementsCommand {
     )
 }
 
-/// The registry holding ua-umerov of UA.
-fn view() -> AgreementsState {
-    let mut state = AgreementsState::default();
-    state.actors.insert(
-        "ua-umerov".into(),
-        Actor {
-            party: Some(party("UA")),
-            public_key: Some(vec![1; 32]),
-            ..Actor::default()
+fn draft(parties: &[&str]) -> AgreementsCommand {
+    AgreementsCommand::Agreement(
+        id("lt-pl"),
+        AgreementCommand::Draft {
+            id: id("lt-pl"),
+            kind: AgreementKind::Memorandum,
+            title: "Memorandum".into(),
+            parties: parties.iter().map(|code| party(code)).collect(),
+            areas: vec![],
+            reason: "talks".into(),
         },
-    );
-    state
+    )
 }
 
-fn denied(command: &AgreementsCommand, sender: &Sender) -> Option<(RefusalKind, &'static str)> {
-    AgreementsModel::authorise(command, sender, &view())
-        .err()
-        .map(|refusal| (refusal.kind, refusal.reason))
+fn designate(name: &str, code: &str) -> AgreementsCommand {
+    AgreementsCommand::Agreement(
+        id("lt-ua"),
+        AgreementCommand::DesignateSignatory {
+            actor: actor(name),
+            party: party(code),
+            role: "minister".into(),
+        },
+    )
+}
+
+fn suspend(agreement: &str) -> AgreementsCommand {
+    AgreementsCommand::Agreement(
+        id(agreement),
+        AgreementCommand::Suspend {
+            reason: "review".into(),
+        },
+    )
+}
+
+fn appoint(name: &str, code: &str) -> AgreementsCommand {
+    AgreementsCommand::Board(
+        id("board"),
+        BoardCommand::Appoint {
+            actor: actor(name),
+            party: party(code),
+            role: BoardRole::Member,
+        },
+    )
+}
+
+fn commitment(command: CommitmentCommand) -> AgreementsCommand {
+    AgreementsCommand::Commitment(id("c-funding"), command)
+}
+
+fn propose(obligor: &str, beneficiary: &str) -> AgreementsCommand {
+    AgreementsCommand::Commitment(
+        id("c-rd"),
+        CommitmentCommand::Propose {
+            id: id("c-rd"),
+            agreement_id: id("lt-ua"),
+            agreement_status: AgreementStatus::InForce,
+            obligor: party(obligor),
+            beneficiary: party(beneficiary),
+            terms: CommitmentTerms {
+                kind: CommitmentKind::Research {
+                    topic: "counter-UAV".into(),
+                },
+                text: "joint research".into(),
+            },
+            due: None,
+            reason: "agreed".into(),
+        },
+    )
+}
+
+fn accept() -> AgreementsCommand {
+    commitment(CommitmentCommand::Accept {
+        reason: "agreed".into(),
+    })
+}
+
+fn record_progress() -> AgreementsCommand {
+    commitment(CommitmentCommand::RecordProgress {
+        allocated: None,
+        delivered: None,
+        reason: "first tranche".into(),
+    })
 }
 
 #[test]
 fn given_a_partys_administrator_when_it_registers_or_rotates_its_own_actors_then_allowed() {
-    assert_eq!(denied(&register("ua-fedorov", "UA"), &admin_of("UA")), None);
-    assert_eq!(denied(&rotate("ua-umerov"), &admin_of("UA")), None);
+    let ua = admin_of("UA");
+    assert_eq!(
+        denied("RegisterActor", &register("ua-fedorov", "UA"), &ua),
+        None
+    );
+    assert_eq!(denied("RotateActorKey", &rotate("ua-umerov"), &ua), None);
 }
 
 #[test]
-fn given_another_partys_administrator_when_it_registers_or_rotates_then_refused() {
-    let refused = Some((RefusalKind::PermissionDenied, "not_party_administrator"));
+fn given_an_lt_administrator_when_it_registers_or_rotates_a_ua_actor_then_refused() {
+    let lt = admin_of("LT");
+    let refused = Some("not_party_administrator");
     assert_eq!(
-        denied(&register("ua-fedorov", "UA"), &admin_of("LT")),
+        denied("RegisterActor", &register("ua-fedorov", "UA"), &lt),
         refused
     );
-    assert_eq!(denied(&rotate("ua-umerov"), &admin_of("LT")), refused);
+    assert_eq!(denied("RotateActorKey", &rotate("ua-umerov"), &lt), refused);
 }
 
 #[test]
 fn given_a_registered_actor_who_administers_nothing_when_it_registers_then_refused() {
     assert_eq!(
         denied(
+            "RegisterActor",
             &register("ua-fedorov", "UA"),
-            &registered("ua-umerov", "UA")
+            &person("ua-umerov", "UA")
         ),
-        Some((RefusalKind::PermissionDenied, "not_party_administrator"))
+        Some("not_party_administrator")
     );
 }
 
 #[test]
-fn given_any_sender_when_the_command_is_not_a_registry_command_then_this_rule_allows_it() {
-    let draft = AgreementsCommand::Agreement(
-        AggregateId::new("lt-ua").unwrap(),
-        accord_agreements::agreement::AgreementCommand::Suspend {
-            reason: "review".into(),
+fn given_an_actor_nobody_registered_when_its_key_is_rotated_then_the_rule_leaves_it_to_the_decider()
+{
+    assert_eq!(
+        denied("RotateActorKey", &rotate("ua-nobody"), &admin_of("LT")),
+        None
+    );
+}
+
+#[test]
+fn given_an_actor_of_a_party_when_it_drafts_an_agreement_of_its_party_then_allowed() {
+    let lt = person("lt-kaunas", "LT");
+    assert_eq!(denied("DraftAgreement", &draft(&["LT", "PL"]), &lt), None);
+}
+
+#[test]
+fn given_an_actor_of_another_party_when_it_drafts_then_refused() {
+    let ua = person("ua-umerov", "UA");
+    assert_eq!(
+        denied("DraftAgreement", &draft(&["LT", "PL"]), &ua),
+        Some("not_own_party")
+    );
+}
+
+#[test]
+fn given_a_ua_actor_when_it_designates_a_ua_signatory_then_allowed() {
+    let ua = person("ua-umerov", "UA");
+    assert_eq!(
+        denied("DesignateSignatory", &designate("ua-umerov", "UA"), &ua),
+        None
+    );
+}
+
+#[test]
+fn given_an_lt_actor_when_it_designates_a_ua_signatory_then_refused() {
+    let lt = person("lt-kaunas", "LT");
+    assert_eq!(
+        denied("DesignateSignatory", &designate("ua-umerov", "UA"), &lt),
+        Some("not_own_party")
+    );
+}
+
+#[test]
+fn given_a_ua_actor_when_it_designates_an_lt_actor_for_ua_then_refused() {
+    let ua = person("ua-umerov", "UA");
+    assert_eq!(
+        denied("DesignateSignatory", &designate("lt-kaunas", "UA"), &ua),
+        Some("actor_of_other_party")
+    );
+}
+
+#[test]
+fn given_a_party_to_the_agreement_when_it_suspends_it_then_allowed() {
+    let lt = person("lt-kaunas", "LT");
+    assert_eq!(denied("SuspendAgreement", &suspend("lt-ua"), &lt), None);
+}
+
+#[test]
+fn given_an_outsider_when_it_suspends_the_agreement_then_refused() {
+    let pl = person("pl-procurement", "PL");
+    assert_eq!(
+        denied("SuspendAgreement", &suspend("lt-ua"), &pl),
+        Some("not_own_party")
+    );
+}
+
+#[test]
+fn given_an_agreement_nobody_drafted_when_it_is_suspended_then_the_rule_leaves_it_to_the_decider() {
+    let pl = person("pl-procurement", "PL");
+    assert_eq!(denied("SuspendAgreement", &suspend("nowhere"), &pl), None);
+}
+
+#[test]
+fn given_a_party_when_it_appoints_its_own_board_member_then_allowed() {
+    let ua = person("ua-umerov", "UA");
+    assert_eq!(
+        denied("AppointBoardMember", &appoint("ua-umerov", "UA"), &ua),
+        None
+    );
+}
+
+#[test]
+fn given_a_party_when_it_appoints_for_another_party_or_another_partys_actor_then_refused() {
+    let lt = person("lt-kaunas", "LT");
+    assert_eq!(
+        denied("AppointBoardMember", &appoint("ua-umerov", "UA"), &lt),
+        Some("not_own_party")
+    );
+    assert_eq!(
+        denied("AppointBoardMember", &appoint("ua-umerov", "LT"), &lt),
+        Some("actor_of_other_party")
+    );
+}
+
+#[test]
+fn given_a_board_member_when_its_own_party_or_another_removes_it_then_only_its_own_may() {
+    let remove = AgreementsCommand::Board(
+        id("board"),
+        BoardCommand::Remove {
+            actor: actor("lt-kaunas"),
+            reason: "rotation".into(),
         },
     );
-    assert_eq!(denied(&draft, &registered("ua-umerov", "UA")), None);
+    let lt = person("lt-admin", "LT");
+    let ua = person("ua-umerov", "UA");
+    assert_eq!(denied("RemoveBoardMember", &remove, &lt), None);
+    assert_eq!(
+        denied("RemoveBoardMember", &remove, &ua),
+        Some("not_own_party")
+    );
+}
+
+#[test]
+fn given_the_obligors_actor_when_it_proposes_a_commitment_then_allowed() {
+    let lt = person("lt-kaunas", "LT");
+    assert_eq!(denied("ProposeCommitment", &propose("LT", "UA"), &lt), None);
+}
+
+#[test]
+fn given_the_beneficiarys_actor_when_it_proposes_the_obligors_commitment_then_refused() {
+    let ua = person("ua-umerov", "UA");
+    assert_eq!(
+        denied("ProposeCommitment", &propose("LT", "UA"), &ua),
+        Some("not_obligor")
+    );
+}
+
+#[test]
+fn given_the_beneficiarys_actor_when_it_accepts_the_commitment_then_allowed() {
+    let ua = person("ua-umerov", "UA");
+    assert_eq!(denied("AcceptCommitment", &accept(), &ua), None);
+}
+
+#[test]
+fn given_the_obligors_actor_when_it_accepts_its_own_commitment_then_refused() {
+    let lt = person("lt-kaunas", "LT");
+    assert_eq!(
+        denied("AcceptCommitment", &accept(), &lt),
+        Some("not_beneficiary")
+    );
+}
+
+#[test]
+fn given_the_obligors_actor_when_it_records_progress_then_allowed() {
+    let lt = person("lt-kaunas", "LT");
+    assert_eq!(
+        denied("RecordCommitmentProgress", &record_progress(), &lt),
+        None
+    );
+}
+
+#[test]
+fn given_the_beneficiarys_actor_when_it_records_progress_on_the_obligors_commitment_then_refused() {
+    let ua = person("ua-umerov", "UA");
+    assert_eq!(
+        denied("RecordCommitmentProgress", &record_progress(), &ua),
+        Some("not_obligor")
+    );
+}
+
+#[test]
+fn given_the_projects_services_key_when_its_reaction_records_progress_then_allowed() {
+    let service = Sender {
+        service: Some("projects".into()),
+        ..person("accord-projects", "LT")
+    };
+    assert_eq!(
+        denied("RecordCommitmentProgress", &record_progress(), &service),
+        None
+    );
+}
+
+#[test]
+fn given_the_procurement_services_key_when_it_sends_a_command_no_flow_of_it_sends_then_refused() {
+    let service = Sender {
+        service: Some("procurement".into()),
+        ..person("accord-procurement", "LT")
+    };
+    assert_eq!(
+        denied("RecordCommitmentProgress", &record_progress(), &service),
+        Some("not_a_reaction")
+    );
 }

@@ -88,8 +88,6 @@ impl CommandOptions {
         self
     }
 
-    /// The request for `command` to `service` with `body` (already encoded) and
-    /// these options as headers.
     /// The request of `command` to `service`; signed when a key is set. A request
     /// whose statement cannot be built (an unreadable business time) goes unsigned,
     /// and the service says why it refuses it.

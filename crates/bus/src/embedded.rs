@@ -171,7 +171,10 @@ impl EmbeddedBus {
                 .streams
                 .get_mut(&spec.stream)
                 .ok_or_else(|| BusError::JetStream(format!("no stream {}", spec.stream)))?;
-            stream.consumers.entry(spec.durable.clone()).or_insert(0);
+            let position = stream.consumers.entry(spec.durable.clone()).or_insert(0);
+            if spec.from_start {
+                *position = 0;
+            }
         }
         let (deliveries, receiver) = mpsc::channel(1);
         tokio::spawn(self.clone().deliver(spec, deliveries));

@@ -233,6 +233,9 @@ pub struct ConsumerSpec {
     /// also bounds how long a message stays stuck after a consumer went away while a
     /// fetch of its was outstanding (the message went to the old fetch).
     pub ack_wait: Duration,
+    /// Deliver from the stream's first message again, whatever the consumer had
+    /// acknowledged before: for a reader that keeps what it reads in memory only.
+    pub from_start: bool,
 }
 
 impl ConsumerSpec {
@@ -247,6 +250,7 @@ impl ConsumerSpec {
             durable: durable.into(),
             filter_subject: filter_subject.into(),
             ack_wait: Duration::from_secs(30),
+            from_start: false,
         }
     }
 }

@@ -340,6 +340,12 @@ impl NatsBus {
         &self,
         spec: ConsumerSpec,
     ) -> Result<mpsc::Receiver<Delivery>, BusError> {
+        if spec.from_start {
+            // A consumer left from before would resume where it stopped.
+            if let Ok(stream) = self.inner.js.get_stream(&spec.stream).await {
+                let _ = stream.delete_consumer(&spec.durable).await;
+            }
+        }
         // Created now, so a missing stream is reported to the caller.
         self.pull_consumer(&spec).await?;
         let (deliveries, receiver) = mpsc::channel(1);

@@ -350,11 +350,27 @@ pub async fn run(settings: &Settings, temporary: bool, out: &mut impl Write) -> 
     // The logs record the scenario's own log times, so the auditor's as-of replay
     // can ask about the instants the source text names.
     let clock = Arc::new(ScenarioClock::default());
+    // The scenario's own trust roots and the services' reaction keys: every
+    // command and every reaction is signed and verified, as in a deployment.
+    let mut settings = settings.clone();
+    settings.require_signatures = true;
+    settings.trust_roots = scenario.trust_roots_setting();
+    settings.service_keys = accord_scenario::service_keys_setting();
+    let reaction_keys = ServiceKind::ALL
+        .iter()
+        .map(|kind| {
+            (
+                kind.name().to_owned(),
+                accord_scenario::service_key(kind.name()),
+            )
+        })
+        .collect();
     let mut running = Running::start_with_clock(
-        settings,
+        &settings,
         &ServiceKind::ALL,
         Running::embedded_bus(),
         Some(clock.clone()),
+        reaction_keys,
     )?;
     let client = AccordClient::new(running.bus.clone());
     for kind in ServiceKind::ALL {

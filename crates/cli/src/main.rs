@@ -637,7 +637,7 @@ fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
                 }
                 Some(
                     given
-                        .trust_roots()
+                        .trusted()
                         .map_err(|e| anyhow::anyhow!("trust roots: {e}"))?,
                 )
             } else {
@@ -658,7 +658,7 @@ fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
                         tracing::info!(dir = %dir.display(), %pass, position, "accord.audit verifying");
                     }
                 };
-                let report = verify::verify_dir(dir, roots.as_deref(), &mut progress)?;
+                let report = verify::verify_dir(dir, roots.as_ref(), &mut progress)?;
                 if terminal && report.events >= accord_log::PROGRESS_EVERY {
                     eprintln!();
                 }

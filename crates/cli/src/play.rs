@@ -49,7 +49,10 @@ pub enum PlayError {
 
 /// A scenario step as a command request: options (with a fresh command id) and body.
 fn step_request(step: &Step, json: bool) -> Result<(CommandOptions, Vec<u8>), ClientError> {
-    let mut options = CommandOptions::new(step.actor.as_str());
+    // Every step is signed with its actor's own (fixed-seed) key, registered by
+    // the scenario itself or configured as a trust root.
+    let mut options = CommandOptions::new(step.actor.as_str())
+        .signed_with(accord_scenario::actor_key(step.actor.as_str()));
     options.occurred_at = Some(step.occurred_at.to_string());
     options.json = json;
     let body = if json {

@@ -1,10 +1,12 @@
 //! Services running in this process: their logs opened from the data directory, the
 //! bus (NATS when a URL is set, else the embedded bus), and one task per service.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use accord_bus::{Bus, BusError, EmbeddedBus, NatsBus};
+use accord_kernel::signature::ActorKey;
 use accord_log::Log;
 use accord_runtime::{
     run_open_service, EndpointConfig, Metrics, NodeConfig, ReactionConfig, ServiceKind,
@@ -29,6 +31,12 @@ pub enum RunError {
     Service {
         service: ServiceKind,
         error: BusError,
+    },
+    #[error("cannot read the {service} reaction key {path}: {reason}")]
+    ReactionKey {
+        service: ServiceKind,
+        path: String,
+        reason: String,
     },
     #[error("{service} task failed: {reason}")]
     Task {
@@ -77,7 +85,8 @@ impl Running {
         kinds: &[ServiceKind],
         bus: Bus,
     ) -> Result<Running, RunError> {
-        Running::start_with_clock(settings, kinds, bus, None)
+        let keys = reaction_keys(settings, kinds)?;
+        Running::start_with_clock(settings, kinds, bus, None, keys)
     }
 
     /// Like [`Running::start`], with the logs' recorded-at times read from `clock`
@@ -87,7 +96,9 @@ impl Running {
         kinds: &[ServiceKind],
         bus: Bus,
         clock: Option<Arc<dyn accord_log::Clock>>,
+        reaction_keys: BTreeMap<String, ActorKey>,
     ) -> Result<Running, RunError> {
+        warn_about_signatures(settings, &reaction_keys);
         let (shutdown, stopped) = watch::channel(false);
         let metrics = Arc::new(Metrics::default());
         let config = NodeConfig {
@@ -96,11 +107,12 @@ impl Running {
                 max_future_skew: Duration::from_secs(settings.max_future_skew_secs),
                 require_signatures: settings.require_signatures,
                 // Validated when the settings were read.
-                trust_roots: settings.trust_roots().unwrap_or_default(),
+                trusted: settings.trusted().unwrap_or_default(),
                 metrics: metrics.clone(),
             },
             reactions: ReactionConfig {
                 metrics: metrics.clone(),
+                keys: Arc::new(reaction_keys),
                 ..ReactionConfig::default()
             },
             replicas: settings.stream_replicas,
@@ -190,5 +202,47 @@ impl Running {
             }
         }
         first
+    }
+}
+
+/// The reaction keys of `kinds` in `reaction_key_dir` (`<service>.key`, as
+/// `accord keys new` writes them); a service without a file sends its reactions
+/// unsigned. No directory set: no keys.
+pub fn reaction_keys(
+    settings: &Settings,
+    kinds: &[ServiceKind],
+) -> Result<BTreeMap<String, ActorKey>, RunError> {
+    let mut keys = BTreeMap::new();
+    if settings.reaction_key_dir.is_empty() {
+        return Ok(keys);
+    }
+    for kind in kinds {
+        let path =
+            std::path::Path::new(&settings.reaction_key_dir).join(format!("{}.key", kind.name()));
+        if !path.exists() {
+            continue;
+        }
+        let key = crate::keys::read_key_file(&path).map_err(|e| RunError::ReactionKey {
+            service: *kind,
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        keys.insert(kind.name().to_owned(), key);
+    }
+    Ok(keys)
+}
+
+/// Says at start what an operator must know about signatures: off is a choice to
+/// see in the log; on without trust roots refuses every command.
+fn warn_about_signatures(settings: &Settings, reaction_keys: &BTreeMap<String, ActorKey>) {
+    if !settings.require_signatures {
+        tracing::warn!("accord.auth require_signatures is off: commands are accepted unsigned and their actors are not proven");
+        return;
+    }
+    if settings.trust_roots.trim().is_empty() {
+        tracing::warn!("accord.auth require_signatures is on but no trust_roots are set: every command will be refused as unauthenticated");
+    }
+    if reaction_keys.is_empty() {
+        tracing::warn!("accord.auth no reaction keys (reaction_key_dir): the services' reactions are sent unsigned and will be refused");
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use accord_runtime::authentication::TrustRoot;
+use accord_runtime::authentication::{ServiceKey, TrustRoot, Trusted};
 use serde::{Deserialize, Serialize};
 
 /// Why the settings could not be formed. The process exits with status 2.
@@ -58,13 +58,18 @@ pub struct Settings {
     /// be, in seconds (clock skew between sender and service); later is refused.
     pub max_future_skew_secs: u64,
     /// Whether every command must be signed by its actor's registered key
-    /// (proto/SIGNING.md). Off until the clients, the demo and the scenario sign
-    /// (issue 15); a service warns at start while it is off.
+    /// (proto/SIGNING.md). On by default; a service warns at start when it is off.
     pub require_signatures: bool,
     /// Each party's administrator keys, comma-separated `PARTY:ACTOR:BASE64KEY`
     /// entries (the key as `accord keys new` prints it): they sign the party's
     /// RegisterActor, RotateActorKey and RevokeActorKey, and only they may.
     pub trust_roots: String,
+    /// Each service's reaction key, comma-separated `SERVICE:BASE64KEY` entries: the
+    /// commands a service's reactions send are signed with it, as `accord-reactions`.
+    pub service_keys: String,
+    /// Directory holding `<service>.key` (PKCS#8 PEM, as `accord keys new` writes
+    /// it): the key this process's services sign their reactions with. Empty: none.
+    pub reaction_key_dir: String,
 }
 
 impl Default for Settings {
@@ -80,8 +85,10 @@ impl Default for Settings {
             duplicate_window_secs: 120,
             ready_max_relay_lag: 1000,
             max_future_skew_secs: 300,
-            require_signatures: false,
+            require_signatures: true,
             trust_roots: String::new(),
+            service_keys: String::new(),
+            reaction_key_dir: String::new(),
         }
     }
 }
@@ -137,12 +144,22 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     (
         "require_signatures",
         "ACCORD_REQUIRE_SIGNATURES",
-        "true: refuse commands not signed by their actor's registered key (default false)",
+        "false: take commands not signed by their actor's registered key (default true)",
     ),
     (
         "trust_roots",
         "ACCORD_TRUST_ROOTS",
         "each party's administrator keys: PARTY:ACTOR:BASE64KEY, comma-separated",
+    ),
+    (
+        "service_keys",
+        "ACCORD_SERVICE_KEYS",
+        "each service's reaction public key: SERVICE:BASE64KEY, comma-separated",
+    ),
+    (
+        "reaction_key_dir",
+        "ACCORD_REACTION_KEY_DIR",
+        "directory of <service>.key files the services sign their reactions with",
     ),
 ];
 
@@ -224,6 +241,8 @@ impl Settings {
             "ready_max_relay_lag" => self.ready_max_relay_lag = number("ready_max_relay_lag")?,
             "max_future_skew_secs" => self.max_future_skew_secs = number("max_future_skew_secs")?,
             "trust_roots" => self.trust_roots = value.trim().to_owned(),
+            "service_keys" => self.service_keys = value.trim().to_owned(),
+            "reaction_key_dir" => self.reaction_key_dir = value.trim().to_owned(),
             "require_signatures" => {
                 self.require_signatures = match value.trim() {
                     "true" => true,
@@ -259,8 +278,33 @@ impl Settings {
             .collect()
     }
 
+    /// The configured reaction keys, one per entry of `service_keys`.
+    pub fn service_keys(&self) -> Result<Vec<ServiceKey>, String> {
+        self.service_keys
+            .split(',')
+            .filter(|entry| !entry.trim().is_empty())
+            .map(str::parse)
+            .collect()
+    }
+
+    /// The keys trusted without the registry: `trust_roots` and `service_keys`.
+    pub fn trusted(&self) -> Result<Trusted, String> {
+        Ok(Trusted {
+            roots: self.trust_roots()?,
+            services: self.service_keys()?,
+        })
+    }
+
     /// Checks values that parse but make no sense.
     pub fn validate(&self, source_name: &str) -> Result<(), SettingsError> {
+        if let Err(reason) = self.service_keys() {
+            return Err(invalid(
+                "service_keys",
+                source_name,
+                &self.service_keys,
+                reason,
+            ));
+        }
         if let Err(reason) = self.trust_roots() {
             return Err(invalid(
                 "trust_roots",

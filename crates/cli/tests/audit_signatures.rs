@@ -53,7 +53,7 @@ fn signed_log(dir: &Path) {
         let bus = Bus::Embedded(EmbeddedBus::new());
         let mut config = NodeConfig::default();
         config.endpoints.require_signatures = true;
-        config.endpoints.trust_roots = vec![roots().parse::<TrustRoot>().unwrap()];
+        config.endpoints.trusted.roots = vec![roots().parse::<TrustRoot>().unwrap()];
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let task = tokio::spawn(run_service(
             ServiceKind::Agreements,

@@ -41,7 +41,7 @@ fn a_signed_command_is_sent_accepted_and_queried() {
             let bus = Bus::Nats(NatsBus::connect(&url, "send-test").await?);
             let mut config = NodeConfig::default();
             config.endpoints.require_signatures = true;
-            config.endpoints.trust_roots = vec![format!("UA:ua-admin:{admin_public}")
+            config.endpoints.trusted.roots = vec![format!("UA:ua-admin:{admin_public}")
                 .parse::<TrustRoot>()
                 .unwrap()];
             run_service(ServiceKind::Agreements, log, bus, config, stopped).await

@@ -18,11 +18,32 @@ use support::Process;
 
 const PATIENCE: Duration = Duration::from_secs(30);
 
+/// `accord up` as a deployment runs it: signatures required, the scenario's
+/// parties' administrators as trust roots, and each service's reaction key in a
+/// key file beside the data (the scenario signs every step with its actor's key).
 fn up(url: &str, data: &std::path::Path, http: &str) -> Process {
+    let keys = data.join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    for service in ["agreements", "projects", "procurement"] {
+        let seed = accord_scenario::service_key(service).seed();
+        std::fs::write(
+            keys.join(format!("{service}.key")),
+            accord::keys::pem_of(&seed),
+        )
+        .unwrap();
+    }
+    let scenario = Scenario::lt_ua().unwrap();
     Process::spawn(
         Command::new(env!("CARGO_BIN_EXE_accord"))
             .args(["up", "--nats", url, "--http", http, "--data"])
             .arg(data)
+            .env("ACCORD_REQUIRE_SIGNATURES", "true")
+            .env("ACCORD_TRUST_ROOTS", scenario.trust_roots_setting())
+            .env(
+                "ACCORD_SERVICE_KEYS",
+                accord_scenario::service_keys_setting(),
+            )
+            .env("ACCORD_REACTION_KEY_DIR", &keys)
             .env("ACCORD_LOG_LEVEL", "warn"),
     )
 }

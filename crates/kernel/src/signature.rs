@@ -138,8 +138,19 @@ impl ActorKey {
         ActorKey::from_seed(&seed)
     }
 
+    /// The 32-byte seed the key is made from, to write it to a key file.
+    pub fn seed(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+
     pub fn public_key(&self) -> [u8; PUBLIC_KEY_LEN] {
         self.0.verifying_key().to_bytes()
+    }
+
+    /// The public key in standard base64, as `RegisterActor.public_key` takes it in
+    /// JSON and the `trust_roots` and `service_keys` settings name it.
+    pub fn public_key_base64(&self) -> String {
+        base64::engine::general_purpose::STANDARD.encode(self.public_key())
     }
 
     /// The signature of `statement`, as the `Accord-Signature` header carries it.

@@ -4,6 +4,7 @@
 //! registry is asked through [`KeyRegistry`], the request is a bus message.
 
 use accord_agreements::actor::Actor;
+use accord_boundary::reactions::REACTIONS_ACTOR;
 use accord_boundary::Sender;
 use accord_bus::signing::{signature_of, statement_of, StatementError};
 use accord_bus::{headers, Message};
@@ -49,10 +50,7 @@ impl std::str::FromStr for TrustRoot {
         };
         let party = PartyId::new(party).map_err(|e| format!("party {party:?}: {e}"))?;
         let actor = ActorId::new(actor).map_err(|e| format!("actor {actor:?}: {e}"))?;
-        let key = base64::engine::general_purpose::STANDARD
-            .decode(key.trim())
-            .ok()
-            .and_then(|bytes| <[u8; PUBLIC_KEY_LEN]>::try_from(bytes).ok())
+        let key = public_key_of(key)
             .ok_or_else(|| format!("key of {actor}: not base64 of {PUBLIC_KEY_LEN} bytes"))?;
         Ok(TrustRoot {
             actor: actor.to_string(),
@@ -60,6 +58,51 @@ impl std::str::FromStr for TrustRoot {
             public_key: key,
         })
     }
+}
+
+/// A service's reaction key, configured at deployment (`service_keys`): the
+/// commands its reaction flows send are signed with it, as actor
+/// [`REACTIONS_ACTOR`], and may be only the commands those flows exist for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceKey {
+    pub service: String,
+    pub public_key: [u8; PUBLIC_KEY_LEN],
+}
+
+impl std::str::FromStr for ServiceKey {
+    type Err = String;
+
+    /// `SERVICE:KEY`, the key in standard base64 (as `accord keys new` prints it).
+    fn from_str(text: &str) -> Result<ServiceKey, String> {
+        let Some((service, key)) = text.trim().split_once(':') else {
+            return Err(format!("{text:?} is not SERVICE:BASE64KEY"));
+        };
+        if !["agreements", "projects", "procurement"].contains(&service) {
+            return Err(format!(
+                "service {service:?}: not agreements, projects or procurement"
+            ));
+        }
+        Ok(ServiceKey {
+            service: service.to_owned(),
+            public_key: public_key_of(key)
+                .ok_or_else(|| format!("key of {service}: not base64 of {PUBLIC_KEY_LEN} bytes"))?,
+        })
+    }
+}
+
+fn public_key_of(base64_text: &str) -> Option<[u8; PUBLIC_KEY_LEN]> {
+    base64::engine::general_purpose::STANDARD
+        .decode(base64_text.trim())
+        .ok()
+        .and_then(|bytes| <[u8; PUBLIC_KEY_LEN]>::try_from(bytes).ok())
+}
+
+/// The keys a deployment trusts without the registry: each party's administrators
+/// and each service's reaction key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trusted {
+    pub roots: Vec<TrustRoot>,
+    pub services: Vec<ServiceKey>,
 }
 
 /// Why a command's sender is not established. Each is `unauthenticated` on the
@@ -119,24 +162,47 @@ pub struct Authenticated {
     pub evidence: Vec<u8>,
 }
 
-/// Whose key `statement` is signed with, among the trust roots and the registry:
-/// the sender's party, and the party it administers when it is a trust root. The
-/// one rule for a live request and for a stored event.
+/// Who signed `statement`, as [`Sender`] holds it (party, administered party,
+/// service), among the trusted keys and the registry. The one rule for a live
+/// request and for a stored event.
+struct Signer {
+    party: Option<PartyId>,
+    administers: Option<PartyId>,
+    service: Option<String>,
+}
+
 fn signer(
     actor_id: &str,
     statement: &[u8],
     signature: &[u8; SIGNATURE_LEN],
-    roots: &[TrustRoot],
+    trusted: &Trusted,
     registry: &dyn KeyRegistry,
-) -> Result<(Option<PartyId>, Option<PartyId>), Unauthenticated> {
+) -> Result<Signer, Unauthenticated> {
     let signed_by = |key: &[u8]| verify(key, statement, signature).is_ok();
     let actor = actor_id.to_owned();
-    if let Some(root) = roots.iter().find(|root| root.actor == actor_id) {
+    if let Some(root) = trusted.roots.iter().find(|root| root.actor == actor_id) {
         return if signed_by(&root.public_key) {
-            Ok((Some(root.party.clone()), Some(root.party.clone())))
+            Ok(Signer {
+                party: Some(root.party.clone()),
+                administers: Some(root.party.clone()),
+                service: None,
+            })
         } else {
             Err(Unauthenticated::BadSignature { actor })
         };
+    }
+    if actor_id == REACTIONS_ACTOR {
+        // Reactions of every service act as one actor; the key tells which.
+        return trusted
+            .services
+            .iter()
+            .find(|key| signed_by(&key.public_key))
+            .map(|key| Signer {
+                party: None,
+                administers: None,
+                service: Some(key.service.clone()),
+            })
+            .ok_or(Unauthenticated::BadSignature { actor });
     }
     let Some(registered) = registry.actor(actor_id) else {
         return Err(Unauthenticated::UnknownActor { actor });
@@ -145,7 +211,11 @@ fn signer(
         return Err(Unauthenticated::RevokedKey { actor });
     }
     match &registered.public_key {
-        Some(key) if signed_by(key) => Ok((registered.party.clone(), None)),
+        Some(key) if signed_by(key) => Ok(Signer {
+            party: registered.party.clone(),
+            administers: None,
+            service: None,
+        }),
         _ if registered.former_keys.iter().any(|key| signed_by(key)) => {
             Err(Unauthenticated::SupersededKey { actor })
         }
@@ -169,7 +239,7 @@ fn evidence(statement: &CommandStatement<'_>, signature: &[u8; SIGNATURE_LEN]) -
 /// current key the registry holds; returns who sent it and what its events keep.
 pub fn authenticate(
     request: &Message,
-    roots: &[TrustRoot],
+    trusted: &Trusted,
     registry: &dyn KeyRegistry,
 ) -> Result<Authenticated, Unauthenticated> {
     let signature = match signature_of(request) {
@@ -179,16 +249,22 @@ pub fn authenticate(
     };
     let statement = statement_of(request).map_err(Unauthenticated::Statement)?;
     let actor_id = request.header(headers::ACTOR).unwrap_or_default();
-    let (party, administers) =
-        signer(actor_id, &statement.to_bytes(), &signature, roots, registry)?;
+    let signer = signer(
+        actor_id,
+        &statement.to_bytes(),
+        &signature,
+        trusted,
+        registry,
+    )?;
     let actor = ActorId::new(actor_id).map_err(|_| Unauthenticated::UnknownActor {
         actor: actor_id.to_owned(),
     })?;
     Ok(Authenticated {
         sender: Sender {
             actor,
-            party,
-            administers,
+            party: signer.party,
+            administers: signer.administers,
+            service: signer.service,
         },
         evidence: evidence(&statement, &signature),
     })
@@ -231,7 +307,7 @@ impl StoredSignatureError {
 /// time breaks it even when the chain was re-hashed.
 pub fn verify_stored(
     event: &RecordedEvent,
-    roots: &[TrustRoot],
+    trusted: &Trusted,
     registry: &dyn KeyRegistry,
 ) -> Result<(), StoredSignatureError> {
     let bytes = event
@@ -261,7 +337,7 @@ pub fn verify_stored(
         body_sha256,
     }
     .to_bytes();
-    signer(&event.actor, &statement, &signature, roots, registry)
+    signer(&event.actor, &statement, &signature, trusted, registry)
         .map(|_| ())
         .map_err(StoredSignatureError::Key)
 }
@@ -301,18 +377,28 @@ mod tests {
         ])
     }
 
-    fn roots() -> Vec<TrustRoot> {
-        let key = base64::engine::general_purpose::STANDARD.encode(key("ua-admin").public_key());
-        vec![format!("UA:ua-admin:{key}")
-            .parse()
-            .unwrap_or_else(|e| panic!("{e}"))]
+    fn roots() -> Trusted {
+        let encode =
+            |k: &ActorKey| base64::engine::general_purpose::STANDARD.encode(k.public_key());
+        Trusted {
+            roots: vec![format!("UA:ua-admin:{}", encode(&key("ua-admin")))
+                .parse()
+                .unwrap_or_else(|e| panic!("{e}"))],
+            services: vec![format!("projects:{}", encode(&key("projects")))
+                .parse()
+                .unwrap_or_else(|e| panic!("{e}"))],
+        }
     }
 
     #[test]
     fn trust_roots_read_from_party_actor_and_key() {
-        assert_eq!(roots()[0].actor, "ua-admin");
+        assert_eq!(roots().roots[0].actor, "ua-admin");
         for bad in ["UA:ua-admin", "U A:x:AAAA", "UA:ua-admin:AAAA", "UA::AAAA"] {
             assert!(bad.parse::<TrustRoot>().is_err(), "{bad}");
+        }
+        assert_eq!(roots().services[0].service, "projects");
+        for bad in ["projects", "billing:AAAA", "projects:AAAA"] {
+            assert!(bad.parse::<ServiceKey>().is_err(), "{bad}");
         }
     }
 
@@ -381,6 +467,15 @@ mod tests {
             admin.map(|a| a.sender.administers.map(|p| p.to_string())),
             Ok(Some("UA".to_owned()))
         );
+        let reaction = authenticate(
+            &signed(REACTIONS_ACTOR, &key("projects")),
+            &roots(),
+            &registry(),
+        );
+        assert_eq!(
+            reaction.map(|a| a.sender.service),
+            Ok(Some("projects".to_owned()))
+        );
     }
 
     #[test]
@@ -406,6 +501,7 @@ mod tests {
             (no_time, "statement_incomplete"),
             (signed("ua-nobody", &key("nobody")), "unknown_actor"),
             (signed("ua-admin", &key("umerov-2")), "bad_signature"),
+            (signed(REACTIONS_ACTOR, &key("umerov-2")), "bad_signature"),
             (signed("lt-sakaliene", &key("sakaliene")), "revoked_key"),
             (signed("ua-umerov", &key("umerov-1")), "superseded_key"),
             (signed("ua-umerov", &key("sakaliene")), "bad_signature"),

@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
-use crate::authentication::TrustRoot;
+use crate::authentication::Trusted;
 use crate::error::QueryError;
 use crate::error::{CommandError, ErrorCode};
 use crate::metrics::Metrics;
@@ -34,13 +34,13 @@ pub struct EndpointConfig {
     /// later is refused as `occurred_in_future` (a fact cannot have happened yet).
     pub max_future_skew: std::time::Duration,
     /// Whether every command must be signed by its actor's registered key
-    /// (`require_signatures`; see proto/SIGNING.md). Off by default until every
-    /// client, the demo and the scenario sign (issue 15); the service warns at start
-    /// when it is off.
+    /// (`require_signatures`; see proto/SIGNING.md). On by default; the service
+    /// warns at start when it is off.
     pub require_signatures: bool,
-    /// Each party's administrator keys (`trust_roots`): they sign the party's
-    /// registry commands, and only they may.
-    pub trust_roots: Vec<TrustRoot>,
+    /// The keys trusted without the registry: each party's administrators
+    /// (`trust_roots`), who alone sign the party's registry commands, and each
+    /// service's reaction key (`service_keys`).
+    pub trusted: Trusted,
     /// Where commands are counted and timed.
     pub metrics: Arc<Metrics>,
 }
@@ -50,8 +50,8 @@ impl Default for EndpointConfig {
         EndpointConfig {
             max_request_bytes: 64 * 1024,
             max_future_skew: std::time::Duration::from_secs(300),
-            require_signatures: false,
-            trust_roots: Vec::new(),
+            require_signatures: true,
+            trusted: Trusted::default(),
             metrics: Arc::default(),
         }
     }
@@ -455,7 +455,7 @@ async fn command<M: Model>(
     occurred_not_in_future(&meta, config)?;
     if config.require_signatures {
         let authenticated = service
-            .authenticate(message, &config.trust_roots)
+            .authenticate(message, &config.trusted)
             .await
             .map_err(|error| detail(command_error(&error), "command", name))?;
         meta.sender = Some(authenticated.sender);

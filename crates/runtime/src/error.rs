@@ -46,10 +46,10 @@ pub enum CommandError {
     /// with the actor's registered key.
     #[error(transparent)]
     Unauthenticated(#[from] Unauthenticated),
-    /// Signatures are required, but this service does not know the actors registry
-    /// (only the agreements service holds it so far).
-    #[error("this service cannot check signatures: it does not hold the actors registry")]
-    NoRegistry,
+    /// The signature did not verify with the registry this service follows from
+    /// the agreements service, which has not caught up yet: try again shortly.
+    #[error("{0}, but this service's copy of the actors registry is catching up: retry shortly")]
+    RegistryBehind(Unauthenticated),
 }
 
 impl CommandError {
@@ -62,7 +62,7 @@ impl CommandError {
             CommandError::Refused(refusal) => code_of_refusal(refusal.kind),
             CommandError::Contended { .. } | CommandError::Stale { .. } => ErrorCode::Conflict,
             CommandError::Log(error) => log_code(error),
-            CommandError::Stopping | CommandError::NoRegistry => ErrorCode::Unavailable,
+            CommandError::Stopping | CommandError::RegistryBehind(_) => ErrorCode::Unavailable,
             CommandError::Unauthenticated(_) => ErrorCode::Unauthenticated,
         }
     }
@@ -77,7 +77,7 @@ impl CommandError {
             CommandError::Log(error) => log_reason(error),
             CommandError::Stopping => "stopping",
             CommandError::Unauthenticated(error) => error.reason(),
-            CommandError::NoRegistry => "registry_unavailable",
+            CommandError::RegistryBehind(_) => "registry_behind",
         }
     }
 }

@@ -23,6 +23,7 @@ mod node;
 pub mod pages;
 pub mod queries;
 pub mod reactions;
+pub mod replica;
 mod service;
 
 pub use accord_boundary::{command_names, ServiceDefinition};

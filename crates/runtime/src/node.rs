@@ -194,7 +194,20 @@ async fn run<M: Model>(
         reactions,
         shutdown.clone(),
     ));
+    // A service that does not hold the actors registry follows it over the bus.
+    let owns_registry = M::registry(&service.view()).is_some();
+    let replica = (!owns_registry).then(|| {
+        tokio::spawn(crate::replica::follow(
+            M::SERVICE,
+            bus.clone(),
+            service.replica().clone(),
+            shutdown.clone(),
+        ))
+    });
     let served = serve(service, bus, config.endpoints, shutdown).await;
+    if let Some(replica) = replica {
+        let _ = replica.await;
+    }
     let relayed = relay
         .await
         .map_err(|e| BusError::Unavailable(format!("relay task: {e}")))?;

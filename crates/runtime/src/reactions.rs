@@ -13,14 +13,16 @@
 //! with what the first delivery did, and changes nothing. Its causation id is the
 //! source event id; its correlation id is the source event's.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use accord_boundary::reactions::REACTIONS_ACTOR;
+use accord_boundary::reactions::{ReactionRequest, REACTIONS_ACTOR, REACTION_COMMANDS};
 use accord_bus::{
     stream_name, AccordClient, AckDecision, Bus, ClientError, CommandOptions, ConsumerSpec,
     Delivery, Message,
 };
+use accord_kernel::signature::ActorKey;
 use accord_kernel::RecordedEvent;
 use accord_log::{decode_envelope, Log};
 use sha2::{Digest, Sha256};
@@ -44,6 +46,10 @@ pub struct ReactionConfig {
     /// JetStream replicas of the dead-letter stream (`run_service` sets the
     /// service stream's).
     pub replicas: usize,
+    /// Each service's reaction key (`reaction_key_dir`): the commands its flows
+    /// send are signed with it. A service without one sends them unsigned, which a
+    /// target that requires signatures refuses.
+    pub keys: Arc<BTreeMap<String, ActorKey>>,
 }
 
 impl Default for ReactionConfig {
@@ -53,6 +59,7 @@ impl Default for ReactionConfig {
             retry_delay: Duration::from_millis(500),
             metrics: Arc::default(),
             replicas: 1,
+            keys: Arc::default(),
         }
     }
 }
@@ -157,6 +164,18 @@ async fn react<M: Model>(
         }
     };
     for (index, request) in requests.into_iter().enumerate() {
+        if !sends::<M>(&request) {
+            // A reaction outside the service's table would be refused by its target:
+            // kept for an operator, never sent.
+            let error = format!(
+                "event {}: the {} service's reactions do not send {}.{}",
+                event.event_id,
+                M::SERVICE,
+                request.service,
+                request.command
+            );
+            return skip::<M>(client.bus(), flow, delivered, error, config).await;
+        }
         let options = CommandOptions {
             actor: REACTIONS_ACTOR.to_owned(),
             command_id: reaction_command_id(flow, event.event_id, index),
@@ -165,8 +184,7 @@ async fn react<M: Model>(
             occurred_at: Some(event.occurred_at.to_string()),
             expected_version: None,
             json: false,
-            // Reactions are not signed yet (issue 15, item 6).
-            key: None,
+            key: config.keys.get(M::SERVICE).cloned(),
         };
         let request = options.request(request.service, request.command, request.body);
         let sent = client.send_command(request.clone(), false).await;
@@ -189,6 +207,13 @@ async fn react<M: Model>(
         }
     }
     AckDecision::Ack
+}
+
+/// Whether `request` is one of the commands `M`'s reactions exist to send.
+fn sends<M: Model>(request: &ReactionRequest) -> bool {
+    REACTION_COMMANDS.iter().any(|&(source, target, command)| {
+        source == M::SERVICE && target == request.service && command == request.command
+    })
 }
 
 /// Keeps a delivery this service cannot read as a dead letter, and finishes it for
@@ -245,7 +270,7 @@ enum ReactError {
 fn caused_requests<M: Model>(
     log: &Log,
     event: &RecordedEvent,
-) -> Result<Vec<accord_boundary::reactions::ReactionRequest>, ReactError> {
+) -> Result<Vec<ReactionRequest>, ReactError> {
     let decoded = M::decode(&event.event_type, &event.payload)?;
     let mut failed = None;
     let mut history = || {

@@ -12,9 +12,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::authentication::{authenticate, Authenticated, KeyRegistry, TrustRoot};
+use crate::authentication::{authenticate, Authenticated, KeyRegistry, Trusted, Unauthenticated};
 use crate::error::CommandError;
 use crate::error::QueryError;
+use crate::replica::Replica;
 
 /// How often a command is decided again when its stream changed underneath it.
 pub const MAX_CONFLICT_RETRIES: u32 = 5;
@@ -93,6 +94,9 @@ pub struct Service<M: Model> {
     states: Arc<StateCache<M::State>>,
     /// Most bytes of rows a list query's page holds (see `pages`).
     page_bytes: std::sync::atomic::AtomicUsize,
+    /// The actors registry followed from the agreements service, for a service
+    /// whose projections do not hold it.
+    replica: Arc<Replica>,
 }
 
 impl<M: Model> Service<M> {
@@ -155,6 +159,7 @@ impl<M: Model> Service<M> {
             projector,
             states,
             page_bytes: crate::pages::PAGE_BYTES.into(),
+            replica: Arc::default(),
         }
     }
 
@@ -201,14 +206,12 @@ impl<M: Model> Service<M> {
         M::query(name, body, self)
     }
 
-    /// Handles one command: parse, load, decide, append with the expected version
-    /// (retrying on a conflict), and answer once the projections include the events.
     /// Checks that `request` is signed by its actor's key as the registry holds it
     /// once every durable event is applied (a key registered just before counts).
     pub async fn authenticate(
         &self,
         request: &Message,
-        roots: &[TrustRoot],
+        trusted: &Trusted,
     ) -> Result<Authenticated, CommandError> {
         self.caught_up().await?;
         // The actor's entry is copied out and the projections let go before the
@@ -216,18 +219,39 @@ impl<M: Model> Service<M> {
         let actor = request
             .header(accord_bus::headers::ACTOR)
             .unwrap_or_default();
-        let entry: std::collections::BTreeMap<String, Actor> = {
+        let local = {
             let view = self.view();
-            let registry = M::registry(&view).ok_or(CommandError::NoRegistry)?;
-            registry
-                .actor(actor)
-                .map(|a| (actor.to_owned(), a.clone()))
-                .into_iter()
-                .collect()
+            M::registry(&view).map(|registry| registry.actor(actor).cloned())
         };
-        Ok(authenticate(request, roots, &entry)?)
+        let replicated = local.is_none();
+        let entry: std::collections::BTreeMap<String, Actor> = local
+            .unwrap_or_else(|| self.replica.actor(actor))
+            .map(|a| (actor.to_owned(), a))
+            .into_iter()
+            .collect();
+        match authenticate(request, trusted, &entry) {
+            Ok(authenticated) => Ok(authenticated),
+            // A key registered a moment ago may not have reached the replica:
+            // retryable, not a refusal for good.
+            Err(
+                error @ (Unauthenticated::UnknownActor { .. }
+                | Unauthenticated::BadSignature { .. }
+                | Unauthenticated::SupersededKey { .. }),
+            ) if replicated && self.replica.behind().await => {
+                Err(CommandError::RegistryBehind(error))
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
+    /// The actors registry this service follows from the agreements service (empty
+    /// for the agreements service, which holds its own).
+    pub fn replica(&self) -> &Arc<Replica> {
+        &self.replica
+    }
+
+    /// Handles one command: parse, load, decide, append with the expected version
+    /// (retrying on a conflict), and answer once the projections include the events.
     pub async fn handle(
         &self,
         name: &str,
@@ -243,7 +267,7 @@ impl<M: Model> Service<M> {
             let view = self.view();
             let command = M::parse(name, body, &meta.actor, &view)?;
             if let Some(sender) = &meta.sender {
-                M::authorise(&command, sender, &view).map_err(CommandError::Refused)?;
+                M::authorise(name, &command, sender, &view).map_err(CommandError::Refused)?;
             }
             command
         };

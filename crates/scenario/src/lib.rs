@@ -9,7 +9,8 @@
 
 mod embedded;
 
-use accord_kernel::{ActorId, Timestamp};
+use accord_kernel::signature::ActorKey;
+use accord_kernel::{ActorId, PartyId, Timestamp};
 
 pub use accord_boundary::reactions::{
     reactions_to, reactions_to_project, Reaction, REACTIONS_ACTOR,
@@ -46,7 +47,39 @@ pub struct Step {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scenario {
     pub name: String,
+    /// Each party's administrator: it registers the party's actors.
+    pub trust_roots: Vec<TrustRootEntry>,
     pub steps: Vec<Step>,
+}
+
+/// A party's administrator as the scenario names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustRootEntry {
+    pub party: PartyId,
+    pub actor: ActorId,
+    /// Standard base64 of the Ed25519 public key.
+    pub public_key: String,
+}
+
+/// The scenario's key of `actor` (an actor, or a party's administrator): derived
+/// from its id, so every run signs alike and golden outputs stay stable. Anyone can
+/// derive it: scenario keys are for the demo and tests, never a deployment.
+pub fn actor_key(actor: &str) -> ActorKey {
+    ActorKey::derived_for_tests(actor)
+}
+
+/// The scenario's reaction key of `service`, derived like [`actor_key`].
+pub fn service_key(service: &str) -> ActorKey {
+    ActorKey::derived_for_tests(&format!("service/{service}"))
+}
+
+/// The three services' reaction keys as the `service_keys` setting takes them.
+pub fn service_keys_setting() -> String {
+    ["agreements", "projects", "procurement"]
+        .iter()
+        .map(|service| format!("{service}:{}", service_key(service).public_key_base64()))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Why a scenario file could not be read.
@@ -68,6 +101,14 @@ impl Scenario {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| ScenarioError::Json(e.to_string()))?;
         let name = value["name"].as_str().unwrap_or("scenario").to_owned();
+        let trust_roots = value["trustRoots"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(parse_trust_root)
+            .collect::<Result<_, _>>()
+            .map_err(ScenarioError::Json)?;
         let steps = value["steps"]
             .as_array()
             .ok_or_else(|| ScenarioError::Json("missing steps".into()))?
@@ -77,8 +118,43 @@ impl Scenario {
                 parse_step(step).map_err(|reason| ScenarioError::Step { index, reason })
             })
             .collect::<Result<_, _>>()?;
-        Ok(Scenario { name, steps })
+        Ok(Scenario {
+            name,
+            trust_roots,
+            steps,
+        })
     }
+
+    /// The index of the last `command` step whose body mentions `text`, e.g. the
+    /// vote that adopts a motion: tests cut the scenario there, by meaning rather
+    /// than by a number that moves when a step is added.
+    pub fn last_step(&self, command: &str, text: &str) -> Option<usize> {
+        self.steps
+            .iter()
+            .rposition(|step| step.command == command && step.body.contains(text))
+    }
+
+    /// The scenario's administrators as the `trust_roots` setting takes them.
+    pub fn trust_roots_setting(&self) -> String {
+        self.trust_roots
+            .iter()
+            .map(|root| format!("{}:{}:{}", root.party, root.actor, root.public_key))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+fn parse_trust_root(root: &serde_json::Value) -> Result<TrustRootEntry, String> {
+    let text = |key: &str| {
+        root[key]
+            .as_str()
+            .ok_or_else(|| format!("trustRoots: missing {key}"))
+    };
+    Ok(TrustRootEntry {
+        party: PartyId::new(text("party")?).map_err(|e| format!("trustRoots: {e}"))?,
+        actor: ActorId::new(text("actor")?).map_err(|e| format!("trustRoots: {e}"))?,
+        public_key: text("publicKey")?.to_owned(),
+    })
 }
 
 fn parse_step(step: &serde_json::Value) -> Result<Step, String> {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use accord_kernel::{EventMeta, RecordedEvent};
 use accord_log::{CorruptionReason, LogError, VerifyReport};
-use accord_runtime::authentication::{verify_stored, TrustRoot};
+use accord_runtime::authentication::{verify_stored, Trusted};
 use accord_runtime::{AgreementsModel, Model, ProcurementModel, ProjectsModel, ServiceKind};
 use serde::Serialize;
 
@@ -119,7 +119,7 @@ impl std::fmt::Display for Pass {
 /// before the event (the service's own projections, replayed this far).
 fn replay<M: Model>(
     copy: &Copy,
-    roots: Option<&[TrustRoot]>,
+    roots: Option<&Trusted>,
     signatures: &mut SignatureSummary,
     progress: &mut dyn FnMut(Pass, u64),
 ) -> Result<(), Problem> {
@@ -170,7 +170,7 @@ fn replay<M: Model>(
 fn replay_as(
     kind: ServiceKind,
     copy: &Copy,
-    roots: Option<&[TrustRoot]>,
+    roots: Option<&Trusted>,
     signatures: &mut SignatureSummary,
     progress: &mut dyn FnMut(Pass, u64),
 ) -> Result<(), Problem> {
@@ -189,7 +189,7 @@ fn replay_as(
 /// registry replayed from the agreements log itself).
 pub fn verify_dir(
     dir: &Path,
-    roots: Option<&[TrustRoot]>,
+    roots: Option<&Trusted>,
     progress: &mut dyn FnMut(Pass, u64),
 ) -> Result<LogReport, AuditError> {
     let copy = Copy::of(dir)?;
