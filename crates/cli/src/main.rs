@@ -186,7 +186,8 @@ enum AuditCommand {
         json: bool,
         /// Also check every event's signature against the key its actor held then
         /// (codes unsigned, malformed_signature, unknown_key, revoked_key,
-        /// superseded_key, bad_signature), with a count per actor.
+        /// superseded_key, bad_signature), with a count per actor. Projects and
+        /// procurement logs need the agreements log (its registry) among DIRS.
         #[arg(long)]
         signatures: bool,
         /// The parties' administrator keys for --signatures (PARTY:ACTOR:BASE64KEY,
@@ -643,10 +644,17 @@ fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
             } else {
                 None
             };
+            // The agreements logs first: the others' signatures are checked against
+            // the registry they hold. Reported in the order given.
+            let mut order: Vec<usize> = (0..dirs.len()).collect();
+            order.sort_by_key(|&i| {
+                accord::audit::service_of(&dirs[i], None) != Some(ServiceKind::Agreements)
+            });
+            let mut registry = accord::audit::registry::RegistryHistory::default();
             let mut reports = Vec::new();
             // A progress line on a terminal; periodic log lines otherwise.
             let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            for dir in &dirs {
+            for dir in order.iter().map(|&i| &dirs[i]) {
                 tracing::info!(dir = %dir.display(), "accord.audit verifying");
                 let mut progress = |pass: verify::Pass, position: u64| {
                     if terminal {
@@ -658,12 +666,15 @@ fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
                         tracing::info!(dir = %dir.display(), %pass, position, "accord.audit verifying");
                     }
                 };
-                let report = verify::verify_dir(dir, roots.as_ref(), &mut progress)?;
+                let report = verify::verify_dir(dir, roots.as_ref(), &mut registry, &mut progress)?;
                 if terminal && report.events >= accord_log::PROGRESS_EVERY {
                     eprintln!();
                 }
                 reports.push(report);
             }
+            let mut given_order: Vec<_> = order.into_iter().zip(reports).collect();
+            given_order.sort_by_key(|(i, _)| *i);
+            let reports: Vec<_> = given_order.into_iter().map(|(_, r)| r).collect();
             if json {
                 writeln!(stdout, "{}", serde_json::to_string_pretty(&reports)?)?;
             } else {

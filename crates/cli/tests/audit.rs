@@ -601,3 +601,59 @@ fn serve_on_a_log_behind_its_stream_exits_1_before_appending() {
     );
     assert_eq!(events(&copy.path().join("agreements")), last);
 }
+
+/// `accord audit verify --json --signatures DIR...` with the scenario's trust roots
+/// and service keys: its exit status and reports.
+fn verify_signatures(dirs: &[PathBuf]) -> (bool, Vec<serde_json::Value>) {
+    let scenario = accord_scenario::Scenario::lt_ua().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(["audit", "verify", "--json", "--signatures"])
+        .args(dirs)
+        .env("ACCORD_LOG_LEVEL", "warn")
+        .env("ACCORD_TRUST_ROOTS", scenario.trust_roots_setting())
+        .env(
+            "ACCORD_SERVICE_KEYS",
+            accord_scenario::service_keys_setting(),
+        )
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let reports: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    (output.status.success(), reports)
+}
+
+#[test]
+fn given_the_demos_three_logs_when_verified_with_signatures_then_every_event_of_each_verifies() {
+    // Given the three logs, the projects log first (reports keep the order given)
+    let dirs: Vec<PathBuf> = ["projects", "agreements", "procurement"]
+        .iter()
+        .map(|service| scenario_data().join(service))
+        .collect();
+    // When verified with signatures
+    let (ok, reports) = verify_signatures(&dirs);
+    // Then each event of each log verified, the projects' and procurement's against
+    // the registry the agreements log holds
+    assert!(ok, "{reports:#?}");
+    let services: Vec<&str> = reports
+        .iter()
+        .map(|r| r["service"].as_str().unwrap())
+        .collect();
+    assert_eq!(services, ["projects", "agreements", "procurement"]);
+    for report in &reports {
+        let events = report["events"].as_u64().unwrap();
+        assert!(events > 0, "{report:#}");
+        assert_eq!(report["signatures"]["not_checked"], serde_json::Value::Null);
+        assert_eq!(report["signatures"]["verified"].as_u64(), Some(events));
+    }
+    // ApproveProject came from the agreements service's reaction, signed with its key
+    assert!(reports[0]["signatures"]["by_actor"]["accord-reactions"].as_u64() > Some(0));
+}
+
+#[test]
+fn given_the_projects_log_alone_when_verified_with_signatures_then_it_says_they_were_not_checked() {
+    let (_, reports) = verify_signatures(&[scenario_data().join("projects")]);
+    let why = reports[0]["signatures"]["not_checked"].as_str().unwrap();
+    assert!(why.contains("agreements log"), "{why}");
+    assert_eq!(reports[0]["signatures"]["verified"].as_u64(), Some(0));
+}

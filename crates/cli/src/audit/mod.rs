@@ -4,6 +4,7 @@
 
 pub mod export;
 pub mod history;
+pub mod registry;
 pub mod replay;
 pub mod verify;
 

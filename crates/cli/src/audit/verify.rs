@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 
 use accord_kernel::{EventMeta, RecordedEvent};
 use accord_log::{CorruptionReason, LogError, VerifyReport};
-use accord_runtime::authentication::{verify_stored, Trusted};
+use accord_runtime::authentication::{verify_stored, KeyRegistry, Trusted};
 use accord_runtime::{AgreementsModel, Model, ProcurementModel, ProjectsModel, ServiceKind};
 use serde::Serialize;
 
+use super::registry::{self, RegistryHistory};
 use super::{AuditError, Copy};
 use crate::tables::Table;
 
@@ -116,20 +117,31 @@ impl std::fmt::Display for Pass {
 
 /// Decodes every event and folds it into the service's projections; with `roots`,
 /// first checks each event's signature against the registry as it stood just
-/// before the event (the service's own projections, replayed this far).
+/// before the event: the service's own projections, replayed this far, or, for a
+/// service that holds no registry, `registry` (read from an agreements log) as it
+/// stood at the event's log time. An agreements log's actor events are kept in
+/// `registry` for the logs verified after it.
 fn replay<M: Model>(
     copy: &Copy,
     roots: Option<&Trusted>,
+    registry: &mut RegistryHistory,
     signatures: &mut SignatureSummary,
     progress: &mut dyn FnMut(Pass, u64),
 ) -> Result<(), Problem> {
     let mut view = M::View::default();
-    if roots.is_some() && M::registry(&view).is_none() {
+    let holds_registry = M::registry(&view).is_some();
+    if roots.is_some() && holds_registry {
+        registry.reading();
+    }
+    if roots.is_some() && !holds_registry && !registry.is_known() {
         signatures.not_checked = Some(format!(
-            "the {} service does not check signatures yet: it holds no actors registry",
+            "the {} service's actors are in the agreements log's registry: give the agreements log before this one",
             M::SERVICE
         ));
     }
+    let history = std::mem::take(registry);
+    let mut followed = history.replay();
+    let mut kept = RegistryHistory::default();
     let events = super::events(copy).map_err(|e| Problem {
         code: "storage",
         position: None,
@@ -149,8 +161,12 @@ fn replay<M: Model>(
             event_id: Some(event.event_id.to_string()),
             reason: e.to_string(),
         })?;
-        if let (Some(roots), Some(registry)) = (roots, M::registry(&view)) {
-            verify_stored(&event, roots, registry).map_err(|e| Problem {
+        if let Some(roots) = roots.filter(|_| signatures.not_checked.is_none()) {
+            let keys: &dyn KeyRegistry = match M::registry(&view) {
+                Some(own) => own,
+                None => followed.at(event.recorded_at),
+            };
+            verify_stored(&event, roots, keys).map_err(|e| Problem {
                 code: e.code(),
                 position: Some(event.position),
                 event_id: Some(event.event_id.to_string()),
@@ -159,11 +175,23 @@ fn replay<M: Model>(
             signatures.verified += 1;
             *signatures.by_actor.entry(event.actor.clone()).or_default() += 1;
         }
+        if roots.is_some() && holds_registry {
+            if let Some(actor_event) = registry::actor_event_of(&event) {
+                kept.record(&event, &actor_event);
+            }
+        }
         M::apply(&mut view, &EventMeta::of(&event), &decoded);
         if event.position % accord_log::PROGRESS_EVERY == 0 {
             progress(Pass::Replay, event.position);
         }
     }
+    drop(followed);
+    *registry = if holds_registry {
+        kept.reading();
+        kept
+    } else {
+        history
+    };
     Ok(())
 }
 
@@ -171,13 +199,20 @@ fn replay_as(
     kind: ServiceKind,
     copy: &Copy,
     roots: Option<&Trusted>,
+    registry: &mut RegistryHistory,
     signatures: &mut SignatureSummary,
     progress: &mut dyn FnMut(Pass, u64),
 ) -> Result<(), Problem> {
     match kind {
-        ServiceKind::Agreements => replay::<AgreementsModel>(copy, roots, signatures, progress),
-        ServiceKind::Projects => replay::<ProjectsModel>(copy, roots, signatures, progress),
-        ServiceKind::Procurement => replay::<ProcurementModel>(copy, roots, signatures, progress),
+        ServiceKind::Agreements => {
+            replay::<AgreementsModel>(copy, roots, registry, signatures, progress)
+        }
+        ServiceKind::Projects => {
+            replay::<ProjectsModel>(copy, roots, registry, signatures, progress)
+        }
+        ServiceKind::Procurement => {
+            replay::<ProcurementModel>(copy, roots, registry, signatures, progress)
+        }
     }
 }
 
@@ -186,10 +221,12 @@ fn replay_as(
 ///
 /// With `roots` (`--signatures`), every event must also carry its command's
 /// signature, verifying with the key its actor held then (the trust roots, or the
-/// registry replayed from the agreements log itself).
+/// registry replayed from the agreements log: the log itself, or for the other
+/// services' logs `registry`, which an agreements log verified before fills).
 pub fn verify_dir(
     dir: &Path,
     roots: Option<&Trusted>,
+    registry: &mut RegistryHistory,
     progress: &mut dyn FnMut(Pass, u64),
 ) -> Result<LogReport, AuditError> {
     let copy = Copy::of(dir)?;
@@ -236,7 +273,7 @@ pub fn verify_dir(
     };
     report.service = Some(service.to_string());
     let mut signatures = SignatureSummary::default();
-    match replay_as(service, &copy, roots, &mut signatures, progress) {
+    match replay_as(service, &copy, roots, registry, &mut signatures, progress) {
         Ok(()) => report.ok = true,
         Err(problem) => report.problem = Some(problem),
     }
