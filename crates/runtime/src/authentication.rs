@@ -310,6 +310,17 @@ pub fn verify_stored(
     trusted: &Trusted,
     registry: &dyn KeyRegistry,
 ) -> Result<(), StoredSignatureError> {
+    let (statement, signature) = stored_statement(event)?;
+    signer(&event.actor, &statement, &signature, trusted, registry)
+        .map(|_| ())
+        .map_err(StoredSignatureError::Key)
+}
+
+/// The statement a stored event's command signed, rebuilt from the envelope and its
+/// kept `CommandSignature`, with the signature: what an offline verifier checks.
+pub fn stored_statement(
+    event: &RecordedEvent,
+) -> Result<(Vec<u8>, [u8; SIGNATURE_LEN]), StoredSignatureError> {
     let bytes = event
         .signature
         .as_deref()
@@ -337,9 +348,7 @@ pub fn verify_stored(
         body_sha256,
     }
     .to_bytes();
-    signer(&event.actor, &statement, &signature, trusted, registry)
-        .map(|_| ())
-        .map_err(StoredSignatureError::Key)
+    Ok((statement, signature))
 }
 
 #[cfg(test)]
