@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-pub use accord::play::{expected_heads, log_status, project_statuses, send_step, service_name};
+pub use accord::play::{
+    expected_heads, log_status, project_statuses, send_step, send_step_retrying, service_name,
+};
 use accord_bus::{AccordClient, Bus, BusError};
 use accord_runtime::{run_service, NodeConfig, ServiceKind};
 use accord_scenario::{Embedded, Scenario};

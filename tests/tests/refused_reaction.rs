@@ -10,7 +10,7 @@
 
 use accord_bus::{dead_letter_stream_name, headers, AccordClient, Bus, Message, NatsBus};
 use accord_contracts::v1 as pb;
-use accord_e2e::{metrics_with, project_statuses, reacting_services, send_step};
+use accord_e2e::{metrics_with, project_statuses, reacting_services, send_step_retrying, PATIENCE};
 use accord_scenario::Scenario;
 use accord_testkit::NatsServer;
 use prost::Message as _;
@@ -32,7 +32,7 @@ async fn a_reaction_refused_for_good_is_counted_and_changes_nothing() {
         if step.command == "ProposeProject" {
             continue;
         }
-        send_step(&client, step, false)
+        send_step_retrying(&client, step, false, PATIENCE)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", step.command));
     }
@@ -77,7 +77,9 @@ async fn a_reaction_refused_for_good_is_counted_and_changes_nothing() {
     // Mended: the project proposed, the dead letter sent again as it is.
     for step in &scenario.steps[..=accord_e2e::first_adoption(&scenario)] {
         if step.command == "ProposeProject" {
-            send_step(&client, step, false).await.unwrap();
+            send_step_retrying(&client, step, false, PATIENCE)
+                .await
+                .unwrap();
         }
     }
     let mut again = Message::new(header(headers::TARGET), letter.payload.to_vec());

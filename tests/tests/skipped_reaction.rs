@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use accord_bus::{dead_letter_stream_name, headers, stream_name, AccordClient, Bus, NatsBus};
-use accord_e2e::{metrics_with, reacting_services, send_step, PATIENCE};
+use accord_e2e::{metrics_with, reacting_services, send_step_retrying, PATIENCE};
 use accord_scenario::Scenario;
 use accord_testkit::NatsServer;
 
@@ -76,7 +76,7 @@ async fn bytes_that_are_not_an_event_are_skipped_and_the_flow_goes_on() {
     // the flow reacts to it as if nothing had happened.
     let scenario = Scenario::lt_ua().unwrap();
     for step in &scenario.steps[..=accord_e2e::first_adoption(&scenario)] {
-        send_step(&accord, step, false)
+        send_step_retrying(&accord, step, false, PATIENCE)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", step.command));
     }

@@ -78,7 +78,8 @@ pub async fn send_step(
 }
 
 /// Sends one scenario step, retrying with the same command id while the bus fails
-/// (a NATS node went away, a service is reconnecting), as a careful client does: a
+/// (a NATS node went away, a service is reconnecting) or the service answers the
+/// retryable `unavailable`, as a careful client does: a
 /// retry of a command that did land is answered with its first result.
 pub async fn send_step_retrying(
     client: &AccordClient,
@@ -103,6 +104,14 @@ pub async fn send_step_retrying(
             {
                 tracing::debug!(%error, command = %step.command, "accord.play retrying");
                 tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            // `unavailable` is the contract's retryable refusal: e.g. a service whose
+            // copy of the actors registry is still catching up (`registry_behind`).
+            Err(ClientError::Refused(reply))
+                if reply.code == "unavailable" && tokio::time::Instant::now() < deadline =>
+            {
+                tracing::debug!(reason = %reply.reason, command = %step.command, "accord.play retrying");
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
             other => return other,
         }

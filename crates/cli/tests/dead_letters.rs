@@ -12,7 +12,7 @@ mod support;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use accord::play::{project_statuses, send_step, wait_ready};
+use accord::play::{project_statuses, send_step_retrying, wait_ready};
 use accord_bus::{AccordClient, Bus, NatsBus};
 use accord_scenario::Scenario;
 use accord_testkit::NatsServer;
@@ -71,7 +71,7 @@ async fn a_refused_reaction_is_listed_and_sent_again_once_mended() {
     let scenario = Scenario::lt_ua().unwrap();
     let steps = &scenario.steps[..=first_adoption(&scenario)];
     for step in steps.iter().filter(|s| s.command != "ProposeProject") {
-        send_step(&client, step, false)
+        send_step_retrying(&client, step, false, PATIENCE)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", step.command));
     }
@@ -134,7 +134,9 @@ async fn a_refused_reaction_is_listed_and_sent_again_once_mended() {
 
     // Mended: the projects proposed; the letter sent again approves rdx-plant.
     for step in steps.iter().filter(|s| s.command == "ProposeProject") {
-        send_step(&client, step, false).await.unwrap();
+        send_step_retrying(&client, step, false, PATIENCE)
+            .await
+            .unwrap();
     }
     let resent = succeeds(&["dead-letters", "resend", "agreements", "1", "--nats", &url]);
     assert!(
