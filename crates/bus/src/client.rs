@@ -42,6 +42,17 @@ impl ClientError {
         }
     }
 
+    /// True when the same request may succeed later: the bus failed for now, or the
+    /// service answered the contract's retryable `unavailable` (e.g. `registry_behind`
+    /// while its copy of the actors registry catches up).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ClientError::Bus(error) => error.is_transient(),
+            ClientError::Refused(_) => self.code() == ErrorCode::Unavailable,
+            ClientError::Unexpected(_) => false,
+        }
+    }
+
     /// The finer reason the service gave, if it answered.
     pub fn reason(&self) -> Option<&str> {
         match self {
@@ -222,4 +233,31 @@ pub fn decode_reply(subject: &str, payload: &[u8], json: bool) -> Result<pb::Rep
         subject: subject.to_owned(),
         reason,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(code: &str, reason: &str) -> ClientError {
+        ClientError::Refused(pb::ErrorReply {
+            code: code.into(),
+            reason: reason.into(),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn given_a_refusal_or_a_bus_failure_then_only_the_contracts_retryable_ones_are_retryable() {
+        assert!(refused("unavailable", "registry_behind").is_retryable());
+        assert!(!refused("conflict", "contended").is_retryable());
+        assert!(!refused("unauthenticated", "unknown_actor").is_retryable());
+        assert!(ClientError::Bus(BusError::Unavailable("down".into())).is_retryable());
+        let undecodable = BusError::Decode {
+            subject: "s".into(),
+            reason: "r".into(),
+        };
+        assert!(!ClientError::Bus(undecodable).is_retryable());
+        assert!(!ClientError::Unexpected("odd".into()).is_retryable());
+    }
 }

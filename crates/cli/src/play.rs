@@ -99,19 +99,9 @@ pub async fn send_step_retrying(
             )
             .await;
         match sent {
-            Err(ClientError::Bus(error))
-                if error.is_transient() && tokio::time::Instant::now() < deadline =>
-            {
+            Err(error) if error.is_retryable() && tokio::time::Instant::now() < deadline => {
                 tracing::debug!(%error, command = %step.command, "accord.play retrying");
                 tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            // `unavailable` is the contract's retryable refusal: e.g. a service whose
-            // copy of the actors registry is still catching up (`registry_behind`).
-            Err(ClientError::Refused(reply))
-                if reply.code == "unavailable" && tokio::time::Instant::now() < deadline =>
-            {
-                tracing::debug!(reason = %reply.reason, command = %step.command, "accord.play retrying");
-                tokio::time::sleep(Duration::from_millis(50)).await;
             }
             other => return other,
         }

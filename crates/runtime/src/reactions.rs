@@ -248,12 +248,9 @@ async fn keep(
     })
 }
 
+/// A reaction also retries `contended`: it re-reads the stream and decides again.
 fn retryable(error: &ClientError) -> bool {
-    match error {
-        ClientError::Bus(error) => error.is_transient(),
-        ClientError::Refused(reply) => reply.code == "unavailable" || reply.reason == "contended",
-        ClientError::Unexpected(_) => false,
-    }
+    error.is_retryable() || error.reason() == Some("contended")
 }
 
 #[derive(Debug, thiserror::Error)]
