@@ -121,6 +121,17 @@ fn read_tile<S: TileStore>(
     Ok(held[..needed * HASH_BYTES].to_vec())
 }
 
+/// The root of the full tile at `level` and `index`: the hash one tile level up
+/// that summarises it, for checking a stored tile against the ones below it.
+pub fn tile_root<S: TileStore>(
+    store: &S,
+    level: u32,
+    index: u64,
+) -> Result<Hash, TileError<S::Error>> {
+    let hashes = read_tile(store, level, index, TILE_WIDTH as usize)?;
+    Ok(perfect_root(&hashes))
+}
+
 /// A tree read from a [`TileStore`]: every subtree hash a root or a proof needs.
 #[derive(Debug, Clone, Copy)]
 pub struct Tiles<S>(pub S);
@@ -161,6 +172,10 @@ pub struct TileBuilder {
     /// and whether each level's partial tile changed.
     filled: Vec<TileWrite>,
     touched: Vec<bool>,
+    /// Tile levels below this one are kept only as the growing edge, never handed
+    /// out to be stored: a store that can derive them (a log derives level 0, the
+    /// leaf hashes, from its events) need not keep them.
+    stored_from: u32,
 }
 
 impl TileBuilder {
@@ -194,6 +209,13 @@ impl TileBuilder {
         Ok(builder)
     }
 
+    /// Hands out only tiles of `level` and above to be stored (see
+    /// [`TileBuilder::take_writes`]); lower ones the store derives itself.
+    pub fn storing_from(mut self, level: u32) -> TileBuilder {
+        self.stored_from = level;
+        self
+    }
+
     /// How many leaves the tree holds.
     pub fn size(&self) -> u64 {
         self.size
@@ -218,16 +240,30 @@ impl TileBuilder {
             // the next hash one tile level up.
             let full = std::mem::take(tile);
             hash = perfect_root(&full);
-            self.filled.push(TileWrite {
-                level: level as u32,
-                index: *index,
-                bytes: full,
-            });
+            if level as u32 >= self.stored_from {
+                self.filled.push(TileWrite {
+                    level: level as u32,
+                    index: *index,
+                    bytes: full,
+                });
+            }
             *index += 1;
             self.touched[level] = false;
             level += 1;
         }
         self.size += 1;
+    }
+
+    /// The tiles that filled since the last call (or the last
+    /// [`TileBuilder::take_writes`]), leaving the partial ones: what a verifier
+    /// compares with a store as it walks, without copying the growing edge.
+    pub fn take_filled(&mut self) -> Vec<TileWrite> {
+        std::mem::take(&mut self.filled)
+    }
+
+    /// Whether a tile filled since the last take.
+    pub fn has_filled(&self) -> bool {
+        !self.filled.is_empty()
     }
 
     /// The tiles to write so that the store holds the tree as it now stands: every
@@ -236,7 +272,7 @@ impl TileBuilder {
         let mut writes = std::mem::take(&mut self.filled);
         for (level, ((index, tile), touched)) in self.edge.iter().zip(&mut self.touched).enumerate()
         {
-            if std::mem::take(touched) && !tile.is_empty() {
+            if std::mem::take(touched) && !tile.is_empty() && level as u32 >= self.stored_from {
                 writes.push(TileWrite {
                     level: level as u32,
                     index: *index,
@@ -335,6 +371,32 @@ mod tests {
         assert_eq!(
             verify_inclusion(599, 1_000, &all[599], &proof, &root_from_scratch(&all)),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn given_a_builder_storing_from_level_one_then_it_hands_out_no_leaf_tiles() {
+        let mut builder = TileBuilder::new().storing_from(1);
+        let all = leaves(600);
+        for leaf in &all {
+            builder.push(*leaf);
+        }
+        let writes = builder.take_writes();
+        let places: Vec<_> = writes
+            .iter()
+            .map(|w| (w.level, w.index, w.bytes.len()))
+            .collect();
+        // Level 1 holds the roots of the two full leaf tiles.
+        assert_eq!(places, vec![(1, 0, 64)]);
+        let mut full = MemoryTiles::new();
+        let mut everything = TileBuilder::new();
+        for leaf in &all {
+            everything.push(*leaf);
+        }
+        apply_writes(&mut full, everything.take_writes());
+        assert_eq!(
+            tile_root(&full, 0, 1),
+            Ok(writes[0].bytes[32..].try_into().unwrap_or_default())
         );
     }
 

@@ -62,6 +62,11 @@ pub struct LogConfig {
     /// verifying, exporting) fills it, so it bounds how much memory grows with the log.
     pub cache_bytes: u64,
     pub clock: Arc<dyn Clock>,
+    /// Keep the log's Merkle tree (see `tree`), the basis of its checkpoints and
+    /// proofs. On by default; off only to measure what the tree costs. A log opened
+    /// with it off drops its stored tree, and gets it rebuilt from its events the
+    /// next time it is opened with it on.
+    pub merkle_tree: bool,
 }
 
 /// The default page cache: enough for the hot tail of a log, small beside sled's own
@@ -79,6 +84,7 @@ impl Default for LogConfig {
             group_linger: Duration::from_micros(500),
             cache_bytes: DEFAULT_CACHE_BYTES,
             clock: Arc::new(SystemClock),
+            merkle_tree: true,
         }
     }
 }

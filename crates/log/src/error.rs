@@ -132,6 +132,9 @@ pub enum InvalidInput {
     Stream(#[from] StreamIdError),
     #[error("setting {name} {reason}")]
     Setting { name: &'static str, reason: String },
+    /// A Merkle root or proof was asked for sizes or positions the log does not hold.
+    #[error("{0}")]
+    OutOfTree(String),
 }
 
 /// The first inconsistency found in a stored log, and where.
@@ -220,6 +223,15 @@ pub enum CorruptionReason {
     /// A key in the log's tree has an unknown shape.
     #[error("malformed key {0:?}")]
     MalformedKey(Vec<u8>),
+    /// The log's Merkle tree (its stored tiles, see `keys`) does not match its
+    /// events: a tile is missing, short, or holds other hashes than the events give.
+    /// The position is the first event the tile covers.
+    #[error("Merkle tree tile {level}/{index} {problem}")]
+    TreeMismatch {
+        level: u32,
+        index: u64,
+        problem: String,
+    },
 }
 
 /// A corruption found at `position`.

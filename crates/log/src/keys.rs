@@ -6,6 +6,7 @@
 //! | `e` first position (u64 BE)  | a record: consecutive `accord.v1.EventEnvelope`s, each prefixed by its length (u32 BE), at most 64 KiB (see `record`) |
 //! | `h`                          | head: position, hash, recorded-at of the last event |
 //! | `r` name                     | a named reader's saved position (u64 BE), e.g. the relay's |
+//! | `t` tile level (u8), index (u64 BE) | a tile of the log's RFC 9162 Merkle tree: up to 256 hashes of tree level 8·level, 32 bytes each (see `tree`) |
 //!
 //! Stream and command indexes are kept in memory and rebuilt on open (`index`).
 //! Recorded-at never decreases along positions, so "as of" lookups binary search
@@ -19,6 +20,14 @@ pub(crate) const HEAD: &[u8] = b"h";
 pub(crate) fn event(position: u64) -> [u8; 9] {
     let mut key = [EVENT; 9];
     key[1..].copy_from_slice(&position.to_be_bytes());
+    key
+}
+
+pub(crate) const TILE: u8 = b't';
+
+pub(crate) fn tile(level: u32, index: u64) -> [u8; 10] {
+    let mut key = [TILE; 10];
+    key[1..].copy_from_slice(&accord_evidence::tiles::tile_key(level, index));
     key
 }
 

@@ -22,6 +22,7 @@ mod record;
 mod restore;
 mod scan;
 mod subscribe;
+mod tree;
 mod verify;
 mod writer;
 
@@ -170,6 +171,25 @@ impl Log {
             Ok(read::event_at(&db, position)?.hash)
         })?;
         let durable_position = head.map_or(0, |h| h.position);
+        let stored_tree = if config.merkle_tree {
+            Some(tree::resume(&db, head)?)
+        } else {
+            tree::remove_all(&db)?;
+            None
+        };
+        // A log without its tree gets it built from the events the pass reads.
+        let mut rebuilt = match stored_tree {
+            Some(tree::Stored::Absent) => Some(
+                accord_evidence::tiles::TileBuilder::new().storing_from(tree::STORED_FROM_LEVEL),
+            ),
+            _ => None,
+        };
+        let replay = &mut |event: &RecordedEvent| {
+            if let Some(rebuilt) = &mut rebuilt {
+                rebuilt.push(tree::leaf(&event.hash));
+            }
+            replay(event);
+        };
         // The pass reads through the database just opened, and on through fresh ones
         // if the log is large enough for the scan to reopen; then the log goes on with
         // the first database if it was never closed, or opens a fresh one.
@@ -193,6 +213,18 @@ impl Log {
                 dir.display()
             )));
         }
+        let tree = match (stored_tree, rebuilt) {
+            (_, Some(mut rebuilt)) => {
+                tracing::info!(
+                    events = durable_position,
+                    "log.open rebuilt the Merkle tree"
+                );
+                tree::write_all(&db, rebuilt.take_writes())?;
+                Some(rebuilt)
+            }
+            (Some(tree::Stored::Tree(stored)), None) => Some(stored),
+            _ => None,
+        };
         let index = index::SharedIndex::default();
         *index.write() = built;
         let durable = Arc::new(AtomicU64::new(durable_position));
@@ -206,6 +238,7 @@ impl Log {
             dir,
             config.clone(),
             head,
+            tree,
             receiver,
             durable.clone(),
             watch_tx,
@@ -347,9 +380,43 @@ impl Log {
         }))
     }
 
+    /// The root of the log's RFC 9162 Merkle tree over its first `size` events (see
+    /// `proto/EVIDENCE.md`); `size` at most the durable position.
+    pub fn tree_root(&self, size: u64) -> Result<[u8; 32], LogError> {
+        self.needs_tree()?;
+        tree::root(&self.inner.tree, size, self.durable_position())
+    }
+
+    /// The inclusion proof (RFC 9162 §2.1.3) of the event at `position` in the tree
+    /// of the first `size` events: O(log n) stored hashes, from the leaf up.
+    pub fn inclusion_proof(&self, position: u64, size: u64) -> Result<Vec<[u8; 32]>, LogError> {
+        self.needs_tree()?;
+        tree::inclusion_proof(&self.inner.tree, position, size, self.durable_position())
+    }
+
+    /// The consistency proof (RFC 9162 §2.1.4) from the tree of the first `old`
+    /// events to the tree of the first `new`.
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<[u8; 32]>, LogError> {
+        self.needs_tree()?;
+        tree::consistency_proof(&self.inner.tree, old, new, self.durable_position())
+    }
+
+    fn needs_tree(&self) -> Result<(), LogError> {
+        if self.inner.config.merkle_tree {
+            return Ok(());
+        }
+        Err(LogError::InvalidInput(InvalidInput::OutOfTree(
+            "this log was opened without its Merkle tree (merkle_tree off)".into(),
+        )))
+    }
+
     /// Walks the whole chain; see [`verify_path`] for what is checked.
     pub fn verify(&self) -> Result<VerifyReport, LogError> {
-        verify::verify_live(&self.inner.tree, self.durable_position())
+        verify::verify_live(
+            &self.inner.tree,
+            self.durable_position(),
+            self.inner.config.merkle_tree,
+        )
     }
 
     /// Counters of appends, events, groups and syncs since the log was opened.

@@ -161,6 +161,9 @@ impl Restore {
             ));
         };
         self.close_record()?;
+        // The Merkle tree of the restored events, as the writer would have kept it.
+        let tiles = self.walk.take_tiles();
+        crate::tree::write_all(self.db()?, tiles)?;
         let head = HeadRecord {
             position: last,
             hash: self.walk.tip,

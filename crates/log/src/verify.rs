@@ -14,6 +14,7 @@ use crate::in_place::read_envelope;
 use crate::keys::{self, HeadRecord};
 use crate::read::StoredEnvelopes;
 use crate::scan::REOPEN_AFTER_BYTES;
+use accord_evidence::tiles::{TileBuilder, TileWrite};
 
 /// What a successful verification walked over.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +68,7 @@ pub(crate) fn verify_dir(
     }
     let last_position = walk.expected_position - 1;
     check_head(&tree, last_position, walk.tip)?;
+    compare_tiles(&tree, walk.tiles.take_writes())?;
     let last = (last_position > 0).then_some((last_position, walk.tip));
     crate::mark::check(dir, last, |position| {
         Ok(crate::read::event_at(&tree, position)?.hash)
@@ -102,8 +104,13 @@ pub fn open_storage(dir: impl AsRef<Path>) -> Result<sled::Db, LogError> {
 
 /// Walks an open log's chain up to `until`, its durable position (the head record
 /// may already name a group being written, so it is not checked).
-pub(crate) fn verify_live(tree: &sled::Db, until: u64) -> Result<VerifyReport, LogError> {
+pub(crate) fn verify_live(
+    tree: &sled::Db,
+    until: u64,
+    with_tree: bool,
+) -> Result<VerifyReport, LogError> {
     let mut walk = Walk::new();
+    walk.check_tree = with_tree;
     walk.walk(tree, until, None, &mut |_| {})?;
     Ok(walk.report())
 }
@@ -120,6 +127,11 @@ pub(crate) struct Walk {
     pub(crate) last_recorded_at: Option<Timestamp>,
     /// Reused for each event's canonical bytes.
     scratch: Vec<u8>,
+    /// The Merkle tree of the events walked so far, its tiles compared with the
+    /// stored ones as they fill (and the partial ones at the end).
+    tiles: TileBuilder,
+    /// Whether the stored tiles are compared (not for a live log kept without them).
+    check_tree: bool,
 }
 
 impl Walk {
@@ -132,6 +144,8 @@ impl Walk {
             first_recorded_at: None,
             last_recorded_at: None,
             scratch: Vec::new(),
+            tiles: TileBuilder::new().storing_from(crate::tree::STORED_FROM_LEVEL),
+            check_tree: true,
         }
     }
 
@@ -154,6 +168,9 @@ impl Walk {
                 _ => None,
             };
             self.step(position, &bytes, next_claim)?;
+            if self.check_tree && self.tiles.has_filled() {
+                compare_tiles(tree, self.tiles.take_filled())?;
+            }
             if position % PROGRESS_EVERY == 0 {
                 progress(position);
             }
@@ -163,6 +180,11 @@ impl Walk {
             }
         }
         Ok(true)
+    }
+
+    /// Every tile of the tree of the events stepped over, not yet taken.
+    pub(crate) fn take_tiles(&mut self) -> Vec<TileWrite> {
+        self.tiles.take_writes()
     }
 
     pub(crate) fn report(&self) -> VerifyReport {
@@ -259,6 +281,7 @@ impl Walk {
         self.first_recorded_at.get_or_insert(event.recorded_at);
         self.last_recorded_at = Some(event.recorded_at);
         self.tip = stored;
+        self.tiles.push(crate::tree::leaf(&stored));
         match self.stream_versions.get_mut(self.stream_key.as_slice()) {
             Some(version) => *version = event.version,
             None => {
@@ -269,6 +292,31 @@ impl Walk {
         self.expected_position += 1;
         Ok(())
     }
+}
+
+/// Checks that the log stores exactly these tiles, as its events give them.
+fn compare_tiles(tree: &sled::Db, expected: Vec<TileWrite>) -> Result<(), LogError> {
+    for tile in expected {
+        let stored = tree.get(keys::tile(tile.level, tile.index))?;
+        let problem = match stored {
+            None => "is missing".to_string(),
+            Some(bytes) if bytes.len() != tile.bytes.len() => format!(
+                "holds {} hashes where the events give {}",
+                bytes.len() / 32,
+                tile.bytes.len() / 32
+            ),
+            Some(bytes) if bytes != tile.bytes[..] => {
+                "holds other hashes than the events give".to_string()
+            }
+            Some(_) => continue,
+        };
+        return Err(tree_error(tile.level, tile.index, problem));
+    }
+    Ok(())
+}
+
+fn tree_error(level: u32, index: u64, problem: String) -> LogError {
+    crate::tree::tile_corruption(level, index, problem)
 }
 
 fn check_head(tree: &sled::Db, last: u64, tip: EventHash) -> Result<(), LogError> {

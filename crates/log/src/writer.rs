@@ -24,6 +24,8 @@ use accord_kernel::{EventHash, ExpectedVersion, RecordedEvent, StreamId, Timesta
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
+use accord_evidence::tiles::TileBuilder;
+
 use crate::canonical::compute_hash;
 use crate::codec::encode_envelope_owned;
 use crate::config::{Durability, LogConfig};
@@ -104,6 +106,9 @@ pub(crate) struct Counters {
 
 pub(crate) struct Writer {
     ids: EventIds,
+    /// The Merkle tree's right edge, grown with every staged event; `None` when the
+    /// log keeps no tree.
+    tree: Option<TileBuilder>,
     db: sled::Db,
     counters: Arc<Counters>,
     index: SharedIndex,
@@ -136,6 +141,7 @@ pub(crate) fn start(
     dir: &Path,
     config: LogConfig,
     head: Option<LogHead>,
+    tree: Option<TileBuilder>,
     receiver: mpsc::Receiver<Request>,
     durable: Arc<AtomicU64>,
     durable_watch: watch::Sender<u64>,
@@ -171,6 +177,7 @@ pub(crate) fn start(
     };
     let writer = Writer {
         ids: EventIds::new(),
+        tree,
         db,
         counters,
         index,
@@ -262,6 +269,9 @@ impl Writer {
             recorded_at,
         };
         staged.close_record();
+        if let Some(tree) = &mut self.tree {
+            crate::tree::stage_writes(tree, &mut staged.batch);
+        }
         staged.batch.insert(keys::HEAD, &head.encode()[..]);
         if let Err(error) = self.db.apply_batch(staged.batch) {
             let error = LogError::from(error);
@@ -358,6 +368,9 @@ impl Writer {
                 hash: EventHash::GENESIS,
             };
             event.hash = compute_hash(&event);
+            if let Some(tree) = &mut self.tree {
+                tree.push(crate::tree::leaf(&event.hash));
+            }
             staged.tip = event.hash;
             staged.next_position += 1;
             event_ids.push(event.event_id);

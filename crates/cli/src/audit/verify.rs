@@ -71,6 +71,7 @@ pub fn corruption_code(reason: &CorruptionReason) -> &'static str {
         CorruptionReason::MarkMismatch { .. } => "mark_mismatch",
         CorruptionReason::MarkMissing => "mark_missing",
         CorruptionReason::MarkUnreadable => "mark_unreadable",
+        CorruptionReason::TreeMismatch { .. } => "tree_mismatch",
     }
 }
 
