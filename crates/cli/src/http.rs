@@ -4,6 +4,8 @@
 //! HTTP/1.1 server: GET only, one request per connection.
 
 use std::fmt::Write as _;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use accord_bus::{stream_name, Bus};
@@ -102,8 +104,31 @@ impl Health {
     }
 }
 
+/// What a process serves on its HTTP endpoints: the services' [`Health`], or a
+/// witness's state.
+pub trait Endpoints: Clone + Send + Sync + 'static {
+    /// Why the process is not ready; empty when it is.
+    fn not_ready(&self) -> Vec<String>;
+    /// The Prometheus text of `/metrics`.
+    fn metrics_text(&self) -> Pin<Box<dyn Future<Output = String> + Send + '_>>;
+}
+
+impl Endpoints for Health {
+    fn not_ready(&self) -> Vec<String> {
+        Health::not_ready(self)
+    }
+
+    fn metrics_text(&self) -> Pin<Box<dyn Future<Output = String> + Send + '_>> {
+        Box::pin(Health::metrics_text(self))
+    }
+}
+
 /// Serves until `shutdown` turns true.
-pub async fn serve(listener: TcpListener, health: Health, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve<E: Endpoints>(
+    listener: TcpListener,
+    health: E,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -123,7 +148,7 @@ pub async fn serve(listener: TcpListener, health: Health, mut shutdown: watch::R
     }
 }
 
-async fn answer(mut stream: TcpStream, health: &Health) -> std::io::Result<()> {
+async fn answer<E: Endpoints>(mut stream: TcpStream, health: &E) -> std::io::Result<()> {
     let mut request = Vec::with_capacity(512);
     let mut buffer = [0u8; 512];
     // Read the request head only; a head over 8 KiB is refused.

@@ -108,6 +108,54 @@ fn fill_random(seed: &mut [u8; 32]) -> std::io::Result<()> {
     std::fs::File::open("/dev/urandom")?.read_exact(seed)
 }
 
+/// Writes a new evidence key to `path` (mode 0600, never over an existing file): a
+/// witness's cosigner key (`witness`) or a log's note key, named `name`; answers
+/// the public key string to configure.
+pub fn new_evidence_key(name: &str, path: &Path, witness: bool) -> Result<String, KeyFileError> {
+    let display = path.display().to_string();
+    let mut seed = [0u8; 32];
+    fill_random(&mut seed).map_err(|source| KeyFileError::Io {
+        path: "/dev/urandom".into(),
+        source,
+    })?;
+    let invalid = |why: String| KeyFileError::Io {
+        path: display.clone(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, why),
+    };
+    let (secret, public) = if witness {
+        let key = accord_evidence::cosignature::Cosigner::from_seed(name, seed)
+            .map_err(|e| invalid(e.to_string()))?;
+        (key.to_secret_string(), key.verifier().to_string())
+    } else {
+        let key = accord_evidence::note::NoteSigner::from_seed(name, seed)
+            .map_err(|e| invalid(e.to_string()))?;
+        (key.to_secret_string(), key.verifier().to_string())
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AlreadyExists {
+            KeyFileError::Exists {
+                path: display.clone(),
+            }
+        } else {
+            KeyFileError::Io {
+                path: display.clone(),
+                source,
+            }
+        }
+    })?;
+    file.write_all(format!("{secret}\n").as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|source| KeyFileError::Io {
+            path: display,
+            source,
+        })?;
+    Ok(public)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,3 +13,4 @@ pub mod running;
 pub mod send;
 pub mod settings;
 pub mod tables;
+pub mod witness;

@@ -138,6 +138,31 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Runs a witness: co-signs the checkpoints of the logs it trusts when they
+    /// extend the last one it co-signed (C2SP tlog-witness over NATS; see
+    /// proto/EVIDENCE.md), refuses and raises an alarm otherwise. Stops on SIGINT or
+    /// SIGTERM.
+    Witness {
+        /// The witness's name (its key's name), e.g. witness.lt.example.
+        #[arg(long)]
+        name: String,
+        /// The witness's key file (from `accord keys witness`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The logs it trusts: one log key per line (from `accord keys log`).
+        #[arg(long)]
+        logs: PathBuf,
+        /// Where it keeps the last checkpoint co-signed per log, and its alarms.
+        #[arg(long)]
+        state: PathBuf,
+        /// NATS URL (overrides nats_url / ACCORD_NATS_URL).
+        #[arg(long)]
+        nats: Option<String>,
+        /// Address for /healthz, /readyz and /metrics (co-signed, refused, alarms,
+        /// last co-signed size per log); none by default.
+        #[arg(long)]
+        http: Option<String>,
+    },
     /// Shows settings.
     Config {
         #[command(subcommand)]
@@ -157,6 +182,28 @@ enum KeysCommand {
         /// Where to write the key (default: <actor>.pem in the current directory).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Writes a new witness key (C2SP cosignature/v1, Ed25519, mode 0600, never
+    /// over an existing file) and prints its public key, the line a log's operator
+    /// and auditors configure.
+    Witness {
+        /// The witness's name, e.g. witness.lt.example.
+        #[arg(long)]
+        name: String,
+        /// Where to write the key.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Writes a new log key (C2SP signed-note, Ed25519, named by the log's origin,
+    /// mode 0600, never over an existing file) and prints its public key, the line
+    /// witnesses put in their --logs file.
+    Log {
+        /// The log's origin, e.g. accord.example/lt-ua/agreements.
+        #[arg(long)]
+        origin: String,
+        /// Where to write the key.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -194,6 +241,24 @@ enum AuditCommand {
         /// comma-separated; default: the trust_roots setting).
         #[arg(long)]
         trust_roots: Option<String>,
+    },
+    /// Whether a log extends a checkpoint kept earlier: recomputes the Merkle tree
+    /// from the copy's events and compares its root at the checkpoint's size. Exit 0
+    /// when it does; 1, naming the size, when history up to it was changed or cut.
+    Consistency {
+        /// The signed checkpoint (a C2SP checkpoint note, with any cosignatures).
+        checkpoint: PathBuf,
+        /// The log directory; copied, never written.
+        dir: PathBuf,
+        /// The log's public key (`<origin>+<id>+<base64>`, as `accord keys log` prints it).
+        #[arg(long)]
+        log_key: String,
+        /// A witness's public key, to report its cosignature; repeatable.
+        #[arg(long)]
+        witness: Vec<String>,
+        /// Print a machine-readable report instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// The whole life of one aggregate, with the events it caused and that caused it
     /// in every log given.
@@ -364,6 +429,28 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Command::Keys {
+        command: KeysCommand::Witness { name, out } | KeysCommand::Log { origin: name, out },
+    } = &cli.command
+    {
+        let witness = matches!(
+            cli.command,
+            Command::Keys {
+                command: KeysCommand::Witness { .. }
+            }
+        );
+        return match accord::keys::new_evidence_key(name, out, witness) {
+            Ok(public) => {
+                println!("key written to {} (mode 0600)", out.display());
+                println!("public key {public}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("accord: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Command::Probe { http, path } = &cli.command {
         let addr = http.clone().unwrap_or_else(|| settings.http_addr.clone());
         return match accord::http::probe(&addr, path) {
@@ -451,6 +538,14 @@ fn main() -> ExitCode {
                 nats,
                 data,
             } => restore(&settings, service, nats, data).await,
+            Command::Witness {
+                name,
+                key,
+                logs,
+                state,
+                nats,
+                http,
+            } => witness(&settings, name, key, logs, state, nats, http).await,
             Command::Config { .. } | Command::Probe { .. } | Command::Keys { .. } => Ok(()),
         }
     });
@@ -489,6 +584,81 @@ async fn nats_bus(
         .await
         .map_err(|e| anyhow::anyhow!("cannot reach NATS at {}: {e}", accord_bus::redact(&url)))?;
     Ok(accord_bus::Bus::Nats(bus))
+}
+
+async fn witness(
+    settings: &Settings,
+    name: String,
+    key: PathBuf,
+    logs: PathBuf,
+    state: PathBuf,
+    nats: Option<String>,
+    http: Option<String>,
+) -> anyhow::Result<()> {
+    use accord::witness;
+    let cosigner = witness::read_key(&key)?;
+    if cosigner.verifier().name() != name {
+        return Err(Usage(format!(
+            "{} is the key of witness {:?}, not {name:?}",
+            key.display(),
+            cosigner.verifier().name()
+        ))
+        .into());
+    }
+    let logs = witness::read_logs(&logs)?;
+    let state = witness::State::open(&state, &logs)?;
+    for log in &logs {
+        match state.latest(log.name()) {
+            Some(record) => tracing::info!(
+                log = log.name(),
+                size = record.size,
+                "accord.witness last co-signed"
+            ),
+            None => tracing::info!(log = log.name(), "accord.witness has co-signed nothing yet"),
+        }
+    }
+    let bus = nats_bus(settings, nats, "accord-witness").await?;
+    println!("witness {name}: public key {}", cosigner.verifier());
+    println!("answering add-checkpoint on {}", witness::subject(&name));
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        let (Ok(mut interrupt), Ok(mut terminate)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        let _ = stop.send(true);
+    });
+    let counters = std::sync::Arc::new(witness::Counters::default());
+    for log in &logs {
+        if let Some(record) = state.latest(log.name()) {
+            counters.sizes_insert(log.name(), record.size);
+        }
+    }
+    if let Some(addr) = http.filter(|a| !a.is_empty()) {
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        println!("metrics on http://{addr}/metrics");
+        let endpoints = witness::WitnessEndpoints {
+            bus: bus.clone(),
+            counters: counters.clone(),
+        };
+        tokio::spawn(http::serve(listener, endpoints, stopped.clone()));
+    }
+    let witness = witness::Witness {
+        cosigner,
+        logs,
+        state,
+        counters,
+    };
+    witness::serve(&bus, witness, stopped).await?;
+    Ok(())
 }
 
 /// Prints a reply; a refusal is an error (exit 1) after it is printed.
@@ -625,6 +795,32 @@ fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
     use accord::audit::{export, verify};
     let mut stdout = std::io::stdout().lock();
     match command {
+        AuditCommand::Consistency {
+            checkpoint,
+            dir,
+            log_key,
+            witness,
+            json,
+        } => {
+            use accord::audit::consistency;
+            let log_key: accord_evidence::note::VerifierKey = log_key
+                .parse()
+                .map_err(|e| Usage(format!("--log-key: {e}")))?;
+            let witnesses = witness
+                .iter()
+                .map(|w| w.parse().map_err(|e| Usage(format!("--witness {w}: {e}"))))
+                .collect::<Result<Vec<accord_evidence::cosignature::CosignerKey>, Usage>>()?;
+            let report = consistency::check(&checkpoint, &dir, &log_key, &witnesses)?;
+            if json {
+                writeln!(stdout, "{}", serde_json::to_string_pretty(&report)?)?;
+            } else {
+                write!(stdout, "{}", consistency::render(&report))?;
+            }
+            if let Some(problem) = report.problem {
+                anyhow::bail!("not consistent: {problem}");
+            }
+            Ok(())
+        }
         AuditCommand::Verify {
             dirs,
             json,

@@ -254,6 +254,13 @@ impl TileBuilder {
         self.size += 1;
     }
 
+    /// The root of the tree as it stands, from the edge alone (O(log n) memory):
+    /// what a verifier streaming a log's leaves needs.
+    /// Refused only if the builder was resumed from a store it did not match.
+    pub fn root(&self) -> Result<Hash, TileError<std::convert::Infallible>> {
+        crate::merkle::root(&Tiles(&Edge(self)), self.size)
+    }
+
     /// The tiles that filled since the last call (or the last
     /// [`TileBuilder::take_writes`]), leaving the partial ones: what a verifier
     /// compares with a store as it walks, without copying the growing edge.
@@ -281,6 +288,23 @@ impl TileBuilder {
             }
         }
         writes
+    }
+}
+
+/// A builder's edge tiles as a store: all a root of the builder's own size reads.
+struct Edge<'a>(&'a TileBuilder);
+
+impl TileStore for Edge<'_> {
+    type Error = std::convert::Infallible;
+    type Bytes = Vec<u8>;
+
+    fn tile(&self, level: u32, index: u64) -> Result<Option<Vec<u8>>, Self::Error> {
+        Ok(self
+            .0
+            .edge
+            .get(level as usize)
+            .filter(|(at, _)| *at == index)
+            .map(|(_, bytes)| bytes.clone()))
     }
 }
 
@@ -372,6 +396,26 @@ mod tests {
             verify_inclusion(599, 1_000, &all[599], &proof, &root_from_scratch(&all)),
             Ok(())
         );
+    }
+
+    #[test]
+    fn given_a_builder_keeping_nothing_then_its_root_is_still_the_one_from_scratch() {
+        let all = leaves(70_000);
+        let mut builder = TileBuilder::new().storing_from(u32::MAX);
+        for (i, leaf) in all.iter().enumerate() {
+            builder.push(*leaf);
+            if i % 997 == 0 || [255, 256, 65_535, 65_536].contains(&i) {
+                assert_eq!(
+                    builder.root(),
+                    Ok(root_from_scratch(&all[..=i])),
+                    "size {}",
+                    i + 1
+                );
+            }
+        }
+        assert_eq!(builder.root(), Ok(root_from_scratch(&all)));
+        assert!(builder.take_writes().is_empty());
+        assert_eq!(TileBuilder::new().root(), Ok(crate::merkle::empty_root()));
     }
 
     #[test]

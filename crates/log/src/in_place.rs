@@ -430,7 +430,7 @@ mod tests {
             causation_id: causation.then(Uuid::now_v7),
             signature: Some(signature).filter(|s| !s.is_empty()),
             // Half the events carry a digest, as events appended before it existed do not.
-            command_digest: (nanos % 2 == 0).then_some([nanos as u8; 32]),
+            command_digest: nanos.is_multiple_of(2).then_some([nanos as u8; 32]),
             prev_hash: EventHash([3; 32]),
             hash: EventHash([4; 32]),
         }

@@ -171,7 +171,7 @@ impl Walk {
             if self.check_tree && self.tiles.has_filled() {
                 compare_tiles(tree, self.tiles.take_filled())?;
             }
-            if position % PROGRESS_EVERY == 0 {
+            if position.is_multiple_of(PROGRESS_EVERY) {
                 progress(position);
             }
             read += bytes.len();

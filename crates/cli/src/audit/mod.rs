@@ -2,6 +2,7 @@
 //! directory given is copied to a temporary directory first and only the copy is
 //! opened, so nothing is ever written where the auditor's data lies.
 
+pub mod consistency;
 pub mod export;
 pub mod history;
 pub mod registry;
@@ -85,7 +86,7 @@ pub fn events_logged(
     copy: &Copy,
 ) -> Result<impl Iterator<Item = Result<RecordedEvent, LogError>> + '_, LogError> {
     Ok(events(copy)?.inspect(move |event| match event {
-        Ok(event) if event.position % accord_log::PROGRESS_EVERY == 0 => {
+        Ok(event) if event.position.is_multiple_of(accord_log::PROGRESS_EVERY) => {
             tracing::info!(dir = %copy.source.display(), position = event.position, "accord.audit reading");
         }
         _ => {}

@@ -182,7 +182,7 @@ fn replay<M: Model>(
             }
         }
         M::apply(&mut view, &EventMeta::of(&event), &decoded);
-        if event.position % accord_log::PROGRESS_EVERY == 0 {
+        if event.position.is_multiple_of(accord_log::PROGRESS_EVERY) {
             progress(Pass::Replay, event.position);
         }
     }

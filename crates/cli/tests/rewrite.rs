@@ -1,0 +1,254 @@
+//! The rewrite attack (issue 16, acceptance 2, the offline part): the operator,
+//! holding the agreements data directory, changes the amount of a funding
+//! commitment, recomputes every later hash, the Merkle tree and the high-water mark
+//! (through the log's own restore, so the result is a log in every other respect).
+//! `audit verify` on that copy alone passes the chain; `audit consistency` with the
+//! co-signed checkpoint an auditor kept fails and names the size; a log cut back is
+//! refused the same way; and the witness logic refuses the rewritten log's next
+//! checkpoint, made from the rewritten log's own proofs.
+
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use accord_contracts::v1 as pb;
+use accord_evidence::checkpoint::Checkpoint;
+use accord_evidence::cosignature::Cosigner;
+use accord_evidence::note::NoteSigner;
+use accord_evidence::witness::{add_checkpoint, AddCheckpoint, Record, Refusal};
+use accord_kernel::{EventHash, RecordedEvent};
+use accord_log::{compute_hash, encode_envelope, scan_path, Log, Restore};
+use prost::Message as _;
+
+const ORIGIN: &str = "accord.test/lt-ua/agreements";
+
+fn accord(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(args)
+        .env("ACCORD_LOG_LEVEL", "warn")
+        .output()
+        .unwrap()
+}
+
+/// The scenario's agreements log, made once by the demo.
+fn agreements() -> &'static Path {
+    static DATA: OnceLock<PathBuf> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("accord-rewrite-fixture-")
+            .tempdir()
+            .unwrap()
+            .keep();
+        let data = dir.join("data");
+        let output = accord(&["demo", "--data", data.to_str().unwrap()]);
+        assert!(output.status.success(), "{output:?}");
+        data.join("agreements")
+    })
+}
+
+fn log_key() -> NoteSigner {
+    NoteSigner::from_seed(ORIGIN, [5; 32]).unwrap()
+}
+
+fn witness() -> Cosigner {
+    Cosigner::from_seed("witness.lt.test", [6; 32]).unwrap()
+}
+
+fn all_events(dir: &Path) -> Vec<RecordedEvent> {
+    scan_path(dir, 1).unwrap().map(Result::unwrap).collect()
+}
+
+/// The root of a log directory's first `size` events, from the log's own tree (on
+/// a copy: opening writes sled's files).
+fn root_of(dir: &Path, size: u64) -> [u8; 32] {
+    let copy = tempfile::tempdir().unwrap();
+    accord_testkit::tamper::copy_dir(dir, copy.path());
+    Log::open(copy.path()).unwrap().tree_root(size).unwrap()
+}
+
+/// A checkpoint of the log at `size`, signed by the log and co-signed by the witness:
+/// what an auditor keeps.
+fn cosigned_checkpoint(dir: &Path, size: u64) -> String {
+    let checkpoint = Checkpoint {
+        origin: ORIGIN.into(),
+        size,
+        root: root_of(dir, size),
+        extensions: vec![],
+    };
+    let note = checkpoint.sign(&log_key()).unwrap();
+    format!(
+        "{note}{}",
+        witness()
+            .cosign(&checkpoint.to_text(), 1_733_000_000)
+            .to_line()
+    )
+}
+
+/// Writes `events` as a log in `target` through the log's restore, recomputing
+/// every hash from the first one changed: a forger's perfect copy.
+fn forge(events: Vec<RecordedEvent>, target: &Path) {
+    let mut restore = Restore::create(target).unwrap();
+    let mut previous = EventHash::GENESIS;
+    for mut event in events {
+        event.prev_hash = previous;
+        event.hash = compute_hash(&event);
+        previous = event.hash;
+        restore.push(&encode_envelope(&event)).unwrap();
+    }
+    restore.finish(accord_runtime::RELAY_CURSOR).unwrap();
+}
+
+/// The events with the first funding commitment's amount multiplied by ten, and
+/// that event's position.
+fn with_funding_inflated(mut events: Vec<RecordedEvent>) -> (Vec<RecordedEvent>, u64) {
+    let inflated = |event: &RecordedEvent| -> Option<Vec<u8>> {
+        if !event.event_type.ends_with("CommitmentProposed") {
+            return None;
+        }
+        let mut proposed = pb::CommitmentProposed::decode(event.payload.as_slice()).ok()?;
+        let Some(pb::commitment_terms::Kind::Funding(funding)) =
+            proposed.terms.as_mut().and_then(|t| t.kind.as_mut())
+        else {
+            return None;
+        };
+        funding.amount.as_mut()?.minor_units *= 10;
+        Some(proposed.encode_to_vec())
+    };
+    let (index, payload) = events
+        .iter()
+        .enumerate()
+        .find_map(|(i, e)| inflated(e).map(|p| (i, p)))
+        .expect("the scenario proposes a funding commitment");
+    events[index].payload = payload;
+    let position = events[index].position;
+    (events, position)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn consistency(checkpoint: &Path, dir: &Path) -> (Option<i32>, String) {
+    let output = accord(&[
+        "audit",
+        "consistency",
+        checkpoint.to_str().unwrap(),
+        dir.to_str().unwrap(),
+        "--log-key",
+        &log_key().verifier().to_string(),
+        "--witness",
+        &witness().verifier().to_string(),
+    ]);
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap() + &String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn a_rewritten_log_passes_its_own_chain_but_not_the_checkpoint_an_auditor_kept() {
+    let work = tempfile::tempdir().unwrap();
+    let original = agreements();
+    let events = all_events(original);
+    let size = events.len() as u64;
+    // Given a checkpoint of the whole log, co-signed by a witness, kept by an auditor
+    let kept = write(
+        work.path(),
+        "checkpoint",
+        &cosigned_checkpoint(original, size),
+    );
+    let (code, text) = consistency(&kept, original);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("co-signed by witness.lt.test"), "{text}");
+    assert!(
+        text.contains("consistent: the log extends the checkpoint"),
+        "{text}"
+    );
+
+    // When the operator inflates a funding commitment and recomputes everything
+    let (changed, position) = with_funding_inflated(events.clone());
+    let rewritten = work.path().join("rewritten");
+    forge(changed, &rewritten);
+
+    // Then the rewritten log verifies on its own
+    let verify = accord(&["audit", "verify", rewritten.to_str().unwrap()]);
+    assert!(verify.status.success(), "{verify:?}");
+    // But not against the kept checkpoint, which names the size
+    let (code, text) = consistency(&kept, &rewritten);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("NOT CONSISTENT"), "{text}");
+    assert!(text.contains(&format!("the first {size} events")), "{text}");
+    assert!(position <= size);
+
+    // And a log cut back to fewer events is refused too, naming what is gone
+    let cut = work.path().join("cut");
+    forge(events[..events.len() - 5].to_vec(), &cut);
+    let (code, text) = consistency(&kept, &cut);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(&format!("events {} to {size} are gone", size - 4)),
+        "{text}"
+    );
+
+    // And a witness that co-signed the original refuses the rewritten log's
+    // checkpoints, at the same size (409) and beyond it after more events (422,
+    // with the rewritten log's own consistency proof)
+    let kept_text = std::fs::read_to_string(&kept).unwrap();
+    let (checkpoint, _) = Checkpoint::open(kept_text.as_bytes(), log_key().verifier()).unwrap();
+    let record = Record {
+        size: checkpoint.size,
+        root: checkpoint.root,
+        checkpoint: kept_text,
+    };
+    let logs = [log_key().verifier().clone()];
+    let forged_head = Checkpoint {
+        origin: ORIGIN.into(),
+        size,
+        root: root_of(&rewritten, size),
+        extensions: vec![],
+    };
+    let same_size = AddCheckpoint {
+        old_size: size,
+        proof: vec![],
+        checkpoint: forged_head.sign(&log_key()).unwrap(),
+    };
+    let refusal = add_checkpoint(&logs, |_| Some(record.clone()), &same_size, &witness(), 1);
+    assert_eq!(refusal, Err(Refusal::RootMismatch { size }));
+    // The forger appends more, so that the sizes differ.
+    let (mut longer, _) = with_funding_inflated(events.clone());
+    let mut extra = longer[longer.len() - 1].clone();
+    for i in 1..=3u64 {
+        extra.position = size + i;
+        extra.event_id = uuid::Uuid::now_v7();
+        extra.command_id = extra.event_id;
+        extra.version += 1;
+        longer.push(extra.clone());
+    }
+    let grown = work.path().join("grown");
+    forge(longer, &grown);
+    let copy = tempfile::tempdir().unwrap();
+    accord_testkit::tamper::copy_dir(&grown, copy.path());
+    let grown_log = Log::open(copy.path()).unwrap();
+    let beyond = AddCheckpoint {
+        old_size: size,
+        proof: grown_log.consistency_proof(size, size + 3).unwrap(),
+        checkpoint: Checkpoint {
+            origin: ORIGIN.into(),
+            size: size + 3,
+            root: grown_log.tree_root(size + 3).unwrap(),
+            extensions: vec![],
+        }
+        .sign(&log_key())
+        .unwrap(),
+    };
+    let refusal = add_checkpoint(&logs, |_| Some(record.clone()), &beyond, &witness(), 1);
+    assert!(
+        matches!(refusal, Err(Refusal::Inconsistent { old, new, .. }) if old == size && new == size + 3),
+        "{refusal:?}"
+    );
+}
