@@ -260,6 +260,44 @@ enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Writes a C2SP tlog-proof (`c2sp.org/tlog-proof@v1`) that one event is in the
+    /// tree of a signed checkpoint, and the event's envelope beside it
+    /// (`<out>.envelope`). Refuses a checkpoint the log's tree does not match.
+    Prove {
+        /// The event's id.
+        #[arg(long)]
+        event: uuid::Uuid,
+        /// The signed (co-signed) checkpoint to prove against.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// The log's public key (as `accord keys log` prints it).
+        #[arg(long)]
+        log_key: String,
+        /// Where to write the proof (default: event-<id>.tlog-proof).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The log directory; copied, never written.
+        dir: PathBuf,
+    },
+    /// Checks a tlog-proof offline, with public keys only: the envelope's hash and
+    /// position, its inclusion in the checkpoint's tree, the log's signature, and
+    /// at least --threshold cosignatures of the given witnesses. Exit 0 if it holds.
+    CheckProof {
+        /// The proof file.
+        proof: PathBuf,
+        /// The log's public key.
+        #[arg(long)]
+        log_key: String,
+        /// A trusted witness's public key; repeatable.
+        #[arg(long)]
+        witness: Vec<String>,
+        /// How many of the given witnesses must have co-signed (default: all).
+        #[arg(long)]
+        threshold: Option<usize>,
+        /// The event's envelope (default: <proof>.envelope).
+        #[arg(long)]
+        event: Option<PathBuf>,
+    },
     /// The whole life of one aggregate, with the events it caused and that caused it
     /// in every log given.
     History {
@@ -794,7 +832,69 @@ async fn dead_letters(settings: &Settings, command: DeadLetterCommand) -> anyhow
 fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
     use accord::audit::{export, verify};
     let mut stdout = std::io::stdout().lock();
+    let log_key_of = |text: &str| -> Result<accord_evidence::note::VerifierKey, Usage> {
+        text.parse().map_err(|e| Usage(format!("--log-key: {e}")))
+    };
+    let witnesses_of = |given: &[String]| {
+        given
+            .iter()
+            .map(|w| w.parse().map_err(|e| Usage(format!("--witness {w}: {e}"))))
+            .collect::<Result<Vec<accord_evidence::cosignature::CosignerKey>, Usage>>()
+    };
     match command {
+        AuditCommand::Prove {
+            event,
+            checkpoint,
+            log_key,
+            out,
+            dir,
+        } => {
+            let out = out.unwrap_or_else(|| PathBuf::from(format!("event-{event}.tlog-proof")));
+            let position = accord::audit::prove::prove(
+                &dir,
+                event,
+                &checkpoint,
+                &log_key_of(&log_key)?,
+                &out,
+            )?;
+            writeln!(
+                stdout,
+                "proof of event {event} (position {position}) written to {}, its envelope to {}",
+                out.display(),
+                accord::audit::prove::envelope_path(&out).display()
+            )?;
+            Ok(())
+        }
+        AuditCommand::CheckProof {
+            proof,
+            log_key,
+            witness,
+            threshold,
+            event,
+        } => {
+            let witnesses = witnesses_of(&witness)?;
+            let envelope = event.unwrap_or_else(|| accord::audit::prove::envelope_path(&proof));
+            let report = accord::audit::prove::check(
+                &proof,
+                &envelope,
+                &log_key_of(&log_key)?,
+                &witnesses,
+                threshold.unwrap_or(witnesses.len()),
+            )?;
+            writeln!(
+                stdout,
+                "proof holds: event {} ({}) at position {} is in {} at size {}",
+                report.event_id,
+                report.event_type,
+                report.position,
+                report.origin,
+                report.checkpoint_size
+            )?;
+            for (name, time) in &report.cosigned_by {
+                writeln!(stdout, "co-signed by {name} at {time} (unix seconds)")?;
+            }
+            Ok(())
+        }
         AuditCommand::Consistency {
             checkpoint,
             dir,
@@ -803,13 +903,8 @@ fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
             json,
         } => {
             use accord::audit::consistency;
-            let log_key: accord_evidence::note::VerifierKey = log_key
-                .parse()
-                .map_err(|e| Usage(format!("--log-key: {e}")))?;
-            let witnesses = witness
-                .iter()
-                .map(|w| w.parse().map_err(|e| Usage(format!("--witness {w}: {e}"))))
-                .collect::<Result<Vec<accord_evidence::cosignature::CosignerKey>, Usage>>()?;
+            let log_key = log_key_of(&log_key)?;
+            let witnesses = witnesses_of(&witness)?;
             let report = consistency::check(&checkpoint, &dir, &log_key, &witnesses)?;
             if json {
                 writeln!(stdout, "{}", serde_json::to_string_pretty(&report)?)?;

@@ -3,8 +3,9 @@
 //! commitment, recomputes every later hash, the Merkle tree and the high-water mark
 //! (through the log's own restore, so the result is a log in every other respect).
 //! `audit verify` on that copy alone passes the chain; `audit consistency` with the
-//! co-signed checkpoint an auditor kept fails and names the size; a log cut back is
-//! refused the same way; and the witness logic refuses the rewritten log's next
+//! co-signed checkpoint an auditor kept fails and names the size; the proof file the
+//! auditor carried away (`audit prove`) holds for the original event and not for the
+//! rewritten one (`audit check-proof`); a log cut back is refused the same way; and the witness logic refuses the rewritten log's next
 //! checkpoint, made from the rewritten log's own proofs.
 
 // Tests panic on unexpected errors; that is how they fail.
@@ -184,6 +185,86 @@ fn a_rewritten_log_passes_its_own_chain_but_not_the_checkpoint_an_auditor_kept()
     assert!(text.contains("NOT CONSISTENT"), "{text}");
     assert!(text.contains(&format!("the first {size} events")), "{text}");
     assert!(position <= size);
+
+    // And the proof an auditor carried away from the original, for the funding
+    // commitment's event, holds for the original envelope and not for the rewritten one
+    let original_event = events[position as usize - 1].event_id.to_string();
+    let proof = work.path().join("funding.tlog-proof");
+    let log_vkey = log_key().verifier().to_string();
+    let witness_vkey = witness().verifier().to_string();
+    let made = accord(&[
+        "audit",
+        "prove",
+        "--event",
+        &original_event,
+        "--checkpoint",
+        kept.to_str().unwrap(),
+        "--log-key",
+        &log_vkey,
+        "--out",
+        proof.to_str().unwrap(),
+        original.to_str().unwrap(),
+    ]);
+    assert!(made.status.success(), "{made:?}");
+    let check = |envelope: &Path| {
+        accord(&[
+            "audit",
+            "check-proof",
+            proof.to_str().unwrap(),
+            "--log-key",
+            &log_vkey,
+            "--witness",
+            &witness_vkey,
+            "--event",
+            envelope.to_str().unwrap(),
+        ])
+    };
+    let holds = check(&work.path().join("funding.tlog-proof.envelope"));
+    let text = String::from_utf8_lossy(&holds.stdout).into_owned();
+    assert!(holds.status.success(), "{holds:?}");
+    assert!(text.contains(&format!("at position {position}")), "{text}");
+    assert!(text.contains("co-signed by witness.lt.test"), "{text}");
+    let forged_event = all_events(&rewritten)[position as usize - 1].clone();
+    let forged_envelope = write(work.path(), "forged.envelope", "");
+    std::fs::write(&forged_envelope, encode_envelope(&forged_event)).unwrap();
+    let fails = check(&forged_envelope);
+    assert_eq!(fails.status.code(), Some(1), "{fails:?}");
+    assert!(
+        String::from_utf8_lossy(&fails.stderr).contains("not in the tree"),
+        "{fails:?}"
+    );
+    // A threshold above the witnesses that co-signed fails too
+    let too_many = accord(&[
+        "audit",
+        "check-proof",
+        proof.to_str().unwrap(),
+        "--log-key",
+        &log_vkey,
+        "--witness",
+        &witness_vkey,
+        "--threshold",
+        "2",
+    ]);
+    assert_eq!(too_many.status.code(), Some(1), "{too_many:?}");
+    // And no proof against the kept checkpoint can be made from the rewritten log
+    let refused = accord(&[
+        "audit",
+        "prove",
+        "--event",
+        &original_event,
+        "--checkpoint",
+        kept.to_str().unwrap(),
+        "--log-key",
+        &log_vkey,
+        "--out",
+        work.path().join("x").to_str().unwrap(),
+        rewritten.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("does not extend"),
+        "{refused:?}"
+    );
 
     // And a log cut back to fewer events is refused too, naming what is gone
     let cut = work.path().join("cut");

@@ -5,6 +5,7 @@
 pub mod consistency;
 pub mod export;
 pub mod history;
+pub mod prove;
 pub mod registry;
 pub mod replay;
 pub mod verify;

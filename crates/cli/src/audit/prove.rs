@@ -1,0 +1,154 @@
+//! `accord audit prove` and `accord audit check-proof`: a C2SP tlog-proof that one
+//! event is in a log's tree at a checkpoint, written beside the event's envelope,
+//! and its check offline with public keys only.
+//!
+//! Until the services issue checkpoints themselves (issue 16), `prove` takes the
+//! signed (and co-signed) checkpoint to prove against as a file, and refuses it
+//! unless the copy's tree has that checkpoint's root.
+
+use std::path::{Path, PathBuf};
+
+use accord_evidence::checkpoint::Checkpoint;
+use accord_evidence::cosignature::CosignerKey;
+use accord_evidence::merkle::leaf_hash;
+use accord_evidence::note::VerifierKey;
+use accord_evidence::proof::TlogProof;
+use accord_log::{compute_hash, decode_envelope, encode_envelope, Log};
+
+use super::Copy;
+
+/// Why a proof could not be written or does not hold.
+#[derive(Debug, thiserror::Error)]
+pub enum ProveError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Audit(#[from] super::AuditError),
+    #[error(transparent)]
+    Log(#[from] accord_log::LogError),
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ProveError> {
+    std::fs::read(path).map_err(|source| ProveError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), ProveError> {
+    std::fs::write(path, bytes).map_err(|source| ProveError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// The envelope file written beside a proof file.
+pub fn envelope_path(proof: &Path) -> PathBuf {
+    let mut name = proof.as_os_str().to_owned();
+    name.push(".envelope");
+    PathBuf::from(name)
+}
+
+/// Writes the proof that event `event_id` of the log in `dir` is in the tree of
+/// `checkpoint` (a signed note, opened with `log_key`) to `out`, and the event's
+/// envelope to `<out>.envelope`. Answers the event's position.
+pub fn prove(
+    dir: &Path,
+    event_id: uuid::Uuid,
+    checkpoint: &Path,
+    log_key: &VerifierKey,
+    out: &Path,
+) -> Result<u64, ProveError> {
+    let text = read(checkpoint)?;
+    let (kept, _) = Checkpoint::open(&text, log_key)
+        .map_err(|e| ProveError::Refused(format!("{}: {e}", checkpoint.display())))?;
+    let copy = Copy::of(dir)?;
+    let log = Log::open(copy.path())?;
+    let event = log
+        .read_all(1)
+        .find(|e| e.as_ref().map_or(true, |e| e.event_id == event_id))
+        .transpose()?
+        .ok_or_else(|| ProveError::Refused(format!("no event {event_id} in {}", dir.display())))?;
+    if event.position > kept.size {
+        return Err(ProveError::Refused(format!(
+            "event {event_id} is at position {}, after the checkpoint's size {}: prove it \
+             against a later checkpoint",
+            event.position, kept.size
+        )));
+    }
+    if log.durable_position() < kept.size || log.tree_root(kept.size)? != kept.root {
+        return Err(ProveError::Refused(format!(
+            "the log in {} does not have the checkpoint's root at size {}: it does not \
+             extend that checkpoint (see `accord audit consistency`)",
+            dir.display(),
+            kept.size
+        )));
+    }
+    let proof = TlogProof {
+        extra: None,
+        index: event.position - 1,
+        path: log.inclusion_proof(event.position, kept.size)?,
+        checkpoint: String::from_utf8_lossy(&text).into_owned(),
+    };
+    write(out, proof.to_text().as_bytes())?;
+    write(&envelope_path(out), &encode_envelope(&event))?;
+    Ok(event.position)
+}
+
+/// What a proof showed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProofReport {
+    pub origin: String,
+    pub position: u64,
+    pub event_id: String,
+    pub event_type: String,
+    pub checkpoint_size: u64,
+    pub cosigned_by: Vec<(String, u64)>,
+}
+
+/// Checks the proof in `proof` for the envelope in `envelope` with public keys only:
+/// the envelope's own hash, its position, its inclusion in the checkpoint's tree,
+/// the log's signature and at least `threshold` of `witnesses`' cosignatures.
+pub fn check(
+    proof: &Path,
+    envelope: &Path,
+    log_key: &VerifierKey,
+    witnesses: &[CosignerKey],
+    threshold: usize,
+) -> Result<ProofReport, ProveError> {
+    let parsed = TlogProof::parse(&read(proof)?)
+        .map_err(|e| ProveError::Refused(format!("{}: {e}", proof.display())))?;
+    let event = decode_envelope(&read(envelope)?).map_err(|e| {
+        ProveError::Refused(format!("{}: not an envelope: {e}", envelope.display()))
+    })?;
+    if compute_hash(&event) != event.hash {
+        return Err(ProveError::Refused(format!(
+            "{}: the event does not hash to its stored hash: it was altered",
+            envelope.display()
+        )));
+    }
+    if event.position != parsed.index + 1 {
+        return Err(ProveError::Refused(format!(
+            "the event is at position {}, the proof is for index {} (position {})",
+            event.position,
+            parsed.index,
+            parsed.index + 1
+        )));
+    }
+    let verified = parsed
+        .verify(&leaf_hash(&event.hash.0), log_key, witnesses, threshold)
+        .map_err(|e| ProveError::Refused(e.to_string()))?;
+    Ok(ProofReport {
+        origin: verified.checkpoint.origin,
+        position: event.position,
+        event_id: event.event_id.to_string(),
+        event_type: event.event_type,
+        checkpoint_size: verified.checkpoint.size,
+        cosigned_by: verified.witnesses,
+    })
+}
