@@ -56,12 +56,24 @@ pub fn key_of_pem(text: &str) -> Option<ActorKey> {
 /// Writes a new key to `path` (created with mode 0600, never over an existing file)
 /// and returns it.
 pub fn new_key_file(path: &Path) -> Result<ActorKey, KeyFileError> {
-    let name = path.display().to_string();
+    let seed = random_seed()?;
+    write_secret(path, &pem_of(&seed))?;
+    Ok(ActorKey::from_seed(&seed))
+}
+
+fn random_seed() -> Result<[u8; 32], KeyFileError> {
     let mut seed = [0u8; 32];
     fill_random(&mut seed).map_err(|source| KeyFileError::Io {
         path: "/dev/urandom".into(),
         source,
     })?;
+    Ok(seed)
+}
+
+/// Writes a secret to a new file at `path`: mode 0600, never over an existing file,
+/// synced before it is reported written.
+fn write_secret(path: &Path, text: &str) -> Result<(), KeyFileError> {
+    let name = path.display().to_string();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -76,10 +88,9 @@ pub fn new_key_file(path: &Path) -> Result<ActorKey, KeyFileError> {
             }
         }
     })?;
-    file.write_all(pem_of(&seed).as_bytes())
+    file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(|source| KeyFileError::Io { path: name, source })?;
-    Ok(ActorKey::from_seed(&seed))
+        .map_err(|source| KeyFileError::Io { path: name, source })
 }
 
 /// Reads the key in `path`.
@@ -112,14 +123,9 @@ fn fill_random(seed: &mut [u8; 32]) -> std::io::Result<()> {
 /// witness's cosigner key (`witness`) or a log's note key, named `name`; answers
 /// the public key string to configure.
 pub fn new_evidence_key(name: &str, path: &Path, witness: bool) -> Result<String, KeyFileError> {
-    let display = path.display().to_string();
-    let mut seed = [0u8; 32];
-    fill_random(&mut seed).map_err(|source| KeyFileError::Io {
-        path: "/dev/urandom".into(),
-        source,
-    })?;
+    let seed = random_seed()?;
     let invalid = |why: String| KeyFileError::Io {
-        path: display.clone(),
+        path: path.display().to_string(),
         source: std::io::Error::new(std::io::ErrorKind::InvalidInput, why),
     };
     let (secret, public) = if witness {
@@ -131,28 +137,7 @@ pub fn new_evidence_key(name: &str, path: &Path, witness: bool) -> Result<String
             .map_err(|e| invalid(e.to_string()))?;
         (key.to_secret_string(), key.verifier().to_string())
     };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|source| {
-        if source.kind() == std::io::ErrorKind::AlreadyExists {
-            KeyFileError::Exists {
-                path: display.clone(),
-            }
-        } else {
-            KeyFileError::Io {
-                path: display.clone(),
-                source,
-            }
-        }
-    })?;
-    file.write_all(format!("{secret}\n").as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|source| KeyFileError::Io {
-            path: display,
-            source,
-        })?;
+    write_secret(path, &format!("{secret}\n"))?;
     Ok(public)
 }
 

@@ -18,12 +18,12 @@
 use std::fmt;
 use std::str::FromStr;
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use thiserror::Error;
 
-use crate::note::{check_key_name, key_id, Note, NoteError, NoteSignature};
+use crate::note::{
+    check_key_name, key_id, key_string, parse_key_string, Note, NoteError, NoteSignature,
+};
 
 /// The signature type byte of a `cosignature/v1`.
 pub const COSIGNATURE_V1: u8 = 0x04;
@@ -131,45 +131,26 @@ impl CosignerKey {
 
 impl fmt::Display for CosignerKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut bytes = vec![COSIGNATURE_V1];
-        bytes.extend_from_slice(self.public.as_bytes());
-        write!(f, "{}+{:08x}+{}", self.name, self.id, BASE64.encode(bytes))
+        f.write_str(&key_string(
+            &self.name,
+            self.id,
+            COSIGNATURE_V1,
+            self.public.as_bytes(),
+        ))
     }
 }
 
-/// Splits `<name>+<id>+<base64 of type || key>` and checks the type byte.
-fn key_parts(text: &str) -> Result<(&str, u32, Vec<u8>), CosignatureError> {
-    let mut parts = text.trim().splitn(3, '+');
-    let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(CosignatureError::MalformedKey(
-            "a key is <name>+<key id>+<base64 key>".into(),
-        ));
-    };
-    if id.len() != 8 {
-        return Err(CosignatureError::MalformedKey(format!(
-            "key id {id:?} is not 8 hex digits"
-        )));
-    }
-    let id = u32::from_str_radix(id, 16)
-        .map_err(|_| CosignatureError::MalformedKey(format!("key id {id:?} is not hex")))?;
-    let bytes = BASE64
-        .decode(key)
-        .map_err(|e| CosignatureError::MalformedKey(format!("the key is not base64: {e}")))?;
-    match bytes.split_first() {
-        Some((&COSIGNATURE_V1, key)) if key.len() == 32 => Ok((name, id, key.to_vec())),
-        _ => Err(CosignatureError::MalformedKey(
-            "a cosigner key is type 0x04 and 32 bytes of Ed25519 key".into(),
-        )),
-    }
+/// Splits a key string of type 0x04 (see [`crate::note`]'s key strings).
+fn key_parts(text: &str) -> Result<(&str, u32, [u8; 32]), CosignatureError> {
+    parse_key_string(text.trim(), COSIGNATURE_V1)
+        .map_err(|e| CosignatureError::MalformedKey(e.to_string()))
 }
 
 impl FromStr for CosignerKey {
     type Err = CosignatureError;
 
     fn from_str(text: &str) -> Result<CosignerKey, CosignatureError> {
-        let (name, id, key) = key_parts(text)?;
-        let mut public = [0u8; 32];
-        public.copy_from_slice(&key);
+        let (name, id, public) = key_parts(text)?;
         let public = VerifyingKey::from_bytes(&public)
             .map_err(|_| CosignatureError::MalformedKey("not an Ed25519 public key".into()))?;
         let parsed = CosignerKey::new(name, public)?;
@@ -214,13 +195,10 @@ impl Cosigner {
 
     /// The signer key string, a secret.
     pub fn to_secret_string(&self) -> String {
-        let mut bytes = vec![COSIGNATURE_V1];
-        bytes.extend_from_slice(self.key.as_bytes());
+        let (name, id) = (&self.verifier.name, self.verifier.id);
         format!(
-            "PRIVATE+KEY+{}+{:08x}+{}",
-            self.verifier.name,
-            self.verifier.id,
-            BASE64.encode(bytes)
+            "PRIVATE+KEY+{}",
+            key_string(name, id, COSIGNATURE_V1, self.key.as_bytes())
         )
     }
 
@@ -247,9 +225,7 @@ impl FromStr for Cosigner {
             CosignatureError::MalformedKey("a signer key starts with PRIVATE+KEY+".into())
         })?;
         let (name, id, seed) = key_parts(rest)?;
-        let mut bytes = [0u8; 32];
-        bytes.copy_from_slice(&seed);
-        let cosigner = Cosigner::from_seed(name, bytes)?;
+        let cosigner = Cosigner::from_seed(name, seed)?;
         if cosigner.verifier.id != id {
             return Err(CosignatureError::MalformedKey(format!(
                 "key id {id:08x} is not the id of that name and key"
@@ -262,6 +238,8 @@ impl FromStr for Cosigner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::STANDARD as BASE64;
+    use base64::Engine as _;
 
     const CHECKPOINT: &str =
         "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";

@@ -124,26 +124,7 @@ impl FromStr for VerifierKey {
     /// `<name>+<8 hex digits>+base64(0x01 || 32-byte public key)`; the id must be the
     /// one the name and key give.
     fn from_str(text: &str) -> Result<VerifierKey, NoteError> {
-        let text = text.trim();
-        let mut parts = text.splitn(3, '+');
-        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(NoteError::MalformedKey(
-                "a verifier key is <name>+<key id>+<base64 key>".into(),
-            ));
-        };
-        check_key_name(name)?;
-        let id = parse_id(id)?;
-        let bytes = BASE64
-            .decode(key)
-            .map_err(|e| NoteError::MalformedKey(format!("the key is not base64: {e}")))?;
-        let Some((&ED25519, public)) = bytes.split_first() else {
-            return Err(NoteError::MalformedKey(
-                "only Ed25519 keys (type 0x01) are supported".into(),
-            ));
-        };
-        let public: [u8; 32] = public
-            .try_into()
-            .map_err(|_| NoteError::MalformedKey("an Ed25519 key is 32 bytes".into()))?;
+        let (name, id, public) = parse_key_string(text.trim(), ED25519)?;
         let public = VerifyingKey::from_bytes(&public)
             .map_err(|_| NoteError::MalformedKey("not an Ed25519 public key".into()))?;
         let key = VerifierKey::new(name, public)?;
@@ -159,9 +140,51 @@ impl FromStr for VerifierKey {
 
 impl fmt::Display for VerifierKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut bytes = vec![ED25519];
-        bytes.extend_from_slice(self.public.as_bytes());
-        write!(f, "{}+{:08x}+{}", self.name, self.id, BASE64.encode(bytes))
+        f.write_str(&key_string(
+            &self.name,
+            self.id,
+            ED25519,
+            self.public.as_bytes(),
+        ))
+    }
+}
+
+/// `<name>+<key id, 8 hex digits>+base64(type || 32 key bytes)`: how signed-note
+/// keys are written, verifier keys as they are and signer keys after `PRIVATE+KEY+`,
+/// for any signature type (0x01 notes, 0x04 cosignatures).
+pub(crate) fn key_string(name: &str, id: u32, signature_type: u8, key: &[u8; 32]) -> String {
+    let mut bytes = vec![signature_type];
+    bytes.extend_from_slice(key);
+    format!("{name}+{id:08x}+{}", BASE64.encode(bytes))
+}
+
+/// Splits a [`key_string`], checking the name, the id's form, the type byte and the
+/// key's length (the id's agreement with the key is the caller's to check).
+pub(crate) fn parse_key_string(
+    text: &str,
+    signature_type: u8,
+) -> Result<(&str, u32, [u8; 32]), NoteError> {
+    let mut parts = text.splitn(3, '+');
+    let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(NoteError::MalformedKey(
+            "a key is <name>+<key id>+<base64 key>".into(),
+        ));
+    };
+    check_key_name(name)?;
+    let id = parse_id(id)?;
+    let bytes = BASE64
+        .decode(key)
+        .map_err(|e| NoteError::MalformedKey(format!("the key is not base64: {e}")))?;
+    match bytes.split_first() {
+        Some((&found, key)) if found == signature_type => {
+            let key = key.try_into().map_err(|_| {
+                NoteError::MalformedKey("an Ed25519 key or seed is 32 bytes".into())
+            })?;
+            Ok((name, id, key))
+        }
+        _ => Err(NoteError::MalformedKey(format!(
+            "only keys of type 0x{signature_type:02x} are accepted here"
+        ))),
     }
 }
 
@@ -207,13 +230,11 @@ impl NoteSigner {
 
     /// The signer key string, `PRIVATE+KEY+<name>+<id>+base64(0x01 || seed)`: a secret.
     pub fn to_secret_string(&self) -> String {
-        let mut bytes = vec![ED25519];
-        bytes.extend_from_slice(self.key.as_bytes());
+        let name = &self.verifier.name;
+        let seed = self.key.as_bytes();
         format!(
-            "PRIVATE+KEY+{}+{:08x}+{}",
-            self.verifier.name,
-            self.verifier.id,
-            BASE64.encode(bytes)
+            "PRIVATE+KEY+{}",
+            key_string(name, self.verifier.id, ED25519, seed)
         )
     }
 
@@ -240,26 +261,7 @@ impl FromStr for NoteSigner {
         let rest = text.trim().strip_prefix("PRIVATE+KEY+").ok_or_else(|| {
             NoteError::MalformedKey("a signer key starts with PRIVATE+KEY+".into())
         })?;
-        let mut parts = rest.splitn(3, '+');
-        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(NoteError::MalformedKey(
-                "a signer key is PRIVATE+KEY+<name>+<key id>+<base64 seed>".into(),
-            ));
-        };
-        let id = parse_id(id)?;
-        let bytes = BASE64
-            .decode(key)
-            .map_err(|e| NoteError::MalformedKey(format!("the seed is not base64: {e}")))?;
-        let seed: [u8; 32] = match bytes.split_first() {
-            Some((&ED25519, seed)) => seed
-                .try_into()
-                .map_err(|_| NoteError::MalformedKey("an Ed25519 seed is 32 bytes".into()))?,
-            _ => {
-                return Err(NoteError::MalformedKey(
-                    "only Ed25519 keys (type 0x01) are supported".into(),
-                ))
-            }
-        };
+        let (name, id, seed) = parse_key_string(rest, ED25519)?;
         let signer = NoteSigner::from_seed(name, seed)?;
         if signer.verifier.id != id {
             return Err(NoteError::MalformedKey(format!(

@@ -310,13 +310,11 @@ fn compare_tiles(tree: &sled::Db, expected: Vec<TileWrite>) -> Result<(), LogErr
             }
             Some(_) => continue,
         };
-        return Err(tree_error(tile.level, tile.index, problem));
+        return Err(crate::tree::tile_corruption(
+            tile.level, tile.index, problem,
+        ));
     }
     Ok(())
-}
-
-fn tree_error(level: u32, index: u64, problem: String) -> LogError {
-    crate::tree::tile_corruption(level, index, problem)
 }
 
 fn check_head(tree: &sled::Db, last: u64, tip: EventHash) -> Result<(), LogError> {
