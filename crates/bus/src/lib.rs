@@ -28,6 +28,7 @@ pub use relay::{
     MAX_TAIL_CHECK, RELAY_CURSOR,
 };
 pub use subject::{
-    command_subject, dead_letter_stream_name, dead_letter_subject, event_subject, header_value,
-    query_subject, stream_name, subject_matches, token,
+    checkpoint_stream_name, checkpoint_subject, command_subject, dead_letter_stream_name,
+    dead_letter_subject, event_subject, header_value, query_subject, stream_name, subject_matches,
+    token, witness_subject,
 };

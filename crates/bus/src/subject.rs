@@ -28,6 +28,36 @@ pub fn dead_letter_subject(service: &str, flow: &str) -> String {
     format!("accord.{service}.deadletter.{flow}")
 }
 
+/// `accord.<service>.checkpoint`: the signed, co-signed checkpoints of a service's
+/// log (proto/EVIDENCE.md).
+pub fn checkpoint_subject(service: &str) -> String {
+    format!("accord.{service}.checkpoint")
+}
+
+/// The JetStream stream keeping a service's checkpoints, e.g.
+/// `ACCORD_AGREEMENTS_CHECKPOINTS`.
+pub fn checkpoint_stream_name(service: &str) -> String {
+    format!("ACCORD_{}_CHECKPOINTS", service.to_uppercase())
+}
+
+/// `accord.witness.<token>.add-checkpoint`: where the witness named `name` answers
+/// C2SP tlog-witness add-checkpoint requests; `<token>` is the name with every
+/// character outside `[A-Za-z0-9_-]` replaced by `_`, so a name such as
+/// `witness.lt.example` stays one subject token.
+pub fn witness_subject(name: &str) -> String {
+    let token: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("accord.witness.{token}.add-checkpoint")
+}
+
 /// One subject token for any aggregate id: bytes outside `A-Za-z0-9_-` become `%HH`.
 pub fn token(id: &str) -> String {
     let mut out = String::with_capacity(id.len());

@@ -159,14 +159,28 @@ fn main() {
     for _ in 0..runs {
         let started = Instant::now();
         let mut registry = RegistryHistory::default();
-        let verified = verify_dir(&log_dir, Some(&roots), &mut registry, &mut |_, _| {}).unwrap();
+        let verified = verify_dir(
+            &log_dir,
+            Some(&roots),
+            &Default::default(),
+            &mut registry,
+            &mut |_, _| {},
+        )
+        .unwrap();
         accord.push(events as f64 / started.elapsed().as_secs_f64());
         assert!(verified.ok, "{:?}", verified.problem);
         let signatures = verified.signatures.unwrap();
         assert_eq!(signatures.verified, events as u64);
 
         let started = Instant::now();
-        let unsigned = verify_dir(&log_dir, None, &mut registry, &mut |_, _| {}).unwrap();
+        let unsigned = verify_dir(
+            &log_dir,
+            None,
+            &Default::default(),
+            &mut registry,
+            &mut |_, _| {},
+        )
+        .unwrap();
         plain.push(events as f64 / started.elapsed().as_secs_f64());
         assert!(unsigned.ok);
 

@@ -14,6 +14,7 @@ use accord_runtime::ServiceKind;
 use accord_scenario::{Embedded, Scenario};
 use prost::Message as _;
 
+use crate::demo_evidence;
 use crate::play::{play_step, wait_ready};
 use crate::running::Running;
 use crate::settings::Settings;
@@ -365,12 +366,20 @@ pub async fn run(settings: &Settings, temporary: bool, out: &mut impl Write) -> 
             )
         })
         .collect();
+    // Each log signs checkpoints; Lithuania's and Ukraine's witnesses co-sign them.
+    settings.checkpoint_every_events = demo_evidence::EVERY_EVENTS;
+    settings.witnesses = demo_evidence::witnesses_setting();
+    let bus = Running::embedded_bus();
+    std::fs::create_dir_all(&settings.data_dir)?;
+    let witnesses =
+        demo_evidence::Witnesses::start(&bus, &settings.data_dir.join("witnesses")).await?;
     let mut running = Running::start_with_clock(
         &settings,
         &ServiceKind::ALL,
-        Running::embedded_bus(),
+        bus,
         Some(clock.clone()),
         reaction_keys,
+        demo_evidence::log_keys(),
     )?;
     let client = AccordClient::new(running.bus.clone());
     for kind in ServiceKind::ALL {
@@ -411,7 +420,26 @@ pub async fn run(settings: &Settings, temporary: bool, out: &mut impl Write) -> 
         writeln!(out, "{}", timeline_table(&timeline).render())?;
     }
     running.stop();
+    // The services issue their last checkpoints as they stop, and ask the witnesses.
     running.wait().await?;
+    witnesses.stop().await?;
+    writeln!(
+        out,
+        "{}",
+        demo_evidence::checkpoints_table(&running.logs)?.render()
+    )?;
+    if !temporary {
+        let proof = demo_evidence::write_priority_proof(&running.logs, &settings.data_dir)?;
+        writeln!(
+            out,
+            "proof that Ukraine's acceptance of the priority commitment is in the co-signed log: {}\n\
+             check it offline: accord audit check-proof {} --log-key {} --witness {}\n",
+            proof.display(),
+            proof.display(),
+            demo_evidence::log_signer("agreements").verifier(),
+            demo_evidence::witnesses_setting().replace(',', " --witness ")
+        )?;
+    }
     tracing::info!("accord.demo verifying the logs");
 
     let mut t = Table::new(

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod dead_letters;
 pub mod demo;
+pub mod demo_evidence;
 pub mod http;
 pub mod keys;
 pub mod play;

@@ -241,6 +241,15 @@ enum AuditCommand {
         /// comma-separated; default: the trust_roots setting).
         #[arg(long)]
         trust_roots: Option<String>,
+        /// A log's public key (as `accord keys log` prints it), to check the
+        /// signatures of the checkpoints that log kept; repeatable, matched by origin.
+        /// Without it a checkpoint's root is still checked against the events.
+        #[arg(long)]
+        log_key: Vec<String>,
+        /// A witness's public key (as `accord keys witness` prints it), to verify its
+        /// cosignatures on the kept checkpoints; repeatable.
+        #[arg(long)]
+        witness: Vec<String>,
     },
     /// Whether a log extends a checkpoint kept earlier: recomputes the Merkle tree
     /// from the copy's events and compares its root at the checkpoint's size. Exit 0
@@ -267,9 +276,10 @@ enum AuditCommand {
         /// The event's id.
         #[arg(long)]
         event: uuid::Uuid,
-        /// The signed (co-signed) checkpoint to prove against.
+        /// The signed (co-signed) checkpoint to prove against (default: the one the
+        /// log kept with the most cosignatures among those covering the event).
         #[arg(long)]
-        checkpoint: PathBuf,
+        checkpoint: Option<PathBuf>,
         /// The log's public key (as `accord keys log` prints it).
         #[arg(long)]
         log_key: String,
@@ -853,7 +863,7 @@ fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
             let position = accord::audit::prove::prove(
                 &dir,
                 event,
-                &checkpoint,
+                checkpoint.as_deref(),
                 &log_key_of(&log_key)?,
                 &out,
             )?;
@@ -921,7 +931,16 @@ fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
             json,
             signatures,
             trust_roots,
+            log_key,
+            witness,
         } => {
+            let keys = accord::audit::checkpoints::EvidenceKeys {
+                logs: log_key
+                    .iter()
+                    .map(|k| log_key_of(k))
+                    .collect::<Result<_, _>>()?,
+                witnesses: witnesses_of(&witness)?,
+            };
             let roots = if signatures {
                 let mut given = settings.clone();
                 if let Some(text) = trust_roots {
@@ -957,7 +976,8 @@ fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
                         tracing::info!(dir = %dir.display(), %pass, position, "accord.audit verifying");
                     }
                 };
-                let report = verify::verify_dir(dir, roots.as_ref(), &mut registry, &mut progress)?;
+                let report =
+                    verify::verify_dir(dir, roots.as_ref(), &keys, &mut registry, &mut progress)?;
                 if terminal && report.events >= accord_log::PROGRESS_EVERY {
                     eprintln!();
                 }
@@ -970,6 +990,9 @@ fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
                 writeln!(stdout, "{}", serde_json::to_string_pretty(&reports)?)?;
             } else {
                 writeln!(stdout, "{}", verify::table(&reports).render())?;
+                if let Some(table) = verify::checkpoints_table(&reports) {
+                    writeln!(stdout, "{}", table.render())?;
+                }
             }
             let failed: Vec<String> = reports
                 .iter()

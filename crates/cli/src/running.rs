@@ -6,10 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use accord_bus::{Bus, BusError, EmbeddedBus, NatsBus};
+use accord_evidence::note::NoteSigner;
 use accord_kernel::signature::ActorKey;
 use accord_log::Log;
 use accord_runtime::{
-    run_open_service, EndpointConfig, Metrics, NodeConfig, ReactionConfig, ServiceKind,
+    run_open_service, CheckpointConfig, EndpointConfig, Metrics, NodeConfig, ReactionConfig,
+    ServiceKind,
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -34,6 +36,12 @@ pub enum RunError {
     },
     #[error("cannot read the {service} reaction key {path}: {reason}")]
     ReactionKey {
+        service: ServiceKind,
+        path: String,
+        reason: String,
+    },
+    #[error("cannot read the {service} log key {path}: {reason}")]
+    LogKey {
         service: ServiceKind,
         path: String,
         reason: String,
@@ -86,7 +94,8 @@ impl Running {
         bus: Bus,
     ) -> Result<Running, RunError> {
         let keys = reaction_keys(settings, kinds)?;
-        Running::start_with_clock(settings, kinds, bus, None, keys)
+        let log_keys = log_keys(settings, kinds)?;
+        Running::start_with_clock(settings, kinds, bus, None, keys, log_keys)
     }
 
     /// Like [`Running::start`], with the logs' recorded-at times read from `clock`
@@ -97,8 +106,14 @@ impl Running {
         bus: Bus,
         clock: Option<Arc<dyn accord_log::Clock>>,
         reaction_keys: BTreeMap<String, ActorKey>,
+        mut log_keys: BTreeMap<String, NoteSigner>,
     ) -> Result<Running, RunError> {
         warn_about_signatures(settings, &reaction_keys);
+        if log_keys.is_empty() {
+            tracing::warn!("accord.checkpoint no log keys (log_key_dir): the services issue no signed checkpoints, so nobody outside can tell if their history is rewritten");
+        }
+        // Validated when the settings were read.
+        let witnesses = settings.witnesses().unwrap_or_default();
         let (shutdown, stopped) = watch::channel(false);
         let metrics = Arc::new(Metrics::default());
         let config = NodeConfig {
@@ -117,6 +132,7 @@ impl Running {
             },
             replicas: settings.stream_replicas,
             duplicate_window: Duration::from_secs(settings.duplicate_window_secs),
+            checkpoints: None,
         };
         let mut logs = Vec::new();
         let mut services = Vec::new();
@@ -146,7 +162,17 @@ impl Running {
             .into_iter()
             .map(|service| {
                 let kind = service.kind();
-                let run = run_open_service(service, bus.clone(), config.clone(), stopped.clone());
+                let mut config = config.clone();
+                config.checkpoints = log_keys.remove(kind.name()).map(|signer| {
+                    let mut checkpoints = CheckpointConfig::new(signer, witnesses.clone());
+                    checkpoints.every_events = settings.checkpoint_every_events;
+                    checkpoints.every = Duration::from_secs(settings.checkpoint_every_secs);
+                    checkpoints.witness_timeout =
+                        Duration::from_secs(settings.witness_timeout_secs);
+                    checkpoints.replicas = settings.stream_replicas;
+                    checkpoints
+                });
+                let run = run_open_service(service, bus.clone(), config, stopped.clone());
                 let failed = failed.clone();
                 let task = tokio::spawn(async move {
                     let result = run.await;
@@ -228,6 +254,35 @@ pub fn reaction_keys(
             reason: e.to_string(),
         })?;
         keys.insert(kind.name().to_owned(), key);
+    }
+    Ok(keys)
+}
+
+/// The log keys of `kinds` in `log_key_dir` (`<service>.log-key`, as `accord keys
+/// log` writes them); a service without a file issues no checkpoints. No directory
+/// set: no keys.
+pub fn log_keys(
+    settings: &Settings,
+    kinds: &[ServiceKind],
+) -> Result<BTreeMap<String, NoteSigner>, RunError> {
+    let mut keys = BTreeMap::new();
+    if settings.log_key_dir.is_empty() {
+        return Ok(keys);
+    }
+    for kind in kinds {
+        let path =
+            std::path::Path::new(&settings.log_key_dir).join(format!("{}.log-key", kind.name()));
+        if !path.exists() {
+            continue;
+        }
+        let failed = |reason: String| RunError::LogKey {
+            service: *kind,
+            path: path.display().to_string(),
+            reason,
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| failed(e.to_string()))?;
+        let signer: NoteSigner = text.trim().parse().map_err(|e| failed(format!("{e}")))?;
+        keys.insert(kind.name().to_owned(), signer);
     }
     Ok(keys)
 }

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use accord_evidence::cosignature::CosignerKey;
 use accord_runtime::authentication::{ServiceKey, TrustRoot, Trusted};
 use serde::{Deserialize, Serialize};
 
@@ -70,6 +71,19 @@ pub struct Settings {
     /// Directory holding `<service>.key` (PKCS#8 PEM, as `accord keys new` writes
     /// it): the key this process's services sign their reactions with. Empty: none.
     pub reaction_key_dir: String,
+    /// Directory holding `<service>.log-key` (a signed-note key, as `accord keys log`
+    /// writes it; its name is the log's origin): the key each service signs its
+    /// checkpoints with. Empty, or no file for a service: that service issues none.
+    pub log_key_dir: String,
+    /// A checkpoint once this many events were appended since the last one.
+    pub checkpoint_every_events: u64,
+    /// Or once this many seconds passed with at least one new event.
+    pub checkpoint_every_secs: u64,
+    /// The witnesses asked to co-sign each checkpoint: comma-separated cosigner keys
+    /// `<name>+<key id>+<base64>`, as `accord keys witness` prints them.
+    pub witnesses: String,
+    /// How long a service waits for one witness's answer, in seconds.
+    pub witness_timeout_secs: u64,
 }
 
 impl Default for Settings {
@@ -89,6 +103,11 @@ impl Default for Settings {
             trust_roots: String::new(),
             service_keys: String::new(),
             reaction_key_dir: String::new(),
+            log_key_dir: String::new(),
+            checkpoint_every_events: 1000,
+            checkpoint_every_secs: 10,
+            witnesses: String::new(),
+            witness_timeout_secs: 5,
         }
     }
 }
@@ -160,6 +179,31 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "reaction_key_dir",
         "ACCORD_REACTION_KEY_DIR",
         "directory of <service>.key files the services sign their reactions with",
+    ),
+    (
+        "log_key_dir",
+        "ACCORD_LOG_KEY_DIR",
+        "directory of <service>.log-key files (accord keys log) the services sign their checkpoints with; empty: no checkpoints",
+    ),
+    (
+        "checkpoint_every_events",
+        "ACCORD_CHECKPOINT_EVERY_EVENTS",
+        "issue a checkpoint after this many new events (default 1000)",
+    ),
+    (
+        "checkpoint_every_secs",
+        "ACCORD_CHECKPOINT_EVERY_SECS",
+        "or after this many seconds with a new event (default 10)",
+    ),
+    (
+        "witnesses",
+        "ACCORD_WITNESSES",
+        "witness cosigner keys (accord keys witness), comma-separated: asked to co-sign each checkpoint",
+    ),
+    (
+        "witness_timeout_secs",
+        "ACCORD_WITNESS_TIMEOUT_SECS",
+        "how long to wait for one witness's answer (default 5)",
     ),
 ];
 
@@ -243,6 +287,15 @@ impl Settings {
             "trust_roots" => self.trust_roots = value.trim().to_owned(),
             "service_keys" => self.service_keys = value.trim().to_owned(),
             "reaction_key_dir" => self.reaction_key_dir = value.trim().to_owned(),
+            "log_key_dir" => self.log_key_dir = value.trim().to_owned(),
+            "checkpoint_every_events" => {
+                self.checkpoint_every_events = number("checkpoint_every_events")?
+            }
+            "checkpoint_every_secs" => {
+                self.checkpoint_every_secs = number("checkpoint_every_secs")?
+            }
+            "witnesses" => self.witnesses = value.trim().to_owned(),
+            "witness_timeout_secs" => self.witness_timeout_secs = number("witness_timeout_secs")?,
             "require_signatures" => {
                 self.require_signatures = match value.trim() {
                     "true" => true,
@@ -295,8 +348,33 @@ impl Settings {
         })
     }
 
+    /// The configured witnesses, one per entry of `witnesses`.
+    pub fn witnesses(&self) -> Result<Vec<CosignerKey>, String> {
+        let mut keys: Vec<CosignerKey> = Vec::new();
+        for entry in self.witnesses.split(',').filter(|e| !e.trim().is_empty()) {
+            let key: CosignerKey = entry.trim().parse().map_err(|e| format!("{e}"))?;
+            if keys.iter().any(|k| k.name() == key.name()) {
+                return Err(format!("witness {} is listed twice", key.name()));
+            }
+            keys.push(key);
+        }
+        Ok(keys)
+    }
+
     /// Checks values that parse but make no sense.
     pub fn validate(&self, source_name: &str) -> Result<(), SettingsError> {
+        if let Err(reason) = self.witnesses() {
+            return Err(invalid("witnesses", source_name, &self.witnesses, reason));
+        }
+        for (key, value) in [
+            ("checkpoint_every_events", self.checkpoint_every_events),
+            ("checkpoint_every_secs", self.checkpoint_every_secs),
+            ("witness_timeout_secs", self.witness_timeout_secs),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, source_name, "0", "must be at least 1"));
+            }
+        }
         if let Err(reason) = self.service_keys() {
             return Err(invalid(
                 "service_keys",

@@ -20,7 +20,7 @@ use std::io::Write as IoWrite;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use accord_bus::{Bus, BusError, EndpointSpec, Message, ServiceSpec};
 use accord_evidence::checkpoint::Checkpoint;
@@ -29,10 +29,6 @@ use accord_evidence::note::VerifierKey;
 use accord_evidence::witness::{add_checkpoint, AddCheckpoint, Record, Refusal};
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
-
-/// The header carrying the tlog-witness status of an answer (200, 400, 403, 404,
-/// 409, 422).
-pub const STATUS_HEADER: &str = "Accord-Witness-Status";
 
 /// Why a witness cannot start or go on.
 #[derive(Debug, thiserror::Error)]
@@ -57,21 +53,12 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WitnessError + '_ {
     }
 }
 
-/// The NATS subject a witness named `name` answers add-checkpoint on: the name with
-/// every character outside `[A-Za-z0-9_-]` replaced by `_`, so a name such as
-/// `witness.lt.example` stays one subject token.
+pub use accord_runtime::witness_client::{ask, WitnessAnswer, STATUS_HEADER};
+
+/// The NATS subject a witness named `name` answers add-checkpoint on (see
+/// [`accord_bus::witness_subject`]).
 pub fn subject(name: &str) -> String {
-    let token: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("accord.witness.{token}.add-checkpoint")
+    accord_bus::witness_subject(name)
 }
 
 /// Reads a witness key file (`PRIVATE+KEY+<name>+<id>+base64(0x04 || seed)`).
@@ -423,31 +410,4 @@ pub async fn serve(
         }
     }
     Ok(())
-}
-
-/// What a witness answered a log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WitnessAnswer {
-    pub status: u16,
-    pub body: String,
-}
-
-/// Asks the witness named `name` to co-sign: the add-checkpoint request over the
-/// bus, and its answer (status 200: the body is the cosignature lines).
-pub async fn ask(
-    bus: &Bus,
-    name: &str,
-    request: &AddCheckpoint,
-    timeout: Duration,
-) -> Result<WitnessAnswer, BusError> {
-    let message = Message::new(subject(name), request.to_text().into_bytes());
-    let reply = bus.request(message, timeout).await?;
-    let status = reply
-        .header(STATUS_HEADER)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Ok(WitnessAnswer {
-        status,
-        body: String::from_utf8_lossy(&reply.payload).into_owned(),
-    })
 }

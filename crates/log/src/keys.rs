@@ -6,6 +6,7 @@
 //! | `e` first position (u64 BE)  | a record: consecutive `accord.v1.EventEnvelope`s, each prefixed by its length (u32 BE), at most 64 KiB (see `record`) |
 //! | `h`                          | head: position, hash, recorded-at of the last event |
 //! | `r` name                     | a named reader's saved position (u64 BE), e.g. the relay's |
+//! | `c` tree size (u64 BE)      | a signed checkpoint of the tree at that size, with the cosignatures collected so far (see `checkpoints`) |
 //! | `t` tile level (u8), index (u64 BE) | a tile of the log's RFC 9162 Merkle tree: up to 256 hashes of tree level 8·level, 32 bytes each (see `tree`) |
 //!
 //! Stream and command indexes are kept in memory and rebuilt on open (`index`).
@@ -29,6 +30,21 @@ pub(crate) fn tile(level: u32, index: u64) -> [u8; 10] {
     let mut key = [TILE; 10];
     key[1..].copy_from_slice(&accord_evidence::tiles::tile_key(level, index));
     key
+}
+
+pub(crate) const CHECKPOINT: u8 = b'c';
+
+pub(crate) fn checkpoint(size: u64) -> [u8; 9] {
+    let mut key = [CHECKPOINT; 9];
+    key[1..].copy_from_slice(&size.to_be_bytes());
+    key
+}
+
+pub(crate) fn checkpoint_size(key: &[u8]) -> Option<u64> {
+    match key {
+        [CHECKPOINT, rest @ ..] => Some(u64::from_be_bytes(rest.try_into().ok()?)),
+        _ => None,
+    }
 }
 
 pub(crate) fn cursor(name: &str) -> Vec<u8> {

@@ -10,6 +10,7 @@
 //! * Readers only ever see acknowledged (durable) events.
 
 mod canonical;
+mod checkpoints;
 mod codec;
 mod config;
 mod error;
@@ -36,6 +37,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
 pub use canonical::{canonical_bytes, compute_hash};
+pub use checkpoints::stored_checkpoints;
 pub use codec::{decode_envelope, encode_envelope};
 pub use config::{
     Clock, Durability, LogConfig, SystemClock, DEFAULT_CACHE_BYTES, MAX_EVENT_BYTES_LIMIT,
@@ -127,6 +129,8 @@ pub struct Log {
 #[derive(Debug)]
 struct Inner {
     tree: sled::Db,
+    /// The log's directory: sled's files and the high-water mark.
+    dir: std::path::PathBuf,
     index: index::SharedIndex,
     config: LogConfig,
     requests: Option<mpsc::Sender<writer::Request>>,
@@ -249,6 +253,7 @@ impl Log {
         Ok(Log {
             inner: Arc::new(Inner {
                 tree: db,
+                dir: dir.to_path_buf(),
                 index,
                 config,
                 requests: Some(requests),

@@ -13,6 +13,7 @@
 //! commands, events and projections are typed; the machinery is shared.
 
 pub mod authentication;
+pub mod checkpoints;
 pub mod dead_letters;
 mod digest;
 pub mod endpoints;
@@ -25,9 +26,11 @@ pub mod queries;
 pub mod reactions;
 pub mod replica;
 mod service;
+pub mod witness_client;
 
 pub use accord_boundary::{command_names, ServiceDefinition};
 pub use accord_bus::RELAY_CURSOR;
+pub use checkpoints::{run_checkpoints, CheckpointConfig, CheckpointError};
 pub use digest::command_digest;
 pub use endpoints::{serve, service_spec, EndpointConfig};
 pub use error::{boundary_reason, code_of_refusal, CommandError, DomainRefusal, ErrorCode};

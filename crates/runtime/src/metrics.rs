@@ -85,6 +85,14 @@ pub struct Metrics {
     skipped: Counters<(String, String)>,
     /// Services whose endpoints the bus has registered and that take requests now.
     serving: Mutex<std::collections::BTreeSet<String>>,
+    /// service → checkpoints issued (signed and kept).
+    checkpoints: Counters<String>,
+    /// service → the tree size of its latest checkpoint.
+    checkpoint_size: Mutex<BTreeMap<String, u64>>,
+    /// (service, witness) → the size that witness co-signed last.
+    witnessed: Mutex<BTreeMap<(String, String), u64>>,
+    /// (service, witness, why) → add-checkpoint requests not co-signed.
+    witness_failures: Counters<(String, String, String)>,
 }
 
 impl Metrics {
@@ -129,6 +137,48 @@ impl Metrics {
     /// Records one event `flow` could not read (undecodable, or its stream unreadable).
     pub fn reaction_skipped(&self, service: &str, flow: &str) {
         self.skipped.add((service.to_owned(), flow.to_owned()));
+    }
+
+    /// Records a checkpoint of `service`'s log issued at tree size `size`.
+    pub fn checkpoint_issued(&self, service: &str, size: u64) {
+        self.checkpoints.add(service.to_owned());
+        self.checkpoint_size
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(service.to_owned(), size);
+    }
+
+    /// Records the size `witness` co-signed last for `service`'s log.
+    pub fn witness_cosigned(&self, service: &str, witness: &str, size: u64) {
+        self.witnessed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert((service.to_owned(), witness.to_owned()), size);
+    }
+
+    /// Records an add-checkpoint request to `witness` that was not co-signed, and
+    /// why (`unreachable` or the witness's status).
+    pub fn witness_failed(&self, service: &str, witness: &str, why: &str) {
+        self.witness_failures
+            .add((service.to_owned(), witness.to_owned(), why.to_owned()));
+    }
+
+    /// How many events of `service`'s latest checkpoint `witness` has not co-signed
+    /// yet; `None` before the first checkpoint.
+    pub fn witness_lag(&self, service: &str, witness: &str) -> Option<u64> {
+        let size = *self
+            .checkpoint_size
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(service)?;
+        let witnessed = self
+            .witnessed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(service.to_owned(), witness.to_owned()))
+            .copied()
+            .unwrap_or(0);
+        Some(size.saturating_sub(witnessed))
     }
 
     /// How many commands of `service` were timed, and their total time.
@@ -197,6 +247,55 @@ impl Metrics {
             "accord_reaction_events_skipped_total",
             "Events a reaction flow could not read and acknowledged unread.",
             |(service, flow)| format!("service=\"{service}\",flow=\"{flow}\""),
+        );
+        self.render_checkpoints(out);
+    }
+
+    fn render_checkpoints(&self, out: &mut String) {
+        self.checkpoints.render(
+            out,
+            "accord_checkpoints_total",
+            "Signed checkpoints of a service's log issued and kept.",
+            |service| format!("service=\"{service}\""),
+        );
+        out.push_str("# HELP accord_checkpoint_size Tree size of a service's latest checkpoint.\n# TYPE accord_checkpoint_size gauge\n");
+        let sizes = self
+            .checkpoint_size
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for (service, size) in &sizes {
+            let _ = writeln!(
+                out,
+                "accord_checkpoint_size{{service=\"{service}\"}} {size}"
+            );
+        }
+        out.push_str("# HELP accord_checkpoint_witness_lag_events Events of a service's latest checkpoint a witness has not co-signed yet.\n# TYPE accord_checkpoint_witness_lag_events gauge\n");
+        let witnessed = self
+            .witnessed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for ((service, witness), cosigned) in &witnessed {
+            let lag = sizes
+                .get(service)
+                .map_or(0, |size| size.saturating_sub(*cosigned));
+            let witness = witness.replace('"', "\\\"");
+            let _ = writeln!(
+                out,
+                "accord_checkpoint_witness_lag_events{{service=\"{service}\",witness=\"{witness}\"}} {lag}"
+            );
+        }
+        self.witness_failures.render(
+            out,
+            "accord_checkpoint_witness_failures_total",
+            "Add-checkpoint requests a witness did not co-sign, by service, witness and why.",
+            |(service, witness, why)| {
+                format!(
+                    "service=\"{service}\",witness=\"{}\",why=\"{why}\"",
+                    witness.replace('"', "\\\"")
+                )
+            },
         );
     }
 }

@@ -10,6 +10,7 @@ use accord_bus::{run_relay, stream_behind_cursor, Bus, BusError, RelayConfig, RE
 use accord_log::{Log, LogConfig, LogError};
 use tokio::sync::watch;
 
+use crate::checkpoints::{run_checkpoints, CheckpointConfig};
 use crate::endpoints::{serve, EndpointConfig};
 use crate::models::{AgreementsModel, ProcurementModel, ProjectsModel};
 use crate::reactions::{run_reactions, ReactionConfig};
@@ -84,6 +85,9 @@ pub struct NodeConfig {
     /// JetStream replicas of the service's stream.
     pub replicas: usize,
     pub duplicate_window: std::time::Duration,
+    /// The service's checkpoints (log key, interval, witnesses); `None`: it issues
+    /// none.
+    pub checkpoints: Option<CheckpointConfig>,
 }
 
 impl Default for NodeConfig {
@@ -94,6 +98,7 @@ impl Default for NodeConfig {
             reactions: ReactionConfig::default(),
             replicas: relay.replicas,
             duplicate_window: relay.duplicate_window,
+            checkpoints: None,
         }
     }
 }
@@ -204,7 +209,32 @@ async fn run<M: Model>(
             shutdown.clone(),
         ))
     });
+    // Checkpoints stop after the requests in flight are answered, so the last one
+    // covers every acknowledged event.
+    let (stop_checkpoints, checkpoints_stopped) = watch::channel(false);
+    let checkpoints = config.checkpoints.map(|checkpoints| {
+        tokio::spawn(run_checkpoints(
+            M::SERVICE,
+            service.log().clone(),
+            bus.clone(),
+            checkpoints,
+            config.endpoints.metrics.clone(),
+            checkpoints_stopped,
+        ))
+    });
     let served = serve(service, bus, config.endpoints, shutdown).await;
+    let _ = stop_checkpoints.send(true);
+    if let Some(checkpoints) = checkpoints {
+        match checkpoints.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::error!(service = M::SERVICE, %error, "accord.checkpoint stopped")
+            }
+            Err(error) => {
+                tracing::error!(service = M::SERVICE, %error, "accord.checkpoint task failed")
+            }
+        }
+    }
     if let Some(replica) = replica {
         let _ = replica.await;
     }

@@ -2,6 +2,7 @@
 //! directory given is copied to a temporary directory first and only the copy is
 //! opened, so nothing is ever written where the auditor's data lies.
 
+pub mod checkpoints;
 pub mod consistency;
 pub mod export;
 pub mod history;

@@ -2,9 +2,9 @@
 //! event is in a log's tree at a checkpoint, written beside the event's envelope,
 //! and its check offline with public keys only.
 //!
-//! Until the services issue checkpoints themselves (issue 16), `prove` takes the
-//! signed (and co-signed) checkpoint to prove against as a file, and refuses it
-//! unless the copy's tree has that checkpoint's root.
+//! `prove` proves against a checkpoint the log kept (the one with the most
+//! cosignatures among those that cover the event, the latest of them) or one given
+//! as a file, and refuses a checkpoint unless the copy's tree has its root.
 
 use std::path::{Path, PathBuf};
 
@@ -54,26 +54,78 @@ pub fn envelope_path(proof: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The checkpoint `log` kept that covers `position`, opens with `log_key` and has
+/// the most cosignatures (the latest of those).
+fn best_kept(log: &Log, position: u64, log_key: &VerifierKey) -> Result<Vec<u8>, ProveError> {
+    let mut best: Option<(usize, Vec<u8>)> = None;
+    for kept in log.checkpoints() {
+        let (size, bytes) = kept?;
+        if size < position {
+            continue;
+        }
+        let Ok((_, note)) = Checkpoint::open(&bytes, log_key) else {
+            continue;
+        };
+        let signatures = note.signatures.len();
+        if best.as_ref().is_none_or(|(most, _)| signatures >= *most) {
+            best = Some((signatures, bytes));
+        }
+    }
+    best.map(|(_, bytes)| bytes).ok_or_else(|| {
+        ProveError::Refused(format!(
+            "the log keeps no checkpoint signed by {} that covers position {position}: give one \
+             with --checkpoint, or wait for the service's next checkpoint",
+            log_key.name()
+        ))
+    })
+}
+
 /// Writes the proof that event `event_id` of the log in `dir` is in the tree of
-/// `checkpoint` (a signed note, opened with `log_key`) to `out`, and the event's
-/// envelope to `<out>.envelope`. Answers the event's position.
+/// `checkpoint` (a signed note, opened with `log_key`; `None`: the best one the
+/// log kept) to `out`, and the event's envelope to `<out>.envelope`. Answers the
+/// event's position.
 pub fn prove(
     dir: &Path,
     event_id: uuid::Uuid,
-    checkpoint: &Path,
+    checkpoint: Option<&Path>,
     log_key: &VerifierKey,
     out: &Path,
 ) -> Result<u64, ProveError> {
-    let text = read(checkpoint)?;
-    let (kept, _) = Checkpoint::open(&text, log_key)
-        .map_err(|e| ProveError::Refused(format!("{}: {e}", checkpoint.display())))?;
     let copy = Copy::of(dir)?;
     let log = Log::open(copy.path())?;
+    prove_in(
+        &log,
+        &dir.display().to_string(),
+        event_id,
+        checkpoint,
+        log_key,
+        out,
+    )
+}
+
+/// [`prove`] on an open log, named `dir` in errors.
+pub fn prove_in(
+    log: &Log,
+    dir: &str,
+    event_id: uuid::Uuid,
+    checkpoint: Option<&Path>,
+    log_key: &VerifierKey,
+    out: &Path,
+) -> Result<u64, ProveError> {
     let event = log
         .read_all(1)
         .find(|e| e.as_ref().map_or(true, |e| e.event_id == event_id))
         .transpose()?
-        .ok_or_else(|| ProveError::Refused(format!("no event {event_id} in {}", dir.display())))?;
+        .ok_or_else(|| ProveError::Refused(format!("no event {event_id} in {dir}")))?;
+    let (text, named) = match checkpoint {
+        Some(path) => (read(path)?, path.display().to_string()),
+        None => (
+            best_kept(log, event.position, log_key)?,
+            "the kept checkpoint".to_owned(),
+        ),
+    };
+    let (kept, _) = Checkpoint::open(&text, log_key)
+        .map_err(|e| ProveError::Refused(format!("{named}: {e}")))?;
     if event.position > kept.size {
         return Err(ProveError::Refused(format!(
             "event {event_id} is at position {}, after the checkpoint's size {}: prove it \
@@ -83,9 +135,8 @@ pub fn prove(
     }
     if log.durable_position() < kept.size || log.tree_root(kept.size)? != kept.root {
         return Err(ProveError::Refused(format!(
-            "the log in {} does not have the checkpoint's root at size {}: it does not \
+            "the log in {dir} does not have the checkpoint's root at size {}: it does not \
              extend that checkpoint (see `accord audit consistency`)",
-            dir.display(),
             kept.size
         )));
     }

@@ -11,6 +11,7 @@ use accord_runtime::authentication::{verify_stored, KeyRegistry, Trusted};
 use accord_runtime::{AgreementsModel, Model, ProcurementModel, ProjectsModel, ServiceKind};
 use serde::Serialize;
 
+use super::checkpoints::{CheckpointCheck, CheckpointSummary, EvidenceKeys};
 use super::registry::{self, RegistryHistory};
 use super::{AuditError, Copy};
 use crate::tables::Table;
@@ -41,6 +42,8 @@ pub struct LogReport {
     pub problem: Option<Problem>,
     /// With `--signatures`: what the signature check found.
     pub signatures: Option<SignatureSummary>,
+    /// The checkpoints the log kept: roots, signatures, who co-signed what.
+    pub checkpoints: Option<CheckpointSummary>,
 }
 
 /// The signature check of one log: events verified, per actor.
@@ -127,6 +130,7 @@ fn replay<M: Model>(
     roots: Option<&Trusted>,
     registry: &mut RegistryHistory,
     signatures: &mut SignatureSummary,
+    observe: &mut dyn FnMut(&RecordedEvent),
     progress: &mut dyn FnMut(Pass, u64),
 ) -> Result<(), Problem> {
     let mut view = M::View::default();
@@ -182,6 +186,7 @@ fn replay<M: Model>(
             }
         }
         M::apply(&mut view, &EventMeta::of(&event), &decoded);
+        observe(&event);
         if event.position.is_multiple_of(accord_log::PROGRESS_EVERY) {
             progress(Pass::Replay, event.position);
         }
@@ -202,17 +207,18 @@ fn replay_as(
     roots: Option<&Trusted>,
     registry: &mut RegistryHistory,
     signatures: &mut SignatureSummary,
+    observe: &mut dyn FnMut(&RecordedEvent),
     progress: &mut dyn FnMut(Pass, u64),
 ) -> Result<(), Problem> {
     match kind {
         ServiceKind::Agreements => {
-            replay::<AgreementsModel>(copy, roots, registry, signatures, progress)
+            replay::<AgreementsModel>(copy, roots, registry, signatures, observe, progress)
         }
         ServiceKind::Projects => {
-            replay::<ProjectsModel>(copy, roots, registry, signatures, progress)
+            replay::<ProjectsModel>(copy, roots, registry, signatures, observe, progress)
         }
         ServiceKind::Procurement => {
-            replay::<ProcurementModel>(copy, roots, registry, signatures, progress)
+            replay::<ProcurementModel>(copy, roots, registry, signatures, observe, progress)
         }
     }
 }
@@ -224,9 +230,13 @@ fn replay_as(
 /// signature, verifying with the key its actor held then (the trust roots, or the
 /// registry replayed from the agreements log: the log itself, or for the other
 /// services' logs `registry`, which an agreements log verified before fills).
+///
+/// Every checkpoint the log kept is checked too: its root against the tree of the
+/// events replayed, its signatures with `keys` where they name the log or witness.
 pub fn verify_dir(
     dir: &Path,
     roots: Option<&Trusted>,
+    keys: &EvidenceKeys,
     registry: &mut RegistryHistory,
     progress: &mut dyn FnMut(Pass, u64),
 ) -> Result<LogReport, AuditError> {
@@ -243,6 +253,7 @@ pub fn verify_dir(
         ok: false,
         problem: None,
         signatures: None,
+        checkpoints: None,
     };
     let mut chain_progress = |position| progress(Pass::Chain, position);
     let chain: VerifyReport =
@@ -274,12 +285,93 @@ pub fn verify_dir(
     };
     report.service = Some(service.to_string());
     let mut signatures = SignatureSummary::default();
-    match replay_as(service, &copy, roots, registry, &mut signatures, progress) {
-        Ok(()) => report.ok = true,
+    let mut check = match CheckpointCheck::read(copy.path()) {
+        Ok(check) => check,
+        Err(problem) => {
+            report.problem = Some(problem);
+            return Ok(report);
+        }
+    };
+    let hashing = !check.is_empty();
+    let mut observe = |event: &RecordedEvent| {
+        if hashing {
+            check.observe(&event.hash);
+        }
+    };
+    match replay_as(
+        service,
+        &copy,
+        roots,
+        registry,
+        &mut signatures,
+        &mut observe,
+        progress,
+    ) {
+        Ok(()) => match check.finish(chain.events, keys) {
+            Ok(summary) => {
+                report.checkpoints = Some(summary);
+                report.ok = true;
+            }
+            Err(problem) => report.problem = Some(problem),
+        },
         Err(problem) => report.problem = Some(problem),
     }
     report.signatures = roots.map(|_| signatures);
     Ok(report)
+}
+
+/// The checkpoints of several reports: per log, the latest kept and who co-signed
+/// what; `None` when no log kept any.
+pub fn checkpoints_table(reports: &[LogReport]) -> Option<Table> {
+    let mut table = Table::new(
+        "Audit: checkpoints (roots recomputed from the events)",
+        &[
+            "service",
+            "kept",
+            "latest size",
+            "log signature",
+            "witness",
+            "last co-signed size",
+            "events not witnessed",
+        ],
+    );
+    let mut any = false;
+    for r in reports {
+        let Some(c) = r.checkpoints.as_ref().filter(|c| c.kept > 0) else {
+            continue;
+        };
+        any = true;
+        let service = r.service.clone().unwrap_or_else(|| "?".into());
+        let latest = c.latest_size.map_or("-".into(), |s| s.to_string());
+        if c.witnesses.is_empty() {
+            table.row(vec![
+                service.clone(),
+                c.kept.to_string(),
+                latest.clone(),
+                c.log_signature.clone(),
+                "(none)".into(),
+                "-".into(),
+                r.events.to_string(),
+            ]);
+        }
+        for w in &c.witnesses {
+            let name = if w.verified {
+                w.name.clone()
+            } else {
+                format!("{} (not verified: no --witness key)", w.name)
+            };
+            table.row(vec![
+                service.clone(),
+                c.kept.to_string(),
+                latest.clone(),
+                c.log_signature.clone(),
+                name,
+                w.last_size.to_string(),
+                w.not_witnessed.to_string(),
+            ]);
+        }
+    }
+    any.then_some(table)
 }
 
 /// The summary table of several reports.
