@@ -11,6 +11,8 @@
 // Tests panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -332,4 +334,188 @@ fn a_rewritten_log_passes_its_own_chain_but_not_the_checkpoint_an_auditor_kept()
         matches!(refusal, Err(Refusal::Inconsistent { old, new, .. }) if old == size && new == size + 3),
         "{refusal:?}"
     );
+}
+
+mod witnessed {
+    //! The same attack against the live evidence (acceptance 2, with checkpoints
+    //! issued by the service): the demo's Lithuanian and Ukrainian witnesses
+    //! co-signed the agreements log's checkpoints. The operator rewrites the log (and
+    //! then cuts another copy back) and serves it with the log's own key: the
+    //! service signs checkpoints of the forged tree, and both witnesses, as
+    //! processes on a real nats-server with the records they kept, refuse to
+    //! co-sign them, raise an alarm, keep the evidence and count it on /metrics;
+    //! the service counts the refusals too.
+
+    use super::*;
+    use accord::demo_evidence::{cosigner, log_signer, witnesses_setting, WITNESSES};
+    use accord_testkit::{free_port, NatsServer};
+    use std::time::{Duration, Instant};
+
+    use super::support::Process;
+
+    const PATIENCE: Duration = Duration::from_secs(60);
+
+    fn start_witness(work: &Path, url: &str, name: &str, http: &str) -> Process {
+        Process::spawn(
+            Command::new(env!("CARGO_BIN_EXE_accord"))
+                .args(["witness", "--name", name, "--nats", url, "--http", http])
+                .arg("--key")
+                .arg(work.join(format!("{name}.key")))
+                .arg("--logs")
+                .arg(work.join("logs.txt"))
+                .arg("--state")
+                .arg(work.join(name))
+                .stdout(std::process::Stdio::null())
+                .env("ACCORD_LOG_LEVEL", "off"),
+        )
+    }
+
+    fn start_service(work: &Path, data: &Path, url: &str, http: &str) -> Process {
+        Process::spawn(
+            Command::new(env!("CARGO_BIN_EXE_accord"))
+                .args([
+                    "serve",
+                    "agreements",
+                    "--nats",
+                    url,
+                    "--http",
+                    http,
+                    "--data",
+                ])
+                .arg(data)
+                // Not about who signs commands (the forger holds the data, not keys).
+                .env("ACCORD_REQUIRE_SIGNATURES", "false")
+                .env("ACCORD_LOG_KEY_DIR", work.join("log-keys"))
+                .env("ACCORD_WITNESSES", witnesses_setting())
+                .env("ACCORD_CHECKPOINT_EVERY_SECS", "1")
+                .env("ACCORD_LOG_LEVEL", "off"),
+        )
+    }
+
+    fn metric(http: &str, series: &str) -> u64 {
+        accord::http::probe(http, "/metrics")
+            .ok()
+            .and_then(|(_, body)| {
+                body.lines()
+                    .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+            })
+            .unwrap_or(0)
+    }
+
+    /// Waits until every series is at least 1.
+    fn wait_counted(http: &[(&str, String)]) {
+        let deadline = Instant::now() + PATIENCE;
+        while http.iter().any(|(addr, series)| metric(addr, series) == 0) {
+            assert!(Instant::now() < deadline, "not counted: {http:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn alarms(work: &Path, name: &str) -> Vec<String> {
+        std::fs::read_dir(work.join(name).join("alarms"))
+            .unwrap()
+            .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+            .collect()
+    }
+
+    /// Serves the forged log `forged` (a data directory's agreements log) with the
+    /// demo's witnesses holding the records they kept; answers each witness's alarms.
+    fn serve_forged(forged: &Path, work: &Path) -> Vec<Vec<String>> {
+        let nats = NatsServer::start();
+        let data = work.join("data");
+        accord_testkit::tamper::copy_dir(forged, &data.join("agreements"));
+        std::fs::create_dir_all(work.join("log-keys")).unwrap();
+        let log = log_signer("agreements");
+        std::fs::write(
+            work.join("log-keys/agreements.log-key"),
+            log.to_secret_string(),
+        )
+        .unwrap();
+        write(work, "logs.txt", &format!("{}\n", log.verifier()));
+        let kept = agreements().parent().unwrap().join("witnesses");
+        let mut witnesses = Vec::new();
+        let mut counted = Vec::new();
+        for name in WITNESSES {
+            accord_testkit::tamper::copy_dir(&kept.join(name), &work.join(name));
+            let _ = std::fs::remove_file(work.join(name).join("LOCK"));
+            write(
+                work,
+                &format!("{name}.key"),
+                &cosigner(name).to_secret_string(),
+            );
+            let http = format!("127.0.0.1:{}", free_port());
+            witnesses.push(start_witness(work, &nats.url(), name, &http));
+            counted.push((http.clone(), "accord_witness_alarms_total".to_owned()));
+        }
+        let http = format!("127.0.0.1:{}", free_port());
+        let mut service = start_service(work, &data, &nats.url(), &http);
+        let refused = |name: &str| {
+            format!("accord_checkpoint_witness_failures_total{{service=\"agreements\",witness=\"{name}\",why=\"")
+        };
+        let watched: Vec<(&str, String)> = counted
+            .iter()
+            .map(|(addr, series)| (addr.as_str(), series.clone()))
+            .collect();
+        wait_counted(&watched);
+        let deadline = Instant::now() + PATIENCE;
+        while WITNESSES.iter().any(|name| {
+            !accord::http::probe(&http, "/metrics")
+                .map(|(_, body)| body.contains(&refused(name)))
+                .unwrap_or(false)
+        }) {
+            assert!(
+                Instant::now() < deadline,
+                "the service did not count the refusals"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        service.terminate();
+        drop(witnesses);
+        // The forged log kept its own checkpoints, co-signed by nobody.
+        let copy = tempfile::tempdir().unwrap();
+        accord_testkit::tamper::copy_dir(&data.join("agreements"), copy.path());
+        let reopened = Log::open(copy.path()).unwrap();
+        let (_, latest) = reopened
+            .latest_checkpoint()
+            .unwrap()
+            .expect("one was issued");
+        let (_, note) = Checkpoint::open(&latest, log.verifier()).unwrap();
+        assert_eq!(note.signatures.len(), 1, "signed by the log alone");
+        WITNESSES.iter().map(|name| alarms(work, name)).collect()
+    }
+
+    #[test]
+    fn both_witnesses_refuse_the_rewritten_and_the_cut_back_log() {
+        let original = agreements();
+        let events = all_events(original);
+        let size = events.len() as u64;
+
+        // A rewrite at the same size: the witnesses' records have another root.
+        let work = tempfile::tempdir().unwrap();
+        let (changed, _) = with_funding_inflated(events.clone());
+        let rewritten = work.path().join("rewritten");
+        forge(changed, &rewritten);
+        for alarms in serve_forged(&rewritten, &work.path().join("served")) {
+            assert!(!alarms.is_empty());
+            assert!(
+                alarms[0].contains(&format!("size {size} was co-signed with another root")),
+                "{alarms:?}"
+            );
+            assert!(
+                alarms[0].contains("accord.demo/lt-ua/agreements"),
+                "{alarms:?}"
+            );
+        }
+
+        // A log cut back: the witnesses co-signed more than it holds.
+        let work = tempfile::tempdir().unwrap();
+        let cut = work.path().join("cut");
+        forge(events[..events.len() - 5].to_vec(), &cut);
+        for alarms in serve_forged(&cut, &work.path().join("served")) {
+            assert!(
+                alarms.iter().any(|a| a.contains("the log was cut back")),
+                "{alarms:?}"
+            );
+        }
+    }
 }

@@ -254,10 +254,13 @@ impl Issuer {
                         tracing::warn!(service = self.service, witness = %name, size, %why, %detail, "accord.checkpoint not co-signed yet");
                     }
                 }
-                Asked::Ahead { size: theirs } => {
+                Asked::Ahead {
+                    size: theirs,
+                    refusal,
+                } => {
                     self.witnesses[index].size = theirs;
                     self.metrics.witness_failed(self.service, &name, "ahead");
-                    tracing::error!(service = self.service, witness = %name, ours = size, theirs, "accord.checkpoint ALARM: a witness co-signed a larger tree of this log than it holds");
+                    tracing::error!(service = self.service, witness = %name, ours = size, theirs, answer = ?refusal, "accord.checkpoint ALARM: a witness co-signed a larger tree of this log than it holds: the log was cut back");
                 }
             }
         }
@@ -312,9 +315,10 @@ enum Asked {
         alarm: bool,
         detail: String,
     },
-    /// The witness co-signed a larger size than this checkpoint's.
+    /// The witness co-signed a larger tree than this checkpoint's, and refused it.
     Ahead {
         size: u64,
+        refusal: Box<Asked>,
     },
 }
 
@@ -331,7 +335,10 @@ async fn ask_one(
 ) -> (usize, Asked) {
     let mut old = witness.size;
     for _ in 0..2 {
-        let proof = if old == 0 || old == size {
+        // From a size above this checkpoint's (a witness that co-signed more of this
+        // log than it holds) the request carries no proof: the witness refuses it as
+        // a log cut back, and keeps it as evidence.
+        let proof = if old == 0 || old >= size {
             Ok(vec![])
         } else {
             let log = log.clone();
@@ -364,21 +371,20 @@ async fn ask_one(
                 return (index, failed);
             }
         };
-        match answer.status {
-            200 => return (index, cosignature(&witness.key, &signed, answer.body, old)),
-            409 => {
-                if let Ok(theirs) = answer.body.trim().parse::<u64>() {
-                    if theirs > size {
-                        return (index, Asked::Ahead { size: theirs });
-                    }
-                    if theirs != old {
-                        old = theirs;
-                        continue;
-                    }
-                }
-                return (index, refused(409, answer.body));
+        match (answer.status, answer.body.trim().parse::<u64>()) {
+            (200, _) => return (index, cosignature(&witness.key, &signed, answer.body, old)),
+            (409, Ok(theirs)) if theirs != old => old = theirs,
+            (status, _) if old > size => {
+                let refusal = refused(status, answer.body);
+                return (
+                    index,
+                    Asked::Ahead {
+                        size: old,
+                        refusal: Box::new(refusal),
+                    },
+                );
             }
-            status => return (index, refused(status, answer.body)),
+            (status, _) => return (index, refused(status, answer.body)),
         }
     }
     (
