@@ -55,6 +55,30 @@ fn the_demo_prints_the_projections_and_a_successful_verification() {
         .filter(|l| l.contains("ok: hash chain"))
         .count();
     assert_eq!(verified, 3, "{stdout}");
+    // Each log's latest checkpoint, co-signed by Lithuania's and Ukraine's witnesses.
+    let checkpoints = stdout
+        .split("\n\n")
+        .find(|t| t.starts_with("Checkpoints"))
+        .unwrap_or_else(|| panic!("no checkpoints table:\n{stdout}"));
+    for service in ["agreements", "projects", "procurement"] {
+        assert!(
+            checkpoints.lines().any(|l| l.starts_with(service)
+                && l.contains(&format!("accord.demo/lt-ua/{service}"))
+                && l.contains("witness.lt.demo, witness.ua.demo")),
+            "{checkpoints}"
+        );
+    }
+    // With --data, a proof of the priority commitment's acceptance, which checks.
+    let proof = data.path().join("priority-acceptance.tlog-proof");
+    let check = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("check it offline: accord "))
+        .unwrap_or_else(|| panic!("no check command:\n{stdout}"));
+    assert!(check.contains(proof.to_str().unwrap()), "{check}");
+    let checked = accord().args(check.split(' ')).output().unwrap();
+    let said = String::from_utf8_lossy(&checked.stdout);
+    assert!(checked.status.success(), "{said}");
+    assert!(said.contains("accord.v1.CommitmentAccepted"), "{said}");
     // The logs stay in the given directory and verify on their own.
     for service in ["agreements", "projects", "procurement"] {
         let report = accord_log::verify_path(data.path().join(service)).unwrap();
