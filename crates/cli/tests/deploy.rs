@@ -217,6 +217,45 @@ async fn the_accounts_config_is_enforced() {
             .is_err()
     );
 
+    // Evidence: the service publishes its own checkpoints and asks a witness; the
+    // witness user answers add-checkpoint requests and may not send commands or
+    // publish checkpoints; a service may not publish another's checkpoints.
+    let (witness, mut witness_violations) =
+        connect("witness", password("witness"), port).await.unwrap();
+    let mut asked = witness
+        .subscribe("accord.witness.w_lt.add-checkpoint")
+        .await
+        .unwrap();
+    witness.flush().await.unwrap();
+    let (agreements_out, mut agreements_violations) =
+        connect("agreements", password("agreements"), port)
+            .await
+            .unwrap();
+    agreements_out
+        .publish("accord.witness.w_lt.add-checkpoint", "old 0\n\n".into())
+        .await
+        .unwrap();
+    agreements_out.flush().await.unwrap();
+    let delivered = tokio::time::timeout(Duration::from_secs(5), futures_next(&mut asked))
+        .await
+        .unwrap();
+    assert_eq!(
+        delivered.as_deref(),
+        Some("accord.witness.w_lt.add-checkpoint")
+    );
+    assert_refused(
+        &agreements_out,
+        &mut agreements_violations,
+        "accord.projects.checkpoint",
+    )
+    .await;
+    for subject in [
+        "accord.agreements.cmd.DraftAgreement",
+        "accord.agreements.checkpoint",
+    ] {
+        assert_refused(&witness, &mut witness_violations, subject).await;
+    }
+
     // The client user: commands yes; events, and approving projects, no.
     let (client, mut client_violations) =
         connect("client", password("client"), port).await.unwrap();

@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const PASSWORDS: [(&str, &str); 4] = [
+pub const PASSWORDS: [(&str, &str); 5] = [
     ("AGREEMENTS_PASSWORD", "agreements-secret"),
     ("PROJECTS_PASSWORD", "projects-secret"),
     ("PROCUREMENT_PASSWORD", "procurement-secret"),
     ("CLIENT_PASSWORD", "client-secret"),
+    ("WITNESS_PASSWORD", "witness-secret"),
 ];
 
 pub fn deploy_dir() -> PathBuf {
