@@ -17,25 +17,7 @@ use accord_e2e::{wait_ready, Node};
 use accord_kernel::signature::{hex, ActorKey};
 use accord_runtime::authentication::TrustRoot;
 use accord_runtime::{NodeConfig, ServiceKind};
-use accord_testkit::{NatsServer, TempLog};
-
-/// The Python to run, if it has `modules`; `None` (after saying why) outside CI.
-fn python_with(modules: &str) -> Option<String> {
-    let python = std::env::var("ACCORD_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let has = Command::new(&python)
-        .args(["-c", &format!("import {modules}")])
-        .status()
-        .is_ok_and(|s| s.success());
-    if has {
-        return Some(python);
-    }
-    assert!(
-        std::env::var("CI").is_err(),
-        "under CI the interop tests must run: {python} lacks {modules}"
-    );
-    eprintln!("skipped: {python} cannot import {modules} (pip install cryptography nats-py)");
-    None
-}
+use accord_testkit::{python_with, NatsServer, TempLog};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

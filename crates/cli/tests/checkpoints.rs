@@ -87,25 +87,12 @@ fn start_service(dir: &Path, url: &str, http: &str) -> Process {
         .collect::<Vec<_>>()
         .join(",");
     Process::spawn(
-        Command::new(env!("CARGO_BIN_EXE_accord"))
-            .args([
-                "serve",
-                "agreements",
-                "--nats",
-                url,
-                "--http",
-                http,
-                "--data",
-            ])
-            .arg(dir.join("data"))
-            // Not about who signs commands: unsigned commands (see up_over_nats.rs).
-            .env("ACCORD_REQUIRE_SIGNATURES", "false")
+        support::serve_agreements(url, http, &dir.join("data"))
             .env("ACCORD_LOG_KEY_DIR", dir.join("log-keys"))
             .env("ACCORD_WITNESSES", witnesses)
             .env("ACCORD_CHECKPOINT_EVERY_EVENTS", "500")
             .env("ACCORD_CHECKPOINT_EVERY_SECS", "1")
-            .env("ACCORD_WITNESS_TIMEOUT_SECS", "2")
-            .env("ACCORD_LOG_LEVEL", "warn"),
+            .env("ACCORD_WITNESS_TIMEOUT_SECS", "2"),
     )
 }
 

@@ -7,6 +7,8 @@
 // Tests panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::path::Path;
 use std::process::{Child, Command};
 use std::time::Duration;
@@ -35,19 +37,7 @@ impl Drop for Mounted<'_> {
 }
 
 fn serve(url: &str, data: &Path, http: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_accord"))
-        .args([
-            "serve",
-            "agreements",
-            "--nats",
-            url,
-            "--http",
-            http,
-            "--data",
-        ])
-        .arg(data)
-        // Not about signatures: it sends unsigned commands (signed `accord up`: up_over_nats.rs).
-        .env("ACCORD_REQUIRE_SIGNATURES", "false")
+    support::serve_agreements(url, http, data)
         .env("ACCORD_LOG_LEVEL", "error")
         .spawn()
         .unwrap()

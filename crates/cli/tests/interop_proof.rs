@@ -17,24 +17,6 @@ use std::process::Command;
 
 use accord::demo_evidence::{cosigner, log_signer, WITNESSES};
 
-/// The Python to run, if it has `cryptography`; `None` (after saying why) outside CI.
-fn python() -> Option<String> {
-    let python = std::env::var("ACCORD_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let has = Command::new(&python)
-        .args(["-c", "import cryptography"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if has {
-        return Some(python);
-    }
-    assert!(
-        std::env::var("CI").is_err(),
-        "under CI the interop tests must run: {python} lacks cryptography"
-    );
-    eprintln!("skipped: {python} cannot import cryptography (pip install cryptography)");
-    None
-}
-
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop/check_tlog_proof.py")
 }
@@ -61,7 +43,7 @@ fn check(python: &str, proof: &Path, envelope: &Path, extra: &[&str]) -> (bool, 
 
 #[test]
 fn a_python_auditor_verifies_the_demos_proof_and_refuses_it_changed() {
-    let Some(python) = python() else {
+    let Some(python) = accord_testkit::python_with("cryptography") else {
         return;
     };
     let work = tempfile::tempdir().unwrap();

@@ -5,7 +5,9 @@
 // Tests panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use accord_bus::{AccordClient, Bus, NatsBus};
@@ -14,18 +16,9 @@ use accord_testkit::{free_port, NatsServer};
 const RESTARTS: usize = 20;
 
 fn serve(url: &str, http: &str, data: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_accord"))
-        .args([
-            "serve",
-            "agreements",
-            "--nats",
-            url,
-            "--http",
-            http,
-            "--data",
-        ])
-        .arg(data)
-        .env("ACCORD_LOG_LEVEL", "warn")
+    // Readiness is the same with signatures on: this test keeps the default.
+    support::serve_agreements(url, http, data)
+        .env_remove("ACCORD_REQUIRE_SIGNATURES")
         .stdout(Stdio::null())
         .spawn()
         .unwrap()

@@ -371,20 +371,9 @@ mod witnessed {
     }
 
     fn start_service(work: &Path, data: &Path, url: &str, http: &str) -> Process {
+        // The forger holds the data and the log key, not the actors' keys.
         Process::spawn(
-            Command::new(env!("CARGO_BIN_EXE_accord"))
-                .args([
-                    "serve",
-                    "agreements",
-                    "--nats",
-                    url,
-                    "--http",
-                    http,
-                    "--data",
-                ])
-                .arg(data)
-                // Not about who signs commands (the forger holds the data, not keys).
-                .env("ACCORD_REQUIRE_SIGNATURES", "false")
+            super::support::serve_agreements(url, http, data)
                 .env("ACCORD_LOG_KEY_DIR", work.join("log-keys"))
                 .env("ACCORD_WITNESSES", witnesses_setting())
                 .env("ACCORD_CHECKPOINT_EVERY_SECS", "1")

@@ -285,3 +285,25 @@ pub fn free_port() -> u16 {
         }
     }
 }
+
+/// The Python that interop tests run (`ACCORD_PYTHON`, which `.ci/run` points at its
+/// virtual environment, else `python3`), if it can import `modules` (e.g.
+/// `"cryptography, nats"`). Without them: `None` after saying why, so the test passes
+/// on a machine without the packages; under CI (`CI` set) it panics instead, since
+/// there the interop tests must run.
+pub fn python_with(modules: &str) -> Option<String> {
+    let python = std::env::var("ACCORD_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let has = std::process::Command::new(&python)
+        .args(["-c", &format!("import {modules}")])
+        .status()
+        .is_ok_and(|s| s.success());
+    if has {
+        return Some(python);
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "under CI the interop tests must run: {python} lacks {modules}"
+    );
+    eprintln!("skipped: {python} cannot import {modules} (pip install cryptography nats-py)");
+    None
+}

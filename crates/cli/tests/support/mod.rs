@@ -139,6 +139,27 @@ impl Drop for Server {
     }
 }
 
+/// `accord serve agreements` on NATS at `url`, its HTTP endpoints on `http` (empty:
+/// none) and its data under `data`, taking unsigned commands (tests not about
+/// signatures; signed: up_over_nats.rs) and logging warnings; callers add settings.
+pub fn serve_agreements(url: &str, http: &str, data: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_accord"));
+    command
+        .args([
+            "serve",
+            "agreements",
+            "--nats",
+            url,
+            "--http",
+            http,
+            "--data",
+        ])
+        .arg(data)
+        .env("ACCORD_REQUIRE_SIGNATURES", "false")
+        .env("ACCORD_LOG_LEVEL", "warn");
+    command
+}
+
 /// A child process killed (SIGKILL) when dropped, so a failing test leaves nothing
 /// running.
 pub struct Process(pub Child);
