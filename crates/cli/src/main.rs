@@ -609,7 +609,10 @@ fn main() -> ExitCode {
         }
         Err(error) => {
             eprintln!("accord: {error:#}");
-            if error.is::<Usage>() {
+            let configuration = error
+                .downcast_ref::<accord::running::RunError>()
+                .is_some_and(accord::running::RunError::is_configuration);
+            if error.is::<Usage>() || configuration {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE

@@ -53,6 +53,14 @@ pub enum RunError {
     },
 }
 
+impl RunError {
+    /// Whether the error is in the configuration (a key file that cannot be read):
+    /// the process exits with status 2, as for invalid settings.
+    pub fn is_configuration(&self) -> bool {
+        matches!(self, RunError::ReactionKey { .. } | RunError::LogKey { .. })
+    }
+}
+
 /// Connects to NATS at `url`, retrying until it answers or `shutdown` turns true.
 pub async fn connect(url: &str, mut shutdown: watch::Receiver<bool>) -> Option<Bus> {
     let mut attempt = 0u32;
@@ -231,6 +239,31 @@ impl Running {
     }
 }
 
+/// The key file `<service><suffix>` of each of `kinds` in `dir`, read by `read`
+/// (its error's text); a service without a file has none. No directory: no keys.
+fn service_key_files<K>(
+    dir: &str,
+    suffix: &str,
+    kinds: &[ServiceKind],
+    read: impl Fn(&std::path::Path) -> Result<K, String>,
+    failed: impl Fn(ServiceKind, String, String) -> RunError,
+) -> Result<BTreeMap<String, K>, RunError> {
+    let mut keys = BTreeMap::new();
+    if dir.is_empty() {
+        return Ok(keys);
+    }
+    for kind in kinds {
+        let path = std::path::Path::new(dir).join(format!("{}{suffix}", kind.name()));
+        if !path.exists() {
+            continue;
+        }
+        let key =
+            read(&path).map_err(|reason| failed(*kind, path.display().to_string(), reason))?;
+        keys.insert(kind.name().to_owned(), key);
+    }
+    Ok(keys)
+}
+
 /// The reaction keys of `kinds` in `reaction_key_dir` (`<service>.key`, as
 /// `accord keys new` writes them); a service without a file sends its reactions
 /// unsigned. No directory set: no keys.
@@ -238,24 +271,17 @@ pub fn reaction_keys(
     settings: &Settings,
     kinds: &[ServiceKind],
 ) -> Result<BTreeMap<String, ActorKey>, RunError> {
-    let mut keys = BTreeMap::new();
-    if settings.reaction_key_dir.is_empty() {
-        return Ok(keys);
-    }
-    for kind in kinds {
-        let path =
-            std::path::Path::new(&settings.reaction_key_dir).join(format!("{}.key", kind.name()));
-        if !path.exists() {
-            continue;
-        }
-        let key = crate::keys::read_key_file(&path).map_err(|e| RunError::ReactionKey {
-            service: *kind,
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
-        keys.insert(kind.name().to_owned(), key);
-    }
-    Ok(keys)
+    service_key_files(
+        &settings.reaction_key_dir,
+        ".key",
+        kinds,
+        |path| crate::keys::read_key_file(path).map_err(|e| e.to_string()),
+        |service, path, reason| RunError::ReactionKey {
+            service,
+            path,
+            reason,
+        },
+    )
 }
 
 /// The log keys of `kinds` in `log_key_dir` (`<service>.log-key`, as `accord keys
@@ -265,26 +291,20 @@ pub fn log_keys(
     settings: &Settings,
     kinds: &[ServiceKind],
 ) -> Result<BTreeMap<String, NoteSigner>, RunError> {
-    let mut keys = BTreeMap::new();
-    if settings.log_key_dir.is_empty() {
-        return Ok(keys);
-    }
-    for kind in kinds {
-        let path =
-            std::path::Path::new(&settings.log_key_dir).join(format!("{}.log-key", kind.name()));
-        if !path.exists() {
-            continue;
-        }
-        let failed = |reason: String| RunError::LogKey {
-            service: *kind,
-            path: path.display().to_string(),
+    service_key_files(
+        &settings.log_key_dir,
+        ".log-key",
+        kinds,
+        |path| {
+            let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+            text.trim().parse().map_err(|e| format!("{e}"))
+        },
+        |service, path, reason| RunError::LogKey {
+            service,
+            path,
             reason,
-        };
-        let text = std::fs::read_to_string(&path).map_err(|e| failed(e.to_string()))?;
-        let signer: NoteSigner = text.trim().parse().map_err(|e| failed(format!("{e}")))?;
-        keys.insert(kind.name().to_owned(), signer);
-    }
-    Ok(keys)
+        },
+    )
 }
 
 /// Says at start what an operator must know about signatures: off is a choice to

@@ -38,3 +38,26 @@ fn keys_new_writes_a_private_key_once_and_prints_its_public_key() {
         "not overwritten"
     );
 }
+
+#[test]
+fn a_key_file_that_does_not_read_stops_the_start_with_status_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for (setting, file) in [
+        ("ACCORD_LOG_KEY_DIR", "agreements.log-key"),
+        ("ACCORD_REACTION_KEY_DIR", "agreements.key"),
+    ] {
+        let keys = dir.path().join(setting);
+        std::fs::create_dir_all(&keys).unwrap();
+        std::fs::write(keys.join(file), "not a key\n").unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_accord"))
+            .args(["serve", "agreements", "--http", "", "--data"])
+            .arg(dir.path().join("data"))
+            .env(setting, &keys)
+            .env_remove("ACCORD_NATS_URL")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{setting}: {stderr}");
+        assert!(stderr.contains(file), "{setting}: {stderr}");
+    }
+}
