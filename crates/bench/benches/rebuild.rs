@@ -203,7 +203,9 @@ fn projection_alone(dir: &Path) -> u64 {
     let mut applied = 0;
     for event in accord_log::scan_path(dir, 1).unwrap() {
         let event = event.unwrap();
-        let decoded = AgreementsModel::decode(&event.event_type, &event.payload).unwrap();
+        let decoded =
+            AgreementsModel::decode(&event.event_type, event.schema_version, &event.payload)
+                .unwrap();
         AgreementsModel::apply(&mut state, &EventMeta::of(&event), &decoded);
         applied += 1;
     }

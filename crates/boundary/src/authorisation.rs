@@ -386,11 +386,13 @@ pub fn procurement(
     let market = state.view.markets.get(item);
     match command {
         MarketCommand::SubmitRequest { party, .. } => own_party(sender, party),
-        MarketCommand::OfferSupply { supplier, .. } => own_party(sender, supplier),
+        // The party whose supply it is offers and allocates it (the supplier
+        // itself, or the state its company or facility belongs to).
+        MarketCommand::OfferSupply { controlled_by, .. } => own_party(sender, controlled_by),
         MarketCommand::Allocate { supply_id, .. } => {
             match market.and_then(|m| m.supplies.get(supply_id)) {
                 None => Ok(()),
-                Some(supply) => own_party(sender, &supply.supplier),
+                Some(supply) => own_party(sender, &supply.controlled_by),
             }
         }
         MarketCommand::Fulfil { request_id, .. } | MarketCommand::Cancel { request_id, .. } => {

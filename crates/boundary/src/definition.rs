@@ -108,7 +108,13 @@ pub trait ServiceDefinition: Sized + Send + Sync + 'static {
         command: &Self::Command,
     ) -> Result<Vec<Self::Event>, DomainRefusal>;
     fn encode(stream: &StreamId, event: &Self::Event) -> Result<EncodedEvent, BoundaryError>;
-    fn decode(event_type: &str, payload: &[u8]) -> Result<Self::Event, BoundaryError>;
+    /// Reads a stored event of `schema_version`, upcast to today's meaning
+    /// ([`crate::evolution`]).
+    fn decode(
+        event_type: &str,
+        schema_version: u32,
+        payload: &[u8],
+    ) -> Result<Self::Event, BoundaryError>;
     fn apply(view: &mut Self::View, meta: &EventMeta, event: &Self::Event);
     /// What `event` on `stream` causes in other services. `history` gives the stream up
     /// to and including the event; it is called only when the answer depends on it.
@@ -270,7 +276,12 @@ impl ServiceDefinition for AgreementsModel {
         Ok(encode_agreements_event(&aggregate(stream)?, event))
     }
 
-    fn decode(event_type: &str, payload: &[u8]) -> Result<AgreementsEvent, BoundaryError> {
+    fn decode(
+        event_type: &str,
+        schema_version: u32,
+        payload: &[u8],
+    ) -> Result<AgreementsEvent, BoundaryError> {
+        crate::evolution::readable(event_type, schema_version)?;
         decode_agreements_event(event_type, payload)
     }
 
@@ -352,7 +363,12 @@ impl ServiceDefinition for ProjectsModel {
         Ok(encode_project_event(&aggregate(stream)?, event))
     }
 
-    fn decode(event_type: &str, payload: &[u8]) -> Result<ProjectEvent, BoundaryError> {
+    fn decode(
+        event_type: &str,
+        schema_version: u32,
+        payload: &[u8],
+    ) -> Result<ProjectEvent, BoundaryError> {
+        crate::evolution::readable(event_type, schema_version)?;
         decode_project_event(event_type, payload)
     }
 
@@ -441,8 +457,12 @@ impl ServiceDefinition for ProcurementModel {
         Ok(encode_procurement_event(event))
     }
 
-    fn decode(event_type: &str, payload: &[u8]) -> Result<ProcurementEvent, BoundaryError> {
-        decode_procurement_event(event_type, payload)
+    fn decode(
+        event_type: &str,
+        schema_version: u32,
+        payload: &[u8],
+    ) -> Result<ProcurementEvent, BoundaryError> {
+        decode_procurement_event(event_type, schema_version, payload)
     }
 
     fn reactions(

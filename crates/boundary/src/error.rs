@@ -29,6 +29,13 @@ pub enum BoundaryError {
     UnknownEnumName { type_name: String, reason: String },
     #[error("payload does not decode as {type_name}: {reason}")]
     Decode { type_name: String, reason: String },
+    /// A stored event of a schema version this code cannot read (see `evolution`).
+    #[error("{event_type} schema version {version} is not readable by this build (it reads 1 to {current})")]
+    UnknownSchemaVersion {
+        event_type: String,
+        version: u32,
+        current: u32,
+    },
 }
 
 /// Attaches the field name to a value error.

@@ -11,6 +11,7 @@ pub mod authorisation;
 mod commands;
 pub mod definition;
 mod error;
+pub mod evolution;
 mod procurement;
 mod projects;
 pub mod reactions;
@@ -31,18 +32,22 @@ pub use error::BoundaryError;
 pub use procurement::{decode_procurement_event, encode_procurement_event};
 pub use projects::{decode_project_event, encode_project_event};
 
-/// A domain event as the log stores it: the payload's message name and bytes.
+/// A domain event as the log stores it: the payload's message name, its schema
+/// version ([`evolution`]) and bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodedEvent {
     /// Fully qualified protobuf message name, e.g. `accord.v1.CommitmentAmended`.
     pub event_type: String,
+    pub schema_version: u32,
     pub payload: Vec<u8>,
 }
 
 impl EncodedEvent {
     pub(crate) fn of<M: prost::Message + prost::Name>(message: &M) -> EncodedEvent {
+        let event_type = M::full_name();
         EncodedEvent {
-            event_type: M::full_name(),
+            schema_version: evolution::current_version(&event_type),
+            event_type,
             payload: message.encode_to_vec(),
         }
     }

@@ -90,6 +90,7 @@ pub fn encode_procurement_event(event: &ProcurementEvent) -> EncodedEvent {
             M::SupplyOffered {
                 supply_id,
                 supplier,
+                controlled_by,
                 item,
                 item_category,
                 quantity,
@@ -106,6 +107,7 @@ pub fn encode_procurement_event(event: &ProcurementEvent) -> EncodedEvent {
                     .as_ref()
                     .map(ToString::to_string)
                     .unwrap_or_default(),
+                controlled_by: party_ref(controlled_by),
             }),
             M::SupplyAllocated {
                 supply_id,
@@ -139,9 +141,11 @@ pub fn encode_procurement_event(event: &ProcurementEvent) -> EncodedEvent {
 /// Decodes one stored event of the procurement service by its event type.
 pub fn decode_procurement_event(
     event_type: &str,
+    schema_version: u32,
     payload: &[u8],
 ) -> Result<ProcurementEvent, BoundaryError> {
     use MarketEvent as M;
+    crate::evolution::readable(event_type, schema_version)?;
     macro_rules! is {
         ($message:ty) => {
             event_type == <$message>::full_name()
@@ -170,10 +174,11 @@ pub fn decode_procurement_event(
             sequence: m.sequence,
         })
     } else if is!(pb::SupplyOffered) {
-        let m: pb::SupplyOffered = decode(payload)?;
+        let m = crate::evolution::supply_offered(decode(payload)?, schema_version);
         ProcurementEvent::Market(M::SupplyOffered {
             supply_id: aggregate_id("supply_id", &m.supply_id)?,
             supplier: party("supplier", &m.supplier)?,
+            controlled_by: party("controlled_by", &m.controlled_by)?,
             item: m.item,
             item_category: m.item_category,
             quantity: quantity("quantity", &m.quantity)?,

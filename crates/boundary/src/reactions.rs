@@ -112,6 +112,7 @@ impl Reaction {
                 MarketCommand::OfferSupply {
                     supply_id,
                     supplier,
+                    controlled_by,
                     item,
                     item_category,
                     quantity,
@@ -124,6 +125,7 @@ impl Reaction {
                 pb::OfferSupply {
                     supply_id: supply_id.to_string(),
                     supplier: party_ref(supplier),
+                    controlled_by: party_ref(controlled_by),
                     item: item.clone(),
                     item_category: item_category.clone(),
                     quantity: quantity_proto(quantity),
@@ -250,6 +252,8 @@ pub fn reactions_to_project(
                         MarketCommand::OfferSupply {
                             supply_id,
                             supplier: supplier.clone(),
+                            // A project's output is its producer's supply.
+                            controlled_by: supplier.clone(),
                             item: item.clone(),
                             item_category: category(project().area),
                             quantity: quantity.clone(),

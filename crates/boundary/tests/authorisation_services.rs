@@ -142,11 +142,17 @@ fn submit_request(code: &str) -> ProcurementCommand {
 }
 
 fn offer_supply(code: &str) -> ProcurementCommand {
+    offer_supply_of(code, code)
+}
+
+/// Supply offered by `supplier` (a party, or a company of one), controlled by `controller`.
+fn offer_supply_of(supplier: &str, controller: &str) -> ProcurementCommand {
     ProcurementCommand::Market(
         "shells-155".into(),
         MarketCommand::OfferSupply {
             supply_id: id("s-1"),
-            supplier: party(code),
+            supplier: party(supplier),
+            controlled_by: party(controller),
             item: "shells-155".into(),
             item_category: "ammunition".into(),
             quantity: Quantity::new(500, "rounds").unwrap(),
@@ -291,6 +297,26 @@ fn given_a_party_when_it_offers_its_own_supply_or_another_partys_then_only_its_o
     );
     assert_eq!(
         procurement_denied("OfferSupply", offer_supply("PL"), &lt),
+        Some("not_own_party")
+    );
+}
+
+#[test]
+fn given_a_company_of_a_party_when_that_party_offers_its_supply_then_allowed_and_nobody_else() {
+    let lt = person("lt-kaunas", "LT");
+    let pl = person("pl-procurement", "PL");
+    // Lithuania offers the supply of a Lithuanian company as its own.
+    assert_eq!(
+        procurement_denied("OfferSupply", offer_supply_of("lt-company", "LT"), &lt),
+        None
+    );
+    // Poland may not claim Lithuanian control of supply (nor its own of Lithuania's).
+    assert_eq!(
+        procurement_denied("OfferSupply", offer_supply_of("pl-company", "LT"), &pl),
+        Some("not_own_party")
+    );
+    assert_eq!(
+        procurement_denied("OfferSupply", offer_supply_of("lt-company", "LT"), &pl),
         Some("not_own_party")
     );
 }

@@ -197,3 +197,38 @@ fn each_kind_of_bad_input_gets_its_own_error() {
         Err(BoundaryError::UnknownReference { kind: "supply", .. })
     ));
 }
+
+#[test]
+fn supply_names_the_party_that_controls_it_or_is_its_suppliers() {
+    use accord_procurement::market::MarketCommand;
+    let offer = |controlled_by: &str| {
+        parse_procurement_command(
+            "OfferSupply",
+            Body::Json(&format!(
+                r#"{{"supplyId":"s-1","supplier":{{"id":"lt-works"}},{controlled_by}
+                    "item":"155mm shell","itemCategory":"ammunition",
+                    "quantity":{{"amount":"10","unit":"shell"}}}}"#
+            )),
+            &Known,
+        )
+    };
+    let controller = |parsed: Result<ProcurementCommand, BoundaryError>| match parsed {
+        Ok(ProcurementCommand::Market(_, MarketCommand::OfferSupply { controlled_by, .. })) => {
+            controlled_by.to_string()
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(controller(offer(r#""controlledBy":{"id":"LT"},"#)), "LT");
+    assert_eq!(controller(offer("")), "lt-works", "default: the supplier");
+    assert!(matches!(
+        offer(r#""controlledBy":{"id":""},"#),
+        Err(BoundaryError::Invalid {
+            field: "controlled_by",
+            ..
+        })
+    ));
+    assert!(matches!(
+        offer(r#""controlledBy":"LT","#),
+        Err(BoundaryError::Json { .. })
+    ));
+}

@@ -71,6 +71,7 @@ fn reactions() -> Vec<Reaction> {
             MarketCommand::OfferSupply {
                 supply_id: id("shells-output-2027-06-30"),
                 supplier: PartyId::new("lt-company").unwrap(),
+                controlled_by: PartyId::new("lt-company").unwrap(),
                 item: "155mm shell".into(),
                 item_category: "ammunition".into(),
                 quantity: Quantity {

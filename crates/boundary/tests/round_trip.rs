@@ -433,7 +433,7 @@ fn procurement_event() -> impl Strategy<Value = ProcurementEvent> {
             ),
         (
             id(),
-            party(),
+            (party(), party()),
             text(),
             text(),
             quantity(),
@@ -443,7 +443,7 @@ fn procurement_event() -> impl Strategy<Value = ProcurementEvent> {
             .prop_map(
                 |(
                     supply_id,
-                    supplier,
+                    (supplier, controlled_by),
                     item,
                     item_category,
                     quantity,
@@ -453,6 +453,7 @@ fn procurement_event() -> impl Strategy<Value = ProcurementEvent> {
                     ProcurementEvent::Market(M::SupplyOffered {
                         supply_id,
                         supplier,
+                        controlled_by,
                         item,
                         item_category,
                         quantity,
@@ -519,8 +520,58 @@ proptest! {
     #[test]
     fn procurement_events_round_trip(event in procurement_event()) {
         let encoded = encode_procurement_event(&event);
-        prop_assert_eq!(decode_procurement_event(&encoded.event_type, &encoded.payload).unwrap(), event);
+        prop_assert_eq!(decode_procurement_event(&encoded.event_type, encoded.schema_version, &encoded.payload).unwrap(), event);
     }
+}
+
+#[test]
+fn a_supply_offered_before_version_2_is_read_as_controlled_by_its_supplier() {
+    use accord_contracts::v1 as pb;
+    // Given a SupplyOffered as the code before schema version 2 wrote it
+    let old = pb::SupplyOffered {
+        supply_id: "s-1".into(),
+        supplier: Some(pb::PartyRef {
+            id: "lt-company".into(),
+        }),
+        item: "155mm shell".into(),
+        item_category: "ammunition".into(),
+        quantity: Some(pb::Quantity {
+            amount: 10,
+            unit: "shell".into(),
+        }),
+        available_from: None,
+        project_id: String::new(),
+        controlled_by: None,
+    };
+    let payload = prost::Message::encode_to_vec(&old);
+    // When read at version 1, it is upcast; at version 2 the field is required
+    let read = decode_procurement_event("accord.v1.SupplyOffered", 1, &payload).unwrap();
+    assert!(matches!(
+        read,
+        ProcurementEvent::Market(accord_procurement::market::MarketEvent::SupplyOffered { ref controlled_by, ref supplier, .. })
+            if controlled_by == supplier && supplier.as_str() == "lt-company"
+    ));
+    assert!(matches!(
+        decode_procurement_event("accord.v1.SupplyOffered", 2, &payload),
+        Err(BoundaryError::Missing {
+            field: "controlled_by"
+        })
+    ));
+    // And a version this build does not know is refused, not guessed
+    assert!(matches!(
+        decode_procurement_event("accord.v1.SupplyOffered", 3, &payload),
+        Err(BoundaryError::UnknownSchemaVersion {
+            version: 3,
+            current: 2,
+            ..
+        })
+    ));
+    // And what today's code writes is version 2
+    assert_eq!(
+        encode_procurement_event(&read).schema_version,
+        2,
+        "SupplyOffered is written at its current version"
+    );
 }
 
 #[test]

@@ -15,7 +15,7 @@ use accord_scenario::{Embedded, Scenario};
 use prost::Message as _;
 
 use crate::demo_evidence;
-use crate::play::{play_step, wait_ready};
+use crate::play::{play_step, wait_ready, QueueOf};
 use crate::running::Running;
 use crate::settings::Settings;
 use crate::tables::{or_dash, Table};
@@ -74,7 +74,7 @@ pub struct Projections {
 }
 
 /// The projections, queried over the bus like any client would.
-pub async fn fetch(client: &AccordClient, items: &[String]) -> anyhow::Result<Projections> {
+pub async fn fetch(client: &AccordClient, items: &[QueueOf]) -> anyhow::Result<Projections> {
     let mut projections = Projections::default();
     if let Outcome::Agreements(r) = query(client, "agreements", "AgreementRegister", vec![]).await?
     {
@@ -92,12 +92,8 @@ pub async fn fetch(client: &AccordClient, items: &[String]) -> anyhow::Result<Pr
     if let Outcome::Policy(p) = query(client, "procurement", "PriorityPolicy", vec![]).await? {
         projections.policy = Some(p);
     }
-    for item in items {
-        let body = pb::ProcurementQueueQuery {
-            item: item.clone(),
-            ..Default::default()
-        }
-        .encode_to_vec();
+    for queue in items {
+        let body = queue.query().encode_to_vec();
         if let Outcome::Queue(q) = query(client, "procurement", "ProcurementQueue", body).await? {
             projections.queues.push(q);
         }
@@ -256,8 +252,9 @@ pub fn tables(projections: &Projections) -> Vec<Table> {
     for queue in &projections.queues {
         let mut t = Table::new(
             &format!(
-                "Procurement: {} (open requests by rank, then allocations)",
-                queue.item
+                "Procurement: {} (open requests ranked for supply controlled by {}, then allocations)",
+                queue.item,
+                or_dash(&queue.controlled_by)
             ),
             &["", "request", "rank", "tier", "quantity", "why"],
         );
@@ -411,7 +408,7 @@ pub async fn run(settings: &Settings, temporary: bool, out: &mut impl Write) -> 
         "Accord demo: {} — {total} commands played over the embedded bus\n",
         scenario.name
     )?;
-    let items: Vec<String> = pure.procurement().markets.keys().cloned().collect();
+    let items = crate::play::items(&pure);
     let projections = fetch(&client, &items).await?;
     for table in tables(&projections) {
         writeln!(out, "{}", table.render())?;

@@ -238,7 +238,7 @@ pub async fn project_statuses(
 /// Every projection, as queried over the bus, and as the pure run has it.
 pub async fn projections(
     client: &AccordClient,
-    items: &[String],
+    items: &[QueueOf],
 ) -> Result<Vec<Outcome>, ClientError> {
     let mut out = Vec::new();
     for (service, query) in [
@@ -250,12 +250,8 @@ pub async fn projections(
     ] {
         out.push(client.query(service, query, Vec::new()).await?);
     }
-    for item in items {
-        let body = pb::ProcurementQueueQuery {
-            item: item.clone(),
-            ..Default::default()
-        }
-        .encode_to_vec();
+    for queue in items {
+        let body = queue.query().encode_to_vec();
         out.push(
             client
                 .query("procurement", "ProcurementQueue", body)
@@ -265,7 +261,7 @@ pub async fn projections(
     Ok(out)
 }
 
-pub fn expected_projections(pure: &Embedded, items: &[String]) -> Vec<Outcome> {
+pub fn expected_projections(pure: &Embedded, items: &[QueueOf]) -> Vec<Outcome> {
     let mut out = vec![
         Outcome::Agreements(queries::agreement_register(pure.agreements())),
         Outcome::Ledger(queries::commitment_ledger(pure.agreements())),
@@ -273,16 +269,52 @@ pub fn expected_projections(pure: &Embedded, items: &[String]) -> Vec<Outcome> {
         Outcome::Portfolio(queries::project_portfolio(pure.portfolio())),
         Outcome::Policy(queries::priority_policy(pure.procurement())),
     ];
-    for item in items {
+    for queue in items {
         out.push(Outcome::Queue(queries::procurement_queue(
             pure.procurement(),
-            item,
+            &queue.item,
+            queue.controlled_by.as_ref(),
         )));
     }
     out
 }
 
-/// The items (markets) the pure run has.
-pub fn items(pure: &Embedded) -> Vec<String> {
-    pure.procurement().markets.keys().cloned().collect()
+/// One procurement queue: an item (market), ranked for the supply one party controls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueOf {
+    pub item: String,
+    /// `None`: as for supply nobody promised priority for.
+    pub controlled_by: Option<accord_kernel::PartyId>,
+}
+
+impl QueueOf {
+    /// The ProcurementQueue query asking for it.
+    pub fn query(&self) -> pb::ProcurementQueueQuery {
+        pb::ProcurementQueueQuery {
+            item: self.item.clone(),
+            controlled_by: self
+                .controlled_by
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            ..Default::default()
+        }
+    }
+}
+
+/// The queues of every item (market) the pure run has: one per party controlling
+/// supply in it ([`accord_procurement::queue::ProcurementView::controllers`]).
+pub fn items(pure: &Embedded) -> Vec<QueueOf> {
+    let view = pure.procurement();
+    view.markets
+        .keys()
+        .flat_map(|item| {
+            view.controllers(item)
+                .into_iter()
+                .map(|controlled_by| QueueOf {
+                    item: item.clone(),
+                    controlled_by,
+                })
+        })
+        .collect()
 }

@@ -2,7 +2,9 @@
 //! supply to open requests in a deterministic priority order:
 //!
 //! 1. policy tier (1: the requesting party is prioritised for the item's category by
-//!    an accepted procurement-priority commitment; 2: everyone else),
+//!    an accepted procurement-priority commitment *of the party that controls the
+//!    supply*; 2: everyone else — a commitment binds its obligor only, so it orders
+//!    the obligor's supply and nobody else's),
 //! 2. urgency (critical first),
 //! 3. need-by date (earliest first),
 //! 4. submission order.
@@ -66,6 +68,9 @@ impl Request {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Supply {
     pub supplier: PartyId,
+    /// The party whose supply this is (the supplier itself, or the state a company
+    /// or facility belongs to): the obligor whose priority commitments apply.
+    pub controlled_by: PartyId,
     pub quantity: i64,
     pub remaining: i64,
     pub available_from: Option<Date>,
@@ -92,26 +97,16 @@ pub struct Ranked {
 }
 
 impl Market {
-    /// The open requests with something outstanding, in priority order under `policy`.
-    pub fn queue(&self, policy: &Policy) -> Vec<Ranked> {
+    /// The open requests with something outstanding, in priority order under `policy`
+    /// for supply controlled by `controller` (`None`: supply nobody promised priority
+    /// for, so no grant applies).
+    pub fn queue(&self, policy: &Policy, controller: Option<&PartyId>) -> Vec<Ranked> {
         let mut open: Vec<(&AggregateId, &Request, u32, String)> = self
             .requests
             .iter()
             .filter(|(_, r)| r.status == RequestStatus::Open && r.outstanding() > 0)
             .map(|(id, r)| {
-                let (tier, why) = match policy.priority_for(&r.party, &r.item_category) {
-                    Some((commitment, grant)) => (
-                        1,
-                        format!(
-                            "tier 1: {} prioritised by {} for {} under commitment {commitment}",
-                            r.party, grant.obligor, r.item_category
-                        ),
-                    ),
-                    None => (
-                        2,
-                        format!("tier 2: no priority for {} in {}", r.party, r.item_category),
-                    ),
-                };
+                let (tier, why) = tier_of(policy, r, controller);
                 let explanation = format!(
                     "{why}; urgency {}; need by {}; request #{} (policy v{})",
                     r.urgency, r.need_by, r.sequence, policy.version
@@ -132,6 +127,41 @@ impl Market {
     }
 }
 
+/// A request's policy tier for supply controlled by `controller`, and why: which
+/// grant applied, or why none did.
+fn tier_of(policy: &Policy, r: &Request, controller: Option<&PartyId>) -> (u32, String) {
+    let category = &r.item_category;
+    if let Some((commitment, grant)) =
+        controller.and_then(|c| policy.priority_for(&r.party, category, c))
+    {
+        return (
+            1,
+            format!(
+                "tier 1: {} prioritised by {}, which controls this supply, for {category} under commitment {commitment}",
+                r.party, grant.obligor
+            ),
+        );
+    }
+    let elsewhere: Vec<String> = policy
+        .grants_for(&r.party, category)
+        .map(|(commitment, grant)| format!("{} (commitment {commitment})", grant.obligor))
+        .collect();
+    let why = match (elsewhere.is_empty(), controller) {
+        (true, _) => format!("tier 2: no priority for {} in {category}", r.party),
+        (false, Some(controller)) => format!(
+            "tier 2: {}'s priority for {category} binds {}, not {controller}, which controls this supply",
+            r.party,
+            elsewhere.join(", ")
+        ),
+        (false, None) => format!(
+            "tier 2: {}'s priority for {category} binds {} only, for the supply it controls",
+            r.party,
+            elsewhere.join(", ")
+        ),
+    };
+    (2, why)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MarketCommand {
     SubmitRequest {
@@ -146,6 +176,8 @@ pub enum MarketCommand {
     OfferSupply {
         supply_id: AggregateId,
         supplier: PartyId,
+        /// The party whose supply it is (see [`Supply::controlled_by`]).
+        controlled_by: PartyId,
         item: String,
         item_category: String,
         quantity: Quantity,
@@ -183,6 +215,7 @@ pub enum MarketEvent {
     SupplyOffered {
         supply_id: AggregateId,
         supplier: PartyId,
+        controlled_by: PartyId,
         item: String,
         item_category: String,
         quantity: Quantity,
@@ -320,6 +353,7 @@ impl Decider for MarketDecider {
             C::OfferSupply {
                 supply_id,
                 supplier,
+                controlled_by,
                 item,
                 item_category,
                 quantity,
@@ -333,6 +367,7 @@ impl Decider for MarketDecider {
                 Ok(vec![E::SupplyOffered {
                     supply_id: supply_id.clone(),
                     supplier: supplier.clone(),
+                    controlled_by: controlled_by.clone(),
                     item: item.clone(),
                     item_category: item_category.clone(),
                     quantity: quantity.clone(),
@@ -348,7 +383,7 @@ impl Decider for MarketDecider {
                 if supply.remaining == 0 {
                     return Err(MarketError::SupplyExhausted(supply_id.clone()));
                 }
-                let queue = state.queue(policy);
+                let queue = state.queue(policy, Some(&supply.controlled_by));
                 if queue.is_empty() {
                     return Err(MarketError::NoOpenRequests);
                 }
@@ -432,6 +467,7 @@ impl Decider for MarketDecider {
             E::SupplyOffered {
                 supply_id,
                 supplier,
+                controlled_by,
                 item,
                 quantity,
                 available_from,
@@ -444,6 +480,7 @@ impl Decider for MarketDecider {
                     supply_id.clone(),
                     Supply {
                         supplier: supplier.clone(),
+                        controlled_by: controlled_by.clone(),
                         quantity: quantity.amount,
                         remaining: quantity.amount,
                         available_from: *available_from,

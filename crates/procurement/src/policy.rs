@@ -20,6 +20,13 @@ pub struct Grant {
     pub item_categories: Vec<String>,
 }
 
+impl Grant {
+    /// Whether it prioritises `party` for `category`.
+    pub fn grants(&self, party: &PartyId, category: &str) -> bool {
+        &self.beneficiary == party && self.item_categories.iter().any(|c| c == category)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Policy {
     pub version: u64,
@@ -27,12 +34,29 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// The commitment that prioritises `party` for `category`, if any (the first by
-    /// commitment id, so the answer is deterministic).
-    pub fn priority_for(&self, party: &PartyId, category: &str) -> Option<(&AggregateId, &Grant)> {
-        self.grants.iter().find(|(_, g)| {
-            &g.beneficiary == party && g.item_categories.iter().any(|c| c == category)
-        })
+    /// The commitment by which `obligor` prioritises `party` for `category`, if any
+    /// (the first by commitment id, so the answer is deterministic). A grant binds
+    /// its obligor only: it orders the supply the obligor controls, nobody else's.
+    pub fn priority_for(
+        &self,
+        party: &PartyId,
+        category: &str,
+        obligor: &PartyId,
+    ) -> Option<(&AggregateId, &Grant)> {
+        self.grants
+            .iter()
+            .find(|(_, g)| &g.obligor == obligor && g.grants(party, category))
+    }
+
+    /// Every grant prioritising `party` for `category`, whoever its obligor.
+    pub fn grants_for<'a>(
+        &'a self,
+        party: &'a PartyId,
+        category: &'a str,
+    ) -> impl Iterator<Item = (&'a AggregateId, &'a Grant)> + 'a {
+        self.grants
+            .iter()
+            .filter(move |(_, g)| g.grants(party, category))
     }
 }
 

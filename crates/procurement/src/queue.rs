@@ -54,11 +54,30 @@ impl ProcurementView {
             .map(|(item, _)| item.clone())
     }
 
-    /// The open requests for `item`, ranked under the current policy.
-    pub fn queue(&self, item: &str) -> Vec<Ranked> {
+    /// Whose supply the queue of `item` is worth showing for: every party that
+    /// controls supply offered in it (sorted), or `[None]` (no grant applies) while
+    /// nobody has offered any.
+    pub fn controllers(&self, item: &str) -> Vec<Option<accord_kernel::PartyId>> {
+        let mut controllers: Vec<_> = self
+            .markets
+            .get(item)
+            .into_iter()
+            .flat_map(|m| m.supplies.values().map(|s| s.controlled_by.clone()))
+            .collect();
+        controllers.sort();
+        controllers.dedup();
+        if controllers.is_empty() {
+            return vec![None];
+        }
+        controllers.into_iter().map(Some).collect()
+    }
+
+    /// The open requests for `item`, ranked under the current policy for supply
+    /// controlled by `controller` (`None`: no grant applies).
+    pub fn queue(&self, item: &str, controller: Option<&accord_kernel::PartyId>) -> Vec<Ranked> {
         self.markets
             .get(item)
-            .map(|m| m.queue(&self.policy))
+            .map(|m| m.queue(&self.policy, controller))
             .unwrap_or_default()
     }
 }

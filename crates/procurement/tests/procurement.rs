@@ -56,7 +56,15 @@ fn the_policy_is_versioned_and_follows_grants_amendments_and_withdrawals() {
     let policy = given::<PolicyDecider>(granted.clone())
         .when(update(PriorityChange::Amended, &["ammunition", "uav"]))
         .then([updated(2, PriorityChange::Amended, &["ammunition", "uav"])]);
-    assert!(policy.priority_for(&party("UA"), "uav").is_some());
+    assert!(policy
+        .priority_for(&party("UA"), "uav", &party("LT"))
+        .is_some());
+    assert!(
+        policy
+            .priority_for(&party("UA"), "uav", &party("PL"))
+            .is_none(),
+        "binds its obligor only"
+    );
     let policy = given::<PolicyDecider>(granted)
         .when(update(PriorityChange::Withdrawn, &[]))
         .then([updated(2, PriorityChange::Withdrawn, &[])]);
@@ -93,6 +101,7 @@ fn offer(amount: i64) -> E {
     E::SupplyOffered {
         supply_id: id("s1"),
         supplier: party("LT"),
+        controlled_by: party("LT"),
         item: "155mm shell".into(),
         item_category: "ammunition".into(),
         quantity: shells(amount),
@@ -163,8 +172,9 @@ fn without_priority_urgency_decides_and_with_it_the_prioritised_party_comes_firs
             assert_eq!(*policy_version, 1);
             assert_eq!(
                 explanation,
-                "tier 1: UA prioritised by LT for ammunition under commitment c-priority; \
-                 urgency urgent; need by 2025-03-01; request #2 (policy v1)"
+                "tier 1: UA prioritised by LT, which controls this supply, for ammunition \
+                 under commitment c-priority; urgency urgent; need by 2025-03-01; request #2 \
+                 (policy v1)"
             );
         }
         other => panic!("unexpected {other:?}"),
@@ -180,7 +190,7 @@ fn within_a_tier_urgency_then_need_by_then_submission_order_rank() {
         request("tie", "CZ", 10, Urgency::Urgent, date(2025, 4, 1), 4),
     ];
     let queue: Vec<String> = D::fold(&history)
-        .queue(&Policy::default())
+        .queue(&Policy::default(), None)
         .into_iter()
         .map(|r| r.request_id.to_string())
         .collect();
@@ -243,6 +253,7 @@ fn listings_are_checked_against_the_market() {
         .when(C::OfferSupply {
             supply_id: id("s1"),
             supplier: party("LT"),
+            controlled_by: party("LT"),
             item: "155mm shell".into(),
             item_category: "ammunition".into(),
             quantity: shells(1),

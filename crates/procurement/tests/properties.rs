@@ -45,9 +45,10 @@ fn command() -> impl Strategy<Value = C> {
             need_by: Date::new(2025, 3, day).unwrap(),
             urgency,
         }),
-        2 => (0u8..4, 0i64..800).prop_map(|(n, amount)| C::OfferSupply {
+        2 => (0u8..4, 0i64..800, prop::sample::select(vec!["LT", "PL"])).prop_map(|(n, amount, whose)| C::OfferSupply {
             supply_id: id(format!("s{n}")),
-            supplier: party("LT"),
+            supplier: party(whose),
+            controlled_by: party(whose),
             item: "shell".into(),
             item_category: "ammunition".into(),
             quantity: Quantity::new(amount, "shell").unwrap(),
@@ -71,7 +72,8 @@ proptest! {
                     // Ranks within one allocation increase strictly.
                     let ranks: Vec<u32> = new.iter().map(|e| match e { E::SupplyAllocated { rank, .. } => *rank, _ => 0 }).collect();
                     prop_assert!(ranks.windows(2).all(|w| w[0] < w[1]), "{:?}", ranks);
-                    let queue = state.queue(policy);
+                    let controller = &state.supplies[match command { C::Allocate { supply_id, .. } => supply_id, _ => unreachable!() }].controlled_by;
+                    let queue = state.queue(policy, Some(controller));
                     prop_assert_eq!(queue.iter().map(|r| r.rank).collect::<Vec<_>>(), (1..=queue.len() as u32).collect::<Vec<_>>());
                 }
                 for event in new {
@@ -90,12 +92,20 @@ proptest! {
         // The queue follows the ranking keys: tier, then urgency (desc), need-by, sequence.
         for ua in [false, true] {
             let policy = policy(ua);
-            let queue = state.queue(&policy);
+            let queue = state.queue(&policy, Some(&party("LT")));
             let keys: Vec<_> = queue.iter().map(|r| {
                 let request = &state.requests[&r.request_id];
                 (r.tier, std::cmp::Reverse(request.urgency), request.need_by, request.sequence)
             }).collect();
             prop_assert!(keys.windows(2).all(|w| w[0] < w[1]), "queue not strictly ordered");
         }
+        // A grant binds its obligor only: Lithuania's grant to Ukraine never changes
+        // how Polish supply, or supply nobody controls, is ranked.
+        let order = |policy: &Policy, controller: Option<&accord_kernel::PartyId>| -> Vec<(String, u32)> {
+            state.queue(policy, controller).into_iter().map(|r| (r.request_id.to_string(), r.tier)).collect()
+        };
+        let poland = party("PL");
+        prop_assert_eq!(order(&policy(true), Some(&poland)), order(&policy(false), Some(&poland)));
+        prop_assert_eq!(order(&policy(true), None), order(&policy(false), None));
     }
 }

@@ -43,7 +43,7 @@ fn the_queue_reranks_when_the_policy_changes() {
         &submitted("r-ua", "UA", 2),
     );
     let order = |view: &ProcurementView| -> Vec<String> {
-        view.queue("155mm shell")
+        view.queue("155mm shell", Some(&PartyId::new("LT").unwrap()))
             .iter()
             .map(|r| r.request_id.to_string())
             .collect()
@@ -61,12 +61,104 @@ fn the_queue_reranks_when_the_policy_changes() {
         }),
     );
     assert_eq!(order(&view), ["r-ua", "r-pl"]);
-    let first = &view.queue("155mm shell")[0];
+    let first = &view.queue("155mm shell", Some(&PartyId::new("LT").unwrap()))[0];
     assert_eq!((first.rank, first.tier), (1, 1));
     assert!(
         first.explanation.contains("under commitment c-priority"),
         "{}",
         first.explanation
     );
-    assert!(view.queue("unknown item").is_empty());
+    assert!(view.queue("unknown item", None).is_empty());
+}
+
+#[test]
+fn given_lithuanias_grant_when_poland_controls_the_supply_then_it_ranks_without_it() {
+    let mut view = ProcurementView::default();
+    view.apply(
+        &meta("market", "155mm shell", 1),
+        &submitted("r-pl", "PL", 1),
+    );
+    view.apply(
+        &meta("market", "155mm shell", 2),
+        &submitted("r-ua", "UA", 2),
+    );
+    view.apply(
+        &meta("policy", "main", 3),
+        &Ev::Policy(PolicyUpdated {
+            version: 1,
+            commitment_id: AggregateId::new("c-priority").unwrap(),
+            obligor: PartyId::new("LT").unwrap(),
+            beneficiary: PartyId::new("UA").unwrap(),
+            item_categories: vec!["ammunition".into()],
+            change: PriorityChange::Granted,
+        }),
+    );
+    let ranked = |controller: Option<&str>| {
+        let controller = controller.map(|c| PartyId::new(c).unwrap());
+        view.queue("155mm shell", controller.as_ref())
+    };
+    // Lithuania's supply: Ukraine first, under Lithuania's commitment.
+    let lithuanian = ranked(Some("LT"));
+    assert_eq!(lithuanian[0].request_id.to_string(), "r-ua");
+    assert!(lithuanian[0]
+        .explanation
+        .contains("prioritised by LT, which controls this supply"));
+    // Poland's supply: in submission order, and the reason says why the grant did not apply.
+    let polish = ranked(Some("PL"));
+    assert_eq!(
+        polish
+            .iter()
+            .map(|r| (r.request_id.to_string(), r.tier))
+            .collect::<Vec<_>>(),
+        [("r-pl".to_owned(), 2), ("r-ua".to_owned(), 2)]
+    );
+    assert!(
+        polish[1]
+            .explanation
+            .contains("binds LT (commitment c-priority), not PL"),
+        "{}",
+        polish[1].explanation
+    );
+    assert!(
+        polish[0].explanation.contains("no priority for PL"),
+        "{}",
+        polish[0].explanation
+    );
+    // Supply nobody controls with a promise: no grant applies either.
+    assert!(ranked(None).iter().all(|r| r.tier == 2));
+}
+
+#[test]
+fn the_queue_is_shown_for_each_party_whose_supply_is_in_the_market() {
+    let mut view = ProcurementView::default();
+    view.apply(
+        &meta("market", "155mm shell", 1),
+        &submitted("r-ua", "UA", 1),
+    );
+    assert_eq!(view.controllers("155mm shell"), [None]);
+    for (position, (supply, whose)) in [("s-pl", "PL"), ("s-lt", "LT"), ("s-lt-2", "LT")]
+        .into_iter()
+        .enumerate()
+    {
+        view.apply(
+            &meta("market", "155mm shell", position as u64 + 2),
+            &Ev::Market(MarketEvent::SupplyOffered {
+                supply_id: AggregateId::new(supply).unwrap(),
+                supplier: PartyId::new(whose).unwrap(),
+                controlled_by: PartyId::new(whose).unwrap(),
+                item: "155mm shell".into(),
+                item_category: "ammunition".into(),
+                quantity: Quantity::new(10, "shell").unwrap(),
+                available_from: None,
+                project_id: None,
+            }),
+        );
+    }
+    assert_eq!(
+        view.controllers("155mm shell"),
+        [
+            Some(PartyId::new("LT").unwrap()),
+            Some(PartyId::new("PL").unwrap())
+        ]
+    );
 }

@@ -122,7 +122,9 @@ pub fn boundary_reason(error: &BoundaryError) -> &'static str {
         }
         BoundaryError::UnknownField { .. } => "unknown_field",
         BoundaryError::Json { .. } | BoundaryError::Decode { .. } => "malformed",
-        BoundaryError::UnknownEventType(_) => "internal",
+        BoundaryError::UnknownEventType(_) | BoundaryError::UnknownSchemaVersion { .. } => {
+            "internal"
+        }
     }
 }
 

@@ -62,7 +62,7 @@ impl Service<AgreementsModel> {
 /// The change a commitment's event made; `None` for an event of another kind, which a
 /// commitment's stream does not hold.
 fn timeline_entry_of(event: &RecordedEvent) -> Result<Option<TimelineEntry>, QueryError> {
-    match AgreementsModel::decode(&event.event_type, &event.payload) {
+    match AgreementsModel::decode(&event.event_type, event.schema_version, &event.payload) {
         Ok(AgreementsEvent::Commitment(decoded)) => {
             Ok(Some(timeline_entry(&EventMeta::of(event), &decoded)))
         }

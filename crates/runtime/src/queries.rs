@@ -5,7 +5,7 @@ use accord_agreements::board::MotionSubject;
 use accord_agreements::projections::{AgreementsView, TimelineEntry};
 use accord_boundary::{decode_body, Body, BoundaryError};
 use accord_contracts::v1::{self as pb, reply::Outcome};
-use accord_kernel::WireName;
+use accord_kernel::{PartyId, WireName};
 use accord_procurement::market::MarketEvent;
 use accord_procurement::queue::ProcurementView;
 use accord_projects::Portfolio;
@@ -353,7 +353,8 @@ pub fn procurement_query(
         }
         "ProcurementQueue" => {
             let query: pb::ProcurementQueueQuery = decode_body(body)?;
-            let whole = procurement_queue(view, &query.item);
+            let controller = optional_party(&query.controlled_by)?;
+            let whole = procurement_queue(view, &query.item, controller.as_ref());
             // Each list gets half the bytes, so the two together fit as one page does.
             let requests = Page::new(query.after, query.limit, page_bytes / 2);
             let (requests, next_after) =
@@ -367,6 +368,7 @@ pub fn procurement_query(
                     .collect(),
             );
             Ok(Outcome::Queue(pb::ProcurementQueue {
+                controlled_by: whole.controlled_by,
                 item: whole.item,
                 requests,
                 allocations,
@@ -376,6 +378,19 @@ pub fn procurement_query(
         }
         other => Err(QueryError::Unknown(other.to_owned())),
     }
+}
+
+/// A party named in a query, or none when empty.
+fn optional_party(text: &str) -> Result<Option<PartyId>, QueryError> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    PartyId::new(text.to_owned()).map(Some).map_err(|error| {
+        QueryError::Invalid(BoundaryError::Invalid {
+            field: "controlled_by",
+            error,
+        })
+    })
 }
 
 pub fn priority_policy(view: &ProcurementView) -> pb::PriorityPolicy {
@@ -396,11 +411,18 @@ pub fn priority_policy(view: &ProcurementView) -> pb::PriorityPolicy {
     }
 }
 
-pub fn procurement_queue(view: &ProcurementView, item: &str) -> pb::ProcurementQueue {
+/// The queue of `item` ranked for supply controlled by `controller` (`None`: no
+/// priority commitment applies).
+pub fn procurement_queue(
+    view: &ProcurementView,
+    item: &str,
+    controller: Option<&PartyId>,
+) -> pb::ProcurementQueue {
     pb::ProcurementQueue {
         item: item.to_owned(),
+        controlled_by: controller.map(ToString::to_string).unwrap_or_default(),
         requests: view
-            .queue(item)
+            .queue(item, controller)
             .into_iter()
             .map(|ranked| pb::RankedRequest {
                 request_id: ranked.request_id.to_string(),

@@ -268,14 +268,17 @@ fn caused_requests<M: Model>(
     log: &Log,
     event: &RecordedEvent,
 ) -> Result<Vec<ReactionRequest>, ReactError> {
-    let decoded = M::decode(&event.event_type, &event.payload)?;
+    let decoded = M::decode(&event.event_type, event.schema_version, &event.payload)?;
     let mut failed = None;
     let mut history = || {
         let mut history = Vec::new();
         for recorded in log.read_stream(&event.stream, 1) {
-            let loaded = recorded
-                .map_err(ReactError::from)
-                .and_then(|r| Ok((r.version, M::decode(&r.event_type, &r.payload)?)));
+            let loaded = recorded.map_err(ReactError::from).and_then(|r| {
+                Ok((
+                    r.version,
+                    M::decode(&r.event_type, r.schema_version, &r.payload)?,
+                ))
+            });
             match loaded {
                 Ok((version, _)) if version > event.version => break,
                 Ok((_, decoded)) => history.push(decoded),

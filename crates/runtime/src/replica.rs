@@ -125,7 +125,11 @@ pub async fn follow(
             };
             let decision = match decode_envelope(&message.payload) {
                 Ok(event) => {
-                    match AgreementsModel::decode(&event.event_type, &event.payload) {
+                    match AgreementsModel::decode(
+                        &event.event_type,
+                        event.schema_version,
+                        &event.payload,
+                    ) {
                         Ok(AgreementsEvent::Actor(actor_event)) => {
                             replica.apply(event.stream.id(), &actor_event);
                         }

@@ -316,7 +316,7 @@ impl<M: Model> Service<M> {
                 .map(|event| {
                     M::encode(&stream, event).map(|encoded| NewEvent {
                         event_type: encoded.event_type,
-                        schema_version: 1,
+                        schema_version: encoded.schema_version,
                         payload: encoded.payload,
                     })
                 })
@@ -378,7 +378,7 @@ impl<M: Model> Service<M> {
             // Copies the shared state only when there is something to fold into it.
             M::evolve(
                 Arc::make_mut(&mut state),
-                &M::decode(&event.event_type, &event.payload)?,
+                &M::decode(&event.event_type, event.schema_version, &event.payload)?,
             );
         }
         // A stream with no events yet is not kept: a command for an id that does not
@@ -514,7 +514,7 @@ fn project_event<M: Model>(
     states: &StateCache<M::State>,
     event: &RecordedEvent,
 ) -> Result<(), BoundaryError> {
-    let decoded = M::decode(&event.event_type, &event.payload)?;
+    let decoded = M::decode(&event.event_type, event.schema_version, &event.payload)?;
     M::apply(view, &EventMeta::of(event), &decoded);
     states.follow(&event.stream, event.version, |state| {
         M::evolve(state, &decoded);

@@ -59,13 +59,34 @@ fn ukraine_ranks_first_for_items_the_priority_commitment_covers() {
             other => panic!("{other:?}"),
         })
         .collect();
-    // Poland asked first and more urgently; the priority commitment puts Ukraine first.
+    // Poland asked first and more urgently. Poland's own supply (a Polish works')
+    // ranks without Lithuania's grant: Poland first, Ukraine second, both tier 2.
+    // Lithuania's supply is what its priority commitment binds: Ukraine first.
     assert_eq!(
         summary,
         [
-            "req-ua-shells 8000 rank 1 tier 1 policy v1",
-            "req-pl-shells 2000 rank 2 tier 2 policy v1"
+            "req-pl-shells 6000 rank 1 tier 2 policy v1",
+            "req-ua-shells 1000 rank 2 tier 2 policy v1",
+            "req-ua-shells 7000 rank 1 tier 1 policy v1"
         ]
+    );
+    let explanation = |at: usize| match &allocations[at] {
+        accord_procurement::market::MarketEvent::SupplyAllocated { explanation, .. } => {
+            explanation.clone()
+        }
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        explanation(1).starts_with(
+            "tier 2: UA's priority for ammunition binds LT (commitment c-priority), not PL"
+        ),
+        "{}",
+        explanation(1)
+    );
+    assert!(
+        explanation(2).starts_with("tier 1: UA prioritised by LT, which controls this supply"),
+        "{}",
+        explanation(2)
     );
     // The UAV output of the joint project was offered by the reaction and allocated.
     let uav = &embedded.procurement().markets["strike UAV"];
@@ -208,6 +229,7 @@ fn every_event_of_the_run_round_trips_through_protobuf() {
                 assert_eq!(
                     &accord_boundary::decode_procurement_event(
                         &encoded.event_type,
+                        encoded.schema_version,
                         &encoded.payload
                     )
                     .unwrap(),

@@ -81,6 +81,10 @@ impl ParseCommand for pb::OfferSupply {
             item.clone(),
             C::OfferSupply {
                 supply_id: aggregate_id("supply_id", &self.supply_id)?,
+                controlled_by: match &self.controlled_by {
+                    Some(_) => party("controlled_by", &self.controlled_by)?,
+                    None => party("supplier", &self.supplier)?,
+                },
                 supplier: party("supplier", &self.supplier)?,
                 item,
                 item_category: bounded_text("item_category", self.item_category)

@@ -119,7 +119,7 @@ pub fn service_of(dir: &Path, first_event: Option<(&str, &[u8])>) -> Option<Serv
             Some(ServiceKind::Agreements)
         } else if decode_project_event(event_type, payload).is_ok() {
             Some(ServiceKind::Projects)
-        } else if decode_procurement_event(event_type, payload).is_ok() {
+        } else if (1..=2).any(|v| decode_procurement_event(event_type, v, payload).is_ok()) {
             Some(ServiceKind::Procurement)
         } else {
             None

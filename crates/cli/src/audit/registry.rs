@@ -82,5 +82,5 @@ pub fn actor_event_of(event: &RecordedEvent) -> Option<AgreementsEvent> {
     if event.stream.category() != "actor" {
         return None;
     }
-    AgreementsModel::decode(&event.event_type, &event.payload).ok()
+    AgreementsModel::decode(&event.event_type, event.schema_version, &event.payload).ok()
 }

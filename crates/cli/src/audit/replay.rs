@@ -38,7 +38,7 @@ fn fold<M: Model>(copy: &Copy, at: Timestamp, time: Time) -> anyhow::Result<M::V
             }
             continue;
         }
-        let decoded = M::decode(&event.event_type, &event.payload)
+        let decoded = M::decode(&event.event_type, event.schema_version, &event.payload)
             .map_err(|e| anyhow::anyhow!("position {}: {e}", event.position))?;
         M::apply(&mut view, &EventMeta::of(&event), &decoded);
     }
@@ -68,9 +68,13 @@ pub fn replay(dirs: &[PathBuf], at: Timestamp, time: Time) -> anyhow::Result<Pro
                 let state: ProcurementState = fold::<ProcurementModel>(&copy, at, time)?;
                 projections.policy = Some(queries::priority_policy(&state.view));
                 for item in state.view.markets.keys() {
-                    projections
-                        .queues
-                        .push(queries::procurement_queue(&state.view, item));
+                    for controller in state.view.controllers(item) {
+                        projections.queues.push(queries::procurement_queue(
+                            &state.view,
+                            item,
+                            controller.as_ref(),
+                        ));
+                    }
                 }
             }
         }

@@ -160,12 +160,15 @@ fn replay<M: Model>(
             event_id: None,
             reason: e.to_string(),
         })?;
-        let decoded = M::decode(&event.event_type, &event.payload).map_err(|e| Problem {
-            code: "undecodable_payload",
-            position: Some(event.position),
-            event_id: Some(event.event_id.to_string()),
-            reason: e.to_string(),
-        })?;
+        let decoded =
+            M::decode(&event.event_type, event.schema_version, &event.payload).map_err(|e| {
+                Problem {
+                    code: "undecodable_payload",
+                    position: Some(event.position),
+                    event_id: Some(event.event_id.to_string()),
+                    reason: e.to_string(),
+                }
+            })?;
         if let Some(roots) = roots.filter(|_| signatures.not_checked.is_none()) {
             let keys: &dyn KeyRegistry = match M::registry(&view) {
                 Some(own) => own,

@@ -1,0 +1,97 @@
+//! Logs written before issue 17 still read (issue 17, item 7 and acceptance 3): the
+//! demo's three logs as the code before the domain changes wrote them
+//! (`tests/fixtures/before-issue-17`) verify, replay, and give the projections they
+//! gave then, plus the new fields' defaults: their `SupplyOffered` events are schema
+//! version 1, read through the upcasting step as controlled by their supplier.
+
+// Tests panic on unexpected errors; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/before-issue-17")
+}
+
+fn logs() -> Vec<PathBuf> {
+    ["agreements", "projects", "procurement"]
+        .iter()
+        .map(|service| fixture().join(service))
+        .collect()
+}
+
+fn accord(args: &[&str]) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(args)
+        .args(logs())
+        .env("ACCORD_LOG_LEVEL", "error")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{args:?}: {stdout}{stderr}");
+    (output.status.success(), stdout)
+}
+
+/// Removes every `controlledBy` key (the field issue 17 added) and answers the
+/// values it held, by the `item` of the object that held it.
+fn take_new_fields(value: &mut Value, found: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(controller)) = map.remove("controlledBy") {
+                let item = map.get("item").and_then(Value::as_str).unwrap_or("");
+                found.push((item.to_owned(), controller));
+            }
+            for inner in map.values_mut() {
+                take_new_fields(inner, found);
+            }
+        }
+        Value::Array(items) => {
+            for inner in items {
+                take_new_fields(inner, found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn logs_written_before_issue_17_verify_and_replay_to_the_same_projections() {
+    let before = std::fs::read(fixture().join("procurement/db")).unwrap();
+
+    let (verified, table) = accord(&["audit", "verify"]);
+    assert!(verified);
+    assert_eq!(table.matches(" ok").count(), 3, "{table}");
+
+    let (_, printed) = accord(&[
+        "audit",
+        "replay",
+        "--as-of",
+        "2030-01-01T00:00:00Z",
+        "--json",
+    ]);
+    let mut now: Value = serde_json::from_str(&printed).unwrap();
+    let then: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture().join("projections.json")).unwrap())
+            .unwrap();
+    let mut defaults = Vec::new();
+    take_new_fields(&mut now, &mut defaults);
+    assert_eq!(now, then, "the projections the old logs gave then");
+    // The new field's default: each market's supply read as its supplier's.
+    defaults.sort();
+    assert_eq!(
+        defaults,
+        [
+            ("155mm shell".to_owned(), "LT".to_owned()),
+            ("strike UAV".to_owned(), "UA".to_owned())
+        ]
+    );
+    assert_eq!(
+        std::fs::read(fixture().join("procurement/db")).unwrap(),
+        before,
+        "the fixture is read through copies"
+    );
+}
