@@ -2,6 +2,10 @@
 //! accepted; progress recorded as quantities allocated and delivered against what was
 //! committed; amended only with an adopted Steering Board motion; finally fulfilled,
 //! breached or withdrawn, after which nothing changes.
+//!
+//! Delivery is two-sided: what the obligor records as delivered is *reported*; the
+//! beneficiary confirms it or disputes it, with a reason, and never answers for more
+//! than was reported.
 
 use accord_kernel::{
     AggregateId, Date, Decider, Money, PartyId, Period, Quantity, Refusal, RefusalKind, WireName,
@@ -90,9 +94,13 @@ pub struct Commitment {
     pub terms: Option<CommitmentTerms>,
     pub due: Option<Date>,
     pub status: CommitmentStatus,
-    /// Totals in the unit of the committed quantity.
+    /// Totals in the unit of the committed quantity. `delivered` is what the
+    /// obligor reported delivered; `confirmed` and `disputed` are the beneficiary's
+    /// answers to it.
     pub allocated: i64,
     pub delivered: i64,
+    pub confirmed: i64,
+    pub disputed: i64,
     /// Board motions that authorised each amendment, in order.
     pub amendments: Vec<AggregateId>,
 }
@@ -131,6 +139,16 @@ pub enum CommitmentCommand {
         delivered: Option<Quantity>,
         reason: String,
     },
+    /// The beneficiary confirms receipt of `quantity` of what was reported delivered.
+    ConfirmDelivery {
+        quantity: Quantity,
+        reason: String,
+    },
+    /// The beneficiary disputes `quantity` of what was reported delivered.
+    DisputeDelivery {
+        quantity: Quantity,
+        reason: String,
+    },
     Fulfil {
         reason: String,
     },
@@ -165,6 +183,14 @@ pub enum CommitmentEvent {
     ProgressRecorded {
         allocated: Option<Quantity>,
         delivered: Option<Quantity>,
+        reason: String,
+    },
+    DeliveryConfirmed {
+        quantity: Quantity,
+        reason: String,
+    },
+    DeliveryDisputed {
+        quantity: Quantity,
         reason: String,
     },
     Fulfilled {
@@ -212,6 +238,10 @@ pub enum CommitmentError {
     DeliveredExceedsAllocated { delivered: i64, allocated: i64 },
     #[error("an amendment cannot change the kind of commitment")]
     KindChanged,
+    #[error("a confirmation or dispute needs a positive quantity")]
+    NothingAnswered,
+    #[error("{answered} confirmed or disputed would exceed the {reported} reported delivered")]
+    ExceedsReported { answered: i64, reported: i64 },
     #[error(transparent)]
     Authorisation(#[from] AuthorisationError),
 }
@@ -355,6 +385,31 @@ impl Decider for CommitmentDecider {
                     reason: reason.clone(),
                 }])
             }
+            C::ConfirmDelivery { quantity, reason } | C::DisputeDelivery { quantity, reason } => {
+                require(state, CommitmentStatus::Accepted)?;
+                let committed = state.committed().ok_or(CommitmentError::NotQuantified)?;
+                if quantity.unit != committed.unit {
+                    return Err(CommitmentError::UnitMismatch {
+                        given: quantity.unit.clone(),
+                        committed: committed.unit,
+                    });
+                }
+                if quantity.amount <= 0 {
+                    return Err(CommitmentError::NothingAnswered);
+                }
+                let answered = state.confirmed + state.disputed + quantity.amount;
+                if answered > state.delivered {
+                    return Err(CommitmentError::ExceedsReported {
+                        answered,
+                        reported: state.delivered,
+                    });
+                }
+                let (quantity, reason) = (quantity.clone(), reason.clone());
+                Ok(vec![match command {
+                    C::ConfirmDelivery { .. } => E::DeliveryConfirmed { quantity, reason },
+                    _ => E::DeliveryDisputed { quantity, reason },
+                }])
+            }
             C::Fulfil { reason } => {
                 require(state, CommitmentStatus::Accepted)?;
                 Ok(vec![E::Fulfilled {
@@ -412,6 +467,8 @@ impl Decider for CommitmentDecider {
                 state.allocated += allocated.as_ref().map_or(0, |q| q.amount);
                 state.delivered += delivered.as_ref().map_or(0, |q| q.amount);
             }
+            E::DeliveryConfirmed { quantity, .. } => state.confirmed += quantity.amount,
+            E::DeliveryDisputed { quantity, .. } => state.disputed += quantity.amount,
             E::Fulfilled { .. } => state.status = CommitmentStatus::Fulfilled,
             E::Breached { .. } => state.status = CommitmentStatus::Breached,
             E::Withdrawn { .. } => state.status = CommitmentStatus::Withdrawn,
@@ -443,12 +500,14 @@ impl Refusal for CommitmentError {
             | E::NoItemCategories
             | E::UnitMismatch { .. }
             | E::EmptyProgress
+            | E::NothingAnswered
             | E::KindChanged => RefusalKind::InvalidArgument,
             E::AgreementNotActive(_)
             | E::WrongStatus { .. }
             | E::Terminal(_)
             | E::NotQuantified
-            | E::DeliveredExceedsAllocated { .. } => RefusalKind::FailedPrecondition,
+            | E::DeliveredExceedsAllocated { .. }
+            | E::ExceedsReported { .. } => RefusalKind::FailedPrecondition,
             E::Authorisation(error) => error.kind(),
         }
     }
@@ -468,6 +527,8 @@ impl Refusal for CommitmentError {
             E::EmptyProgress => "empty_progress",
             E::DeliveredExceedsAllocated { .. } => "delivered_exceeds_allocated",
             E::KindChanged => "kind_changed",
+            E::NothingAnswered => "nothing_answered",
+            E::ExceedsReported { .. } => "exceeds_reported",
             E::Authorisation(error) => error.reason(),
         }
     }
@@ -491,6 +552,10 @@ impl Refusal for CommitmentError {
             } => vec![
                 ("delivered", delivered.to_string()),
                 ("allocated", allocated.to_string()),
+            ],
+            E::ExceedsReported { answered, reported } => vec![
+                ("answered", answered.to_string()),
+                ("reported", reported.to_string()),
             ],
             E::Authorisation(error) => error.details(),
             _ => Vec::new(),

@@ -93,18 +93,24 @@ pub struct LedgerRow {
     pub status: CommitmentStatus,
     pub committed: Option<Quantity>,
     pub allocated: i64,
+    /// Reported delivered by the obligor.
     pub delivered: i64,
+    /// Of what was reported, confirmed and disputed by the beneficiary.
+    pub confirmed: i64,
+    pub disputed: i64,
     /// Committed minus delivered: what was pledged and has not arrived.
     pub gap: Option<i64>,
 }
 
-/// Ledger totals of one obligor for one item.
+/// Ledger totals of one obligor for one item (unit).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LedgerTotal {
-    pub unit: String,
     pub committed: i64,
     pub allocated: i64,
+    /// Reported delivered by the obligor.
     pub delivered: i64,
+    pub confirmed: i64,
+    pub disputed: i64,
     pub gap: i64,
 }
 
@@ -198,6 +204,16 @@ fn commitment_change(event: &CommitmentEvent) -> (String, String, Option<String>
                 None,
             )
         }
+        E::DeliveryConfirmed { quantity, reason } => (
+            format!("delivery confirmed: {quantity}"),
+            reason.clone(),
+            None,
+        ),
+        E::DeliveryDisputed { quantity, reason } => (
+            format!("delivery disputed: {quantity}"),
+            reason.clone(),
+            None,
+        ),
         E::Fulfilled { reason } => ("fulfilled".into(), reason.clone(), None),
         E::Breached { reason } => ("breached".into(), reason.clone(), None),
         E::Withdrawn { reason } => ("withdrawn".into(), reason.clone(), None),
@@ -301,15 +317,17 @@ impl AgreementsView {
                     committed,
                     allocated: c.allocated,
                     delivered: c.delivered,
+                    confirmed: c.confirmed,
+                    disputed: c.disputed,
                 }
             })
             .collect()
     }
 
-    /// Committed, allocated and delivered totals and the gap per obligor and unit, over
-    /// commitments that are accepted or fulfilled.
-    pub fn ledger_totals(&self) -> BTreeMap<(String, String), (i64, i64, i64, i64)> {
-        let mut totals: BTreeMap<(String, String), (i64, i64, i64, i64)> = BTreeMap::new();
+    /// Committed, allocated, reported, confirmed and disputed totals and the gap per
+    /// obligor and unit, over commitments that are accepted or fulfilled.
+    pub fn ledger_totals(&self) -> BTreeMap<(String, String), LedgerTotal> {
+        let mut totals: BTreeMap<(String, String), LedgerTotal> = BTreeMap::new();
         for row in self.ledger() {
             let counted = matches!(
                 row.status,
@@ -319,10 +337,12 @@ impl AgreementsView {
                 let t = totals
                     .entry((row.obligor.clone(), committed.unit.clone()))
                     .or_default();
-                t.0 += committed.amount;
-                t.1 += row.allocated;
-                t.2 += row.delivered;
-                t.3 += committed.amount - row.delivered;
+                t.committed += committed.amount;
+                t.allocated += row.allocated;
+                t.delivered += row.delivered;
+                t.confirmed += row.confirmed;
+                t.disputed += row.disputed;
+                t.gap += committed.amount - row.delivered;
             }
         }
         totals

@@ -244,6 +244,79 @@ fn progress_tracks_allocated_and_delivered_in_the_committed_unit() {
 }
 
 #[test]
+fn the_beneficiary_confirms_or_disputes_what_was_reported_delivered_and_never_more() {
+    let mut reported = accepted_capacity();
+    reported.push(E::ProgressRecorded {
+        allocated: Some(shells(5_000)),
+        delivered: Some(shells(3_000)),
+        reason: "March deliveries".into(),
+    });
+    let state = given::<D>(reported.clone())
+        .when(C::ConfirmDelivery {
+            quantity: shells(2_000),
+            reason: "received at the depot".into(),
+        })
+        .then([E::DeliveryConfirmed {
+            quantity: shells(2_000),
+            reason: "received at the depot".into(),
+        }]);
+    assert_eq!((state.confirmed, state.disputed), (2_000, 0));
+    reported.push(E::DeliveryConfirmed {
+        quantity: shells(2_000),
+        reason: "received".into(),
+    });
+    let state = given::<D>(reported.clone())
+        .when(C::DisputeDelivery {
+            quantity: shells(1_000),
+            reason: "1,000 never arrived".into(),
+        })
+        .then([E::DeliveryDisputed {
+            quantity: shells(1_000),
+            reason: "1,000 never arrived".into(),
+        }]);
+    assert_eq!(
+        (state.delivered, state.confirmed, state.disputed),
+        (3_000, 2_000, 1_000)
+    );
+    // More than was reported and not yet answered: refused.
+    given::<D>(reported.clone())
+        .when(C::DisputeDelivery {
+            quantity: shells(1_001),
+            reason: "r".into(),
+        })
+        .then_error(|e| {
+            *e == Err::ExceedsReported {
+                answered: 3_001,
+                reported: 3_000,
+            }
+        });
+    given::<D>(reported.clone())
+        .when(C::ConfirmDelivery {
+            quantity: shells(0),
+            reason: "r".into(),
+        })
+        .then_error(|e| *e == Err::NothingAnswered);
+    given::<D>(reported)
+        .when(C::ConfirmDelivery {
+            quantity: Quantity::new(5, "t").unwrap(),
+            reason: "r".into(),
+        })
+        .then_error(|e| matches!(e, Err::UnitMismatch { .. }));
+    // Nothing reported yet: nothing to confirm.
+    given::<D>(accepted_capacity())
+        .when(C::ConfirmDelivery {
+            quantity: shells(1),
+            reason: "r".into(),
+        })
+        .then_error(|e| {
+            *e == Err::ExceedsReported {
+                answered: 1,
+                reported: 0,
+            }
+        });
+}
+
+#[test]
 fn funding_is_committed_in_minor_units_of_its_currency() {
     let eur = Currency::new("EUR").unwrap();
     let terms = CommitmentTerms {

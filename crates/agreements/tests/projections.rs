@@ -207,8 +207,9 @@ fn the_ledger_shows_committed_allocated_delivered_and_the_gap() {
         (6_000, 2_500, Some(17_500))
     );
     let totals = view.ledger_totals();
+    let total = &totals[&("LT".to_owned(), "shell".to_owned())];
     assert_eq!(
-        totals[&("LT".to_owned(), "shell".to_owned())],
+        (total.committed, total.allocated, total.delivered, total.gap),
         (20_000, 6_000, 2_500, 17_500)
     );
 }

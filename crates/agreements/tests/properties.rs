@@ -81,6 +81,15 @@ fn commitment_command() -> impl Strategy<Value = CommitmentCommand> {
                     reason: "r".into(),
                 }
             }),
+        (0i64..300, any::<bool>()).prop_map(|(n, confirm)| {
+            let quantity = Quantity::new(n, "shell").unwrap();
+            let reason = "r".to_owned();
+            if confirm {
+                CommitmentCommand::ConfirmDelivery { quantity, reason }
+            } else {
+                CommitmentCommand::DisputeDelivery { quantity, reason }
+            }
+        }),
         reason().prop_map(|reason| CommitmentCommand::Fulfil { reason }),
         reason().prop_map(|reason| CommitmentCommand::Breach { reason }),
         reason().prop_map(|reason| CommitmentCommand::Withdraw { reason }),
@@ -192,6 +201,9 @@ proptest! {
             }
         }
         prop_assert!(state.delivered <= state.allocated);
+        // The beneficiary never confirms (or disputes) more than was reported.
+        prop_assert!(state.confirmed >= 0 && state.disputed >= 0);
+        prop_assert!(state.confirmed + state.disputed <= state.delivered);
     }
 
     #[test]

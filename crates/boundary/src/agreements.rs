@@ -312,6 +312,16 @@ fn encode_commitment(commitment_id: String, event: &CommitmentEvent) -> EncodedE
             delivered: delivered.as_ref().and_then(quantity_proto),
             reason: reason.clone(),
         }),
+        E::DeliveryConfirmed { quantity, reason } => EncodedEvent::of(&pb::DeliveryConfirmed {
+            commitment_id,
+            quantity: quantity_proto(quantity),
+            reason: reason.clone(),
+        }),
+        E::DeliveryDisputed { quantity, reason } => EncodedEvent::of(&pb::DeliveryDisputed {
+            commitment_id,
+            quantity: quantity_proto(quantity),
+            reason: reason.clone(),
+        }),
         E::Fulfilled { reason } => EncodedEvent::of(&pb::CommitmentFulfilled {
             commitment_id,
             reason: reason.clone(),
@@ -503,6 +513,18 @@ pub fn decode_agreements_event(
         S::Commitment(CommitmentEvent::ProgressRecorded {
             allocated: optional_quantity("allocated", &m.allocated)?,
             delivered: optional_quantity("delivered", &m.delivered)?,
+            reason: m.reason,
+        })
+    } else if is!(pb::DeliveryConfirmed) {
+        let m: pb::DeliveryConfirmed = decode(payload)?;
+        S::Commitment(CommitmentEvent::DeliveryConfirmed {
+            quantity: quantity("quantity", &m.quantity)?,
+            reason: m.reason,
+        })
+    } else if is!(pb::DeliveryDisputed) {
+        let m: pb::DeliveryDisputed = decode(payload)?;
+        S::Commitment(CommitmentEvent::DeliveryDisputed {
+            quantity: quantity("quantity", &m.quantity)?,
             reason: m.reason,
         })
     } else if is!(pb::CommitmentFulfilled) {

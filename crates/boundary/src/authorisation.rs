@@ -271,6 +271,8 @@ pub fn agreements(
                 | CommitmentCommand::RecordProgress { .. }
                 | CommitmentCommand::Withdraw { .. } => (party_of(true), true),
                 CommitmentCommand::Accept { .. }
+                | CommitmentCommand::ConfirmDelivery { .. }
+                | CommitmentCommand::DisputeDelivery { .. }
                 | CommitmentCommand::Fulfil { .. }
                 | CommitmentCommand::Breach { .. } => (party_of(false), false),
             };

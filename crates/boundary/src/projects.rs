@@ -126,6 +126,18 @@ pub fn encode_project_event(id: &AggregateId, event: &ProjectEvent) -> EncodedEv
             supplier: party_ref(supplier),
         }),
         E::Launched => EncodedEvent::of(&pb::ProjectLaunched { project_id }),
+        E::ResultRecorded {
+            result_id,
+            title,
+            holders,
+            reason,
+        } => EncodedEvent::of(&pb::ResearchResultRecorded {
+            project_id,
+            result_id: result_id.to_string(),
+            title: title.clone(),
+            holders: holders.iter().filter_map(party_ref).collect(),
+            reason: reason.clone(),
+        }),
         E::Completed { reason } => EncodedEvent::of(&pb::ProjectCompleted {
             project_id,
             reason: reason.clone(),
@@ -217,6 +229,14 @@ pub fn decode_project_event(
             quantity: quantity("quantity", &m.quantity)?,
             period: period("period", &m.period)?,
             supplier: party("supplier", &m.supplier)?,
+        }
+    } else if is!(pb::ResearchResultRecorded) {
+        let m: pb::ResearchResultRecorded = decode(payload)?;
+        E::ResultRecorded {
+            result_id: aggregate_id("result_id", &m.result_id)?,
+            title: m.title,
+            holders: parties("holders", &m.holders)?,
+            reason: m.reason,
         }
     } else if is!(pb::ProjectLaunched) {
         let _: pb::ProjectLaunched = decode(payload)?;

@@ -4,6 +4,8 @@
 //! * a board motion approving a project is adopted → the project is approved;
 //! * funding is pledged to a project against a funding commitment → progress on that
 //!   commitment (allocated);
+//! * funding is disbursed on a project by a party that pledged it against a funding
+//!   commitment → progress on that commitment (delivered);
 //! * a procurement-priority commitment is accepted, amended or withdrawn → the
 //!   procurement policy changes;
 //! * a project reports output → the output is offered as supply.
@@ -237,6 +239,30 @@ pub fn reactions_to_project(
                 reason: format!("funding pledged to project {id}"),
             },
         )],
+        ProjectEvent::FundingDisbursed { party, amount } => {
+            // Counted against the commitment the party pledged this currency under
+            // on this project (its first such pledge).
+            let commitment = project().pledges.into_iter().find_map(|pledge| {
+                (&pledge.party == party && pledge.amount.currency == amount.currency)
+                    .then_some(pledge.commitment_id)
+                    .flatten()
+            });
+            commitment
+                .map(|commitment_id| {
+                    vec![Reaction::Commitment(
+                        commitment_id,
+                        CommitmentCommand::RecordProgress {
+                            allocated: None,
+                            delivered: Some(Quantity {
+                                amount: amount.minor_units,
+                                unit: amount.currency.to_string(),
+                            }),
+                            reason: format!("funding disbursed on project {id}"),
+                        },
+                    )]
+                })
+                .unwrap_or_default()
+        }
         ProjectEvent::OutputReported {
             item,
             quantity,

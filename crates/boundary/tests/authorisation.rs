@@ -422,3 +422,35 @@ fn given_the_procurement_services_key_when_it_sends_a_command_no_flow_of_it_send
         Some("not_a_reaction")
     );
 }
+
+fn answer_delivery(confirm: bool) -> AgreementsCommand {
+    let quantity = accord_kernel::Quantity::new(10, "EUR").unwrap();
+    let reason = "counted on arrival".to_owned();
+    commitment(if confirm {
+        CommitmentCommand::ConfirmDelivery { quantity, reason }
+    } else {
+        CommitmentCommand::DisputeDelivery { quantity, reason }
+    })
+}
+
+#[test]
+fn given_the_beneficiarys_actor_when_it_confirms_or_disputes_a_delivery_then_allowed() {
+    let ua = person("ua-umerov", "UA");
+    assert_eq!(denied("ConfirmDelivery", &answer_delivery(true), &ua), None);
+    assert_eq!(
+        denied("DisputeDelivery", &answer_delivery(false), &ua),
+        None
+    );
+}
+
+#[test]
+fn given_the_obligors_actor_when_it_confirms_or_disputes_its_own_delivery_then_refused() {
+    let lt = person("lt-kaunas", "LT");
+    for (name, confirm) in [("ConfirmDelivery", true), ("DisputeDelivery", false)] {
+        assert_eq!(
+            denied(name, &answer_delivery(confirm), &lt),
+            Some("not_beneficiary"),
+            "{name}"
+        );
+    }
+}

@@ -232,3 +232,101 @@ fn supply_names_the_party_that_controls_it_or_is_its_suppliers() {
         Err(BoundaryError::Json { .. })
     ));
 }
+
+#[test]
+fn a_delivery_is_confirmed_or_disputed_alike_in_json_and_protobuf_and_bad_ones_are_refused() {
+    for (name, confirm) in [("ConfirmDelivery", true), ("DisputeDelivery", false)] {
+        let json = agreements(
+            name,
+            r#"{"commitmentId":"c-funding","quantity":{"amount":"500","unit":"EUR"},"reason":"received"}"#,
+        )
+        .unwrap();
+        let quantity = Some(accord_contracts::v1::Quantity {
+            amount: 500,
+            unit: "EUR".into(),
+        });
+        let bytes = if confirm {
+            prost::Message::encode_to_vec(&accord_contracts::v1::ConfirmDelivery {
+                commitment_id: "c-funding".into(),
+                quantity,
+                reason: "received".into(),
+            })
+        } else {
+            prost::Message::encode_to_vec(&accord_contracts::v1::DisputeDelivery {
+                commitment_id: "c-funding".into(),
+                quantity,
+                reason: "received".into(),
+            })
+        };
+        let protobuf =
+            parse_agreements_command(name, Body::Protobuf(&bytes), &actor(), &Known).unwrap();
+        assert_eq!(json, protobuf, "{name}");
+        assert!(matches!(
+            agreements(name, r#"{"commitmentId":"c-funding","reason":"r"}"#),
+            Err(BoundaryError::Missing { field: "quantity" })
+        ));
+        assert!(matches!(
+            agreements(
+                name,
+                r#"{"commitmentId":"c-funding","quantity":{"amount":"-1","unit":"EUR"},"reason":"r"}"#
+            ),
+            Err(BoundaryError::Invalid {
+                field: "quantity",
+                ..
+            })
+        ));
+        assert!(matches!(
+            agreements(
+                name,
+                r#"{"commitmentId":"c-funding","quantity":{"amount":"1","unit":"EUR"},"reason":" "}"#
+            ),
+            Err(BoundaryError::Invalid {
+                field: "reason",
+                ..
+            })
+        ));
+    }
+}
+
+#[test]
+fn a_research_result_names_its_holders_and_bad_ones_are_refused() {
+    use accord_projects::ProjectCommand;
+    let parsed = parse_project_command(
+        "RecordResearchResult",
+        Body::Json(
+            r#"{"projectId":"rnd-1","resultId":"res-1","title":"Jammer prototype",
+                "holders":[{"id":"UA"},{"id":"LT"}],"reason":"tested"}"#,
+        ),
+        &Known,
+    )
+    .unwrap();
+    match parsed {
+        (project, ProjectCommand::RecordResult { holders, .. }) => {
+            assert_eq!(project.to_string(), "rnd-1");
+            assert_eq!(
+                holders.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                ["UA", "LT"]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    for (bad, field) in [
+        (
+            r#"{"projectId":"rnd-1","title":"t","holders":[{"id":"UA"}],"reason":"r"}"#,
+            "result_id",
+        ),
+        (
+            r#"{"projectId":"rnd-1","resultId":"r","title":"t","holders":[{"id":""}],"reason":"r"}"#,
+            "holders",
+        ),
+        (
+            r#"{"projectId":"rnd-1","resultId":"r","title":"","holders":[{"id":"UA"}],"reason":"r"}"#,
+            "title",
+        ),
+    ] {
+        match parse_project_command("RecordResearchResult", Body::Json(bad), &Known) {
+            Err(BoundaryError::Invalid { field: f, .. }) => assert_eq!(f, field, "{bad}"),
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+}

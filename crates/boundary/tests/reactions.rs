@@ -152,9 +152,9 @@ fn every_command_in_a_table_is_parsed_by_its_own_message_and_nothing_else_is() {
         }
         names.push(name);
     }
-    // 22 + 12 + 6 commands, each named once across the services.
+    // 24 + 12 + 6 commands, each named once across the services.
     let distinct: std::collections::BTreeSet<_> = names.iter().collect();
-    assert_eq!((names.len(), distinct.len()), (40, 40));
+    assert_eq!((names.len(), distinct.len()), (42, 42));
     // A JSON body is decoded as the table's message: a field of another command's
     // message is unknown to it.
     assert!(matches!(
@@ -176,4 +176,52 @@ fn every_command_in_a_table_is_parsed_by_its_own_message_and_nothing_else_is() {
         .unwrap_err(),
         BoundaryError::UnknownCommand("DraftAgreement".into())
     );
+}
+
+#[test]
+fn given_funding_pledged_against_a_commitment_when_it_is_disbursed_then_it_counts_as_delivered() {
+    use accord_boundary::reactions::reactions_to_project;
+    use accord_kernel::{Currency, Money};
+    use accord_projects::{Pledge, Project, ProjectEvent};
+    let eur = |minor_units| Money {
+        minor_units,
+        currency: Currency::new("EUR").unwrap(),
+    };
+    let lt = PartyId::new("LT").unwrap();
+    let ua = PartyId::new("UA").unwrap();
+    let project = Project {
+        pledges: vec![
+            Pledge {
+                party: ua.clone(),
+                amount: eur(3_00),
+                commitment_id: None,
+            },
+            Pledge {
+                party: lt.clone(),
+                amount: eur(12_00),
+                commitment_id: Some(id("c-funding")),
+            },
+        ],
+        ..Project::default()
+    };
+    let disbursed = |party: &PartyId| ProjectEvent::FundingDisbursed {
+        party: party.clone(),
+        amount: eur(4_00),
+    };
+    assert_eq!(
+        reactions_to_project(&id("rdx-plant"), &disbursed(&lt), || project.clone()),
+        [Reaction::Commitment(
+            id("c-funding"),
+            CommitmentCommand::RecordProgress {
+                allocated: None,
+                delivered: Some(Quantity {
+                    amount: 4_00,
+                    unit: "EUR".into(),
+                }),
+                reason: "funding disbursed on project rdx-plant".into(),
+            },
+        )]
+    );
+    // Funding pledged against no commitment moves none.
+    assert!(reactions_to_project(&id("rdx-plant"), &disbursed(&ua), || project.clone()).is_empty());
 }

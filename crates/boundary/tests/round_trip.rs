@@ -189,6 +189,14 @@ fn agreements_event() -> impl Strategy<Value = (AggregateId, AgreementsEvent)> {
                     reason
                 }
             )),
+        (id(), quantity(), text(), any::<bool>()).prop_map(|(i, quantity, reason, confirmed)| (
+            i,
+            if confirmed {
+                CommitmentEvent::DeliveryConfirmed { quantity, reason }
+            } else {
+                CommitmentEvent::DeliveryDisputed { quantity, reason }
+            }
+        )),
         (id(), text()).prop_map(|(i, reason)| (i, CommitmentEvent::Fulfilled { reason })),
         (id(), text()).prop_map(|(i, reason)| (i, CommitmentEvent::Breached { reason })),
         (id(), text()).prop_map(|(i, reason)| (i, CommitmentEvent::Withdrawn { reason })),
@@ -368,6 +376,22 @@ fn project_event() -> impl Strategy<Value = (AggregateId, ProjectEvent)> {
             )
         ),
         id().prop_map(|i| (i, E::Launched)),
+        (
+            id(),
+            id(),
+            text(),
+            prop::collection::vec(party(), 1..4),
+            text()
+        )
+            .prop_map(|(i, result_id, title, holders, reason)| (
+                i,
+                E::ResultRecorded {
+                    result_id,
+                    title,
+                    holders,
+                    reason
+                }
+            )),
         (id(), text()).prop_map(|(i, reason)| (i, E::Completed { reason })),
         (id(), text()).prop_map(|(i, reason)| (i, E::Cancelled { reason })),
     ]

@@ -132,7 +132,7 @@ pub fn tables(projections: &Projections) -> Vec<Table> {
     }
     if let Some(ledger) = &projections.ledger {
         let mut t = Table::new(
-            "Commitment ledger (gap = committed - delivered)",
+            "Commitment ledger (delivered as the obligor reported it, confirmed and disputed by the beneficiary; gap = committed - delivered)",
             &[
                 "commitment",
                 "obligor",
@@ -142,6 +142,8 @@ pub fn tables(projections: &Projections) -> Vec<Table> {
                 "committed",
                 "allocated",
                 "delivered",
+                "confirmed",
+                "disputed",
                 "gap",
             ],
         );
@@ -163,6 +165,8 @@ pub fn tables(projections: &Projections) -> Vec<Table> {
                     .unwrap_or_else(|| "-".into()),
                 amount(r.allocated, &unit),
                 amount(r.delivered, &unit),
+                amount(r.confirmed, &unit),
+                amount(r.disputed, &unit),
                 r.gap
                     .map(|g| amount(g, &unit))
                     .unwrap_or_else(|| "-".into()),
@@ -203,6 +207,7 @@ pub fn tables(projections: &Projections) -> Vec<Table> {
                 "disbursed",
                 "milestones",
                 "days to launch",
+                "research results (holders)",
             ],
         );
         for p in &portfolio.projects {
@@ -230,6 +235,13 @@ pub fn tables(projections: &Projections) -> Vec<Table> {
                 p.days_to_launch
                     .map(|d| d.to_string())
                     .unwrap_or_else(|| "-".into()),
+                or_dash(
+                    &p.results
+                        .iter()
+                        .map(|r| format!("{} ({})", r.title, r.holders.join(", ")))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
             ]);
         }
         tables.push(t);

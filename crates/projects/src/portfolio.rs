@@ -31,6 +31,8 @@ pub struct PortfolioRow {
     pub milestones_slipped: usize,
     /// Whole days from proposal to launch, once launched.
     pub days_to_launch: Option<i64>,
+    /// Research projects: each result, with its holders, by result id.
+    pub results: Vec<(String, crate::ResearchResult)>,
 }
 
 impl Portfolio {
@@ -88,6 +90,11 @@ impl Portfolio {
                     milestones_reached: count(MilestoneStatus::Reached),
                     milestones_slipped: count(MilestoneStatus::Slipped),
                     days_to_launch,
+                    results: p
+                        .results
+                        .iter()
+                        .map(|(id, r)| (id.to_string(), r.clone()))
+                        .collect(),
                 }
             })
             .collect()

@@ -48,6 +48,15 @@ pub struct Milestone {
     pub reached_on: Option<Date>,
 }
 
+/// A result of a joint research (R&D) project and the parties that hold it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResearchResult {
+    pub title: String,
+    /// The parties holding the result (e.g. its intellectual property), each a
+    /// participant or the host of the project.
+    pub holders: Vec<PartyId>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pledge {
     pub party: PartyId,
@@ -70,11 +79,25 @@ pub struct Project {
     pub disbursed: BTreeMap<(PartyId, Currency), i64>,
     pub milestones: BTreeMap<AggregateId, Milestone>,
     pub capacity_targets: BTreeMap<String, (Quantity, Period)>,
-    /// Reported output per item, in the item's unit.
+    /// Reported output per item, in the item's unit (production projects).
     pub output: BTreeMap<String, Quantity>,
+    /// Results recorded, by result id (research projects).
+    pub results: BTreeMap<AggregateId, ResearchResult>,
 }
 
 impl Project {
+    /// Whether it is joint research (R&D), which records results, rather than
+    /// production, which reports output.
+    pub fn is_research(&self) -> bool {
+        self.area == Some(CapabilityArea::ResearchAndDevelopment)
+    }
+
+    /// Whether `party` takes part in the project (its host or a participant).
+    pub fn involves(&self, party: &PartyId) -> bool {
+        self.host_country.as_ref() == Some(party)
+            || self.participants.iter().any(|p| &p.party == party)
+    }
+
     /// Pledged total of one party in one currency, in minor units.
     pub fn pledged(&self, party: &PartyId, currency: Currency) -> i64 {
         self.pledges
@@ -135,6 +158,13 @@ pub enum ProjectCommand {
         period: Period,
     },
     Launch,
+    /// A research project records a result and its holders.
+    RecordResult {
+        result_id: AggregateId,
+        title: String,
+        holders: Vec<PartyId>,
+        reason: String,
+    },
     Complete {
         reason: String,
     },
@@ -194,6 +224,12 @@ pub enum ProjectEvent {
         supplier: PartyId,
     },
     Launched,
+    ResultRecorded {
+        result_id: AggregateId,
+        title: String,
+        holders: Vec<PartyId>,
+        reason: String,
+    },
     Completed {
         reason: String,
     },
@@ -240,6 +276,16 @@ pub enum ProjectError {
     MilestoneReached(AggregateId),
     #[error("a slip must move the due date later: {new_due} is not after {due}")]
     SlipNotLater { due: Date, new_due: Date },
+    #[error("a research project records results, not production output or capacity")]
+    ResearchHasNoOutput,
+    #[error("only a research (R&D) project records results")]
+    NotResearch,
+    #[error("result {0} already recorded")]
+    DuplicateResult(AggregateId),
+    #[error("a result needs at least one holder")]
+    NoHolders,
+    #[error("{0} holds a result but takes no part in the project")]
+    HolderNotParticipant(PartyId),
     #[error("output for {item} is in {given}, its target is in {target}")]
     UnitMismatch {
         item: String,
@@ -420,17 +466,25 @@ impl Decider for ProjectDecider {
                 item,
                 quantity,
                 period,
-            } => E::CapacityTargetSet {
-                item: item.clone(),
-                quantity: quantity.clone(),
-                period: *period,
-            },
+            } => {
+                if state.is_research() {
+                    return Err(ProjectError::ResearchHasNoOutput);
+                }
+                E::CapacityTargetSet {
+                    item: item.clone(),
+                    quantity: quantity.clone(),
+                    period: *period,
+                }
+            }
             C::ReportOutput {
                 item,
                 quantity,
                 period,
             } => {
                 require(state, RUNNING, "launched")?;
+                if state.is_research() {
+                    return Err(ProjectError::ResearchHasNoOutput);
+                }
                 if let Some((target, _)) = state.capacity_targets.get(item) {
                     if target.unit != quantity.unit {
                         return Err(ProjectError::UnitMismatch {
@@ -454,6 +508,32 @@ impl Decider for ProjectDecider {
             C::Launch => {
                 require(state, &[ProjectStatus::Approved], "approved")?;
                 E::Launched
+            }
+            C::RecordResult {
+                result_id,
+                title,
+                holders,
+                reason,
+            } => {
+                if !state.is_research() {
+                    return Err(ProjectError::NotResearch);
+                }
+                require(state, RUNNING, "launched")?;
+                if state.results.contains_key(result_id) {
+                    return Err(ProjectError::DuplicateResult(result_id.clone()));
+                }
+                if holders.is_empty() {
+                    return Err(ProjectError::NoHolders);
+                }
+                if let Some(outsider) = holders.iter().find(|h| !state.involves(h)) {
+                    return Err(ProjectError::HolderNotParticipant(outsider.clone()));
+                }
+                E::ResultRecorded {
+                    result_id: result_id.clone(),
+                    title: title.clone(),
+                    holders: holders.clone(),
+                    reason: reason.clone(),
+                }
             }
             C::Complete { reason } => {
                 require(state, RUNNING, "launched")?;
@@ -563,6 +643,20 @@ impl Decider for ProjectDecider {
                 state.status = ProjectStatus::Producing;
             }
             E::Launched => state.status = ProjectStatus::Launched,
+            E::ResultRecorded {
+                result_id,
+                title,
+                holders,
+                ..
+            } => {
+                state.results.insert(
+                    result_id.clone(),
+                    ResearchResult {
+                        title: title.clone(),
+                        holders: holders.clone(),
+                    },
+                );
+            }
             E::Completed { .. } => state.status = ProjectStatus::Completed,
             E::Cancelled { .. } => state.status = ProjectStatus::Cancelled,
         }
@@ -588,15 +682,19 @@ impl Refusal for ProjectError {
     fn kind(&self) -> RefusalKind {
         use ProjectError as E;
         match self {
-            E::AlreadyProposed | E::DuplicateMilestone(_) | E::MilestoneReached(_) => {
-                RefusalKind::Conflict
-            }
+            E::AlreadyProposed
+            | E::DuplicateMilestone(_)
+            | E::MilestoneReached(_)
+            | E::DuplicateResult(_) => RefusalKind::Conflict,
             E::NotProposed | E::UnknownMilestone(_) => RefusalKind::NotFound,
             E::HostNotAState(_)
             | E::NoParticipants
             | E::ZeroAmount
             | E::SlipNotLater { .. }
+            | E::NoHolders
+            | E::HolderNotParticipant(_)
             | E::UnitMismatch { .. } => RefusalKind::InvalidArgument,
+            E::ResearchHasNoOutput | E::NotResearch => RefusalKind::FailedPrecondition,
             E::WrongStatus { .. }
             | E::Terminal(_)
             | E::MotionNotAdopted(_)
@@ -621,13 +719,21 @@ impl Refusal for ProjectError {
             E::MilestoneReached(_) => "milestone_reached",
             E::SlipNotLater { .. } => "slip_not_later",
             E::UnitMismatch { .. } => "unit_mismatch",
+            E::ResearchHasNoOutput => "research_has_no_output",
+            E::NotResearch => "not_research",
+            E::DuplicateResult(_) => "result_exists",
+            E::NoHolders => "no_holders",
+            E::HolderNotParticipant(_) => "holder_not_participant",
         }
     }
 
     fn details(&self) -> Vec<(&'static str, String)> {
         use ProjectError as E;
         match self {
-            E::HostNotAState(party) => vec![("party", party.to_string())],
+            E::HostNotAState(party) | E::HolderNotParticipant(party) => {
+                vec![("party", party.to_string())]
+            }
+            E::DuplicateResult(result) => vec![("result", result.to_string())],
             E::WrongStatus { status, needed } => vec![
                 ("status", status.wire_name().to_owned()),
                 ("needed", (*needed).to_owned()),

@@ -292,3 +292,88 @@ fn completed_or_cancelled_projects_do_not_change() {
         })
         .then_error(|e| *e == Err::Terminal(ProjectStatus::Cancelled));
 }
+
+/// A joint research project, launched: hosted by UA with LT as partner.
+fn research_launched() -> Vec<E> {
+    vec![
+        E::Proposed {
+            id: id("rnd-counter-uav"),
+            title: "Joint counter-UAV research".into(),
+            area: CapabilityArea::ResearchAndDevelopment,
+            host_country: party("UA"),
+            participants: vec![Participant {
+                party: party("LT"),
+                role: "partner".into(),
+            }],
+            agreement_id: None,
+            reason: "shared R&D".into(),
+        },
+        E::Approved {
+            motion_id: id("m-rnd"),
+        },
+        E::Launched,
+    ]
+}
+
+fn record_result(result: &str, holders: &[&str]) -> C {
+    C::RecordResult {
+        result_id: id(result),
+        title: "Jammer prototype".into(),
+        holders: holders.iter().map(|h| party(h)).collect(),
+        reason: "tested".into(),
+    }
+}
+
+#[test]
+fn a_research_project_records_results_held_by_its_parties_once_launched() {
+    let state = given::<D>(research_launched())
+        .when(record_result("res-1", &["UA", "LT"]))
+        .then([E::ResultRecorded {
+            result_id: id("res-1"),
+            title: "Jammer prototype".into(),
+            holders: vec![party("UA"), party("LT")],
+            reason: "tested".into(),
+        }]);
+    assert_eq!(state.results[&id("res-1")].holders.len(), 2);
+    let mut recorded = research_launched();
+    recorded.push(E::ResultRecorded {
+        result_id: id("res-1"),
+        title: "Jammer prototype".into(),
+        holders: vec![party("UA")],
+        reason: "tested".into(),
+    });
+    given::<D>(recorded)
+        .when(record_result("res-1", &["UA"]))
+        .then_error(|e| *e == Err::DuplicateResult(id("res-1")));
+    given::<D>(research_launched())
+        .when(record_result("res-2", &["PL"]))
+        .then_error(|e| *e == Err::HolderNotParticipant(party("PL")));
+    given::<D>(research_launched())
+        .when(record_result("res-2", &[]))
+        .then_error(|e| *e == Err::NoHolders);
+    // Not before launch.
+    given::<D>(research_launched()[..2].to_vec())
+        .when(record_result("res-2", &["UA"]))
+        .then_error(|e| matches!(e, Err::WrongStatus { .. }));
+}
+
+#[test]
+fn production_projects_report_output_and_research_projects_results_not_the_other_way() {
+    given::<D>(launched())
+        .when(record_result("res-1", &["LT"]))
+        .then_error(|e| *e == Err::NotResearch);
+    given::<D>(research_launched())
+        .when(C::ReportOutput {
+            item: "jammer".into(),
+            quantity: tonnes(1),
+            period: year_2026(),
+        })
+        .then_error(|e| *e == Err::ResearchHasNoOutput);
+    given::<D>(research_launched())
+        .when(C::SetCapacityTarget {
+            item: "jammer".into(),
+            quantity: tonnes(1),
+            period: year_2026(),
+        })
+        .then_error(|e| *e == Err::ResearchHasNoOutput);
+}

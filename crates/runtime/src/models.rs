@@ -111,6 +111,10 @@ impl Model for ProjectsModel {
             "accord.projects.evt.project.*.FundingPledged",
         ),
         (
+            "react-funding-disbursed",
+            "accord.projects.evt.project.*.FundingDisbursed",
+        ),
+        (
             "react-output-reported",
             "accord.projects.evt.project.*.OutputReported",
         ),

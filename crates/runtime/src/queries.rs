@@ -223,21 +223,23 @@ pub fn commitment_ledger(view: &AgreementsView) -> pb::CommitmentLedger {
                 allocated: row.allocated,
                 delivered: row.delivered,
                 gap: row.gap,
+                confirmed: row.confirmed,
+                disputed: row.disputed,
             })
             .collect(),
         totals: view
             .ledger_totals()
             .into_iter()
-            .map(
-                |((obligor, item), (committed, allocated, delivered, gap))| pb::LedgerTotalRow {
-                    obligor,
-                    item,
-                    committed,
-                    allocated,
-                    delivered,
-                    gap,
-                },
-            )
+            .map(|((obligor, item), t)| pb::LedgerTotalRow {
+                obligor,
+                item,
+                committed: t.committed,
+                allocated: t.allocated,
+                delivered: t.delivered,
+                gap: t.gap,
+                confirmed: t.confirmed,
+                disputed: t.disputed,
+            })
             .collect(),
         ..Default::default()
     }
@@ -327,6 +329,15 @@ pub fn project_portfolio(portfolio: &Portfolio) -> pb::ProjectPortfolio {
                 milestones_reached: count(row.milestones_reached),
                 milestones_slipped: count(row.milestones_slipped),
                 days_to_launch: row.days_to_launch,
+                results: row
+                    .results
+                    .into_iter()
+                    .map(|(result_id, result)| pb::ResearchResultRow {
+                        result_id,
+                        title: result.title,
+                        holders: result.holders.iter().map(ToString::to_string).collect(),
+                    })
+                    .collect(),
             })
             .collect(),
         ..Default::default()

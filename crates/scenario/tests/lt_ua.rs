@@ -129,6 +129,16 @@ fn the_rdx_project_shows_its_funding_gap_and_milestones() {
     assert_eq!(uav.status, ProjectStatus::Producing);
     // Proposed 2024-12-05T10:00, launched 2025-01-15T09:00: 40 whole days.
     assert_eq!(uav.days_to_launch, Some(40));
+    assert!(uav.results.is_empty(), "production reports output, not results");
+    // The joint research project records a result, held by both states.
+    let research = rows.iter().find(|r| r.id == "rnd-counter-uav").unwrap();
+    assert_eq!(research.status, ProjectStatus::Launched);
+    let (result, held) = &research.results[0];
+    assert_eq!(result, "res-jammer-prototype");
+    assert_eq!(
+        held.holders.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["UA", "LT"]
+    );
 }
 
 #[test]
@@ -141,6 +151,27 @@ fn funding_pledged_to_projects_counts_against_the_funding_commitment() {
         Some(Quantity::new(30_000_000_00, "EUR").unwrap())
     );
     assert_eq!(funding.allocated, 17_000_000_00);
+    // Disbursements count as delivered: 4M on the RDX plant, 5M on the UAV line.
+    assert_eq!(funding.delivered, 9_000_000_00);
+    assert_eq!(funding.gap, Some(21_000_000_00));
+    // Ukraine confirmed 5M and disputed 1M of what was reported delivered.
+    assert_eq!(
+        (funding.confirmed, funding.disputed),
+        (5_000_000_00, 1_000_000_00)
+    );
+    let timeline: Vec<String> = embedded
+        .timeline("c-funding")
+        .iter()
+        .map(|e| e.change.clone())
+        .collect();
+    assert!(
+        timeline.contains(&"progress: +400000000 EUR delivered".to_owned()),
+        "{timeline:?}"
+    );
+    assert!(
+        timeline.contains(&"delivery disputed: 100000000 EUR".to_owned()),
+        "{timeline:?}"
+    );
     let shells = ledger.iter().find(|r| r.id == "c-shells").unwrap();
     assert_eq!(
         (shells.allocated, shells.delivered, shells.gap),
@@ -166,7 +197,7 @@ fn the_priority_commitments_timeline_names_actors_reasons_and_the_board_decision
         ]
     );
     let decisions = embedded.agreements().decisions();
-    assert_eq!(decisions.len(), 3);
+    assert_eq!(decisions.len(), 4);
     assert!(decisions.iter().all(|d| d.status == MotionStatus::Adopted));
 }
 

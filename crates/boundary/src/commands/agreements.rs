@@ -30,6 +30,8 @@ pub const AGREEMENTS_COMMANDS: &[CommandSpec<AgreementsCommand>] = &[
     command::<pb::AcceptCommitment>(),
     command::<pb::AmendCommitment>(),
     command::<pb::RecordCommitmentProgress>(),
+    command::<pb::ConfirmDelivery>(),
+    command::<pb::DisputeDelivery>(),
     command::<pb::FulfilCommitment>(),
     command::<pb::BreachCommitment>(),
     command::<pb::WithdrawCommitment>(),
@@ -209,6 +211,34 @@ impl ParseCommand for pb::RecordCommitmentProgress {
             CommitmentCommand::RecordProgress {
                 allocated: optional_quantity("allocated", &self.allocated)?,
                 delivered: optional_quantity("delivered", &self.delivered)?,
+                reason: reason(&self.reason)?,
+            },
+        ))
+    }
+}
+
+impl ParseCommand for pb::ConfirmDelivery {
+    type Command = AgreementsCommand;
+
+    fn parse(self, _: &ParseContext<'_>) -> Result<AgreementsCommand, BoundaryError> {
+        Ok(S::Commitment(
+            aggregate_id("commitment_id", &self.commitment_id)?,
+            CommitmentCommand::ConfirmDelivery {
+                quantity: quantity("quantity", &self.quantity)?,
+                reason: reason(&self.reason)?,
+            },
+        ))
+    }
+}
+
+impl ParseCommand for pb::DisputeDelivery {
+    type Command = AgreementsCommand;
+
+    fn parse(self, _: &ParseContext<'_>) -> Result<AgreementsCommand, BoundaryError> {
+        Ok(S::Commitment(
+            aggregate_id("commitment_id", &self.commitment_id)?,
+            CommitmentCommand::DisputeDelivery {
+                quantity: quantity("quantity", &self.quantity)?,
                 reason: reason(&self.reason)?,
             },
         ))

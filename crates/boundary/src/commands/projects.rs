@@ -25,6 +25,7 @@ pub const PROJECTS_COMMANDS: &[CommandSpec<(AggregateId, ProjectCommand)>] = &[
     command::<pb::SetCapacityTarget>(),
     command::<pb::ReportOutput>(),
     command::<pb::LaunchProject>(),
+    command::<pb::RecordResearchResult>(),
     command::<pb::CompleteProject>(),
     command::<pb::CancelProject>(),
 ];
@@ -178,6 +179,22 @@ impl ParseCommand for pb::LaunchProject {
 
     fn parse(self, _: &ParseContext<'_>) -> Result<(AggregateId, ProjectCommand), BoundaryError> {
         Ok((project(&self.project_id)?, C::Launch))
+    }
+}
+
+impl ParseCommand for pb::RecordResearchResult {
+    type Command = (AggregateId, ProjectCommand);
+
+    fn parse(self, _: &ParseContext<'_>) -> Result<(AggregateId, ProjectCommand), BoundaryError> {
+        Ok((
+            project(&self.project_id)?,
+            C::RecordResult {
+                result_id: aggregate_id("result_id", &self.result_id)?,
+                title: bounded_text("title", self.title).field("title")?,
+                holders: parties("holders", &self.holders)?,
+                reason: reason(&self.reason)?,
+            },
+        ))
     }
 }
 
