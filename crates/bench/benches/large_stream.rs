@@ -101,7 +101,8 @@ async fn grow_stream(dir: &std::path::Path, events: u64) {
         if step.command == "RecordCommitmentProgress" {
             break;
         }
-        if step.service != ScenarioService::Agreements {
+        // The agreements service alone: no reactions, so nothing they bring about.
+        if step.service != ScenarioService::Agreements || step.answers_a_reaction() {
             continue;
         }
         let mut meta = CommandMeta::new(step.actor.clone());

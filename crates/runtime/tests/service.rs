@@ -35,11 +35,11 @@ async fn run_agreements_steps(service: &Service<AgreementsModel>) {
     // Progress on the funding commitment arrives by reaction from the projects
     // service, not as a step; without it nothing is reported delivered on it, so the
     // beneficiary's answers to those deliveries are left out here.
-    let answers_to_reactions = ["ConfirmDelivery", "DisputeDelivery"];
-    for step in scenario.steps.iter().filter(|s| {
-        s.service == ScenarioService::Agreements
-            && !answers_to_reactions.contains(&s.command.as_str())
-    }) {
+    for step in scenario
+        .steps
+        .iter()
+        .filter(|s| s.service == ScenarioService::Agreements && !s.answers_a_reaction())
+    {
         let meta = CommandMeta {
             occurred_at: step.occurred_at,
             ..meta(step.actor.as_str())

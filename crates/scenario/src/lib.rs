@@ -44,6 +44,15 @@ pub struct Step {
     pub note: Option<String>,
 }
 
+impl Step {
+    /// Whether the step answers what another service's reaction brought about (the
+    /// beneficiary confirming or disputing a delivery that a disbursement reported):
+    /// a run of one service alone, without the reactions, leaves such steps out.
+    pub fn answers_a_reaction(&self) -> bool {
+        matches!(self.command.as_str(), "ConfirmDelivery" | "DisputeDelivery")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scenario {
     pub name: String,

@@ -129,14 +129,20 @@ fn the_rdx_project_shows_its_funding_gap_and_milestones() {
     assert_eq!(uav.status, ProjectStatus::Producing);
     // Proposed 2024-12-05T10:00, launched 2025-01-15T09:00: 40 whole days.
     assert_eq!(uav.days_to_launch, Some(40));
-    assert!(uav.results.is_empty(), "production reports output, not results");
+    assert!(
+        uav.results.is_empty(),
+        "production reports output, not results"
+    );
     // The joint research project records a result, held by both states.
     let research = rows.iter().find(|r| r.id == "rnd-counter-uav").unwrap();
     assert_eq!(research.status, ProjectStatus::Launched);
     let (result, held) = &research.results[0];
     assert_eq!(result, "res-jammer-prototype");
     assert_eq!(
-        held.holders.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        held.holders
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
         ["UA", "LT"]
     );
 }
