@@ -103,11 +103,22 @@ pub struct Commitment {
     pub disputed: i64,
     /// Board motions that authorised each amendment, in order.
     pub amendments: Vec<AggregateId>,
+    /// The due date whose passing, unmet, was noticed (by the deadline watcher).
+    pub overdue_noticed: Option<Date>,
 }
 
 impl Commitment {
     pub fn committed(&self) -> Option<Quantity> {
         self.terms.as_ref().and_then(CommitmentTerms::committed)
+    }
+
+    /// Whole days past its due date on `today`, once noticed overdue and while it is
+    /// open (not fulfilled, breached or withdrawn, nor given a later due date).
+    pub fn days_late(&self, today: Date) -> Option<i64> {
+        let due = self.due?;
+        let late = today.days_since(due);
+        (self.overdue_noticed == Some(due) && !self.status.is_terminal() && late > 0)
+            .then_some(late)
     }
 }
 
@@ -138,6 +149,11 @@ pub enum CommitmentCommand {
         allocated: Option<Quantity>,
         delivered: Option<Quantity>,
         reason: String,
+    },
+    /// The deadline watcher saw on `as_of` that the due date passed while the
+    /// commitment was still open (the shell puts the date in: no clock here).
+    NoticeOverdue {
+        as_of: Date,
     },
     /// The beneficiary confirms receipt of `quantity` of what was reported delivered.
     ConfirmDelivery {
@@ -184,6 +200,10 @@ pub enum CommitmentEvent {
         allocated: Option<Quantity>,
         delivered: Option<Quantity>,
         reason: String,
+    },
+    Overdue {
+        due: Date,
+        noticed_on: Date,
     },
     DeliveryConfirmed {
         quantity: Quantity,
@@ -238,6 +258,12 @@ pub enum CommitmentError {
     DeliveredExceedsAllocated { delivered: i64, allocated: i64 },
     #[error("an amendment cannot change the kind of commitment")]
     KindChanged,
+    #[error("the commitment has no due date")]
+    NoDueDate,
+    #[error("the commitment is due {due}: not overdue on {as_of}")]
+    NotYetDue { due: Date, as_of: Date },
+    #[error("the commitment was already noticed overdue for its due date {due}")]
+    OverdueNoticed { due: Date },
     #[error("a confirmation or dispute needs a positive quantity")]
     NothingAnswered,
     #[error("{answered} confirmed or disputed would exceed the {reported} reported delivered")]
@@ -385,6 +411,20 @@ impl Decider for CommitmentDecider {
                     reason: reason.clone(),
                 }])
             }
+            C::NoticeOverdue { as_of } => {
+                require(state, CommitmentStatus::Accepted)?;
+                let due = state.due.ok_or(CommitmentError::NoDueDate)?;
+                if *as_of <= due {
+                    return Err(CommitmentError::NotYetDue { due, as_of: *as_of });
+                }
+                if state.overdue_noticed == Some(due) {
+                    return Err(CommitmentError::OverdueNoticed { due });
+                }
+                Ok(vec![E::Overdue {
+                    due,
+                    noticed_on: *as_of,
+                }])
+            }
             C::ConfirmDelivery { quantity, reason } | C::DisputeDelivery { quantity, reason } => {
                 require(state, CommitmentStatus::Accepted)?;
                 let committed = state.committed().ok_or(CommitmentError::NotQuantified)?;
@@ -467,6 +507,7 @@ impl Decider for CommitmentDecider {
                 state.allocated += allocated.as_ref().map_or(0, |q| q.amount);
                 state.delivered += delivered.as_ref().map_or(0, |q| q.amount);
             }
+            E::Overdue { due, .. } => state.overdue_noticed = Some(*due),
             E::DeliveryConfirmed { quantity, .. } => state.confirmed += quantity.amount,
             E::DeliveryDisputed { quantity, .. } => state.disputed += quantity.amount,
             E::Fulfilled { .. } => state.status = CommitmentStatus::Fulfilled,
@@ -494,7 +535,7 @@ impl Refusal for CommitmentError {
     fn kind(&self) -> RefusalKind {
         use CommitmentError as E;
         match self {
-            E::AlreadyProposed => RefusalKind::Conflict,
+            E::AlreadyProposed | E::OverdueNoticed { .. } => RefusalKind::Conflict,
             E::NotProposed => RefusalKind::NotFound,
             E::SameParty(_)
             | E::NoItemCategories
@@ -507,7 +548,9 @@ impl Refusal for CommitmentError {
             | E::Terminal(_)
             | E::NotQuantified
             | E::DeliveredExceedsAllocated { .. }
-            | E::ExceedsReported { .. } => RefusalKind::FailedPrecondition,
+            | E::ExceedsReported { .. }
+            | E::NoDueDate
+            | E::NotYetDue { .. } => RefusalKind::FailedPrecondition,
             E::Authorisation(error) => error.kind(),
         }
     }
@@ -528,6 +571,9 @@ impl Refusal for CommitmentError {
             E::DeliveredExceedsAllocated { .. } => "delivered_exceeds_allocated",
             E::KindChanged => "kind_changed",
             E::NothingAnswered => "nothing_answered",
+            E::NoDueDate => "no_due_date",
+            E::NotYetDue { .. } => "not_yet_due",
+            E::OverdueNoticed { .. } => "overdue_noticed",
             E::ExceedsReported { .. } => "exceeds_reported",
             E::Authorisation(error) => error.reason(),
         }
@@ -553,6 +599,10 @@ impl Refusal for CommitmentError {
                 ("delivered", delivered.to_string()),
                 ("allocated", allocated.to_string()),
             ],
+            E::NotYetDue { due, as_of } => {
+                vec![("due", due.to_string()), ("as_of", as_of.to_string())]
+            }
+            E::OverdueNoticed { due } => vec![("due", due.to_string())],
             E::ExceedsReported { answered, reported } => vec![
                 ("answered", answered.to_string()),
                 ("reported", reported.to_string()),

@@ -98,6 +98,10 @@ pub struct LedgerRow {
     /// Of what was reported, confirmed and disputed by the beneficiary.
     pub confirmed: i64,
     pub disputed: i64,
+    /// The due date that passed with the commitment open, once noticed.
+    pub overdue_since: Option<accord_kernel::Date>,
+    /// Regulatory commitments: the most days promised from proposal to launch.
+    pub max_days: Option<u32>,
     /// Committed minus delivered: what was pledged and has not arrived.
     pub gap: Option<i64>,
 }
@@ -204,6 +208,11 @@ fn commitment_change(event: &CommitmentEvent) -> (String, String, Option<String>
                 None,
             )
         }
+        E::Overdue { due, noticed_on } => (
+            format!("overdue: due {due}, noticed {noticed_on}"),
+            "the due date passed with the commitment still open".into(),
+            None,
+        ),
         E::DeliveryConfirmed { quantity, reason } => (
             format!("delivery confirmed: {quantity}"),
             reason.clone(),
@@ -319,6 +328,13 @@ impl AgreementsView {
                     delivered: c.delivered,
                     confirmed: c.confirmed,
                     disputed: c.disputed,
+                    overdue_since: c
+                        .due
+                        .filter(|due| c.overdue_noticed == Some(*due) && !c.status.is_terminal()),
+                    max_days: match c.terms.as_ref().map(|t| &t.kind) {
+                        Some(CommitmentKind::Regulatory { max_days, .. }) => Some(*max_days),
+                        _ => None,
+                    },
                 }
             })
             .collect()
@@ -346,6 +362,29 @@ impl AgreementsView {
             }
         }
         totals
+    }
+
+    /// What the deadline watcher sends on `today`: a notice for each accepted
+    /// commitment whose due date has passed and was not noticed yet. Pure: the
+    /// shell gives the date, so a replay decides the same.
+    pub fn overdue_notices(
+        &self,
+        today: accord_kernel::Date,
+    ) -> Vec<(String, crate::commitment::CommitmentCommand)> {
+        self.commitments
+            .iter()
+            .filter(|(_, c)| {
+                c.status == CommitmentStatus::Accepted
+                    && c.due
+                        .is_some_and(|due| due < today && c.overdue_noticed != Some(due))
+            })
+            .map(|(id, _)| {
+                (
+                    id.clone(),
+                    crate::commitment::CommitmentCommand::NoticeOverdue { as_of: today },
+                )
+            })
+            .collect()
     }
 
     /// Every motion of every board, in board then motion order.

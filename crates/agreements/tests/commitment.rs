@@ -388,3 +388,55 @@ fn closing_commitments_is_final() {
         .when(C::Fulfil { reason: "r".into() })
         .then_error(|e| matches!(e, Err::WrongStatus { .. }));
 }
+
+fn due_capacity(due: Date) -> Vec<E> {
+    vec![
+        E::Proposed {
+            id: id("c1"),
+            agreement_id: id("lt-ua"),
+            obligor: party("LT"),
+            beneficiary: party("UA"),
+            terms: capacity_terms(10_000),
+            due: Some(due),
+            reason: "agreement text".into(),
+        },
+        E::Accepted {
+            reason: "signed".into(),
+        },
+    ]
+}
+
+#[test]
+fn an_open_commitment_past_its_due_date_is_noticed_overdue_once() {
+    let due = Date::new(2025, 6, 30).unwrap();
+    let notice = |y, m, d| C::NoticeOverdue {
+        as_of: Date::new(y, m, d).unwrap(),
+    };
+    let state = given::<D>(due_capacity(due))
+        .when(notice(2025, 7, 1))
+        .then([E::Overdue {
+            due,
+            noticed_on: Date::new(2025, 7, 1).unwrap(),
+        }]);
+    assert_eq!(state.days_late(Date::new(2025, 7, 31).unwrap()), Some(31));
+    given::<D>(due_capacity(due))
+        .when(notice(2025, 6, 30))
+        .then_error(|e| matches!(e, Err::NotYetDue { .. }));
+    let mut noticed = due_capacity(due);
+    noticed.push(E::Overdue {
+        due,
+        noticed_on: Date::new(2025, 7, 1).unwrap(),
+    });
+    given::<D>(noticed.clone())
+        .when(notice(2025, 7, 2))
+        .then_error(|e| *e == Err::OverdueNoticed { due });
+    // Fulfilled: closed, so neither noticed nor late.
+    noticed.push(E::Fulfilled {
+        reason: "delivered".into(),
+    });
+    let closed = given::<D>(noticed).state().clone();
+    assert_eq!(closed.days_late(Date::new(2025, 8, 1).unwrap()), None);
+    given::<D>(accepted_capacity())
+        .when(notice(2025, 7, 1))
+        .then_error(|e| *e == Err::NoDueDate);
+}

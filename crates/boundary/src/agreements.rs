@@ -312,6 +312,11 @@ fn encode_commitment(commitment_id: String, event: &CommitmentEvent) -> EncodedE
             delivered: delivered.as_ref().and_then(quantity_proto),
             reason: reason.clone(),
         }),
+        E::Overdue { due, noticed_on } => EncodedEvent::of(&pb::CommitmentOverdue {
+            commitment_id,
+            due: date_proto(due),
+            noticed_on: date_proto(noticed_on),
+        }),
         E::DeliveryConfirmed { quantity, reason } => EncodedEvent::of(&pb::DeliveryConfirmed {
             commitment_id,
             quantity: quantity_proto(quantity),
@@ -514,6 +519,12 @@ pub fn decode_agreements_event(
             allocated: optional_quantity("allocated", &m.allocated)?,
             delivered: optional_quantity("delivered", &m.delivered)?,
             reason: m.reason,
+        })
+    } else if is!(pb::CommitmentOverdue) {
+        let m: pb::CommitmentOverdue = decode(payload)?;
+        S::Commitment(CommitmentEvent::Overdue {
+            due: date("due", &m.due)?,
+            noticed_on: date("noticed_on", &m.noticed_on)?,
         })
     } else if is!(pb::DeliveryConfirmed) {
         let m: pb::DeliveryConfirmed = decode(payload)?;

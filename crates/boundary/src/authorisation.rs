@@ -154,6 +154,8 @@ fn reactions_rule(target: &str, name: &str, sender: &Sender) -> Option<Rule> {
 const REACTION_ONLY: &[(&str, &str)] = &[
     ("ApproveProject", "agreements"),
     ("UpdatePriorityPolicy", "agreements"),
+    ("NoticeCommitmentOverdue", "agreements"),
+    ("NoticeMilestoneOverdue", "projects"),
 ];
 
 /// `sender` acts for `party`.
@@ -270,6 +272,8 @@ pub fn agreements(
                 CommitmentCommand::Amend { .. }
                 | CommitmentCommand::RecordProgress { .. }
                 | CommitmentCommand::Withdraw { .. } => (party_of(true), true),
+                // Only the service's own deadline watcher (settled above).
+                CommitmentCommand::NoticeOverdue { .. } => (None, true),
                 CommitmentCommand::Accept { .. }
                 | CommitmentCommand::ConfirmDelivery { .. }
                 | CommitmentCommand::DisputeDelivery { .. }

@@ -123,6 +123,12 @@ pub trait ServiceDefinition: Sized + Send + Sync + 'static {
         event: &Self::Event,
         history: &mut dyn FnMut() -> Vec<Self::Event>,
     ) -> Vec<Reaction>;
+    /// What the service's deadline watcher sends on `today`: a notice for each of
+    /// its deadlines that passed unmet and was not noticed yet. Pure: the shell
+    /// gives the date.
+    fn deadline_notices(_view: &Self::View, _today: accord_kernel::Date) -> Vec<Reaction> {
+        Vec::new()
+    }
 }
 
 /// The stream of category `category` and id `id`, refused as the field `id`.
@@ -285,6 +291,19 @@ impl ServiceDefinition for AgreementsModel {
         decode_agreements_event(event_type, payload)
     }
 
+    fn deadline_notices(view: &AgreementsState, today: accord_kernel::Date) -> Vec<Reaction> {
+        view.view
+            .overdue_notices(today)
+            .into_iter()
+            .filter_map(|(commitment, command)| {
+                Some(Reaction::Commitment(
+                    AggregateId::new(commitment).ok()?,
+                    command,
+                ))
+            })
+            .collect()
+    }
+
     fn reactions(
         stream: &StreamId,
         event: &AgreementsEvent,
@@ -381,6 +400,16 @@ impl ServiceDefinition for ProjectsModel {
             return Vec::new();
         };
         reactions_to_project(&id, event, || ProjectDecider::fold(history().iter()))
+    }
+
+    fn deadline_notices(view: &ProjectsState, today: accord_kernel::Date) -> Vec<Reaction> {
+        view.portfolio
+            .overdue_notices(today)
+            .into_iter()
+            .filter_map(|(project, command)| {
+                Some(Reaction::Project(AggregateId::new(project).ok()?, command))
+            })
+            .collect()
     }
 
     fn apply(state: &mut ProjectsState, meta: &EventMeta, event: &ProjectEvent) {

@@ -103,6 +103,16 @@ pub fn encode_project_event(id: &AggregateId, event: &ProjectEvent) -> EncodedEv
             new_due: date_proto(new_due),
             reason: reason.clone(),
         }),
+        E::MilestoneOverdue {
+            milestone_id,
+            due,
+            noticed_on,
+        } => EncodedEvent::of(&pb::MilestoneOverdue {
+            project_id,
+            milestone_id: milestone_id.to_string(),
+            due: date_proto(due),
+            noticed_on: date_proto(noticed_on),
+        }),
         E::CapacityTargetSet {
             item,
             quantity,
@@ -214,6 +224,13 @@ pub fn decode_project_event(
             previous_due: date("previous_due", &m.previous_due)?,
             new_due: date("new_due", &m.new_due)?,
             reason: m.reason,
+        }
+    } else if is!(pb::MilestoneOverdue) {
+        let m: pb::MilestoneOverdue = decode(payload)?;
+        E::MilestoneOverdue {
+            milestone_id: aggregate_id("milestone_id", &m.milestone_id)?,
+            due: date("due", &m.due)?,
+            noticed_on: date("noticed_on", &m.noticed_on)?,
         }
     } else if is!(pb::CapacityTargetSet) {
         let m: pb::CapacityTargetSet = decode(payload)?;

@@ -39,6 +39,9 @@ pub const REACTION_COMMANDS: &[(&str, &str, &str)] = &[
     ("agreements", "procurement", "UpdatePriorityPolicy"),
     ("projects", "agreements", "RecordCommitmentProgress"),
     ("projects", "procurement", "OfferSupply"),
+    // The deadline watchers: a service noticing its own deadlines pass.
+    ("agreements", "agreements", "NoticeCommitmentOverdue"),
+    ("projects", "projects", "NoticeMilestoneOverdue"),
 ];
 
 /// A command caused by an event, for another aggregate.
@@ -94,6 +97,31 @@ impl Reaction {
                     allocated: allocated.as_ref().and_then(quantity_proto),
                     delivered: delivered.as_ref().and_then(quantity_proto),
                     reason: reason.clone(),
+                }
+                .encode_to_vec(),
+            ),
+            Reaction::Commitment(commitment_id, CommitmentCommand::NoticeOverdue { as_of }) => (
+                "agreements",
+                "NoticeCommitmentOverdue",
+                pb::NoticeCommitmentOverdue {
+                    commitment_id: commitment_id.to_string(),
+                    as_of: date_proto(as_of),
+                }
+                .encode_to_vec(),
+            ),
+            Reaction::Project(
+                project_id,
+                ProjectCommand::NoticeMilestoneOverdue {
+                    milestone_id,
+                    as_of,
+                },
+            ) => (
+                "projects",
+                "NoticeMilestoneOverdue",
+                pb::NoticeMilestoneOverdue {
+                    project_id: project_id.to_string(),
+                    milestone_id: milestone_id.to_string(),
+                    as_of: date_proto(as_of),
                 }
                 .encode_to_vec(),
             ),

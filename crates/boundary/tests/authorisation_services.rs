@@ -359,3 +359,33 @@ fn given_a_person_or_the_agreements_key_when_the_policy_is_updated_then_only_the
         None
     );
 }
+
+#[test]
+fn given_the_projects_own_key_when_its_watcher_notices_a_milestone_overdue_then_allowed_and_nobody_else(
+) {
+    let notice = || ProjectCommand::NoticeMilestoneOverdue {
+        milestone_id: id("construction-start"),
+        as_of: Date::new(2025, 9, 2).unwrap(),
+    };
+    assert_eq!(
+        project_denied("NoticeMilestoneOverdue", notice(), &service_key("projects")),
+        None
+    );
+    // Not a person, however involved; not another service's key.
+    assert_eq!(
+        project_denied(
+            "NoticeMilestoneOverdue",
+            notice(),
+            &person("ua-fedorov", "UA")
+        ),
+        Some("reaction_only")
+    );
+    assert_eq!(
+        project_denied(
+            "NoticeMilestoneOverdue",
+            notice(),
+            &service_key("agreements")
+        ),
+        Some("not_a_reaction")
+    );
+}

@@ -82,6 +82,20 @@ fn reactions() -> Vec<Reaction> {
                 project_id: Some(id("shells")),
             },
         ),
+        // The deadline watchers' notices.
+        Reaction::Commitment(
+            id("c-launch-time"),
+            CommitmentCommand::NoticeOverdue {
+                as_of: Date::new(2025, 7, 1).unwrap(),
+            },
+        ),
+        Reaction::Project(
+            id("rdx-plant"),
+            ProjectCommand::NoticeMilestoneOverdue {
+                milestone_id: id("construction-start"),
+                as_of: Date::new(2025, 9, 2).unwrap(),
+            },
+        ),
     ]
 }
 
@@ -152,9 +166,9 @@ fn every_command_in_a_table_is_parsed_by_its_own_message_and_nothing_else_is() {
         }
         names.push(name);
     }
-    // 24 + 13 + 6 commands, each named once across the services.
+    // 25 + 14 + 6 commands, each named once across the services.
     let distinct: std::collections::BTreeSet<_> = names.iter().collect();
-    assert_eq!((names.len(), distinct.len()), (43, 43));
+    assert_eq!((names.len(), distinct.len()), (45, 45));
     // A JSON body is decoded as the table's message: a field of another command's
     // message is unknown to it.
     assert!(matches!(

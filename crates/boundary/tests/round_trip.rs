@@ -189,6 +189,8 @@ fn agreements_event() -> impl Strategy<Value = (AggregateId, AgreementsEvent)> {
                     reason
                 }
             )),
+        (id(), date(), date())
+            .prop_map(|(i, due, noticed_on)| (i, CommitmentEvent::Overdue { due, noticed_on })),
         (id(), quantity(), text(), any::<bool>()).prop_map(|(i, quantity, reason, confirmed)| (
             i,
             if confirmed {
@@ -376,6 +378,14 @@ fn project_event() -> impl Strategy<Value = (AggregateId, ProjectEvent)> {
             )
         ),
         id().prop_map(|i| (i, E::Launched)),
+        (id(), id(), date(), date()).prop_map(|(i, milestone_id, due, noticed_on)| (
+            i,
+            E::MilestoneOverdue {
+                milestone_id,
+                due,
+                noticed_on
+            }
+        )),
         (
             id(),
             id(),

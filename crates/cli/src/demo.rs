@@ -228,10 +228,19 @@ pub fn tables(projections: &Projections) -> Vec<Table> {
                 p.status.clone(),
                 pledged.join(", "),
                 disbursed.join(", "),
-                format!(
-                    "{}/{} reached, {} slipped",
-                    p.milestones_reached, p.milestones_planned, p.milestones_slipped
-                ),
+                {
+                    let mut text = format!(
+                        "{}/{} reached, {} slipped",
+                        p.milestones_reached, p.milestones_planned, p.milestones_slipped
+                    );
+                    for m in &p.overdue_milestones {
+                        text.push_str(&format!(
+                            "; {} overdue since {}: {} days late",
+                            m.milestone_id, m.due, m.days_late
+                        ));
+                    }
+                    text
+                },
                 p.days_to_launch
                     .map(|d| d.to_string())
                     .unwrap_or_else(|| "-".into()),
@@ -245,6 +254,12 @@ pub fn tables(projections: &Projections) -> Vec<Table> {
             ]);
         }
         tables.push(t);
+    }
+    if let (Some(ledger), Some(portfolio)) = (&projections.ledger, &projections.portfolio) {
+        let rows = crate::reports::launch_times(ledger, portfolio);
+        if !rows.is_empty() {
+            tables.push(crate::reports::launch_time_table(&rows));
+        }
     }
     if let Some(policy) = &projections.policy {
         let mut t = Table::new(

@@ -9,6 +9,7 @@ pub mod demo_evidence;
 pub mod http;
 pub mod keys;
 pub mod play;
+pub mod reports;
 pub mod restore;
 pub mod running;
 pub mod send;

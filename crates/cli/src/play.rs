@@ -50,9 +50,14 @@ pub enum PlayError {
 /// A scenario step as a command request: options (with a fresh command id) and body.
 fn step_request(step: &Step, json: bool) -> Result<(CommandOptions, Vec<u8>), ClientError> {
     // Every step is signed with its actor's own (fixed-seed) key, registered by
-    // the scenario itself or configured as a trust root.
-    let mut options = CommandOptions::new(step.actor.as_str())
-        .signed_with(accord_scenario::actor_key(step.actor.as_str()));
+    // the scenario itself or configured as a trust root; what a service sends itself
+    // (its deadline watcher's notices) with that service's key.
+    let key = if step.actor.as_str() == accord_boundary::reactions::REACTIONS_ACTOR {
+        accord_scenario::service_key(service_name(step.service))
+    } else {
+        accord_scenario::actor_key(step.actor.as_str())
+    };
+    let mut options = CommandOptions::new(step.actor.as_str()).signed_with(key);
     options.occurred_at = Some(step.occurred_at.to_string());
     options.json = json;
     let body = if json {
@@ -261,12 +266,17 @@ pub async fn projections(
     Ok(out)
 }
 
-pub fn expected_projections(pure: &Embedded, items: &[QueueOf]) -> Vec<Outcome> {
+/// `today` is the date the services count days late to (their clock's).
+pub fn expected_projections(
+    pure: &Embedded,
+    items: &[QueueOf],
+    today: accord_kernel::Date,
+) -> Vec<Outcome> {
     let mut out = vec![
         Outcome::Agreements(queries::agreement_register(pure.agreements())),
-        Outcome::Ledger(queries::commitment_ledger(pure.agreements())),
+        Outcome::Ledger(queries::commitment_ledger(pure.agreements(), today)),
         Outcome::Decisions(queries::board_decisions(pure.agreements())),
-        Outcome::Portfolio(queries::project_portfolio(pure.portfolio())),
+        Outcome::Portfolio(queries::project_portfolio(pure.portfolio(), today)),
         Outcome::Policy(queries::priority_policy(pure.procurement())),
     ];
     for queue in items {

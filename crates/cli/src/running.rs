@@ -141,6 +141,8 @@ impl Running {
             replicas: settings.stream_replicas,
             duplicate_window: Duration::from_secs(settings.duplicate_window_secs),
             checkpoints: None,
+            deadline_check: (settings.deadline_check_secs > 0)
+                .then(|| Duration::from_secs(settings.deadline_check_secs)),
         };
         let mut logs = Vec::new();
         let mut services = Vec::new();

@@ -84,6 +84,9 @@ pub struct Settings {
     pub witnesses: String,
     /// How long a service waits for one witness's answer, in seconds.
     pub witness_timeout_secs: u64,
+    /// How often each service's deadline watcher looks for due dates passed unmet,
+    /// in seconds (the first look after one interval); 0: never.
+    pub deadline_check_secs: u64,
 }
 
 impl Default for Settings {
@@ -108,6 +111,7 @@ impl Default for Settings {
             checkpoint_every_secs: 10,
             witnesses: String::new(),
             witness_timeout_secs: 5,
+            deadline_check_secs: 3600,
         }
     }
 }
@@ -205,6 +209,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "ACCORD_WITNESS_TIMEOUT_SECS",
         "how long to wait for one witness's answer (default 5)",
     ),
+    (
+        "deadline_check_secs",
+        "ACCORD_DEADLINE_CHECK_SECS",
+        "how often the deadline watcher looks for due dates passed unmet (default 3600; 0: never)",
+    ),
 ];
 
 fn invalid(
@@ -296,6 +305,7 @@ impl Settings {
             }
             "witnesses" => self.witnesses = value.trim().to_owned(),
             "witness_timeout_secs" => self.witness_timeout_secs = number("witness_timeout_secs")?,
+            "deadline_check_secs" => self.deadline_check_secs = number("deadline_check_secs")?,
             "require_signatures" => {
                 self.require_signatures = match value.trim() {
                     "true" => true,

@@ -55,6 +55,20 @@ fn the_demo_prints_the_projections_and_a_successful_verification() {
         .filter(|l| l.contains("ok: hash chain"))
         .count();
     assert_eq!(verified, 3, "{stdout}");
+    // The regulatory promise (launch within 90 days) against the RDX plant's 95, and
+    // the milestone the deadline watcher noticed overdue.
+    assert!(
+        stdout.lines().any(|l| l.starts_with("c-launch-time")
+            && l.contains("90 days")
+            && l.contains("rdx-plant")
+            && l.contains("95 days")
+            && l.contains("at risk")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("construction-start overdue since 2025-09-01: 29 days late"),
+        "{stdout}"
+    );
     // Each log's latest checkpoint, co-signed by Lithuania's and Ukraine's witnesses.
     let checkpoints = stdout
         .split("\n\n")

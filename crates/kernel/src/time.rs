@@ -68,6 +68,14 @@ impl Timestamp {
         i128::from(self.seconds) * 1_000_000_000 + i128::from(self.nanos)
     }
 
+    /// The calendar date (UTC) of this instant.
+    pub fn date(self) -> crate::Date {
+        let (year, month, day, _) = civil_from_unix(self.seconds);
+        // Every valid timestamp lies in years 1 to 9999, which `Date` takes.
+        crate::Date::new(year as i32, month as i32, day as i32)
+            .unwrap_or_else(|_| unreachable!("timestamp {} has no date", self.seconds))
+    }
+
     /// The later of the two instants.
     pub fn max(self, other: Timestamp) -> Timestamp {
         std::cmp::max(self, other)

@@ -253,6 +253,11 @@ impl Date {
         self.day.into()
     }
 
+    /// Whole days from `earlier` to this date (negative when `earlier` is later).
+    pub fn days_since(self, earlier: Date) -> i64 {
+        self.days_since_epoch() - earlier.days_since_epoch()
+    }
+
     /// Days since 1970-01-01 (negative before).
     pub fn days_since_epoch(self) -> i64 {
         let (y, m, d) = (
@@ -339,6 +344,10 @@ mod tests {
             Date::new(2024, 1, 1).unwrap(),
         );
         assert!(Period::new(a, b).is_err());
+        assert_eq!(a.days_since(b), 366, "2024 is a leap year");
+        assert_eq!(b.days_since(a), -366);
+        let noon = crate::Timestamp::parse_rfc3339("2025-09-02T12:30:00Z").unwrap();
+        assert_eq!(noon.date(), Date::new(2025, 9, 2).unwrap());
     }
 
     #[test]

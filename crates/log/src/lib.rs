@@ -442,6 +442,12 @@ impl Log {
         !self.inner.failed.is_failed()
     }
 
+    /// What the log's clock reads now (the recorded-at source: the system clock, or
+    /// a scenario's): the date a shell asks deadlines about.
+    pub fn now(&self) -> Timestamp {
+        self.inner.config.clock.now()
+    }
+
     /// Position of the last durable event (0 when the log is empty).
     pub fn durable_position(&self) -> u64 {
         self.inner.durable.load(Ordering::Acquire)

@@ -4,9 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use accord_kernel::{CapabilityArea, Currency, Decider, EventMeta, Timestamp, WireName};
+use accord_kernel::{CapabilityArea, Currency, Date, Decider, EventMeta, Timestamp, WireName};
 
-use crate::{MilestoneStatus, Project, ProjectDecider, ProjectEvent, ProjectStatus};
+use crate::{
+    MilestoneStatus, Project, ProjectCommand, ProjectDecider, ProjectEvent, ProjectStatus,
+};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Portfolio {
@@ -96,6 +98,57 @@ impl Portfolio {
                         .map(|(id, r)| (id.to_string(), r.clone()))
                         .collect(),
                 }
+            })
+            .collect()
+    }
+
+    /// What the deadline watcher sends on `today`: a notice for each milestone of an
+    /// open project whose due date has passed unmet and was not noticed yet. Pure:
+    /// the shell gives the date, so a replay decides the same.
+    pub fn overdue_notices(&self, today: Date) -> Vec<(String, ProjectCommand)> {
+        self.projects
+            .iter()
+            .filter(|(_, p)| p.status != ProjectStatus::None && !p.status.is_terminal())
+            .flat_map(|(id, p)| {
+                p.milestones
+                    .iter()
+                    .filter(move |(_, m)| {
+                        m.status != MilestoneStatus::Reached
+                            && m.due < today
+                            && m.overdue_noticed != Some(m.due)
+                    })
+                    .map(move |(milestone_id, _)| {
+                        (
+                            id.clone(),
+                            ProjectCommand::NoticeMilestoneOverdue {
+                                milestone_id: milestone_id.clone(),
+                                as_of: today,
+                            },
+                        )
+                    })
+            })
+            .collect()
+    }
+
+    /// Each open project's milestones noticed overdue, with their days late on
+    /// `today`: (project, milestone, title, due, days late).
+    pub fn overdue_milestones(&self, today: Date) -> Vec<(String, String, String, Date, i64)> {
+        self.projects
+            .iter()
+            .filter(|(_, p)| !p.status.is_terminal())
+            .flat_map(|(id, p)| {
+                p.milestones.iter().filter_map(move |(milestone_id, m)| {
+                    let late = m.days_late(today)?;
+                    (m.overdue_noticed == Some(m.due)).then(|| {
+                        (
+                            id.clone(),
+                            milestone_id.to_string(),
+                            m.title.clone(),
+                            m.due,
+                            late,
+                        )
+                    })
+                })
             })
             .collect()
     }

@@ -46,6 +46,16 @@ pub struct Milestone {
     pub planned_due: Date,
     pub status: MilestoneStatus,
     pub reached_on: Option<Date>,
+    /// The due date whose passing, unmet, was noticed (by the deadline watcher).
+    pub overdue_noticed: Option<Date>,
+}
+
+impl Milestone {
+    /// Whole days past its due date on `today`, while it is not reached.
+    pub fn days_late(&self, today: Date) -> Option<i64> {
+        let late = today.days_since(self.due);
+        (self.status != MilestoneStatus::Reached && late > 0).then_some(late)
+    }
 }
 
 /// A result of a joint research (R&D) project and the parties that hold it.
@@ -147,6 +157,12 @@ pub enum ProjectCommand {
         new_due: Date,
         reason: String,
     },
+    /// The deadline watcher saw on `as_of` that the milestone's due date passed
+    /// unmet (the shell puts the date in: the decider has no clock).
+    NoticeMilestoneOverdue {
+        milestone_id: AggregateId,
+        as_of: Date,
+    },
     SetCapacityTarget {
         item: String,
         quantity: Quantity,
@@ -211,6 +227,11 @@ pub enum ProjectEvent {
         new_due: Date,
         reason: String,
     },
+    MilestoneOverdue {
+        milestone_id: AggregateId,
+        due: Date,
+        noticed_on: Date,
+    },
     CapacityTargetSet {
         item: String,
         quantity: Quantity,
@@ -274,6 +295,14 @@ pub enum ProjectError {
     UnknownMilestone(AggregateId),
     #[error("milestone {0} was already reached")]
     MilestoneReached(AggregateId),
+    #[error("milestone {milestone} is due {due}: not overdue on {as_of}")]
+    MilestoneNotYetDue {
+        milestone: AggregateId,
+        due: Date,
+        as_of: Date,
+    },
+    #[error("milestone {milestone} was already noticed overdue for its due date {due}")]
+    MilestoneOverdueNoticed { milestone: AggregateId, due: Date },
     #[error("a slip must move the due date later: {new_due} is not after {due}")]
     SlipNotLater { due: Date, new_due: Date },
     #[error("a research project records results, not production output or capacity")]
@@ -462,6 +491,30 @@ impl Decider for ProjectDecider {
                     reason: reason.clone(),
                 }
             }
+            C::NoticeMilestoneOverdue {
+                milestone_id,
+                as_of,
+            } => {
+                let milestone = open_milestone(state, milestone_id)?;
+                if *as_of <= milestone.due {
+                    return Err(ProjectError::MilestoneNotYetDue {
+                        milestone: milestone_id.clone(),
+                        due: milestone.due,
+                        as_of: *as_of,
+                    });
+                }
+                if milestone.overdue_noticed == Some(milestone.due) {
+                    return Err(ProjectError::MilestoneOverdueNoticed {
+                        milestone: milestone_id.clone(),
+                        due: milestone.due,
+                    });
+                }
+                E::MilestoneOverdue {
+                    milestone_id: milestone_id.clone(),
+                    due: milestone.due,
+                    noticed_on: *as_of,
+                }
+            }
             C::SetCapacityTarget {
                 item,
                 quantity,
@@ -600,6 +653,7 @@ impl Decider for ProjectDecider {
                         planned_due: *due,
                         status: MilestoneStatus::Planned,
                         reached_on: None,
+                        overdue_noticed: None,
                     },
                 );
             }
@@ -620,6 +674,13 @@ impl Decider for ProjectDecider {
                 if let Some(m) = state.milestones.get_mut(milestone_id) {
                     m.status = MilestoneStatus::Slipped;
                     m.due = *new_due;
+                }
+            }
+            E::MilestoneOverdue {
+                milestone_id, due, ..
+            } => {
+                if let Some(m) = state.milestones.get_mut(milestone_id) {
+                    m.overdue_noticed = Some(*due);
                 }
             }
             E::CapacityTargetSet {
@@ -685,6 +746,7 @@ impl Refusal for ProjectError {
             E::AlreadyProposed
             | E::DuplicateMilestone(_)
             | E::MilestoneReached(_)
+            | E::MilestoneOverdueNoticed { .. }
             | E::DuplicateResult(_) => RefusalKind::Conflict,
             E::NotProposed | E::UnknownMilestone(_) => RefusalKind::NotFound,
             E::HostNotAState(_)
@@ -694,7 +756,9 @@ impl Refusal for ProjectError {
             | E::NoHolders
             | E::HolderNotParticipant(_)
             | E::UnitMismatch { .. } => RefusalKind::InvalidArgument,
-            E::ResearchHasNoOutput | E::NotResearch => RefusalKind::FailedPrecondition,
+            E::ResearchHasNoOutput | E::NotResearch | E::MilestoneNotYetDue { .. } => {
+                RefusalKind::FailedPrecondition
+            }
             E::WrongStatus { .. }
             | E::Terminal(_)
             | E::MotionNotAdopted(_)
@@ -723,6 +787,8 @@ impl Refusal for ProjectError {
             E::NotResearch => "not_research",
             E::DuplicateResult(_) => "result_exists",
             E::NoHolders => "no_holders",
+            E::MilestoneNotYetDue { .. } => "not_yet_due",
+            E::MilestoneOverdueNoticed { .. } => "overdue_noticed",
             E::HolderNotParticipant(_) => "holder_not_participant",
         }
     }
@@ -734,6 +800,19 @@ impl Refusal for ProjectError {
                 vec![("party", party.to_string())]
             }
             E::DuplicateResult(result) => vec![("result", result.to_string())],
+            E::MilestoneNotYetDue {
+                milestone,
+                due,
+                as_of,
+            } => vec![
+                ("milestone", milestone.to_string()),
+                ("due", due.to_string()),
+                ("as_of", as_of.to_string()),
+            ],
+            E::MilestoneOverdueNoticed { milestone, due } => vec![
+                ("milestone", milestone.to_string()),
+                ("due", due.to_string()),
+            ],
             E::WrongStatus { status, needed } => vec![
                 ("status", status.wire_name().to_owned()),
                 ("needed", (*needed).to_owned()),

@@ -377,3 +377,69 @@ fn production_projects_report_output_and_research_projects_results_not_the_other
         })
         .then_error(|e| *e == Err::ResearchHasNoOutput);
 }
+
+fn with_milestone() -> Vec<E> {
+    let mut events = launched();
+    events.push(E::MilestonePlanned {
+        milestone_id: id("construction-start"),
+        title: "Construction starts".into(),
+        due: date(2025, 6, 1),
+    });
+    events
+}
+
+fn notice(day: (i32, i32, i32)) -> C {
+    C::NoticeMilestoneOverdue {
+        milestone_id: id("construction-start"),
+        as_of: date(day.0, day.1, day.2),
+    }
+}
+
+#[test]
+fn a_milestone_past_its_due_date_unmet_is_noticed_once_per_due_date() {
+    let state = given::<D>(with_milestone())
+        .when(notice((2025, 6, 2)))
+        .then([E::MilestoneOverdue {
+            milestone_id: id("construction-start"),
+            due: date(2025, 6, 1),
+            noticed_on: date(2025, 6, 2),
+        }]);
+    let milestone = &state.milestones[&id("construction-start")];
+    assert_eq!(milestone.days_late(date(2025, 6, 30)), Some(29));
+    // Not before it is due, and not twice for the same due date.
+    given::<D>(with_milestone())
+        .when(notice((2025, 6, 1)))
+        .then_error(|e| matches!(e, Err::MilestoneNotYetDue { .. }));
+    let mut noticed = with_milestone();
+    noticed.push(E::MilestoneOverdue {
+        milestone_id: id("construction-start"),
+        due: date(2025, 6, 1),
+        noticed_on: date(2025, 6, 2),
+    });
+    given::<D>(noticed.clone())
+        .when(notice((2025, 6, 3)))
+        .then_error(|e| matches!(e, Err::MilestoneOverdueNoticed { .. }));
+    // A slip gives it a new due date, which may pass unmet in its turn.
+    noticed.push(E::MilestoneSlipped {
+        milestone_id: id("construction-start"),
+        previous_due: date(2025, 6, 1),
+        new_due: date(2025, 9, 1),
+        reason: "supplier late".into(),
+    });
+    given::<D>(noticed)
+        .when(notice((2025, 9, 2)))
+        .then([E::MilestoneOverdue {
+            milestone_id: id("construction-start"),
+            due: date(2025, 9, 1),
+            noticed_on: date(2025, 9, 2),
+        }]);
+    // A reached milestone is never overdue.
+    let mut reached = with_milestone();
+    reached.push(E::MilestoneReached {
+        milestone_id: id("construction-start"),
+        reached_on: date(2025, 5, 30),
+    });
+    given::<D>(reached)
+        .when(notice((2025, 6, 2)))
+        .then_error(|e| matches!(e, Err::MilestoneReached(_)));
+}

@@ -15,6 +15,7 @@
 pub mod authentication;
 pub mod checkpoints;
 pub mod dead_letters;
+pub mod deadlines;
 mod digest;
 pub mod endpoints;
 mod error;

@@ -90,7 +90,14 @@ impl Model for AgreementsModel {
 
     fn query(name: &str, body: Body<'_>, service: &Service<Self>) -> Result<Outcome, QueryError> {
         if name != "CommitmentTimeline" {
-            return agreements_query(name, body, &service.view().view, service.page_bytes());
+            let today = service.log().now().date();
+            return agreements_query(
+                name,
+                body,
+                &service.view().view,
+                service.page_bytes(),
+                today,
+            );
         }
         // Read from the log without holding the projections, which the applier
         // needs to take in new events.
@@ -121,7 +128,14 @@ impl Model for ProjectsModel {
     ];
 
     fn query(name: &str, body: Body<'_>, service: &Service<Self>) -> Result<Outcome, QueryError> {
-        projects_query(name, body, &service.view().portfolio, service.page_bytes())
+        let today = service.log().now().date();
+        projects_query(
+            name,
+            body,
+            &service.view().portfolio,
+            service.page_bytes(),
+            today,
+        )
     }
 }
 

@@ -88,6 +88,8 @@ pub struct NodeConfig {
     /// The service's checkpoints (log key, interval, witnesses); `None`: it issues
     /// none.
     pub checkpoints: Option<CheckpointConfig>,
+    /// How often the deadline watcher looks for passed deadlines; `None`: never.
+    pub deadline_check: Option<std::time::Duration>,
 }
 
 impl Default for NodeConfig {
@@ -99,6 +101,7 @@ impl Default for NodeConfig {
             replicas: relay.replicas,
             duplicate_window: relay.duplicate_window,
             checkpoints: None,
+            deadline_check: None,
         }
     }
 }
@@ -191,6 +194,7 @@ async fn run<M: Model>(
         relay_config,
         shutdown.clone(),
     ));
+    let watcher_key = config.reactions.keys.get(M::SERVICE).cloned();
     let mut reactions = config.reactions;
     reactions.replicas = config.replicas;
     let reactions = tokio::spawn(run_reactions::<M>(
@@ -209,6 +213,15 @@ async fn run<M: Model>(
             shutdown.clone(),
         ))
     });
+    let watcher = config.deadline_check.map(|every| {
+        tokio::spawn(crate::deadlines::run_deadline_watcher(
+            service.clone(),
+            bus.clone(),
+            watcher_key,
+            every,
+            shutdown.clone(),
+        ))
+    });
     // Checkpoints stop after the requests in flight are answered, so the last one
     // covers every acknowledged event.
     let (stop_checkpoints, checkpoints_stopped) = watch::channel(false);
@@ -224,6 +237,9 @@ async fn run<M: Model>(
     });
     let served = serve(service, bus, config.endpoints, shutdown).await;
     let _ = stop_checkpoints.send(true);
+    if let Some(watcher) = watcher {
+        let _ = watcher.await;
+    }
     if let Some(checkpoints) = checkpoints {
         match checkpoints.await {
             Ok(Ok(())) => {}

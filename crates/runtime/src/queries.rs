@@ -5,7 +5,7 @@ use accord_agreements::board::MotionSubject;
 use accord_agreements::projections::{AgreementsView, TimelineEntry};
 use accord_boundary::{decode_body, Body, BoundaryError};
 use accord_contracts::v1::{self as pb, reply::Outcome};
-use accord_kernel::{PartyId, WireName};
+use accord_kernel::{Date, PartyId, WireName};
 use accord_procurement::market::MarketEvent;
 use accord_procurement::queue::ProcurementView;
 use accord_projects::Portfolio;
@@ -40,11 +40,13 @@ pub const PROCUREMENT_QUERIES: &[&str] = &["PriorityPolicy", "ProcurementQueue"]
 
 /// Answers an agreements list query: a page of it (see [`Page`]), with pages of at
 /// most `page_bytes`.
+/// `today` is the date days late are counted to (the service's clock).
 pub fn agreements_query(
     name: &str,
     body: Body<'_>,
     view: &AgreementsView,
     page_bytes: usize,
+    today: Date,
 ) -> Result<Outcome, QueryError> {
     if !AGREEMENTS_QUERIES.contains(&name) {
         return Err(QueryError::Unknown(name.to_owned()));
@@ -60,7 +62,7 @@ pub fn agreements_query(
             })
         }
         "CommitmentLedger" => {
-            let whole = commitment_ledger(view);
+            let whole = commitment_ledger(view, today);
             let (rows, next_after) = page.take(whole.rows, |r| r.id.clone());
             Outcome::Ledger(pb::CommitmentLedger {
                 rows,
@@ -204,7 +206,8 @@ pub fn agreement_register(view: &AgreementsView) -> pb::AgreementRegister {
     }
 }
 
-pub fn commitment_ledger(view: &AgreementsView) -> pb::CommitmentLedger {
+/// The commitment ledger, with days late counted to `today`.
+pub fn commitment_ledger(view: &AgreementsView, today: Date) -> pb::CommitmentLedger {
     pb::CommitmentLedger {
         rows: view
             .ledger()
@@ -225,6 +228,14 @@ pub fn commitment_ledger(view: &AgreementsView) -> pb::CommitmentLedger {
                 gap: row.gap,
                 confirmed: row.confirmed,
                 disputed: row.disputed,
+                overdue_since: row
+                    .overdue_since
+                    .map(|due| due.to_string())
+                    .unwrap_or_default(),
+                days_late: row
+                    .overdue_since
+                    .map_or(0, |due| today.days_since(due).max(0)),
+                max_days: row.max_days,
             })
             .collect(),
         totals: view
@@ -282,16 +293,18 @@ pub fn board_decisions(view: &AgreementsView) -> pb::BoardDecisions {
 }
 
 /// Answers a projects list query: a page of it (see [`Page`]).
+/// `today` is the date days late are counted to (the service's clock).
 pub fn projects_query(
     name: &str,
     body: Body<'_>,
     portfolio: &Portfolio,
     page_bytes: usize,
+    today: Date,
 ) -> Result<Outcome, QueryError> {
     match name {
         "ProjectPortfolio" => {
             let page = Page::parse(body, page_bytes)?;
-            let whole = project_portfolio(portfolio);
+            let whole = project_portfolio(portfolio, today);
             let (projects, next_after) = page.take(whole.projects, |r| r.id.clone());
             Ok(Outcome::Portfolio(pb::ProjectPortfolio {
                 projects,
@@ -302,12 +315,26 @@ pub fn projects_query(
     }
 }
 
-pub fn project_portfolio(portfolio: &Portfolio) -> pb::ProjectPortfolio {
+/// The project portfolio, with milestones' days late counted to `today`.
+pub fn project_portfolio(portfolio: &Portfolio, today: Date) -> pb::ProjectPortfolio {
+    let overdue = portfolio.overdue_milestones(today);
     pb::ProjectPortfolio {
         projects: portfolio
             .rows()
             .into_iter()
             .map(|row| pb::PortfolioRow {
+                overdue_milestones: overdue
+                    .iter()
+                    .filter(|(project, ..)| *project == row.id)
+                    .map(
+                        |(_, milestone_id, title, due, days_late)| pb::OverdueMilestone {
+                            milestone_id: milestone_id.clone(),
+                            title: title.clone(),
+                            due: due.to_string(),
+                            days_late: *days_late,
+                        },
+                    )
+                    .collect(),
                 id: row.id,
                 title: row.title,
                 area: wire_name_of(row.area),

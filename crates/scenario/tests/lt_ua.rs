@@ -125,6 +125,26 @@ fn the_rdx_project_shows_its_funding_gap_and_milestones() {
         (2, 1, 1)
     );
     assert_eq!(rdx.days_to_launch, Some(95));
+    // The slipped milestone's new date (2025-09-01) passed unmet: the watcher's
+    // notice, and its days late as the scenario's last day (2025-09-30) sees it.
+    let last_day = accord_kernel::Date::new(2025, 9, 30).unwrap();
+    let overdue = embedded.portfolio().overdue_milestones(last_day);
+    assert_eq!(overdue.len(), 1, "{overdue:?}");
+    let (project, milestone, _, due, days_late) = &overdue[0];
+    assert_eq!(
+        (
+            project.as_str(),
+            milestone.as_str(),
+            due.to_string(),
+            *days_late
+        ),
+        (
+            "rdx-plant",
+            "construction-start",
+            "2025-09-01".to_owned(),
+            29
+        )
+    );
     let uav = rows.iter().find(|r| r.id == "uav-joint").unwrap();
     assert_eq!(uav.status, ProjectStatus::Producing);
     // Proposed 2024-12-05T10:00, launched 2025-01-15T09:00: 40 whole days.

@@ -30,6 +30,7 @@ pub const AGREEMENTS_COMMANDS: &[CommandSpec<AgreementsCommand>] = &[
     command::<pb::AcceptCommitment>(),
     command::<pb::AmendCommitment>(),
     command::<pb::RecordCommitmentProgress>(),
+    command::<pb::NoticeCommitmentOverdue>(),
     command::<pb::ConfirmDelivery>(),
     command::<pb::DisputeDelivery>(),
     command::<pb::FulfilCommitment>(),
@@ -212,6 +213,19 @@ impl ParseCommand for pb::RecordCommitmentProgress {
                 allocated: optional_quantity("allocated", &self.allocated)?,
                 delivered: optional_quantity("delivered", &self.delivered)?,
                 reason: reason(&self.reason)?,
+            },
+        ))
+    }
+}
+
+impl ParseCommand for pb::NoticeCommitmentOverdue {
+    type Command = AgreementsCommand;
+
+    fn parse(self, _: &ParseContext<'_>) -> Result<AgreementsCommand, BoundaryError> {
+        Ok(S::Commitment(
+            aggregate_id("commitment_id", &self.commitment_id)?,
+            CommitmentCommand::NoticeOverdue {
+                as_of: date("as_of", &self.as_of)?,
             },
         ))
     }

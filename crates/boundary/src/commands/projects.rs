@@ -22,6 +22,7 @@ pub const PROJECTS_COMMANDS: &[CommandSpec<(AggregateId, ProjectCommand)>] = &[
     command::<pb::PlanMilestone>(),
     command::<pb::ReachMilestone>(),
     command::<pb::SlipMilestone>(),
+    command::<pb::NoticeMilestoneOverdue>(),
     command::<pb::SetCapacityTarget>(),
     command::<pb::ReportOutput>(),
     command::<pb::LaunchProject>(),
@@ -110,6 +111,20 @@ impl ParseCommand for pb::PlanMilestone {
                 milestone_id: aggregate_id("milestone_id", &self.milestone_id)?,
                 title: bounded_text("title", self.title).field("title")?,
                 due: date("due", &self.due)?,
+            },
+        ))
+    }
+}
+
+impl ParseCommand for pb::NoticeMilestoneOverdue {
+    type Command = (AggregateId, ProjectCommand);
+
+    fn parse(self, _: &ParseContext<'_>) -> Result<(AggregateId, ProjectCommand), BoundaryError> {
+        Ok((
+            project(&self.project_id)?,
+            C::NoticeMilestoneOverdue {
+                milestone_id: aggregate_id("milestone_id", &self.milestone_id)?,
+                as_of: date("as_of", &self.as_of)?,
             },
         ))
     }

@@ -57,12 +57,13 @@ pub fn replay(dirs: &[PathBuf], at: Timestamp, time: Time) -> anyhow::Result<Pro
             ServiceKind::Agreements => {
                 let state: AgreementsState = fold::<AgreementsModel>(&copy, at, time)?;
                 projections.agreements = Some(queries::agreement_register(&state.view));
-                projections.ledger = Some(queries::commitment_ledger(&state.view));
+                projections.ledger = Some(queries::commitment_ledger(&state.view, at.date()));
                 projections.decisions = Some(queries::board_decisions(&state.view));
             }
             ServiceKind::Projects => {
                 let state: ProjectsState = fold::<ProjectsModel>(&copy, at, time)?;
-                projections.portfolio = Some(queries::project_portfolio(&state.portfolio));
+                projections.portfolio =
+                    Some(queries::project_portfolio(&state.portfolio, at.date()));
             }
             ServiceKind::Procurement => {
                 let state: ProcurementState = fold::<ProcurementModel>(&copy, at, time)?;
@@ -99,6 +100,12 @@ pub fn to_json(projections: &Projections) -> anyhow::Result<serde_json::Value> {
     }
     if let Some(p) = &projections.policy {
         out.insert("policy".into(), accord_contracts::to_json(p)?);
+    }
+    if let (Some(ledger), Some(portfolio)) = (&projections.ledger, &projections.portfolio) {
+        out.insert(
+            "launch_times".into(),
+            serde_json::to_value(crate::reports::launch_times(ledger, portfolio))?,
+        );
     }
     let queues = projections
         .queues
