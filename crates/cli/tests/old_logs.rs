@@ -36,22 +36,25 @@ fn accord(args: &[&str]) -> (bool, String) {
     (output.status.success(), stdout)
 }
 
-/// Removes every `controlledBy` key (the field issue 17 added) and answers the
-/// values it held, by the `item` of the object that held it.
-fn take_new_fields(value: &mut Value, found: &mut Vec<(String, String)>) {
+/// Removes every `key` (a field issue 17 added) and answers the values it held,
+/// each with the `item` or `id` of the object that held it.
+fn take_new_fields(value: &mut Value, key: &str, found: &mut Vec<(String, Value)>) {
     match value {
         Value::Object(map) => {
-            if let Some(Value::String(controller)) = map.remove("controlledBy") {
-                let item = map.get("item").and_then(Value::as_str).unwrap_or("");
-                found.push((item.to_owned(), controller));
+            if let Some(held) = map.remove(key) {
+                let owner = ["item", "id"]
+                    .iter()
+                    .find_map(|k| map.get(*k).and_then(Value::as_str))
+                    .unwrap_or("");
+                found.push((owner.to_owned(), held));
             }
             for inner in map.values_mut() {
-                take_new_fields(inner, found);
+                take_new_fields(inner, key, found);
             }
         }
         Value::Array(items) => {
             for inner in items {
-                take_new_fields(inner, found);
+                take_new_fields(inner, key, found);
             }
         }
         _ => {}
@@ -77,17 +80,39 @@ fn logs_written_before_issue_17_verify_and_replay_to_the_same_projections() {
     let then: Value =
         serde_json::from_str(&std::fs::read_to_string(fixture().join("projections.json")).unwrap())
             .unwrap();
-    let mut defaults = Vec::new();
-    take_new_fields(&mut now, &mut defaults);
+    let mut new = |key: &str| {
+        let mut found = Vec::new();
+        take_new_fields(&mut now, key, &mut found);
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found
+    };
+    // The new fields' defaults: each market's supply read as its supplier's; the
+    // regulatory commitment's promised days from its terms; and the new report of
+    // launches against that promise.
+    let controllers = new("controlledBy");
+    let max_days = new("maxDays");
+    let launch_times = new("launch_times");
     assert_eq!(now, then, "the projections the old logs gave then");
-    // The new field's default: each market's supply read as its supplier's.
-    defaults.sort();
     assert_eq!(
-        defaults,
+        controllers,
         [
-            ("155mm shell".to_owned(), "LT".to_owned()),
-            ("strike UAV".to_owned(), "UA".to_owned())
+            ("155mm shell".to_owned(), Value::from("LT")),
+            ("strike UAV".to_owned(), Value::from("UA"))
         ]
+    );
+    assert_eq!(max_days, [("c-launch-time".to_owned(), Value::from(90))]);
+    let report = &launch_times[0].1[0];
+    assert_eq!(
+        (
+            &report["project"],
+            &report["days_to_launch"],
+            &report["verdict"]
+        ),
+        (
+            &Value::from("rdx-plant"),
+            &Value::from(95),
+            &Value::from("at risk")
+        )
     );
     assert_eq!(
         std::fs::read(fixture().join("procurement/db")).unwrap(),
