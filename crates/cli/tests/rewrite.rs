@@ -508,3 +508,79 @@ mod witnessed {
         }
     }
 }
+
+mod kept_checkpoints {
+    //! `accord audit verify` checks the checkpoints a log kept: a root that is not
+    //! the tree's at its size, or a signature that is not the log's, fails it.
+
+    use super::*;
+    use accord::demo_evidence::log_signer;
+
+    /// A copy of the demo's agreements log whose latest kept checkpoint is replaced
+    /// by `note` (signed by whoever the caller chose).
+    fn with_kept(note: impl FnOnce(u64, [u8; 32]) -> String) -> tempfile::TempDir {
+        let copy = tempfile::tempdir().unwrap();
+        accord_testkit::tamper::copy_dir(agreements(), copy.path());
+        let db = accord_log::open_storage(copy.path()).unwrap();
+        let (size, _) = accord_log::stored_checkpoints(&db).last().unwrap().unwrap();
+        let root = accord_log::stored_tree_root(&db, size).unwrap();
+        let mut key = vec![b'c'];
+        key.extend_from_slice(&size.to_be_bytes());
+        db.insert(key, note(size, root).as_bytes()).unwrap();
+        db.flush().unwrap();
+        copy
+    }
+
+    fn verify(dir: &Path) -> (Option<i32>, String) {
+        let output = accord(&[
+            "audit",
+            "verify",
+            "--log-key",
+            &log_signer("agreements").verifier().to_string(),
+            dir.to_str().unwrap(),
+        ]);
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned()
+                + &String::from_utf8_lossy(&output.stderr),
+        )
+    }
+
+    fn checkpoint(size: u64, root: [u8; 32]) -> Checkpoint {
+        Checkpoint {
+            origin: "accord.demo/lt-ua/agreements".into(),
+            size,
+            root,
+            extensions: vec![],
+        }
+    }
+
+    #[test]
+    fn a_kept_checkpoint_with_another_root_or_not_the_logs_signature_fails_verify() {
+        // The demo's own checkpoints verify, signatures included.
+        let (code, text) = verify(agreements());
+        assert_eq!(code, Some(0), "{text}");
+        assert!(text.contains("verified"), "{text}");
+
+        // A root that is not the tree's at that size: the history was changed after
+        // the log signed it (or the checkpoint was).
+        let changed = with_kept(|size, mut root| {
+            root[0] ^= 1;
+            checkpoint(size, root)
+                .sign(&log_signer("agreements"))
+                .unwrap()
+        });
+        let (code, text) = verify(changed.path());
+        assert_eq!(code, Some(1), "{text}");
+        assert!(text.contains("checkpoint_mismatch"), "{text}");
+
+        // The right root, signed by another key under the log's name.
+        let forged = with_kept(|size, root| {
+            let other = NoteSigner::from_seed("accord.demo/lt-ua/agreements", [9; 32]).unwrap();
+            checkpoint(size, root).sign(&other).unwrap()
+        });
+        let (code, text) = verify(forged.path());
+        assert_eq!(code, Some(1), "{text}");
+        assert!(text.contains("checkpoint_bad_signature"), "{text}");
+    }
+}

@@ -28,6 +28,15 @@ pub fn stored_checkpoints(
     })
 }
 
+/// The root of the stored Merkle tree of a closed log's first `size` events (`db`
+/// from [`crate::open_storage`]), in O(log n) tile reads: what the audit tools check
+/// kept checkpoints against once [`crate::verify_path`] has found every stored tile
+/// equal to the tree rebuilt from the events. Refused past the log's head.
+pub fn stored_tree_root(db: &sled::Db, size: u64) -> Result<[u8; 32], LogError> {
+    let head = crate::read::checked_head(db)?.map_or(0, |h| h.position);
+    crate::tree::root(db, size, head)
+}
+
 /// Makes what was inserted into `db` durable as the log's appends are: sled's flush,
 /// then (with [`Durability::Fdatasync`]) an fdatasync of its data file.
 fn sync(db: &sled::Db, dir: &Path, durability: Durability) -> Result<(), LogError> {

@@ -37,7 +37,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
 pub use canonical::{canonical_bytes, compute_hash};
-pub use checkpoints::stored_checkpoints;
+pub use checkpoints::{stored_checkpoints, stored_tree_root};
 pub use codec::{decode_envelope, encode_envelope};
 pub use config::{
     Clock, Durability, LogConfig, SystemClock, DEFAULT_CACHE_BYTES, MAX_EVENT_BYTES_LIMIT,

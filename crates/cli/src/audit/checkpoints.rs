@@ -1,14 +1,15 @@
 //! The checkpoints a log kept, as `accord audit verify` checks them: each one's root
-//! against the Merkle tree recomputed from the copy's events at its size, its log
-//! signature (with the log's public key, when given) and its witnesses'
-//! cosignatures (with their public keys, when given); then, per witness, the last
-//! size it co-signed and how many events it has not witnessed yet.
+//! against the log's Merkle tree at its size, its log signature (with the log's
+//! public key, when given) and its witnesses' cosignatures (with their public keys,
+//! when given); then, per witness, the last size it co-signed and how many events it
+//! has not witnessed yet. The roots are read from the stored tree (O(log n) tiles
+//! each), which the chain walk before has compared tile by tile with the tree
+//! rebuilt from the events: nothing is hashed twice.
 
 use accord_evidence::checkpoint::Checkpoint;
 use accord_evidence::cosignature::CosignerKey;
-use accord_evidence::merkle::{leaf_hash, Hash, MemoryTree};
+use accord_evidence::merkle::Hash;
 use accord_evidence::note::{Note, VerifierKey};
-use accord_kernel::EventHash;
 use serde::Serialize;
 
 use super::verify::Problem;
@@ -45,13 +46,12 @@ pub struct CheckpointSummary {
     pub witnesses: Vec<WitnessSummary>,
 }
 
-/// Feeds on the copy's events in order and keeps the tree's root at each kept
-/// checkpoint's size.
+/// The checkpoints a closed log kept, each with the root of the log's stored tree
+/// at its size (`None` past the log's end).
 #[derive(Debug)]
 pub struct CheckpointCheck {
     kept: Vec<(u64, Vec<u8>)>,
-    roots: Vec<Hash>,
-    tree: MemoryTree,
+    roots: Vec<Option<Hash>>,
 }
 
 fn problem(code: &'static str, size: u64, reason: String) -> Problem {
@@ -64,7 +64,8 @@ fn problem(code: &'static str, size: u64, reason: String) -> Problem {
 }
 
 impl CheckpointCheck {
-    /// The checkpoints kept in the copy at `path` (a closed log), smallest first.
+    /// The checkpoints kept in the copy at `path` (a closed log whose chain and tree
+    /// verified), smallest first, and the tree's root at each one's size.
     pub fn read(path: &std::path::Path) -> Result<CheckpointCheck, Problem> {
         let storage = |e: accord_log::LogError| Problem {
             code: "storage",
@@ -76,36 +77,11 @@ impl CheckpointCheck {
         let kept = accord_log::stored_checkpoints(&db)
             .collect::<Result<Vec<_>, _>>()
             .map_err(storage)?;
-        let mut check = CheckpointCheck {
-            kept,
-            roots: Vec::new(),
-            tree: MemoryTree::new(),
-        };
-        check.take_roots();
-        Ok(check)
-    }
-
-    /// Whether there is anything to check (else the events need not be hashed).
-    pub fn is_empty(&self) -> bool {
-        self.kept.is_empty()
-    }
-
-    fn take_roots(&mut self) {
-        while let Some((size, _)) = self.kept.get(self.roots.len()) {
-            if *size != self.tree.size() {
-                break;
-            }
-            self.roots.push(self.tree.root());
-        }
-    }
-
-    /// The next event's hash, in log order.
-    pub fn observe(&mut self, hash: &EventHash) {
-        if self.roots.len() == self.kept.len() {
-            return;
-        }
-        self.tree.push(leaf_hash(&hash.0));
-        self.take_roots();
+        let roots = kept
+            .iter()
+            .map(|(size, _)| accord_log::stored_tree_root(&db, *size).ok())
+            .collect();
+        Ok(CheckpointCheck { kept, roots })
     }
 
     /// Checks every kept checkpoint against the roots seen, for a log of `events`
@@ -152,14 +128,14 @@ impl CheckpointCheck {
                 }
                 _ => summary.origin = Some(checkpoint.origin.clone()),
             }
-            let Some(root) = self.roots.get(index) else {
+            let Some(root) = self.roots.get(index).copied().flatten() else {
                 return Err(problem(
                     "checkpoint_beyond_log",
                     size,
                     format!("a checkpoint of size {size} is kept, but the log holds {events} events: it was cut back"),
                 ));
             };
-            if *root != checkpoint.root {
+            if root != checkpoint.root {
                 return Err(problem(
                     "checkpoint_mismatch",
                     size,

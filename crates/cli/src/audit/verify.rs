@@ -130,7 +130,6 @@ fn replay<M: Model>(
     roots: Option<&Trusted>,
     registry: &mut RegistryHistory,
     signatures: &mut SignatureSummary,
-    observe: &mut dyn FnMut(&RecordedEvent),
     progress: &mut dyn FnMut(Pass, u64),
 ) -> Result<(), Problem> {
     let mut view = M::View::default();
@@ -189,7 +188,6 @@ fn replay<M: Model>(
             }
         }
         M::apply(&mut view, &EventMeta::of(&event), &decoded);
-        observe(&event);
         if event.position.is_multiple_of(accord_log::PROGRESS_EVERY) {
             progress(Pass::Replay, event.position);
         }
@@ -210,18 +208,17 @@ fn replay_as(
     roots: Option<&Trusted>,
     registry: &mut RegistryHistory,
     signatures: &mut SignatureSummary,
-    observe: &mut dyn FnMut(&RecordedEvent),
     progress: &mut dyn FnMut(Pass, u64),
 ) -> Result<(), Problem> {
     match kind {
         ServiceKind::Agreements => {
-            replay::<AgreementsModel>(copy, roots, registry, signatures, observe, progress)
+            replay::<AgreementsModel>(copy, roots, registry, signatures, progress)
         }
         ServiceKind::Projects => {
-            replay::<ProjectsModel>(copy, roots, registry, signatures, observe, progress)
+            replay::<ProjectsModel>(copy, roots, registry, signatures, progress)
         }
         ServiceKind::Procurement => {
-            replay::<ProcurementModel>(copy, roots, registry, signatures, observe, progress)
+            replay::<ProcurementModel>(copy, roots, registry, signatures, progress)
         }
     }
 }
@@ -288,28 +285,14 @@ pub fn verify_dir(
     };
     report.service = Some(service.to_string());
     let mut signatures = SignatureSummary::default();
-    let mut check = match CheckpointCheck::read(copy.path()) {
+    let check = match CheckpointCheck::read(copy.path()) {
         Ok(check) => check,
         Err(problem) => {
             report.problem = Some(problem);
             return Ok(report);
         }
     };
-    let hashing = !check.is_empty();
-    let mut observe = |event: &RecordedEvent| {
-        if hashing {
-            check.observe(&event.hash);
-        }
-    };
-    match replay_as(
-        service,
-        &copy,
-        roots,
-        registry,
-        &mut signatures,
-        &mut observe,
-        progress,
-    ) {
+    match replay_as(service, &copy, roots, registry, &mut signatures, progress) {
         Ok(()) => match check.finish(chain.events, keys) {
             Ok(summary) => {
                 report.checkpoints = Some(summary);
