@@ -31,8 +31,20 @@ fn submitted(request: &str, who: &str, sequence: u64) -> Ev {
     })
 }
 
-#[test]
-fn the_queue_reranks_when_the_policy_changes() {
+/// Lithuania's accepted priority commitment to Ukraine for ammunition.
+fn lithuanias_grant_to_ukraine() -> Ev {
+    Ev::Policy(PolicyUpdated {
+        version: 1,
+        commitment_id: AggregateId::new("c-priority").unwrap(),
+        obligor: PartyId::new("LT").unwrap(),
+        beneficiary: PartyId::new("UA").unwrap(),
+        item_categories: vec!["ammunition".into()],
+        change: PriorityChange::Granted,
+    })
+}
+
+/// Poland asked first, Ukraine second, for the same shells.
+fn poland_then_ukraine() -> ProcurementView {
     let mut view = ProcurementView::default();
     view.apply(
         &meta("market", "155mm shell", 1),
@@ -42,6 +54,12 @@ fn the_queue_reranks_when_the_policy_changes() {
         &meta("market", "155mm shell", 2),
         &submitted("r-ua", "UA", 2),
     );
+    view
+}
+
+#[test]
+fn the_queue_reranks_when_the_policy_changes() {
+    let mut view = poland_then_ukraine();
     let order = |view: &ProcurementView| -> Vec<String> {
         view.queue("155mm shell", Some(&PartyId::new("LT").unwrap()))
             .iter()
@@ -49,17 +67,7 @@ fn the_queue_reranks_when_the_policy_changes() {
             .collect()
     };
     assert_eq!(order(&view), ["r-pl", "r-ua"]);
-    view.apply(
-        &meta("policy", "main", 3),
-        &Ev::Policy(PolicyUpdated {
-            version: 1,
-            commitment_id: AggregateId::new("c-priority").unwrap(),
-            obligor: PartyId::new("LT").unwrap(),
-            beneficiary: PartyId::new("UA").unwrap(),
-            item_categories: vec!["ammunition".into()],
-            change: PriorityChange::Granted,
-        }),
-    );
+    view.apply(&meta("policy", "main", 3), &lithuanias_grant_to_ukraine());
     assert_eq!(order(&view), ["r-ua", "r-pl"]);
     let first = &view.queue("155mm shell", Some(&PartyId::new("LT").unwrap()))[0];
     assert_eq!((first.rank, first.tier), (1, 1));
@@ -73,26 +81,8 @@ fn the_queue_reranks_when_the_policy_changes() {
 
 #[test]
 fn given_lithuanias_grant_when_poland_controls_the_supply_then_it_ranks_without_it() {
-    let mut view = ProcurementView::default();
-    view.apply(
-        &meta("market", "155mm shell", 1),
-        &submitted("r-pl", "PL", 1),
-    );
-    view.apply(
-        &meta("market", "155mm shell", 2),
-        &submitted("r-ua", "UA", 2),
-    );
-    view.apply(
-        &meta("policy", "main", 3),
-        &Ev::Policy(PolicyUpdated {
-            version: 1,
-            commitment_id: AggregateId::new("c-priority").unwrap(),
-            obligor: PartyId::new("LT").unwrap(),
-            beneficiary: PartyId::new("UA").unwrap(),
-            item_categories: vec!["ammunition".into()],
-            change: PriorityChange::Granted,
-        }),
-    );
+    let mut view = poland_then_ukraine();
+    view.apply(&meta("policy", "main", 3), &lithuanias_grant_to_ukraine());
     let ranked = |controller: Option<&str>| {
         let controller = controller.map(|c| PartyId::new(c).unwrap());
         view.queue("155mm shell", controller.as_ref())
