@@ -1,6 +1,9 @@
 //! An agreement: drafted between parties, signed by each designated signatory, in
 //! force once all have signed; then amended (by adopted board motion), suspended,
-//! resumed or terminated.
+//! resumed or terminated. A party may withdraw; the withdrawal states which of its
+//! commitments under the agreement were still open (they stay as they are, for
+//! their parties to fulfil, withdraw or breach), and an agreement left with fewer
+//! than two parties is terminated by it.
 
 use accord_kernel::{
     ActorId, AggregateId, CapabilityArea, Decider, PartyId, Refusal, RefusalKind, WireName,
@@ -92,6 +95,13 @@ pub enum AgreementCommand {
     Terminate {
         reason: String,
     },
+    /// `party` withdraws; `open_commitments` are its commitments under the
+    /// agreement (as obligor or beneficiary) still open, as the shell found them.
+    Withdraw {
+        party: PartyId,
+        open_commitments: Vec<AggregateId>,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +136,12 @@ pub enum AgreementEvent {
         reason: String,
     },
     Terminated {
+        reason: String,
+    },
+    PartyWithdrew {
+        party: PartyId,
+        /// Its commitments under the agreement still open when it withdrew.
+        open_commitments: Vec<AggregateId>,
         reason: String,
     },
 }
@@ -294,6 +310,32 @@ impl Decider for AgreementDecider {
             C::Terminate { reason } => Ok(vec![E::Terminated {
                 reason: reason.clone(),
             }]),
+            C::Withdraw {
+                party,
+                open_commitments,
+                reason,
+            } => {
+                if !matches!(
+                    state.status,
+                    AgreementStatus::InForce | AgreementStatus::Suspended
+                ) {
+                    return Err(AgreementError::NotInForce(state.status));
+                }
+                if !state.parties.contains(party) {
+                    return Err(AgreementError::UnknownParty(party.clone()));
+                }
+                let mut events = vec![E::PartyWithdrew {
+                    party: party.clone(),
+                    open_commitments: open_commitments.clone(),
+                    reason: reason.clone(),
+                }];
+                if state.parties.len() <= 2 {
+                    events.push(E::Terminated {
+                        reason: format!("{party} withdrew: fewer than two parties remain"),
+                    });
+                }
+                Ok(events)
+            }
         }
     }
 
@@ -330,6 +372,7 @@ impl Decider for AgreementDecider {
             E::Amended { motion_id, .. } => state.amendments.push(motion_id.clone()),
             E::Suspended { .. } => state.status = AgreementStatus::Suspended,
             E::Terminated { .. } => state.status = AgreementStatus::Terminated,
+            E::PartyWithdrew { party, .. } => state.parties.retain(|p| p != party),
         }
         state
     }

@@ -258,3 +258,59 @@ fn suspension_resumption_and_termination_follow_the_status() {
             .then_error(|e| *e == Err::Terminated);
     }
 }
+
+/// An agreement of three parties, in force.
+fn in_force_among_three() -> Vec<E> {
+    let mut events = in_force();
+    events[0] = E::Drafted {
+        id: id("lt-ua"),
+        kind: AgreementKind::StrategicCooperation,
+        title: "Strategic cooperation in the defence industry".into(),
+        parties: vec![party("LT"), party("UA"), party("PL")],
+        areas: vec![CapabilityArea::Uav],
+        reason: "signing ceremony".into(),
+    };
+    events.insert(3, designated("pl-minister", "PL"));
+    events.insert(6, signed("pl-minister", "PL"));
+    events
+}
+
+fn withdraw(who: &str, open: &[&str]) -> C {
+    C::Withdraw {
+        party: party(who),
+        open_commitments: open.iter().map(|c| id(c)).collect(),
+        reason: "national decision".into(),
+    }
+}
+
+#[test]
+fn a_party_withdraws_stating_its_open_commitments_and_the_rest_stay_bound() {
+    let state = given::<D>(in_force_among_three())
+        .when(withdraw("PL", &["c-pl-shells"]))
+        .then([E::PartyWithdrew {
+            party: party("PL"),
+            open_commitments: vec![id("c-pl-shells")],
+            reason: "national decision".into(),
+        }]);
+    assert_eq!(state.parties, [party("LT"), party("UA")]);
+    assert_eq!(state.status, AgreementStatus::InForce);
+    // Between two parties, a withdrawal ends the agreement.
+    let state = given::<D>(in_force()).when(withdraw("UA", &[])).then([
+        E::PartyWithdrew {
+            party: party("UA"),
+            open_commitments: vec![],
+            reason: "national decision".into(),
+        },
+        E::Terminated {
+            reason: "UA withdrew: fewer than two parties remain".into(),
+        },
+    ]);
+    assert_eq!(state.status, AgreementStatus::Terminated);
+    // Only a party withdraws, and only from an agreement in force or suspended.
+    given::<D>(in_force())
+        .when(withdraw("PL", &[]))
+        .then_error(|e| *e == Err::UnknownParty(party("PL")));
+    given::<D>([drafted()])
+        .when(withdraw("UA", &[]))
+        .then_error(|e| matches!(e, Err::NotInForce(AgreementStatus::Drafted)));
+}

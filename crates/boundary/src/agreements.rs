@@ -263,6 +263,16 @@ fn encode_agreement(agreement_id: String, event: &AgreementEvent) -> EncodedEven
             agreement_id,
             reason: reason.clone(),
         }),
+        E::PartyWithdrew {
+            party,
+            open_commitments,
+            reason,
+        } => EncodedEvent::of(&pb::PartyWithdrew {
+            agreement_id,
+            party: party_ref(party),
+            open_commitments: open_commitments.iter().map(ToString::to_string).collect(),
+            reason: reason.clone(),
+        }),
     }
 }
 
@@ -491,6 +501,17 @@ pub fn decode_agreements_event(
     } else if is!(pb::AgreementTerminated) {
         let m: pb::AgreementTerminated = decode(payload)?;
         S::Agreement(AgreementEvent::Terminated { reason: m.reason })
+    } else if is!(pb::PartyWithdrew) {
+        let m: pb::PartyWithdrew = decode(payload)?;
+        S::Agreement(AgreementEvent::PartyWithdrew {
+            party: party("party", &m.party)?,
+            open_commitments: m
+                .open_commitments
+                .iter()
+                .map(|id| aggregate_id("open_commitments", id))
+                .collect::<Result<_, _>>()?,
+            reason: m.reason,
+        })
     } else if is!(pb::CommitmentProposed) {
         let m: pb::CommitmentProposed = decode(payload)?;
         S::Commitment(CommitmentEvent::Proposed {

@@ -239,6 +239,8 @@ pub fn agreements(
             }
             // The decider holds the signatories: only a designated one signs.
             AgreementCommand::Sign { .. } => Ok(()),
+            // A party withdraws itself, and nobody else.
+            AgreementCommand::Withdraw { party, .. } => own_party(sender, party),
             AgreementCommand::Amend { .. }
             | AgreementCommand::Suspend { .. }
             | AgreementCommand::Resume { .. }

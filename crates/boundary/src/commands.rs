@@ -97,6 +97,11 @@ pub trait Facts {
     fn policy(&self) -> Policy {
         Policy::default()
     }
+    /// The commitments under `agreement_id` that `party` is obligor or beneficiary
+    /// of and that are still open (not fulfilled, breached or withdrawn).
+    fn open_commitments(&self, _agreement_id: &AggregateId, _party: &PartyId) -> Vec<AggregateId> {
+        Vec::new()
+    }
     /// The market (item) a request or supply id belongs to.
     fn market_of(&self, _request_or_supply_id: &AggregateId) -> Option<String> {
         None

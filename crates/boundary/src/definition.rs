@@ -204,6 +204,18 @@ impl Facts for AgreementsState {
     fn motion(&self, motion_id: &AggregateId) -> Option<Authorisation> {
         self.view.motion(motion_id)
     }
+    fn open_commitments(&self, agreement_id: &AggregateId, party: &PartyId) -> Vec<AggregateId> {
+        self.view
+            .commitments
+            .iter()
+            .filter(|(_, c)| {
+                c.agreement_id.as_ref() == Some(agreement_id)
+                    && !c.status.is_terminal()
+                    && (c.obligor.as_ref() == Some(party) || c.beneficiary.as_ref() == Some(party))
+            })
+            .filter_map(|(id, _)| AggregateId::new(id.clone()).ok())
+            .collect()
+    }
 }
 
 /// Agreements, commitments, the Steering Board and the actor registry.

@@ -454,3 +454,24 @@ fn given_the_obligors_actor_when_it_confirms_or_disputes_its_own_delivery_then_r
         );
     }
 }
+
+fn withdraw(code: &str) -> AgreementsCommand {
+    AgreementsCommand::Agreement(
+        id("lt-ua"),
+        AgreementCommand::Withdraw {
+            party: party(code),
+            open_commitments: vec![],
+            reason: "national decision".into(),
+        },
+    )
+}
+
+#[test]
+fn given_a_partys_actor_when_it_withdraws_its_own_party_or_another_then_only_its_own() {
+    let ua = person("ua-umerov", "UA");
+    assert_eq!(denied("WithdrawFromAgreement", &withdraw("UA"), &ua), None);
+    assert_eq!(
+        denied("WithdrawFromAgreement", &withdraw("LT"), &ua),
+        Some("not_own_party")
+    );
+}

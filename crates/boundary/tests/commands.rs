@@ -25,6 +25,13 @@ impl Facts for Known {
     fn agreement_state_parties(&self, _: &AggregateId) -> Vec<PartyId> {
         vec![PartyId::new("LT").unwrap(), PartyId::new("UA").unwrap()]
     }
+    fn open_commitments(&self, agreement: &AggregateId, party: &PartyId) -> Vec<AggregateId> {
+        if agreement.as_str() == "lt-ua" && party.as_str() == "UA" {
+            vec![AggregateId::new("c-rnd").unwrap()]
+        } else {
+            Vec::new()
+        }
+    }
     fn motion(&self, id: &AggregateId) -> Option<Authorisation> {
         (id.as_str() == "m1").then(|| Authorisation {
             board_id: AggregateId::new("board").unwrap(),
@@ -329,4 +336,39 @@ fn a_research_result_names_its_holders_and_bad_ones_are_refused() {
             other => panic!("{bad}: {other:?}"),
         }
     }
+}
+
+#[test]
+fn a_withdrawal_states_the_partys_open_commitments_as_the_service_knows_them() {
+    let parsed = agreements(
+        "WithdrawFromAgreement",
+        r#"{"agreementId":"lt-ua","party":{"id":"UA"},"reason":"national decision"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        parsed,
+        AgreementsCommand::Agreement(
+            AggregateId::new("lt-ua").unwrap(),
+            AgreementCommand::Withdraw {
+                party: PartyId::new("UA").unwrap(),
+                open_commitments: vec![AggregateId::new("c-rnd").unwrap()],
+                reason: "national decision".into(),
+            }
+        )
+    );
+    assert!(matches!(
+        agreements(
+            "WithdrawFromAgreement",
+            r#"{"agreementId":"lt-ua","reason":"r"}"#
+        ),
+        Err(BoundaryError::Missing { field: "party" })
+    ));
+    // What the client might claim about its commitments is not the contract's.
+    assert!(matches!(
+        agreements(
+            "WithdrawFromAgreement",
+            r#"{"agreementId":"lt-ua","party":{"id":"UA"},"reason":"r","openCommitments":["c-x"]}"#
+        ),
+        Err(BoundaryError::UnknownField { .. })
+    ));
 }

@@ -135,6 +135,16 @@ fn agreements_event() -> impl Strategy<Value = (AggregateId, AgreementsEvent)> {
         (id(), text()).prop_map(|(i, reason)| (i, AgreementEvent::Suspended { reason })),
         (id(), text()).prop_map(|(i, reason)| (i, AgreementEvent::Resumed { reason })),
         (id(), text()).prop_map(|(i, reason)| (i, AgreementEvent::Terminated { reason })),
+        (id(), party(), prop::collection::vec(id(), 0..3), text()).prop_map(
+            |(i, party, open_commitments, reason)| (
+                i,
+                AgreementEvent::PartyWithdrew {
+                    party,
+                    open_commitments,
+                    reason
+                }
+            )
+        ),
     ]
     .prop_map(|(i, e)| (i, S::Agreement(e)));
     let commitment = prop_oneof![

@@ -26,6 +26,7 @@ pub const AGREEMENTS_COMMANDS: &[CommandSpec<AgreementsCommand>] = &[
     command::<pb::SuspendAgreement>(),
     command::<pb::ResumeAgreement>(),
     command::<pb::TerminateAgreement>(),
+    command::<pb::WithdrawFromAgreement>(),
     command::<pb::ProposeCommitment>(),
     command::<pb::AcceptCommitment>(),
     command::<pb::AmendCommitment>(),
@@ -146,6 +147,24 @@ impl ParseCommand for pb::TerminateAgreement {
         Ok(S::Agreement(
             aggregate_id("agreement_id", &self.agreement_id)?,
             AgreementCommand::Terminate {
+                reason: reason(&self.reason)?,
+            },
+        ))
+    }
+}
+
+impl ParseCommand for pb::WithdrawFromAgreement {
+    type Command = AgreementsCommand;
+
+    fn parse(self, cx: &ParseContext<'_>) -> Result<AgreementsCommand, BoundaryError> {
+        let agreement_id = aggregate_id("agreement_id", &self.agreement_id)?;
+        let party = party("party", &self.party)?;
+        let open_commitments = cx.facts.open_commitments(&agreement_id, &party);
+        Ok(S::Agreement(
+            agreement_id,
+            AgreementCommand::Withdraw {
+                party,
+                open_commitments,
                 reason: reason(&self.reason)?,
             },
         ))
