@@ -313,18 +313,14 @@ impl QueueOf {
 }
 
 /// The queues of every item (market) the pure run has: one per party controlling
-/// supply in it ([`accord_procurement::queue::ProcurementView::controllers`]).
+/// supply in it ([`accord_procurement::queue::ProcurementView::queue_keys`]).
 pub fn items(pure: &Embedded) -> Vec<QueueOf> {
-    let view = pure.procurement();
-    view.markets
-        .keys()
-        .flat_map(|item| {
-            view.controllers(item)
-                .into_iter()
-                .map(|controlled_by| QueueOf {
-                    item: item.clone(),
-                    controlled_by,
-                })
+    pure.procurement()
+        .queue_keys()
+        .into_iter()
+        .map(|(item, controlled_by)| QueueOf {
+            item,
+            controlled_by,
         })
         .collect()
 }

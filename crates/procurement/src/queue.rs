@@ -72,6 +72,19 @@ impl ProcurementView {
         controllers.into_iter().map(Some).collect()
     }
 
+    /// Every queue worth showing: each item (market) with each party controlling
+    /// supply in it ([`ProcurementView::controllers`]).
+    pub fn queue_keys(&self) -> Vec<(String, Option<accord_kernel::PartyId>)> {
+        self.markets
+            .keys()
+            .flat_map(|item| {
+                self.controllers(item)
+                    .into_iter()
+                    .map(move |controller| (item.clone(), controller))
+            })
+            .collect()
+    }
+
     /// The open requests for `item`, ranked under the current policy for supply
     /// controlled by `controller` (`None`: no grant applies).
     pub fn queue(&self, item: &str, controller: Option<&accord_kernel::PartyId>) -> Vec<Ranked> {

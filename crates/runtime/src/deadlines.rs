@@ -31,10 +31,7 @@ pub fn notice_command_id(request: &ReactionRequest) -> Uuid {
     hash.update(request.command.as_bytes());
     hash.update([0]);
     hash.update(&request.body);
-    let digest = hash.finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+    crate::reactions::command_id_of(hash)
 }
 
 /// Looks for passed deadlines every `every` (the first time after one `every`),
@@ -62,7 +59,6 @@ pub async fn run_deadline_watcher<M: Model>(
                 continue;
             };
             let options = CommandOptions {
-                actor: REACTIONS_ACTOR.to_owned(),
                 command_id: notice_command_id(&request),
                 key: key.clone(),
                 ..CommandOptions::new(REACTIONS_ACTOR)

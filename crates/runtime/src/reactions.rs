@@ -73,6 +73,11 @@ pub fn reaction_command_id(flow: &str, event_id: Uuid, index: usize) -> Uuid {
     hash.update([0]);
     hash.update(event_id.as_bytes());
     hash.update((index as u64).to_be_bytes());
+    command_id_of(hash)
+}
+
+/// A command id made from what `hash` has taken in: the same input, the same id.
+pub(crate) fn command_id_of(hash: Sha256) -> Uuid {
     let digest = hash.finalize();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);

@@ -68,14 +68,12 @@ pub fn replay(dirs: &[PathBuf], at: Timestamp, time: Time) -> anyhow::Result<Pro
             ServiceKind::Procurement => {
                 let state: ProcurementState = fold::<ProcurementModel>(&copy, at, time)?;
                 projections.policy = Some(queries::priority_policy(&state.view));
-                for item in state.view.markets.keys() {
-                    for controller in state.view.controllers(item) {
-                        projections.queues.push(queries::procurement_queue(
-                            &state.view,
-                            item,
-                            controller.as_ref(),
-                        ));
-                    }
+                for (item, controller) in state.view.queue_keys() {
+                    projections.queues.push(queries::procurement_queue(
+                        &state.view,
+                        &item,
+                        controller.as_ref(),
+                    ));
                 }
             }
         }
