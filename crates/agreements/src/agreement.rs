@@ -4,9 +4,16 @@
 //! commitments under the agreement were still open (they stay as they are, for
 //! their parties to fulfil, withdraw or breach), and an agreement left with fewer
 //! than two parties is terminated by it.
+//!
+//! A state joins later by accession: the board adopts a motion admitting it, the
+//! accession is recorded on the agreement (an amendment citing that motion), the
+//! acceding state designates its signatories, and once they have all signed it is a
+//! party. Commands that rest on documents (the text, a Letter of Intent, an
+//! amendment) cite them by hash.
 
 use accord_kernel::{
-    ActorId, AggregateId, CapabilityArea, Decider, PartyId, Refusal, RefusalKind, WireName,
+    ActorId, AggregateId, CapabilityArea, Decider, DocumentRef, PartyId, Refusal, RefusalKind,
+    WireName,
 };
 
 use crate::{Authorisation, AuthorisationError};
@@ -49,6 +56,8 @@ pub struct Agreement {
     pub signatories: Vec<Signatory>,
     pub status: AgreementStatus,
     pub amendments: Vec<AggregateId>,
+    /// States whose accession was approved and who have not yet signed.
+    pub acceding: Vec<PartyId>,
 }
 
 impl Agreement {
@@ -59,6 +68,21 @@ impl Agreement {
             .filter(|p| p.is_state())
             .cloned()
             .collect()
+    }
+
+    /// Whether `party`'s signatories may be designated and sign now: every party's
+    /// while drafted; an acceding state's while the agreement is in force.
+    fn collecting_signatures(&self) -> bool {
+        self.status == AgreementStatus::Drafted
+            || (self.status == AgreementStatus::InForce && !self.acceding.is_empty())
+    }
+
+    fn open_for_signature_by(&self, party: &PartyId) -> bool {
+        match self.status {
+            AgreementStatus::Drafted => true,
+            AgreementStatus::InForce => self.acceding.contains(party),
+            _ => false,
+        }
     }
 }
 
@@ -71,6 +95,7 @@ pub enum AgreementCommand {
         parties: Vec<PartyId>,
         areas: Vec<CapabilityArea>,
         reason: String,
+        documents: Vec<DocumentRef>,
     },
     DesignateSignatory {
         actor: ActorId,
@@ -85,6 +110,14 @@ pub enum AgreementCommand {
         summary: String,
         authorisation: Authorisation,
         reason: String,
+        documents: Vec<DocumentRef>,
+    },
+    /// The accession of `party`, as the board's adopted motion admitting it decided.
+    ApproveAccession {
+        party: PartyId,
+        authorisation: Authorisation,
+        reason: String,
+        documents: Vec<DocumentRef>,
     },
     Suspend {
         reason: String,
@@ -113,6 +146,7 @@ pub enum AgreementEvent {
         parties: Vec<PartyId>,
         areas: Vec<CapabilityArea>,
         reason: String,
+        documents: Vec<DocumentRef>,
     },
     SignatoryDesignated {
         actor: ActorId,
@@ -128,6 +162,17 @@ pub enum AgreementEvent {
         summary: String,
         motion_id: AggregateId,
         reason: String,
+        documents: Vec<DocumentRef>,
+    },
+    AccessionApproved {
+        party: PartyId,
+        motion_id: AggregateId,
+        reason: String,
+        documents: Vec<DocumentRef>,
+    },
+    /// Every signatory of the acceding state has signed: it is a party.
+    PartyAcceded {
+        party: PartyId,
     },
     Suspended {
         reason: String,
@@ -172,6 +217,12 @@ pub enum AgreementError {
     NotSuspended(AgreementStatus),
     #[error("the agreement is terminated; nothing changes after that")]
     Terminated,
+    #[error("{0} is already a party to the agreement")]
+    AlreadyAParty(PartyId),
+    #[error("the accession of {0} is already approved; its signatories sign next")]
+    AccessionPending(PartyId),
+    #[error("{0} is not a state: only states accede")]
+    NotAState(PartyId),
     #[error(transparent)]
     Authorisation(#[from] AuthorisationError),
 }
@@ -206,6 +257,7 @@ impl Decider for AgreementDecider {
                 parties,
                 areas,
                 reason,
+                documents,
             } => {
                 if state.status != AgreementStatus::None {
                     return Err(AgreementError::AlreadyDrafted);
@@ -225,13 +277,14 @@ impl Decider for AgreementDecider {
                     parties: parties.clone(),
                     areas: areas.clone(),
                     reason: reason.clone(),
+                    documents: documents.clone(),
                 }])
             }
             C::DesignateSignatory { actor, party, role } => {
-                if state.status != AgreementStatus::Drafted {
+                if !state.open_for_signature_by(party) {
                     return Err(AgreementError::NotOpenForSignature(state.status));
                 }
-                if !state.parties.contains(party) {
+                if !state.parties.contains(party) && !state.acceding.contains(party) {
                     return Err(AgreementError::UnknownParty(party.clone()));
                 }
                 if state.signatories.iter().any(|s| &s.actor == actor) {
@@ -244,14 +297,14 @@ impl Decider for AgreementDecider {
                 }])
             }
             C::Sign { actor } => {
-                if state.status != AgreementStatus::Drafted {
-                    return Err(AgreementError::NotOpenForSignature(state.status));
-                }
-                let signatory = state
-                    .signatories
-                    .iter()
-                    .find(|s| &s.actor == actor)
-                    .ok_or_else(|| AgreementError::NotASignatory(actor.clone()))?;
+                let found = state.signatories.iter().find(|s| &s.actor == actor);
+                let signatory = match found {
+                    Some(s) if state.open_for_signature_by(&s.party) => s,
+                    None if state.collecting_signatures() => {
+                        return Err(AgreementError::NotASignatory(actor.clone()))
+                    }
+                    _ => return Err(AgreementError::NotOpenForSignature(state.status)),
+                };
                 if signatory.signed {
                     return Err(AgreementError::AlreadySigned(actor.clone()));
                 }
@@ -259,6 +312,20 @@ impl Decider for AgreementDecider {
                     actor: actor.clone(),
                     party: signatory.party.clone(),
                 }];
+                if state.acceding.contains(&signatory.party) {
+                    // An acceding state is a party once all its signatories signed.
+                    let party_signed = state
+                        .signatories
+                        .iter()
+                        .filter(|s| s.party == signatory.party && &s.actor != actor)
+                        .all(|s| s.signed);
+                    if party_signed {
+                        events.push(E::PartyAcceded {
+                            party: signatory.party.clone(),
+                        });
+                    }
+                    return Ok(events);
+                }
                 let others_signed = state
                     .signatories
                     .iter()
@@ -278,6 +345,7 @@ impl Decider for AgreementDecider {
                 summary,
                 authorisation,
                 reason,
+                documents,
             } => {
                 if state.status != AgreementStatus::InForce {
                     return Err(AgreementError::NotInForce(state.status));
@@ -289,6 +357,39 @@ impl Decider for AgreementDecider {
                     summary: summary.clone(),
                     motion_id: authorisation.motion_id.clone(),
                     reason: reason.clone(),
+                    documents: documents.clone(),
+                }])
+            }
+            C::ApproveAccession {
+                party,
+                authorisation,
+                reason,
+                documents,
+            } => {
+                if state.status != AgreementStatus::InForce {
+                    return Err(AgreementError::NotInForce(state.status));
+                }
+                if !party.is_state() {
+                    return Err(AgreementError::NotAState(party.clone()));
+                }
+                if state.parties.contains(party) {
+                    return Err(AgreementError::AlreadyAParty(party.clone()));
+                }
+                if state.acceding.contains(party) {
+                    return Err(AgreementError::AccessionPending(party.clone()));
+                }
+                authorisation.check(|subject| {
+                    matches!(
+                        subject,
+                        crate::board::MotionSubject::AdmitParty { agreement_id, party: admitted }
+                            if Some(agreement_id) == state.id.as_ref() && admitted == party
+                    )
+                })?;
+                Ok(vec![E::AccessionApproved {
+                    party: party.clone(),
+                    motion_id: authorisation.motion_id.clone(),
+                    reason: reason.clone(),
+                    documents: documents.clone(),
                 }])
             }
             C::Suspend { reason } => {
@@ -370,9 +471,22 @@ impl Decider for AgreementDecider {
             }
             E::EnteredIntoForce | E::Resumed { .. } => state.status = AgreementStatus::InForce,
             E::Amended { motion_id, .. } => state.amendments.push(motion_id.clone()),
+            E::AccessionApproved {
+                party, motion_id, ..
+            } => {
+                state.amendments.push(motion_id.clone());
+                state.acceding.push(party.clone());
+            }
+            E::PartyAcceded { party } => {
+                state.acceding.retain(|p| p != party);
+                state.parties.push(party.clone());
+            }
             E::Suspended { .. } => state.status = AgreementStatus::Suspended,
             E::Terminated { .. } => state.status = AgreementStatus::Terminated,
-            E::PartyWithdrew { party, .. } => state.parties.retain(|p| p != party),
+            E::PartyWithdrew { party, .. } => {
+                state.parties.retain(|p| p != party);
+                state.acceding.retain(|p| p != party);
+            }
         }
         state
     }
@@ -394,11 +508,13 @@ impl Refusal for AgreementError {
     fn kind(&self) -> RefusalKind {
         use AgreementError as E;
         match self {
-            E::AlreadyDrafted | E::AlreadyDesignated(_) | E::AlreadySigned(_) => {
-                RefusalKind::Conflict
-            }
+            E::AlreadyDrafted
+            | E::AlreadyDesignated(_)
+            | E::AlreadySigned(_)
+            | E::AlreadyAParty(_)
+            | E::AccessionPending(_) => RefusalKind::Conflict,
             E::NotDrafted => RefusalKind::NotFound,
-            E::TooFewParties | E::DuplicateParty(_) | E::UnknownParty(_) => {
+            E::TooFewParties | E::DuplicateParty(_) | E::UnknownParty(_) | E::NotAState(_) => {
                 RefusalKind::InvalidArgument
             }
             E::NotASignatory(_) => RefusalKind::PermissionDenied,
@@ -424,6 +540,9 @@ impl Refusal for AgreementError {
             E::NotInForce(_) => "agreement_not_in_force",
             E::NotSuspended(_) => "agreement_not_suspended",
             E::Terminated => "agreement_terminated",
+            E::AlreadyAParty(_) => "already_a_party",
+            E::AccessionPending(_) => "accession_pending",
+            E::NotAState(_) => "not_a_state",
             E::Authorisation(error) => error.reason(),
         }
     }
@@ -431,7 +550,11 @@ impl Refusal for AgreementError {
     fn details(&self) -> Vec<(&'static str, String)> {
         use AgreementError as E;
         match self {
-            E::DuplicateParty(party) | E::UnknownParty(party) => vec![("party", party.to_string())],
+            E::DuplicateParty(party)
+            | E::UnknownParty(party)
+            | E::AlreadyAParty(party)
+            | E::AccessionPending(party)
+            | E::NotAState(party) => vec![("party", party.to_string())],
             E::AlreadyDesignated(actor) | E::NotASignatory(actor) | E::AlreadySigned(actor) => {
                 vec![("actor", actor.to_string())]
             }

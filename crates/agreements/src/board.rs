@@ -2,10 +2,16 @@
 //! stakeholders; motions tabled and voted on. A motion is adopted only when the
 //! voting members of every state party have all approved it, and rejected as soon as
 //! a voting member of a state party rejects it (each state holds a veto).
+//!
+//! A state that accedes to the agreement joins the board as a state party
+//! (`AdmitStateParty`, once the agreement counts it as a party); from then on no
+//! motion still open or tabled later is adopted without its voting members.
 
 use std::collections::BTreeMap;
 
-use accord_kernel::{ActorId, AggregateId, Decider, PartyId, Refusal, RefusalKind, WireName};
+use accord_kernel::{
+    ActorId, AggregateId, Decider, DocumentRef, PartyId, Refusal, RefusalKind, WireName,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BoardRole {
@@ -42,9 +48,20 @@ pub enum MotionStatus {
 /// What a motion decides.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MotionSubject {
-    ApproveProject { project_id: AggregateId },
-    AmendCommitment { commitment_id: AggregateId },
-    Other { description: String },
+    ApproveProject {
+        project_id: AggregateId,
+    },
+    AmendCommitment {
+        commitment_id: AggregateId,
+    },
+    /// A state's accession to an agreement.
+    AdmitParty {
+        agreement_id: AggregateId,
+        party: PartyId,
+    },
+    Other {
+        description: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +77,8 @@ pub struct Motion {
     pub tabled_by: ActorId,
     pub votes: BTreeMap<ActorId, (PartyId, Vote)>,
     pub status: MotionStatus,
+    /// The documents the motion was tabled with (a draft, minutes).
+    pub documents: Vec<DocumentRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -129,12 +148,19 @@ pub enum BoardCommand {
         actor: ActorId,
         reason: String,
     },
+    /// `party` takes its seat as a state party; `agreement_parties` are the parties
+    /// of the board's agreement, as the shell found them.
+    AdmitStateParty {
+        party: PartyId,
+        agreement_parties: Vec<PartyId>,
+    },
     /// Tabled by `actor`, who must be a member.
     TableMotion {
         motion_id: AggregateId,
         title: String,
         subject: MotionSubject,
         actor: ActorId,
+        documents: Vec<DocumentRef>,
     },
     /// Cast by `actor`, who must be a voting member.
     CastVote {
@@ -161,11 +187,15 @@ pub enum BoardEvent {
         actor: ActorId,
         reason: String,
     },
+    StatePartyAdmitted {
+        party: PartyId,
+    },
     MotionTabled {
         motion_id: AggregateId,
         title: String,
         subject: MotionSubject,
         tabled_by: ActorId,
+        documents: Vec<DocumentRef>,
     },
     VoteCast {
         motion_id: AggregateId,
@@ -193,6 +223,10 @@ pub enum BoardError {
     NotAState(String),
     #[error("{0} is already a member")]
     AlreadyMember(ActorId),
+    #[error("{0} is already a state party of the board")]
+    AlreadyStateParty(PartyId),
+    #[error("{0} is not a party to the board's agreement")]
+    NotAPartyOfAgreement(PartyId),
     #[error("{0} is not a member")]
     NotAMember(ActorId),
     #[error("{0} is not a voting member")]
@@ -271,11 +305,29 @@ impl Decider for BoardDecider {
                     reason: reason.clone(),
                 }])
             }
+            C::AdmitStateParty {
+                party,
+                agreement_parties,
+            } => {
+                if !party.is_state() {
+                    return Err(BoardError::NotAState(party.to_string()));
+                }
+                if state.state_parties.contains(party) {
+                    return Err(BoardError::AlreadyStateParty(party.clone()));
+                }
+                if !agreement_parties.contains(party) {
+                    return Err(BoardError::NotAPartyOfAgreement(party.clone()));
+                }
+                Ok(vec![E::StatePartyAdmitted {
+                    party: party.clone(),
+                }])
+            }
             C::TableMotion {
                 motion_id,
                 title,
                 subject,
                 actor,
+                documents,
             } => {
                 if !state.members.contains_key(actor) {
                     return Err(BoardError::NotAMember(actor.clone()));
@@ -288,6 +340,7 @@ impl Decider for BoardDecider {
                     title: title.clone(),
                     subject: subject.clone(),
                     tabled_by: actor.clone(),
+                    documents: documents.clone(),
                 }])
             }
             C::CastVote {
@@ -366,11 +419,13 @@ impl Decider for BoardDecider {
             E::MemberRemoved { actor, .. } => {
                 state.members.remove(actor);
             }
+            E::StatePartyAdmitted { party } => state.state_parties.push(party.clone()),
             E::MotionTabled {
                 motion_id,
                 title,
                 subject,
                 tabled_by,
+                documents,
             } => {
                 state.motions.insert(
                     motion_id.clone(),
@@ -380,6 +435,7 @@ impl Decider for BoardDecider {
                         tabled_by: tabled_by.clone(),
                         votes: BTreeMap::new(),
                         status: MotionStatus::Open,
+                        documents: documents.clone(),
                     },
                 );
             }
@@ -424,6 +480,7 @@ impl WireName for MotionSubject {
         match self {
             MotionSubject::ApproveProject { .. } => "approve_project",
             MotionSubject::AmendCommitment { .. } => "amend_commitment",
+            MotionSubject::AdmitParty { .. } => "admit_party",
             MotionSubject::Other { .. } => "other",
         }
     }
@@ -434,11 +491,13 @@ impl Refusal for BoardError {
         use BoardError as E;
         match self {
             E::AlreadyEstablished
+            | E::AlreadyStateParty(_)
             | E::AlreadyMember(_)
             | E::DuplicateMotion(_)
             | E::AlreadyVoted { .. } => RefusalKind::Conflict,
             E::NotEstablished | E::UnknownMotion(_) => RefusalKind::NotFound,
             E::NotAState(_) => RefusalKind::InvalidArgument,
+            E::NotAPartyOfAgreement(_) => RefusalKind::FailedPrecondition,
             E::NotAMember(_) | E::NotAVotingMember(_) => RefusalKind::PermissionDenied,
             E::MotionClosed { .. } => RefusalKind::FailedPrecondition,
         }
@@ -451,6 +510,8 @@ impl Refusal for BoardError {
             E::NotEstablished => "board_not_found",
             E::NotAState(_) => "not_a_state",
             E::AlreadyMember(_) => "already_member",
+            E::AlreadyStateParty(_) => "already_state_party",
+            E::NotAPartyOfAgreement(_) => "not_a_party",
             E::NotAMember(_) => "not_a_member",
             E::NotAVotingMember(_) => "not_a_voting_member",
             E::DuplicateMotion(_) => "motion_exists",
@@ -464,6 +525,9 @@ impl Refusal for BoardError {
         use BoardError as E;
         match self {
             E::NotAState(party) => vec![("party", party.clone())],
+            E::AlreadyStateParty(party) | E::NotAPartyOfAgreement(party) => {
+                vec![("party", party.to_string())]
+            }
             E::AlreadyMember(actor) | E::NotAMember(actor) | E::NotAVotingMember(actor) => {
                 vec![("actor", actor.to_string())]
             }

@@ -8,7 +8,8 @@
 //! than was reported.
 
 use accord_kernel::{
-    AggregateId, Date, Decider, Money, PartyId, Period, Quantity, Refusal, RefusalKind, WireName,
+    AggregateId, Date, Decider, DocumentRef, Money, PartyId, Period, Quantity, Refusal,
+    RefusalKind, WireName,
 };
 
 use crate::agreement::AgreementStatus;
@@ -149,6 +150,8 @@ pub enum CommitmentCommand {
         allocated: Option<Quantity>,
         delivered: Option<Quantity>,
         reason: String,
+        /// Delivery notes, acceptance certificates.
+        documents: Vec<DocumentRef>,
     },
     /// The deadline watcher saw on `as_of` that the due date passed while the
     /// commitment was still open (the shell puts the date in: no clock here).
@@ -159,11 +162,13 @@ pub enum CommitmentCommand {
     ConfirmDelivery {
         quantity: Quantity,
         reason: String,
+        documents: Vec<DocumentRef>,
     },
     /// The beneficiary disputes `quantity` of what was reported delivered.
     DisputeDelivery {
         quantity: Quantity,
         reason: String,
+        documents: Vec<DocumentRef>,
     },
     Fulfil {
         reason: String,
@@ -200,6 +205,7 @@ pub enum CommitmentEvent {
         allocated: Option<Quantity>,
         delivered: Option<Quantity>,
         reason: String,
+        documents: Vec<DocumentRef>,
     },
     Overdue {
         due: Date,
@@ -208,10 +214,12 @@ pub enum CommitmentEvent {
     DeliveryConfirmed {
         quantity: Quantity,
         reason: String,
+        documents: Vec<DocumentRef>,
     },
     DeliveryDisputed {
         quantity: Quantity,
         reason: String,
+        documents: Vec<DocumentRef>,
     },
     Fulfilled {
         reason: String,
@@ -383,6 +391,7 @@ impl Decider for CommitmentDecider {
                 allocated,
                 delivered,
                 reason,
+                documents,
             } => {
                 require(state, CommitmentStatus::Accepted)?;
                 let committed = state.committed().ok_or(CommitmentError::NotQuantified)?;
@@ -409,6 +418,7 @@ impl Decider for CommitmentDecider {
                     allocated: allocated.clone(),
                     delivered: delivered.clone(),
                     reason: reason.clone(),
+                    documents: documents.clone(),
                 }])
             }
             C::NoticeOverdue { as_of } => {
@@ -425,7 +435,16 @@ impl Decider for CommitmentDecider {
                     noticed_on: *as_of,
                 }])
             }
-            C::ConfirmDelivery { quantity, reason } | C::DisputeDelivery { quantity, reason } => {
+            C::ConfirmDelivery {
+                quantity,
+                reason,
+                documents,
+            }
+            | C::DisputeDelivery {
+                quantity,
+                reason,
+                documents,
+            } => {
                 require(state, CommitmentStatus::Accepted)?;
                 let committed = state.committed().ok_or(CommitmentError::NotQuantified)?;
                 if quantity.unit != committed.unit {
@@ -444,10 +463,19 @@ impl Decider for CommitmentDecider {
                         reported: state.delivered,
                     });
                 }
-                let (quantity, reason) = (quantity.clone(), reason.clone());
+                let (quantity, reason, documents) =
+                    (quantity.clone(), reason.clone(), documents.clone());
                 Ok(vec![match command {
-                    C::ConfirmDelivery { .. } => E::DeliveryConfirmed { quantity, reason },
-                    _ => E::DeliveryDisputed { quantity, reason },
+                    C::ConfirmDelivery { .. } => E::DeliveryConfirmed {
+                        quantity,
+                        reason,
+                        documents,
+                    },
+                    _ => E::DeliveryDisputed {
+                        quantity,
+                        reason,
+                        documents,
+                    },
                 }])
             }
             C::Fulfil { reason } => {

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use accord_kernel::{Decider, EventMeta, Quantity, Timestamp};
+use accord_kernel::{Decider, DocumentRef, EventMeta, Quantity, Timestamp};
 
 use crate::actor::ActorEvent;
 use crate::agreement::{
@@ -165,6 +165,14 @@ fn describe(kind: &CommitmentKind) -> String {
     }
 }
 
+/// " citing Title (sha256 9f86d081…)" for each document, or nothing.
+pub fn citing(documents: &[DocumentRef]) -> String {
+    documents
+        .iter()
+        .map(|d| format!(" citing {} (sha256 {}…)", d.title, &d.sha256.to_hex()[..16]))
+        .collect()
+}
+
 fn commitment_change(event: &CommitmentEvent) -> (String, String, Option<String>) {
     use CommitmentEvent as E;
     match event {
@@ -197,13 +205,14 @@ fn commitment_change(event: &CommitmentEvent) -> (String, String, Option<String>
             allocated,
             delivered,
             reason,
+            documents,
         } => {
             let parts: Vec<String> = [("allocated", allocated), ("delivered", delivered)]
                 .into_iter()
                 .filter_map(|(what, q)| q.as_ref().map(|q| format!("+{q} {what}")))
                 .collect();
             (
-                format!("progress: {}", parts.join(", ")),
+                format!("progress: {}{}", parts.join(", "), citing(documents)),
                 reason.clone(),
                 None,
             )
@@ -213,13 +222,21 @@ fn commitment_change(event: &CommitmentEvent) -> (String, String, Option<String>
             "the due date passed with the commitment still open".into(),
             None,
         ),
-        E::DeliveryConfirmed { quantity, reason } => (
-            format!("delivery confirmed: {quantity}"),
+        E::DeliveryConfirmed {
+            quantity,
+            reason,
+            documents,
+        } => (
+            format!("delivery confirmed: {quantity}{}", citing(documents)),
             reason.clone(),
             None,
         ),
-        E::DeliveryDisputed { quantity, reason } => (
-            format!("delivery disputed: {quantity}"),
+        E::DeliveryDisputed {
+            quantity,
+            reason,
+            documents,
+        } => (
+            format!("delivery disputed: {quantity}{}", citing(documents)),
             reason.clone(),
             None,
         ),

@@ -23,6 +23,7 @@ fn drafted() -> E {
         parties: vec![party("LT"), party("UA")],
         areas: vec![CapabilityArea::Uav, CapabilityArea::Explosives],
         reason: "signing ceremony".into(),
+        documents: Vec::new(),
     }
 }
 
@@ -70,6 +71,7 @@ fn drafting_needs_two_distinct_parties() {
         parties: parties.into_iter().map(party).collect(),
         areas: vec![],
         reason: "r".into(),
+        documents: Vec::new(),
     };
     given::<D>([])
         .when(draft(vec!["LT"]))
@@ -86,6 +88,7 @@ fn drafting_needs_two_distinct_parties() {
             parties: vec![party("LT"), party("UA")],
             areas: vec![],
             reason: "r".into(),
+            documents: Vec::new(),
         }]);
     assert_eq!(state.status, AgreementStatus::Drafted);
     given::<D>([drafted()])
@@ -175,6 +178,7 @@ fn amendments_need_an_adopted_motion_and_an_agreement_in_force() {
         summary: "adds maritime drones".into(),
         authorisation: other_motion(status),
         reason: "board decision".into(),
+        documents: Vec::new(),
     };
     given::<D>(in_force())
         .when(amend(MotionStatus::Adopted))
@@ -182,6 +186,7 @@ fn amendments_need_an_adopted_motion_and_an_agreement_in_force() {
             summary: "adds maritime drones".into(),
             motion_id: id("motion-1"),
             reason: "board decision".into(),
+            documents: Vec::new(),
         }]);
     given::<D>(in_force())
         .when(amend(MotionStatus::Open))
@@ -206,6 +211,7 @@ fn amendments_need_an_adopted_motion_and_an_agreement_in_force() {
             },
         ),
         reason: "r".into(),
+        documents: Vec::new(),
     };
     given::<D>(in_force()).when(wrong).then_error(|e| {
         matches!(
@@ -269,6 +275,7 @@ fn in_force_among_three() -> Vec<E> {
         parties: vec![party("LT"), party("UA"), party("PL")],
         areas: vec![CapabilityArea::Uav],
         reason: "signing ceremony".into(),
+        documents: Vec::new(),
     };
     events.insert(3, designated("pl-minister", "PL"));
     events.insert(6, signed("pl-minister", "PL"));
@@ -313,4 +320,137 @@ fn a_party_withdraws_stating_its_open_commitments_and_the_rest_stay_bound() {
     given::<D>([drafted()])
         .when(withdraw("UA", &[]))
         .then_error(|e| matches!(e, Err::NotInForce(AgreementStatus::Drafted)));
+}
+
+fn admit(state: &str, status: MotionStatus) -> accord_agreements::Authorisation {
+    authorisation(
+        status,
+        MotionSubject::AdmitParty {
+            agreement_id: id("lt-ua"),
+            party: party(state),
+        },
+    )
+}
+
+fn approve_accession(state: &str, status: MotionStatus) -> C {
+    C::ApproveAccession {
+        party: party(state),
+        authorisation: admit(state, status),
+        reason: "the board admitted it".into(),
+        documents: vec![accession_treaty()],
+    }
+}
+
+fn accession_treaty() -> accord_kernel::DocumentRef {
+    accord_kernel::DocumentRef::new(
+        "Accession protocol",
+        "application/pdf",
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "",
+    )
+    .unwrap()
+}
+
+fn accession_approved(state: &str) -> E {
+    E::AccessionApproved {
+        party: party(state),
+        motion_id: id("motion-1"),
+        reason: "the board admitted it".into(),
+        documents: vec![accession_treaty()],
+    }
+}
+
+#[test]
+fn a_state_accedes_by_an_adopted_motion_then_its_signatories_sign() {
+    // Approved by the board's adopted motion admitting that state to this agreement,
+    // citing the accession protocol by hash.
+    let state = given::<D>(in_force())
+        .when(approve_accession("PL", MotionStatus::Adopted))
+        .then([accession_approved("PL")]);
+    assert_eq!(state.acceding, [party("PL")]);
+    assert_eq!(state.parties, [party("LT"), party("UA")]);
+    // The acceding state designates two signatories; it is a party only when both
+    // have signed.
+    let mut history = in_force();
+    history.push(accession_approved("PL"));
+    given::<D>(history.clone())
+        .when(C::DesignateSignatory {
+            actor: actor("pl-minister"),
+            party: party("PL"),
+            role: "minister".into(),
+        })
+        .then([designated("pl-minister", "PL")]);
+    history.push(designated("pl-minister", "PL"));
+    history.push(designated("pl-deputy", "PL"));
+    given::<D>(history.clone())
+        .when(C::Sign {
+            actor: actor("pl-minister"),
+        })
+        .then([signed("pl-minister", "PL")]);
+    history.push(signed("pl-minister", "PL"));
+    let state = given::<D>(history.clone())
+        .when(C::Sign {
+            actor: actor("pl-deputy"),
+        })
+        .then([
+            signed("pl-deputy", "PL"),
+            E::PartyAcceded { party: party("PL") },
+        ]);
+    assert_eq!(state.parties, [party("LT"), party("UA"), party("PL")]);
+    assert!(state.acceding.is_empty());
+    assert_eq!(state.status, AgreementStatus::InForce);
+    assert_eq!(state.amendments, [id("motion-1")]);
+}
+
+#[test]
+fn an_accession_is_refused_without_the_right_motion_or_for_a_party_or_non_state() {
+    given::<D>(in_force())
+        .when(approve_accession("PL", MotionStatus::Open))
+        .then_error(|e| matches!(e, Err::Authorisation(AuthorisationError::NotAdopted { .. })));
+    // A motion admitting another state does not admit this one.
+    let mut wrong = approve_accession("PL", MotionStatus::Adopted);
+    if let C::ApproveAccession { authorisation, .. } = &mut wrong {
+        *authorisation = admit("EE", MotionStatus::Adopted);
+    }
+    given::<D>(in_force()).when(wrong).then_error(|e| {
+        matches!(
+            e,
+            Err::Authorisation(AuthorisationError::WrongSubject { .. })
+        )
+    });
+    given::<D>(in_force())
+        .when(approve_accession("UA", MotionStatus::Adopted))
+        .then_error(|e| *e == Err::AlreadyAParty(party("UA")));
+    given::<D>(in_force())
+        .when(approve_accession("pl-works", MotionStatus::Adopted))
+        .then_error(|e| *e == Err::NotAState(party("pl-works")));
+    let mut pending = in_force();
+    pending.push(accession_approved("PL"));
+    given::<D>(pending)
+        .when(approve_accession("PL", MotionStatus::Adopted))
+        .then_error(|e| *e == Err::AccessionPending(party("PL")));
+    given::<D>([drafted()])
+        .when(approve_accession("PL", MotionStatus::Adopted))
+        .then_error(|e| matches!(e, Err::NotInForce(AgreementStatus::Drafted)));
+    // Without an approved accession, an agreement in force takes no new signatory.
+    given::<D>(in_force())
+        .when(C::DesignateSignatory {
+            actor: actor("pl-minister"),
+            party: party("PL"),
+            role: "minister".into(),
+        })
+        .then_error(|e| matches!(e, Err::NotOpenForSignature(AgreementStatus::InForce)));
+    // While one state accedes, the parties' own signatories do not sign again.
+    let mut acceding = in_force();
+    acceding.push(accession_approved("PL"));
+    given::<D>(acceding.clone())
+        .when(C::Sign {
+            actor: actor("umerov"),
+        })
+        .then_error(|e| matches!(e, Err::NotOpenForSignature(AgreementStatus::InForce)));
+    given::<D>(acceding)
+        .when(C::Sign {
+            actor: actor("nobody"),
+        })
+        .then_error(|e| *e == Err::NotASignatory(actor("nobody")));
 }

@@ -53,6 +53,7 @@ fn board_with_motion() -> Vec<E> {
             title: "Approve the RDX plant".into(),
             subject: subject(),
             tabled_by: actor("lt-chair"),
+            documents: Vec::new(),
         },
     ]
 }
@@ -137,6 +138,7 @@ fn motions_are_tabled_by_members_with_unique_ids() {
         title: "t".into(),
         subject: subject(),
         actor: actor(who),
+        documents: Vec::new(),
     };
     given::<D>(board_with_motion())
         .when(table("outsider", "m2"))
@@ -151,6 +153,7 @@ fn motions_are_tabled_by_members_with_unique_ids() {
             title: "t".into(),
             subject: subject(),
             tabled_by: actor("industry"),
+            documents: Vec::new(),
         }]);
 }
 
@@ -232,4 +235,66 @@ fn only_voting_members_vote_once_on_open_motions() {
             vote: Vote::Approve,
         })
         .then_error(|e| *e == Err::UnknownMotion(id("nope")));
+}
+
+fn admit(state: &str, agreement_parties: &[&str]) -> C {
+    C::AdmitStateParty {
+        party: party(state),
+        agreement_parties: agreement_parties.iter().map(|p| party(p)).collect(),
+    }
+}
+
+#[test]
+fn an_acceded_state_joins_the_board_and_motions_then_need_its_vote() {
+    // Before: LT and UA voting members approving adopt the motion.
+    let mut history = board_with_motion();
+    history.push(cast("lt-chair", "LT", Vote::Approve));
+    history.push(cast("lt-member", "LT", Vote::Approve));
+    let state = given::<D>(history.clone())
+        .when(admit("PL", &["LT", "UA", "PL"]))
+        .then([E::StatePartyAdmitted { party: party("PL") }]);
+    assert_eq!(state.state_parties, [party("LT"), party("UA"), party("PL")]);
+    // After: the same last vote leaves the motion open until PL's members approve.
+    history.push(E::StatePartyAdmitted { party: party("PL") });
+    history.push(appointed("pl-member", "PL", BoardRole::Member));
+    given::<D>(history.clone())
+        .when(vote("ua-member", Vote::Approve))
+        .then([cast("ua-member", "UA", Vote::Approve)]);
+    history.push(cast("ua-member", "UA", Vote::Approve));
+    let state = given::<D>(history.clone())
+        .when(vote("pl-member", Vote::Approve))
+        .then([
+            cast("pl-member", "PL", Vote::Approve),
+            E::MotionAdopted {
+                motion_id: id("m1"),
+                subject: subject(),
+            },
+        ]);
+    assert_eq!(state.motion_status(&id("m1")), MotionStatus::Adopted);
+    // And its veto counts like any state's.
+    given::<D>(history)
+        .when(vote("pl-member", Vote::Reject))
+        .then([
+            cast("pl-member", "PL", Vote::Reject),
+            E::MotionRejected {
+                motion_id: id("m1"),
+                rejected_by: party("PL"),
+            },
+        ]);
+}
+
+#[test]
+fn only_a_state_that_is_a_party_joins_and_only_once() {
+    given::<D>(board_with_motion())
+        .when(admit("PL", &["LT", "UA"]))
+        .then_error(|e| *e == Err::NotAPartyOfAgreement(party("PL")));
+    given::<D>(board_with_motion())
+        .when(admit("UA", &["LT", "UA"]))
+        .then_error(|e| *e == Err::AlreadyStateParty(party("UA")));
+    given::<D>(board_with_motion())
+        .when(admit("pl-works", &["LT", "UA", "pl-works"]))
+        .then_error(|e| matches!(e, Err::NotAState(_)));
+    given::<D>([])
+        .when(admit("PL", &["PL"]))
+        .then_error(|e| *e == Err::NotEstablished);
 }

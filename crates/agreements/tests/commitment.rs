@@ -205,6 +205,7 @@ fn progress_tracks_allocated_and_delivered_in_the_committed_unit() {
         allocated: allocated.map(shells),
         delivered: delivered.map(shells),
         reason: "monthly report".into(),
+        documents: Vec::new(),
     };
     let state = given::<D>(accepted_capacity())
         .when(progress(Some(4_000), Some(1_500)))
@@ -212,6 +213,7 @@ fn progress_tracks_allocated_and_delivered_in_the_committed_unit() {
             allocated: Some(shells(4_000)),
             delivered: Some(shells(1_500)),
             reason: "monthly report".into(),
+            documents: Vec::new(),
         }]);
     assert_eq!((state.allocated, state.delivered), (4_000, 1_500));
     given::<D>(accepted_capacity())
@@ -233,6 +235,7 @@ fn progress_tracks_allocated_and_delivered_in_the_committed_unit() {
             allocated: Some(Quantity::new(5, "t").unwrap()),
             delivered: None,
             reason: "r".into(),
+            documents: Vec::new(),
         })
         .then_error(|e| matches!(e, Err::UnitMismatch { .. }));
     given::<D>([
@@ -250,29 +253,35 @@ fn the_beneficiary_confirms_or_disputes_what_was_reported_delivered_and_never_mo
         allocated: Some(shells(5_000)),
         delivered: Some(shells(3_000)),
         reason: "March deliveries".into(),
+        documents: Vec::new(),
     });
     let state = given::<D>(reported.clone())
         .when(C::ConfirmDelivery {
             quantity: shells(2_000),
             reason: "received at the depot".into(),
+            documents: Vec::new(),
         })
         .then([E::DeliveryConfirmed {
             quantity: shells(2_000),
             reason: "received at the depot".into(),
+            documents: Vec::new(),
         }]);
     assert_eq!((state.confirmed, state.disputed), (2_000, 0));
     reported.push(E::DeliveryConfirmed {
         quantity: shells(2_000),
         reason: "received".into(),
+        documents: Vec::new(),
     });
     let state = given::<D>(reported.clone())
         .when(C::DisputeDelivery {
             quantity: shells(1_000),
             reason: "1,000 never arrived".into(),
+            documents: Vec::new(),
         })
         .then([E::DeliveryDisputed {
             quantity: shells(1_000),
             reason: "1,000 never arrived".into(),
+            documents: Vec::new(),
         }]);
     assert_eq!(
         (state.delivered, state.confirmed, state.disputed),
@@ -283,6 +292,7 @@ fn the_beneficiary_confirms_or_disputes_what_was_reported_delivered_and_never_mo
         .when(C::DisputeDelivery {
             quantity: shells(1_001),
             reason: "r".into(),
+            documents: Vec::new(),
         })
         .then_error(|e| {
             *e == Err::ExceedsReported {
@@ -294,12 +304,14 @@ fn the_beneficiary_confirms_or_disputes_what_was_reported_delivered_and_never_mo
         .when(C::ConfirmDelivery {
             quantity: shells(0),
             reason: "r".into(),
+            documents: Vec::new(),
         })
         .then_error(|e| *e == Err::NothingAnswered);
     given::<D>(reported)
         .when(C::ConfirmDelivery {
             quantity: Quantity::new(5, "t").unwrap(),
             reason: "r".into(),
+            documents: Vec::new(),
         })
         .then_error(|e| matches!(e, Err::UnitMismatch { .. }));
     // Nothing reported yet: nothing to confirm.
@@ -307,6 +319,7 @@ fn the_beneficiary_confirms_or_disputes_what_was_reported_delivered_and_never_mo
         .when(C::ConfirmDelivery {
             quantity: shells(1),
             reason: "r".into(),
+            documents: Vec::new(),
         })
         .then_error(|e| {
             *e == Err::ExceedsReported {
@@ -330,11 +343,13 @@ fn funding_is_committed_in_minor_units_of_its_currency() {
             allocated: Some(Quantity::new(1_000_000_00, "EUR").unwrap()),
             delivered: None,
             reason: "pledged to the UAV project".into(),
+            documents: Vec::new(),
         })
         .then([E::ProgressRecorded {
             allocated: Some(Quantity::new(1_000_000_00, "EUR").unwrap()),
             delivered: None,
             reason: "pledged to the UAV project".into(),
+            documents: Vec::new(),
         }]);
     assert_eq!(state.committed().unwrap().amount, 5_000_000_00);
 }

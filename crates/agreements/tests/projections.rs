@@ -54,6 +54,7 @@ fn history() -> Vec<(EventMeta, Ev)> {
                 parties: vec![party("LT"), party("UA")],
                 areas: vec![],
                 reason: "r".into(),
+                documents: Vec::new(),
             }),
         ),
         (
@@ -134,6 +135,7 @@ fn history() -> Vec<(EventMeta, Ev)> {
                     commitment_id: id("c-shells"),
                 },
                 tabled_by: actor("a"),
+                documents: Vec::new(),
             }),
         ),
         (
@@ -169,6 +171,7 @@ fn history() -> Vec<(EventMeta, Ev)> {
                 allocated: Some(shells(6_000)),
                 delivered: Some(shells(2_500)),
                 reason: "quarterly report".into(),
+                documents: Vec::new(),
             }),
         ),
     ]

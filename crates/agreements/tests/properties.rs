@@ -79,15 +79,24 @@ fn commitment_command() -> impl Strategy<Value = CommitmentCommand> {
                     allocated: a.map(|n| Quantity::new(n, "shell").unwrap()),
                     delivered: d.map(|n| Quantity::new(n, "shell").unwrap()),
                     reason: "r".into(),
+                    documents: Vec::new(),
                 }
             }),
         (0i64..300, any::<bool>()).prop_map(|(n, confirm)| {
             let quantity = Quantity::new(n, "shell").unwrap();
             let reason = "r".to_owned();
             if confirm {
-                CommitmentCommand::ConfirmDelivery { quantity, reason }
+                CommitmentCommand::ConfirmDelivery {
+                    quantity,
+                    reason,
+                    documents: Vec::new(),
+                }
             } else {
-                CommitmentCommand::DisputeDelivery { quantity, reason }
+                CommitmentCommand::DisputeDelivery {
+                    quantity,
+                    reason,
+                    documents: Vec::new(),
+                }
             }
         }),
         reason().prop_map(|reason| CommitmentCommand::Fulfil { reason }),
@@ -123,6 +132,7 @@ fn board_command() -> impl Strategy<Value = BoardCommand> {
             title: "t".into(),
             subject: MotionSubject::Other { description: "d".into() },
             actor: actor(who),
+            documents: Vec::new(),
         }),
         6 => (motion, who, vote).prop_map(|(motion, who, vote)| BoardCommand::CastVote {
             motion_id: id(motion),

@@ -99,11 +99,15 @@ pub(crate) fn subject(value: &Option<pb::MotionSubject>) -> Result<MotionSubject
         Kind::Other(o) => MotionSubject::Other {
             description: o.description.clone(),
         },
+        Kind::AdmitParty(a) => MotionSubject::AdmitParty {
+            agreement_id: aggregate_id("subject.agreement_id", &a.agreement_id)?,
+            party: party("subject.party", &a.party)?,
+        },
     })
 }
 
 fn subject_proto(subject: &MotionSubject) -> Option<pb::MotionSubject> {
-    use pb::motion_subject::{AmendCommitment, ApproveProject, Kind, Other};
+    use pb::motion_subject::{AdmitParty, AmendCommitment, ApproveProject, Kind, Other};
     Some(pb::MotionSubject {
         kind: Some(match subject {
             MotionSubject::ApproveProject { project_id } => Kind::ApproveProject(ApproveProject {
@@ -116,6 +120,13 @@ fn subject_proto(subject: &MotionSubject) -> Option<pb::MotionSubject> {
             }
             MotionSubject::Other { description } => Kind::Other(Other {
                 description: description.clone(),
+            }),
+            MotionSubject::AdmitParty {
+                agreement_id,
+                party,
+            } => Kind::AdmitParty(AdmitParty {
+                agreement_id: agreement_id.to_string(),
+                party: party_ref(party),
             }),
         }),
     })
@@ -218,6 +229,7 @@ fn encode_agreement(agreement_id: String, event: &AgreementEvent) -> EncodedEven
             parties,
             areas,
             reason,
+            documents,
             ..
         } => EncodedEvent::of(&pb::AgreementDrafted {
             agreement_id,
@@ -226,6 +238,7 @@ fn encode_agreement(agreement_id: String, event: &AgreementEvent) -> EncodedEven
             parties: parties.iter().filter_map(party_ref).collect(),
             areas: areas.iter().map(|a| area_proto(*a)).collect(),
             reason: reason.clone(),
+            documents: documents_proto(documents),
         }),
         E::SignatoryDesignated { actor, party, role } => {
             EncodedEvent::of(&pb::SignatoryDesignated {
@@ -245,11 +258,29 @@ fn encode_agreement(agreement_id: String, event: &AgreementEvent) -> EncodedEven
             summary,
             motion_id,
             reason,
+            documents,
         } => EncodedEvent::of(&pb::AgreementAmended {
             agreement_id,
             summary: summary.clone(),
             motion_id: motion_id.to_string(),
             reason: reason.clone(),
+            documents: documents_proto(documents),
+        }),
+        E::AccessionApproved {
+            party,
+            motion_id,
+            reason,
+            documents,
+        } => EncodedEvent::of(&pb::AccessionApproved {
+            agreement_id,
+            party: party_ref(party),
+            motion_id: motion_id.to_string(),
+            reason: reason.clone(),
+            documents: documents_proto(documents),
+        }),
+        E::PartyAcceded { party } => EncodedEvent::of(&pb::PartyAcceded {
+            agreement_id,
+            party: party_ref(party),
         }),
         E::Suspended { reason } => EncodedEvent::of(&pb::AgreementSuspended {
             agreement_id,
@@ -316,26 +347,38 @@ fn encode_commitment(commitment_id: String, event: &CommitmentEvent) -> EncodedE
             allocated,
             delivered,
             reason,
+            documents,
         } => EncodedEvent::of(&pb::CommitmentProgressRecorded {
             commitment_id,
             allocated: allocated.as_ref().and_then(quantity_proto),
             delivered: delivered.as_ref().and_then(quantity_proto),
             reason: reason.clone(),
+            documents: documents_proto(documents),
         }),
         E::Overdue { due, noticed_on } => EncodedEvent::of(&pb::CommitmentOverdue {
             commitment_id,
             due: date_proto(due),
             noticed_on: date_proto(noticed_on),
         }),
-        E::DeliveryConfirmed { quantity, reason } => EncodedEvent::of(&pb::DeliveryConfirmed {
+        E::DeliveryConfirmed {
+            quantity,
+            reason,
+            documents,
+        } => EncodedEvent::of(&pb::DeliveryConfirmed {
             commitment_id,
             quantity: quantity_proto(quantity),
             reason: reason.clone(),
+            documents: documents_proto(documents),
         }),
-        E::DeliveryDisputed { quantity, reason } => EncodedEvent::of(&pb::DeliveryDisputed {
+        E::DeliveryDisputed {
+            quantity,
+            reason,
+            documents,
+        } => EncodedEvent::of(&pb::DeliveryDisputed {
             commitment_id,
             quantity: quantity_proto(quantity),
             reason: reason.clone(),
+            documents: documents_proto(documents),
         }),
         E::Fulfilled { reason } => EncodedEvent::of(&pb::CommitmentFulfilled {
             commitment_id,
@@ -377,17 +420,23 @@ fn encode_board(board_id: String, event: &BoardEvent) -> EncodedEvent {
             actor_id: actor.to_string(),
             reason: reason.clone(),
         }),
+        E::StatePartyAdmitted { party } => EncodedEvent::of(&pb::StatePartyAdmitted {
+            board_id,
+            party: party_ref(party),
+        }),
         E::MotionTabled {
             motion_id,
             title,
             subject,
             tabled_by,
+            documents,
         } => EncodedEvent::of(&pb::MotionTabled {
             board_id,
             motion_id: motion_id.to_string(),
             title: title.clone(),
             subject: subject_proto(subject),
             tabled_by: tabled_by.to_string(),
+            documents: documents_proto(documents),
         }),
         E::VoteCast {
             motion_id,
@@ -468,6 +517,7 @@ pub fn decode_agreements_event(
                 .map(|a| area("areas", *a))
                 .collect::<Result<_, _>>()?,
             reason: m.reason,
+            documents: documents(&m.documents)?,
         })
     } else if is!(pb::SignatoryDesignated) {
         let m: pb::SignatoryDesignated = decode(payload)?;
@@ -491,6 +541,20 @@ pub fn decode_agreements_event(
             summary: m.summary,
             motion_id: aggregate_id("motion_id", &m.motion_id)?,
             reason: m.reason,
+            documents: documents(&m.documents)?,
+        })
+    } else if is!(pb::AccessionApproved) {
+        let m: pb::AccessionApproved = decode(payload)?;
+        S::Agreement(AgreementEvent::AccessionApproved {
+            party: party("party", &m.party)?,
+            motion_id: aggregate_id("motion_id", &m.motion_id)?,
+            reason: m.reason,
+            documents: documents(&m.documents)?,
+        })
+    } else if is!(pb::PartyAcceded) {
+        let m: pb::PartyAcceded = decode(payload)?;
+        S::Agreement(AgreementEvent::PartyAcceded {
+            party: party("party", &m.party)?,
         })
     } else if is!(pb::AgreementSuspended) {
         let m: pb::AgreementSuspended = decode(payload)?;
@@ -540,6 +604,7 @@ pub fn decode_agreements_event(
             allocated: optional_quantity("allocated", &m.allocated)?,
             delivered: optional_quantity("delivered", &m.delivered)?,
             reason: m.reason,
+            documents: documents(&m.documents)?,
         })
     } else if is!(pb::CommitmentOverdue) {
         let m: pb::CommitmentOverdue = decode(payload)?;
@@ -552,12 +617,14 @@ pub fn decode_agreements_event(
         S::Commitment(CommitmentEvent::DeliveryConfirmed {
             quantity: quantity("quantity", &m.quantity)?,
             reason: m.reason,
+            documents: documents(&m.documents)?,
         })
     } else if is!(pb::DeliveryDisputed) {
         let m: pb::DeliveryDisputed = decode(payload)?;
         S::Commitment(CommitmentEvent::DeliveryDisputed {
             quantity: quantity("quantity", &m.quantity)?,
             reason: m.reason,
+            documents: documents(&m.documents)?,
         })
     } else if is!(pb::CommitmentFulfilled) {
         let m: pb::CommitmentFulfilled = decode(payload)?;
@@ -589,6 +656,11 @@ pub fn decode_agreements_event(
             actor: actor_id("actor_id", &m.actor_id)?,
             reason: m.reason,
         })
+    } else if is!(pb::StatePartyAdmitted) {
+        let m: pb::StatePartyAdmitted = decode(payload)?;
+        S::Board(BoardEvent::StatePartyAdmitted {
+            party: party("party", &m.party)?,
+        })
     } else if is!(pb::MotionTabled) {
         let m: pb::MotionTabled = decode(payload)?;
         S::Board(BoardEvent::MotionTabled {
@@ -596,6 +668,7 @@ pub fn decode_agreements_event(
             title: m.title,
             subject: subject(&m.subject)?,
             tabled_by: actor_id("tabled_by", &m.tabled_by)?,
+            documents: documents(&m.documents)?,
         })
     } else if is!(pb::VoteCast) {
         let m: pb::VoteCast = decode(payload)?;

@@ -242,6 +242,7 @@ pub fn agreements(
             // A party withdraws itself, and nobody else.
             AgreementCommand::Withdraw { party, .. } => own_party(sender, party),
             AgreementCommand::Amend { .. }
+            | AgreementCommand::ApproveAccession { .. }
             | AgreementCommand::Suspend { .. }
             | AgreementCommand::Resume { .. }
             | AgreementCommand::Terminate { .. } => {
@@ -324,6 +325,8 @@ pub fn agreements(
                     Some(member) => own_party(sender, &member.party),
                 }
             }
+            // A state takes its own seat.
+            BoardCommand::AdmitStateParty { party, .. } => own_party(sender, party),
             // The board holds its members: only a member tables, only a voting
             // member votes, and a member was appointed by and for its own party.
             BoardCommand::TableMotion { .. } | BoardCommand::CastVote { .. } => Ok(()),

@@ -90,6 +90,10 @@ pub trait Facts {
     fn agreement_state_parties(&self, _agreement_id: &AggregateId) -> Vec<PartyId> {
         Vec::new()
     }
+    /// The parties of the agreement the board belongs to (empty if unknown).
+    fn board_agreement_parties(&self, _board_id: &AggregateId) -> Vec<PartyId> {
+        Vec::new()
+    }
     /// The motion with this id on whichever board tabled it.
     fn motion(&self, _motion_id: &AggregateId) -> Option<Authorisation> {
         None

@@ -201,6 +201,15 @@ impl Facts for AgreementsState {
     fn agreement_state_parties(&self, agreement_id: &AggregateId) -> Vec<PartyId> {
         self.view.state_parties(agreement_id.as_str())
     }
+    fn board_agreement_parties(&self, board_id: &AggregateId) -> Vec<PartyId> {
+        self.view
+            .boards
+            .get(board_id.as_str())
+            .and_then(|board| board.agreement_id.as_ref())
+            .and_then(|agreement_id| self.view.agreements.get(agreement_id.as_str()))
+            .map(|agreement| agreement.parties.clone())
+            .unwrap_or_default()
+    }
     fn motion(&self, motion_id: &AggregateId) -> Option<Authorisation> {
         self.view.motion(motion_id)
     }

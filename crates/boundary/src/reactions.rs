@@ -26,7 +26,7 @@ use accord_projects::{Project, ProjectCommand, ProjectEvent};
 use prost::Message as _;
 
 use crate::procurement::change_proto;
-use crate::values::{date_proto, party_ref, quantity_proto};
+use crate::values::{date_proto, documents_proto, party_ref, quantity_proto};
 
 /// The actor reactions run as.
 pub const REACTIONS_ACTOR: &str = "accord-reactions";
@@ -88,6 +88,7 @@ impl Reaction {
                     allocated,
                     delivered,
                     reason,
+                    documents,
                 },
             ) => (
                 "agreements",
@@ -97,6 +98,7 @@ impl Reaction {
                     allocated: allocated.as_ref().and_then(quantity_proto),
                     delivered: delivered.as_ref().and_then(quantity_proto),
                     reason: reason.clone(),
+                    documents: documents_proto(documents),
                 }
                 .encode_to_vec(),
             ),
@@ -265,6 +267,7 @@ pub fn reactions_to_project(
                 }),
                 delivered: None,
                 reason: format!("funding pledged to project {id}"),
+                documents: Vec::new(),
             },
         )],
         ProjectEvent::FundingDisbursed { party, amount } => {
@@ -286,6 +289,7 @@ pub fn reactions_to_project(
                                 unit: amount.currency.to_string(),
                             }),
                             reason: format!("funding disbursed on project {id}"),
+                            documents: Vec::new(),
                         },
                     )]
                 })

@@ -2,7 +2,8 @@
 
 use accord_contracts::v1 as pb;
 use accord_kernel::{
-    ActorId, AggregateId, CapabilityArea, Currency, Date, Money, PartyId, Period, Quantity,
+    ActorId, AggregateId, CapabilityArea, Currency, Date, DocumentRef, Money, PartyId, Period,
+    Quantity,
 };
 
 use crate::error::{BoundaryError, Field};
@@ -151,4 +152,28 @@ pub(crate) fn area_proto(area: CapabilityArea) -> i32 {
         CapabilityArea::ResearchAndDevelopment => P::ResearchAndDevelopment,
         CapabilityArea::Other => P::Other,
     }) as i32
+}
+
+/// A command's or stored event's document references, each checked, and the list
+/// checked as a whole (at most [`accord_kernel::MAX_DOCUMENTS`], none twice).
+pub(crate) fn documents(values: &[pb::DocumentRef]) -> Result<Vec<DocumentRef>, BoundaryError> {
+    let field = "documents";
+    let documents = values
+        .iter()
+        .map(|d| DocumentRef::new(&d.title, &d.media_type, &d.sha256, &d.location).field(field))
+        .collect::<Result<Vec<_>, _>>()?;
+    accord_kernel::check_documents(&documents).field(field)?;
+    Ok(documents)
+}
+
+pub(crate) fn documents_proto(documents: &[DocumentRef]) -> Vec<pb::DocumentRef> {
+    documents
+        .iter()
+        .map(|d| pb::DocumentRef {
+            title: d.title.clone(),
+            media_type: d.media_type.clone(),
+            sha256: d.sha256.to_hex(),
+            location: d.location.clone().unwrap_or_default(),
+        })
+        .collect()
 }

@@ -132,6 +132,7 @@ fn draft(parties: &[&str]) -> AgreementsCommand {
             parties: parties.iter().map(|code| party(code)).collect(),
             areas: vec![],
             reason: "talks".into(),
+            documents: Vec::new(),
         },
     )
 }
@@ -203,6 +204,7 @@ fn record_progress() -> AgreementsCommand {
         allocated: None,
         delivered: None,
         reason: "first tranche".into(),
+        documents: Vec::new(),
     })
 }
 
@@ -427,9 +429,17 @@ fn answer_delivery(confirm: bool) -> AgreementsCommand {
     let quantity = accord_kernel::Quantity::new(10, "EUR").unwrap();
     let reason = "counted on arrival".to_owned();
     commitment(if confirm {
-        CommitmentCommand::ConfirmDelivery { quantity, reason }
+        CommitmentCommand::ConfirmDelivery {
+            quantity,
+            reason,
+            documents: Vec::new(),
+        }
     } else {
-        CommitmentCommand::DisputeDelivery { quantity, reason }
+        CommitmentCommand::DisputeDelivery {
+            quantity,
+            reason,
+            documents: Vec::new(),
+        }
     })
 }
 
@@ -472,6 +482,57 @@ fn given_a_partys_actor_when_it_withdraws_its_own_party_or_another_then_only_its
     assert_eq!(denied("WithdrawFromAgreement", &withdraw("UA"), &ua), None);
     assert_eq!(
         denied("WithdrawFromAgreement", &withdraw("LT"), &ua),
+        Some("not_own_party")
+    );
+}
+
+fn take_seat(code: &str) -> AgreementsCommand {
+    AgreementsCommand::Board(
+        id("board"),
+        BoardCommand::AdmitStateParty {
+            party: party(code),
+            agreement_parties: vec![party("LT"), party("UA"), party(code)],
+        },
+    )
+}
+
+#[test]
+fn given_an_acceded_state_when_its_own_actor_takes_its_board_seat_then_allowed_and_others_refused()
+{
+    let pl = person("pl-minister", "PL");
+    assert_eq!(denied("AdmitStateParty", &take_seat("PL"), &pl), None);
+    let lt = person("lt-kaunas", "LT");
+    assert_eq!(
+        denied("AdmitStateParty", &take_seat("PL"), &lt),
+        Some("not_own_party")
+    );
+}
+
+#[test]
+fn given_an_accession_when_a_party_records_it_then_allowed_and_the_acceding_state_itself_refused() {
+    let approve = AgreementsCommand::Agreement(
+        id("lt-ua"),
+        AgreementCommand::ApproveAccession {
+            party: party("PL"),
+            authorisation: accord_agreements::Authorisation {
+                board_id: id("board"),
+                motion_id: id("m-admit"),
+                status: accord_agreements::board::MotionStatus::Adopted,
+                subject: accord_agreements::board::MotionSubject::AdmitParty {
+                    agreement_id: id("lt-ua"),
+                    party: party("PL"),
+                },
+            },
+            reason: "admitted".into(),
+            documents: Vec::new(),
+        },
+    );
+    let lt = person("lt-kaunas", "LT");
+    assert_eq!(denied("ApproveAccession", &approve, &lt), None);
+    // Not yet a party: the parties record the accession the board decided.
+    let pl = person("pl-minister", "PL");
+    assert_eq!(
+        denied("ApproveAccession", &approve, &pl),
         Some("not_own_party")
     );
 }

@@ -25,6 +25,14 @@ impl Facts for Known {
     fn agreement_state_parties(&self, _: &AggregateId) -> Vec<PartyId> {
         vec![PartyId::new("LT").unwrap(), PartyId::new("UA").unwrap()]
     }
+    fn board_agreement_parties(&self, board: &AggregateId) -> Vec<PartyId> {
+        if board.as_str() != "board" {
+            return Vec::new();
+        }
+        ["LT", "UA", "PL"]
+            .map(|p| PartyId::new(p).unwrap())
+            .to_vec()
+    }
     fn open_commitments(&self, agreement: &AggregateId, party: &PartyId) -> Vec<AggregateId> {
         if agreement.as_str() == "lt-ua" && party.as_str() == "UA" {
             vec![AggregateId::new("c-rnd").unwrap()]
@@ -257,12 +265,14 @@ fn a_delivery_is_confirmed_or_disputed_alike_in_json_and_protobuf_and_bad_ones_a
                 commitment_id: "c-funding".into(),
                 quantity,
                 reason: "received".into(),
+                documents: Vec::new(),
             })
         } else {
             prost::Message::encode_to_vec(&accord_contracts::v1::DisputeDelivery {
                 commitment_id: "c-funding".into(),
                 quantity,
                 reason: "received".into(),
+                documents: Vec::new(),
             })
         };
         let protobuf =
@@ -370,5 +380,165 @@ fn a_withdrawal_states_the_partys_open_commitments_as_the_service_knows_them() {
             r#"{"agreementId":"lt-ua","party":{"id":"UA"},"reason":"r","openCommitments":["c-x"]}"#
         ),
         Err(BoundaryError::UnknownField { .. })
+    ));
+}
+
+const AGREEMENT_TEXT_SHA256: &str =
+    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+/// Each command that cites documents, with a valid body lacking only them.
+const CITING: &[(&str, &str)] = &[
+    (
+        "DraftAgreement",
+        r#""agreementId":"a2","kind":"AGREEMENT_KIND_LETTER_OF_INTENT","title":"LoI","parties":[{"id":"LT"},{"id":"UA"}],"reason":"r""#,
+    ),
+    (
+        "AmendAgreement",
+        r#""agreementId":"lt-ua","summary":"s","motionId":"m1","reason":"r""#,
+    ),
+    (
+        "ApproveAccession",
+        r#""agreementId":"lt-ua","party":{"id":"PL"},"motionId":"m1","reason":"r""#,
+    ),
+    (
+        "RecordCommitmentProgress",
+        r#""commitmentId":"c1","delivered":{"amount":"5","unit":"EUR"},"reason":"r""#,
+    ),
+    (
+        "ConfirmDelivery",
+        r#""commitmentId":"c1","quantity":{"amount":"5","unit":"EUR"},"reason":"r""#,
+    ),
+    (
+        "DisputeDelivery",
+        r#""commitmentId":"c1","quantity":{"amount":"5","unit":"EUR"},"reason":"r""#,
+    ),
+    (
+        "TableMotion",
+        r#""boardId":"board","motionId":"m9","title":"t","subject":{"other":{"description":"d"}}"#,
+    ),
+];
+
+fn document(sha256: &str) -> String {
+    format!(
+        r#"{{"title":"Agreement text","mediaType":"application/pdf","sha256":"{sha256}","location":"https://kam.lt/doc"}}"#
+    )
+}
+
+#[test]
+fn every_command_that_cites_documents_keeps_them_and_refuses_bad_ones() {
+    for (name, body) in CITING {
+        // Given a valid body, when it cites one document, then the command carries it.
+        let with =
+            |documents: &str| agreements(name, &format!(r#"{{{body},"documents":[{documents}]}}"#));
+        let command = with(&document(AGREEMENT_TEXT_SHA256)).unwrap();
+        let shown = format!("{command:?}");
+        assert!(shown.contains(AGREEMENT_TEXT_SHA256), "{name}: {shown}");
+        assert!(shown.contains("https://kam.lt/doc"), "{name}: {shown}");
+        // Upper-case hex names the same document.
+        let upper = with(&document(&AGREEMENT_TEXT_SHA256.to_uppercase())).unwrap();
+        assert_eq!(upper, command, "{name}");
+        // Without documents, the same command with none.
+        let bare = agreements(name, &format!("{{{body}}}")).unwrap();
+        assert!(
+            !format!("{bare:?}").contains(AGREEMENT_TEXT_SHA256),
+            "{name}"
+        );
+        // A hash that is not 64 hex digits, a document twice, too many documents, a
+        // missing title or a media type without a subtype: typed errors, by field.
+        let refused = |documents: String| {
+            let error = with(&documents).unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    BoundaryError::Invalid {
+                        field: "documents",
+                        ..
+                    }
+                ),
+                "{name}: {error:?}"
+            );
+        };
+        refused(document(&AGREEMENT_TEXT_SHA256[..63]));
+        refused(document(&AGREEMENT_TEXT_SHA256.replace('9', "z")));
+        refused(format!(
+            "{},{}",
+            document(AGREEMENT_TEXT_SHA256),
+            document(AGREEMENT_TEXT_SHA256)
+        ));
+        let many: Vec<String> = (0..17).map(|i| document(&format!("{i:064x}"))).collect();
+        refused(many.join(","));
+        refused(document(AGREEMENT_TEXT_SHA256).replace("Agreement text", ""));
+        refused(document(AGREEMENT_TEXT_SHA256).replace("application/pdf", "pdf"));
+        // An unknown field inside a document is refused like any unknown field.
+        assert!(matches!(
+            with(&document(AGREEMENT_TEXT_SHA256).replace("\"title\"", "\"name\"")),
+            Err(BoundaryError::UnknownField { .. })
+        ));
+    }
+}
+
+#[test]
+fn an_accession_and_a_seat_on_the_board_parse_alike_in_json_and_protobuf() {
+    use accord_contracts::v1 as pb;
+    let json = agreements(
+        "ApproveAccession",
+        r#"{"agreementId":"lt-ua","party":{"id":"PL"},"motionId":"m1","reason":"admitted"}"#,
+    )
+    .unwrap();
+    let bytes = prost::Message::encode_to_vec(&pb::ApproveAccession {
+        agreement_id: "lt-ua".into(),
+        party: Some(pb::PartyRef { id: "PL".into() }),
+        motion_id: "m1".into(),
+        reason: "admitted".into(),
+        documents: Vec::new(),
+    });
+    let protobuf =
+        parse_agreements_command("ApproveAccession", Body::Protobuf(&bytes), &actor(), &Known)
+            .unwrap();
+    assert_eq!(json, protobuf);
+    assert!(matches!(
+        json,
+        AgreementsCommand::Agreement(_, AgreementCommand::ApproveAccession { ref party, ref authorisation, .. })
+            if party.as_str() == "PL" && authorisation.status == MotionStatus::Adopted
+    ));
+    assert!(matches!(
+        agreements(
+            "ApproveAccession",
+            r#"{"agreementId":"lt-ua","party":{"id":"PL"},"motionId":"m-unknown","reason":"r"}"#
+        ),
+        Err(BoundaryError::UnknownMotion(_))
+    ));
+    assert!(matches!(
+        agreements(
+            "ApproveAccession",
+            r#"{"agreementId":"lt-ua","motionId":"m1","reason":"r"}"#
+        ),
+        Err(BoundaryError::Missing { field: "party" })
+    ));
+    // The seat: the board's agreement's parties are filled in from what the service knows.
+    let seat = agreements(
+        "AdmitStateParty",
+        r#"{"boardId":"board","party":{"id":"PL"}}"#,
+    )
+    .unwrap();
+    match seat {
+        AgreementsCommand::Board(
+            _,
+            accord_agreements::board::BoardCommand::AdmitStateParty {
+                party,
+                agreement_parties,
+            },
+        ) => {
+            assert_eq!(party.as_str(), "PL");
+            assert_eq!(
+                agreement_parties,
+                Known.board_agreement_parties(&AggregateId::new("board").unwrap())
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        agreements("AdmitStateParty", r#"{"boardId":"board"}"#),
+        Err(BoundaryError::Missing { field: "party" })
     ));
 }

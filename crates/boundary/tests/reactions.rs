@@ -57,6 +57,7 @@ fn reactions() -> Vec<Reaction> {
                 }),
                 delivered: None,
                 reason: "funding pledged to project uav-1".into(),
+                documents: Vec::new(),
             },
         ),
         Reaction::Policy(UpdatePolicy {
@@ -166,9 +167,9 @@ fn every_command_in_a_table_is_parsed_by_its_own_message_and_nothing_else_is() {
         }
         names.push(name);
     }
-    // 26 + 14 + 6 commands, each named once across the services.
+    // 28 + 14 + 6 commands, each named once across the services.
     let distinct: std::collections::BTreeSet<_> = names.iter().collect();
-    assert_eq!((names.len(), distinct.len()), (46, 46));
+    assert_eq!((names.len(), distinct.len()), (48, 48));
     // A JSON body is decoded as the table's message: a field of another command's
     // message is unknown to it.
     assert!(matches!(
@@ -233,6 +234,7 @@ fn given_funding_pledged_against_a_commitment_when_it_is_disbursed_then_it_count
                     unit: "EUR".into(),
                 }),
                 reason: "funding disbursed on project rdx-plant".into(),
+                documents: Vec::new(),
             },
         )]
     );

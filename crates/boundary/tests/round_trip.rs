@@ -11,7 +11,8 @@ use accord_agreements::commitment::{CommitmentEvent, CommitmentKind, CommitmentT
 use accord_agreements::projections::AgreementsEvent;
 use accord_boundary::*;
 use accord_kernel::{
-    ActorId, AggregateId, CapabilityArea, Currency, Date, Money, PartyId, Period, Quantity,
+    ActorId, AggregateId, CapabilityArea, Currency, Date, DocumentRef, Money, PartyId, Period,
+    Quantity,
 };
 use accord_procurement::market::{MarketEvent, Urgency};
 use accord_procurement::policy::{PolicyUpdated, PriorityChange};
@@ -65,7 +66,33 @@ fn subject() -> impl Strategy<Value = MotionSubject> {
         id().prop_map(|project_id| MotionSubject::ApproveProject { project_id }),
         id().prop_map(|commitment_id| MotionSubject::AmendCommitment { commitment_id }),
         text().prop_map(|description| MotionSubject::Other { description }),
+        (id(), party()).prop_map(|(agreement_id, party)| MotionSubject::AdmitParty {
+            agreement_id,
+            party
+        }),
     ]
+}
+/// Up to three distinct documents, with and without a location.
+fn documents() -> impl Strategy<Value = Vec<DocumentRef>> {
+    let document = (
+        "[A-Za-z][\\PC]{0,20}",
+        "(application|text)/[a-z]{1,8}",
+        any::<[u8; 32]>(),
+        "([a-z:/.]{1,12})?",
+    )
+        .prop_map(|(title, media_type, hash, location)| {
+            DocumentRef::new(
+                title,
+                media_type,
+                &accord_kernel::signature::hex(&hash),
+                location,
+            )
+            .unwrap()
+        });
+    prop::collection::vec(document, 0..3).prop_map(|mut documents| {
+        documents.dedup_by_key(|d| d.sha256);
+        documents
+    })
 }
 fn terms() -> impl Strategy<Value = CommitmentTerms> {
     let kind = prop_oneof![
@@ -104,9 +131,10 @@ fn agreements_event() -> impl Strategy<Value = (AggregateId, AgreementsEvent)> {
             text(),
             prop::collection::vec(party(), 0..4),
             prop::collection::vec(area(), 0..4),
-            text()
+            text(),
+            documents()
         )
-            .prop_map(|(id, kind, title, parties, areas, reason)| (
+            .prop_map(|(id, kind, title, parties, areas, reason, documents)| (
                 id.clone(),
                 AgreementEvent::Drafted {
                     id,
@@ -114,7 +142,8 @@ fn agreements_event() -> impl Strategy<Value = (AggregateId, AgreementsEvent)> {
                     title,
                     parties,
                     areas,
-                    reason
+                    reason,
+                    documents,
                 }
             )),
         (id(), actor(), party(), text()).prop_map(|(i, actor, party, role)| (
@@ -124,14 +153,29 @@ fn agreements_event() -> impl Strategy<Value = (AggregateId, AgreementsEvent)> {
         (id(), actor(), party())
             .prop_map(|(i, actor, party)| (i, AgreementEvent::Signed { actor, party })),
         id().prop_map(|i| (i, AgreementEvent::EnteredIntoForce)),
-        (id(), text(), id(), text()).prop_map(|(i, summary, motion_id, reason)| (
-            i,
-            AgreementEvent::Amended {
-                summary,
-                motion_id,
-                reason
-            }
-        )),
+        (id(), text(), id(), text(), documents()).prop_map(
+            |(i, summary, motion_id, reason, documents)| (
+                i,
+                AgreementEvent::Amended {
+                    summary,
+                    motion_id,
+                    reason,
+                    documents,
+                }
+            )
+        ),
+        (id(), party(), id(), text(), documents()).prop_map(
+            |(i, party, motion_id, reason, documents)| (
+                i,
+                AgreementEvent::AccessionApproved {
+                    party,
+                    motion_id,
+                    reason,
+                    documents,
+                }
+            )
+        ),
+        (id(), party()).prop_map(|(i, party)| (i, AgreementEvent::PartyAcceded { party })),
         (id(), text()).prop_map(|(i, reason)| (i, AgreementEvent::Suspended { reason })),
         (id(), text()).prop_map(|(i, reason)| (i, AgreementEvent::Resumed { reason })),
         (id(), text()).prop_map(|(i, reason)| (i, AgreementEvent::Terminated { reason })),
@@ -189,26 +233,38 @@ fn agreements_event() -> impl Strategy<Value = (AggregateId, AgreementsEvent)> {
             id(),
             proptest::option::of(quantity()),
             proptest::option::of(quantity()),
-            text()
+            text(),
+            documents()
         )
-            .prop_map(|(i, allocated, delivered, reason)| (
+            .prop_map(|(i, allocated, delivered, reason, documents)| (
                 i,
                 CommitmentEvent::ProgressRecorded {
                     allocated,
                     delivered,
-                    reason
+                    reason,
+                    documents,
                 }
             )),
         (id(), date(), date())
             .prop_map(|(i, due, noticed_on)| (i, CommitmentEvent::Overdue { due, noticed_on })),
-        (id(), quantity(), text(), any::<bool>()).prop_map(|(i, quantity, reason, confirmed)| (
-            i,
-            if confirmed {
-                CommitmentEvent::DeliveryConfirmed { quantity, reason }
-            } else {
-                CommitmentEvent::DeliveryDisputed { quantity, reason }
-            }
-        )),
+        (id(), quantity(), text(), any::<bool>(), documents()).prop_map(
+            |(i, quantity, reason, confirmed, documents)| (
+                i,
+                if confirmed {
+                    CommitmentEvent::DeliveryConfirmed {
+                        quantity,
+                        reason,
+                        documents,
+                    }
+                } else {
+                    CommitmentEvent::DeliveryDisputed {
+                        quantity,
+                        reason,
+                        documents,
+                    }
+                }
+            )
+        ),
         (id(), text()).prop_map(|(i, reason)| (i, CommitmentEvent::Fulfilled { reason })),
         (id(), text()).prop_map(|(i, reason)| (i, CommitmentEvent::Breached { reason })),
         (id(), text()).prop_map(|(i, reason)| (i, CommitmentEvent::Withdrawn { reason })),
@@ -239,17 +295,19 @@ fn agreements_event() -> impl Strategy<Value = (AggregateId, AgreementsEvent)> {
         )),
         (id(), actor(), text())
             .prop_map(|(i, actor, reason)| (i, BoardEvent::MemberRemoved { actor, reason })),
-        (id(), id(), text(), subject(), actor()).prop_map(
-            |(i, motion_id, title, subject, tabled_by)| (
+        (id(), id(), text(), subject(), actor(), documents()).prop_map(
+            |(i, motion_id, title, subject, tabled_by, documents)| (
                 i,
                 BoardEvent::MotionTabled {
                     motion_id,
                     title,
                     subject,
-                    tabled_by
+                    tabled_by,
+                    documents,
                 }
             )
         ),
+        (id(), party()).prop_map(|(i, party)| (i, BoardEvent::StatePartyAdmitted { party })),
         (id(), id(), actor(), party(), vote).prop_map(|(i, motion_id, actor, party, vote)| (
             i,
             BoardEvent::VoteCast {

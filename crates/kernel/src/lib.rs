@@ -6,6 +6,7 @@
 //! functions, so domain crates can depend on it and stay pure.
 
 mod decider;
+mod document;
 mod envelope;
 mod refusal;
 pub mod signature;
@@ -14,6 +15,7 @@ mod time;
 mod values;
 
 pub use decider::Decider;
+pub use document::{check_documents, DocumentHash, DocumentRef, MAX_DOCUMENTS};
 pub use envelope::{EventHash, EventMeta, RecordedEvent};
 pub use refusal::{Refusal, RefusalKind, WireName};
 pub use stream::{ExpectedVersion, StreamId, StreamIdError, MAX_CATEGORY_LEN, MAX_ID_LEN};

@@ -262,6 +262,10 @@ fn subject(subject: &MotionSubject) -> String {
         MotionSubject::AmendCommitment { commitment_id } => {
             format!("amend_commitment {commitment_id}")
         }
+        MotionSubject::AdmitParty {
+            agreement_id,
+            party,
+        } => format!("admit_party {party} to {agreement_id}"),
         MotionSubject::Other { description } => format!("other {description}"),
     }
 }

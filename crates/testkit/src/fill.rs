@@ -54,6 +54,7 @@ pub fn progress_event(id: &str, allocated: i64) -> NewEvent {
             }),
             delivered: None,
             reason: "monthly production report".into(),
+            documents: Vec::new(),
         }
         .encode_to_vec(),
     }

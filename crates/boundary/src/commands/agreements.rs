@@ -23,6 +23,7 @@ pub const AGREEMENTS_COMMANDS: &[CommandSpec<AgreementsCommand>] = &[
     command::<pb::DesignateSignatory>(),
     command::<pb::SignAgreement>(),
     command::<pb::AmendAgreement>(),
+    command::<pb::ApproveAccession>(),
     command::<pb::SuspendAgreement>(),
     command::<pb::ResumeAgreement>(),
     command::<pb::TerminateAgreement>(),
@@ -40,6 +41,7 @@ pub const AGREEMENTS_COMMANDS: &[CommandSpec<AgreementsCommand>] = &[
     command::<pb::EstablishBoard>(),
     command::<pb::AppointBoardMember>(),
     command::<pb::RemoveBoardMember>(),
+    command::<pb::AdmitStateParty>(),
     command::<pb::TableMotion>(),
     command::<pb::CastVote>(),
     command::<pb::RegisterActor>(),
@@ -66,6 +68,7 @@ impl ParseCommand for pb::DraftAgreement {
                     .map(|a| area("areas", *a))
                     .collect::<Result<_, _>>()?,
                 reason: reason(&self.reason)?,
+                documents: documents(&self.documents)?,
             },
         ))
     }
@@ -109,6 +112,23 @@ impl ParseCommand for pb::AmendAgreement {
                 summary: bounded_text("summary", self.summary).field("summary")?,
                 authorisation: authorisation(cx.facts, &self.motion_id)?,
                 reason: reason(&self.reason)?,
+                documents: documents(&self.documents)?,
+            },
+        ))
+    }
+}
+
+impl ParseCommand for pb::ApproveAccession {
+    type Command = AgreementsCommand;
+
+    fn parse(self, cx: &ParseContext<'_>) -> Result<AgreementsCommand, BoundaryError> {
+        Ok(S::Agreement(
+            aggregate_id("agreement_id", &self.agreement_id)?,
+            AgreementCommand::ApproveAccession {
+                party: party("party", &self.party)?,
+                authorisation: authorisation(cx.facts, &self.motion_id)?,
+                reason: reason(&self.reason)?,
+                documents: documents(&self.documents)?,
             },
         ))
     }
@@ -232,6 +252,7 @@ impl ParseCommand for pb::RecordCommitmentProgress {
                 allocated: optional_quantity("allocated", &self.allocated)?,
                 delivered: optional_quantity("delivered", &self.delivered)?,
                 reason: reason(&self.reason)?,
+                documents: documents(&self.documents)?,
             },
         ))
     }
@@ -259,6 +280,7 @@ impl ParseCommand for pb::ConfirmDelivery {
             CommitmentCommand::ConfirmDelivery {
                 quantity: quantity("quantity", &self.quantity)?,
                 reason: reason(&self.reason)?,
+                documents: documents(&self.documents)?,
             },
         ))
     }
@@ -273,6 +295,7 @@ impl ParseCommand for pb::DisputeDelivery {
             CommitmentCommand::DisputeDelivery {
                 quantity: quantity("quantity", &self.quantity)?,
                 reason: reason(&self.reason)?,
+                documents: documents(&self.documents)?,
             },
         ))
     }
@@ -364,6 +387,21 @@ impl ParseCommand for pb::RemoveBoardMember {
     }
 }
 
+impl ParseCommand for pb::AdmitStateParty {
+    type Command = AgreementsCommand;
+
+    fn parse(self, cx: &ParseContext<'_>) -> Result<AgreementsCommand, BoundaryError> {
+        let board_id = aggregate_id("board_id", &self.board_id)?;
+        Ok(S::Board(
+            board_id.clone(),
+            BoardCommand::AdmitStateParty {
+                party: party("party", &self.party)?,
+                agreement_parties: cx.facts.board_agreement_parties(&board_id),
+            },
+        ))
+    }
+}
+
 impl ParseCommand for pb::TableMotion {
     type Command = AgreementsCommand;
 
@@ -375,6 +413,7 @@ impl ParseCommand for pb::TableMotion {
                 title: bounded_text("title", self.title).field("title")?,
                 subject: subject(&self.subject)?,
                 actor: cx.actor.clone(),
+                documents: documents(&self.documents)?,
             },
         ))
     }
