@@ -321,6 +321,19 @@ enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Every event that cites a document, by the SHA-256 of the file (or --sha256):
+    /// where, when, by whom and under which title. Exits 1 when no event cites it.
+    FindDocument {
+        /// FILE DIR...: the document's file (its SHA-256 is what is looked for), then
+        /// the data directories; with --sha256, the directories only.
+        #[arg(required = true, value_name = "FILE DIR")]
+        paths: Vec<PathBuf>,
+        /// The SHA-256 (64 hex digits) instead of the file.
+        #[arg(long)]
+        sha256: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Every projection as it was at an instant: by log time, or by business time
     /// with --effective.
     Replay {
@@ -1035,6 +1048,43 @@ fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
                     "{}",
                     accord::audit::history::table(&title, &entries).render()
                 )?;
+            }
+            Ok(())
+        }
+        AuditCommand::FindDocument {
+            mut paths,
+            sha256,
+            json,
+        } => {
+            let hash = match sha256 {
+                Some(hex) => accord_kernel::DocumentHash::parse(&hex)
+                    .map_err(|e| anyhow::anyhow!("--sha256: {e}"))?,
+                None => {
+                    let file = paths.remove(0);
+                    accord::audit::documents::hash_file(&file)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+                }
+            };
+            let dirs = paths;
+            if dirs.is_empty() {
+                anyhow::bail!("no data directory given: FILE DIR... (or --sha256 HEX DIR...)");
+            }
+            let found = accord::audit::documents::find(hash, &dirs)?;
+            if json {
+                writeln!(stdout, "{}", serde_json::to_string_pretty(&found)?)?;
+            } else {
+                writeln!(
+                    stdout,
+                    "{}",
+                    accord::audit::documents::table(&found).render()
+                )?;
+            }
+            if found.citations.is_empty() {
+                anyhow::bail!(
+                    "no event in {} events read cites sha256 {}",
+                    found.events_read,
+                    found.sha256
+                );
             }
             Ok(())
         }

@@ -10,6 +10,7 @@ use accord_agreements::commitment::CommitmentStatus;
 use accord_kernel::{Currency, Quantity, Timestamp};
 use accord_projects::ProjectStatus;
 use accord_scenario::{Embedded, Scenario, ServiceEvent};
+use sha2::Digest as _;
 
 fn run() -> Embedded {
     let scenario = Scenario::lt_ua().unwrap();
@@ -27,7 +28,8 @@ fn the_agreement_is_in_force_after_the_four_ministers_sign() {
         .find(|r| r.id == "lt-ua-defence-industry")
         .unwrap();
     assert_eq!(agreement.status, AgreementStatus::InForce);
-    assert_eq!((agreement.signatures, agreement.signatories), (4, 4));
+    // The four ministers, and later Poland's minister for its accession.
+    assert_eq!((agreement.signatures, agreement.signatories), (5, 5));
     assert_eq!(
         agreement.in_force_since,
         Some(Timestamp::parse_rfc3339("2024-11-26T11:15:00Z").unwrap())
@@ -194,8 +196,11 @@ fn funding_pledged_to_projects_counts_against_the_funding_commitment() {
         timeline.contains(&"progress: +400000000 EUR delivered".to_owned()),
         "{timeline:?}"
     );
+    // The dispute cites the reconciliation by hash.
     assert!(
-        timeline.contains(&"delivery disputed: 100000000 EUR".to_owned()),
+        timeline.iter().any(|line| line.starts_with(
+            "delivery disputed: 100000000 EUR citing Reconciliation of disbursed funding"
+        )),
         "{timeline:?}"
     );
     let shells = ledger.iter().find(|r| r.id == "c-shells").unwrap();
@@ -223,7 +228,7 @@ fn the_priority_commitments_timeline_names_actors_reasons_and_the_board_decision
         ]
     );
     let decisions = embedded.agreements().decisions();
-    assert_eq!(decisions.len(), 4);
+    assert_eq!(decisions.len(), 6);
     assert!(decisions.iter().all(|d| d.status == MotionStatus::Adopted));
 }
 
@@ -295,4 +300,86 @@ fn every_event_of_the_run_round_trips_through_protobuf() {
             }
         }
     }
+}
+
+#[test]
+fn poland_accedes_and_the_board_then_needs_its_vote() {
+    let scenario = Scenario::lt_ua().unwrap();
+    // Cut just before Poland's member votes on the maritime motion.
+    let last = scenario.steps.len() - 1;
+    assert_eq!(scenario.steps[last].actor.as_str(), "pl-board-mod");
+    let mut before = Embedded::default();
+    before
+        .run(&Scenario {
+            steps: scenario.steps[..last].to_vec(),
+            ..scenario.clone()
+        })
+        .unwrap();
+    let agreement = &before.agreements().agreements["lt-ua-defence-industry"];
+    assert_eq!(
+        agreement
+            .parties
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>(),
+        ["LT", "UA", "PL"]
+    );
+    assert!(agreement.acceding.is_empty());
+    let board = &before.agreements().boards["lt-ua-steering-board"];
+    assert_eq!(
+        board
+            .state_parties
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>(),
+        ["LT", "UA", "PL"]
+    );
+    let motion = |embedded: &Embedded, id: &str| {
+        embedded.agreements().boards["lt-ua-steering-board"]
+            .motion_status(&accord_kernel::AggregateId::new(id).unwrap())
+    };
+    // Admitted by Lithuania's and Ukraine's members alone, before Poland was in.
+    assert_eq!(motion(&before, "m-admit-pl"), MotionStatus::Adopted);
+    // Every LT and UA voting member approved the maritime motion: still open.
+    assert_eq!(motion(&before, "m-maritime"), MotionStatus::Open);
+    let after = run();
+    assert_eq!(motion(&after, "m-maritime"), MotionStatus::Adopted);
+    // The accession is on the agreement's record as an amendment by that motion.
+    assert_eq!(
+        after.agreements().agreements["lt-ua-defence-industry"].amendments,
+        [accord_kernel::AggregateId::new("m-admit-pl").unwrap()]
+    );
+}
+
+#[test]
+fn the_documents_the_scenario_cites_are_the_files_beside_it() {
+    let scenario = Scenario::lt_ua().unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/documents");
+    let mut cited = std::collections::BTreeMap::new();
+    for step in &scenario.steps {
+        let body: serde_json::Value = serde_json::from_str(&step.body).unwrap();
+        for document in body["documents"].as_array().into_iter().flatten() {
+            cited.insert(
+                document["sha256"].as_str().unwrap().to_owned(),
+                document["title"].as_str().unwrap().to_owned(),
+            );
+        }
+    }
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "txt") {
+            files += 1;
+            let bytes = std::fs::read(&path).unwrap();
+            let hash = accord_kernel::signature::hex(&sha2::Sha256::digest(&bytes));
+            assert!(
+                cited.contains_key(&hash),
+                "{} is cited by no step",
+                path.display()
+            );
+        }
+    }
+    // The agreement text, the Letter of Intent, the accession protocol and the
+    // reconciliation: each cited, and nothing cited that is not here.
+    assert_eq!((files, cited.len()), (4, 4), "{cited:?}");
 }

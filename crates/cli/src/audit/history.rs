@@ -42,6 +42,8 @@ pub struct Entry {
     pub change: String,
     pub reason: String,
     pub motion: String,
+    /// The documents the event cites, by hash.
+    pub documents: Vec<super::documents::Cited>,
     pub event_id: String,
 }
 
@@ -52,6 +54,7 @@ const NOT_CHANGES: &[&str] = &[
     "projectId",
     "reason",
     "motionId",
+    "documents",
 ];
 
 fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
@@ -138,6 +141,7 @@ fn entry(
         change: change.join("; "),
         reason: text("reason"),
         motion: text("motionId"),
+        documents: super::documents::cited_in(&payload),
         event_id: event.event_id.to_string(),
     }
 }
@@ -229,8 +233,17 @@ pub fn table(title: &str, entries: &[Entry]) -> Table {
     let mut table = Table::new(
         title,
         &[
-            "occurred", "recorded", "service", "relation", "actor", "party", "event", "change",
-            "reason", "motion",
+            "occurred",
+            "recorded",
+            "service",
+            "relation",
+            "actor",
+            "party",
+            "event",
+            "change",
+            "reason",
+            "motion",
+            "documents",
         ],
     );
     for e in entries {
@@ -245,6 +258,13 @@ pub fn table(title: &str, entries: &[Entry]) -> Table {
             e.change.clone(),
             e.reason.clone(),
             or_dash(&e.motion),
+            or_dash(
+                &e.documents
+                    .iter()
+                    .map(super::documents::Cited::short)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
         ]);
     }
     table

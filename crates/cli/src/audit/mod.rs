@@ -4,6 +4,7 @@
 
 pub mod checkpoints;
 pub mod consistency;
+pub mod documents;
 pub mod export;
 pub mod history;
 pub mod prove;
