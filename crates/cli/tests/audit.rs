@@ -663,3 +663,118 @@ fn given_the_projects_log_alone_when_verified_with_signatures_then_it_says_they_
     assert!(why.contains("agreements log"), "{why}");
     assert_eq!(reports[0]["signatures"]["verified"].as_u64(), Some(0));
 }
+
+fn scenario_document(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenario/data/documents")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn given_the_agreement_text_when_an_auditor_looks_for_it_then_the_event_citing_it_is_found() {
+    let data = scenario_data();
+    let dirs: Vec<String> = ["agreements", "projects", "procurement"]
+        .iter()
+        .map(|s| data.join(s).display().to_string())
+        .collect();
+    let mut args = vec![
+        "audit",
+        "find-document",
+        "--json",
+        "",
+        &dirs[0],
+        &dirs[1],
+        &dirs[2],
+    ];
+    let text = scenario_document("lt-ua-agreement.txt");
+    args[3] = &text;
+    let output = accord(&args);
+    assert!(output.status.success(), "{output:?}");
+    let found: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let citations = found["citations"].as_array().unwrap();
+    assert_eq!(citations.len(), 1, "{found}");
+    assert_eq!(citations[0]["event"], "AgreementDrafted");
+    assert_eq!(citations[0]["stream"], "agreement/lt-ua-defence-industry");
+    assert_eq!(citations[0]["actor"], "lt-kasciunas");
+    assert_eq!(citations[0]["service"], "agreements");
+    // The accession protocol is cited twice: by the motion and by the accession.
+    let protocol = scenario_document("pl-accession-protocol.txt");
+    args[3] = &protocol;
+    let output = accord(&args);
+    assert!(output.status.success(), "{output:?}");
+    let found: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let events: Vec<&str> = found["citations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["MotionTabled", "AccessionApproved"], "{found}");
+    // By hash, in the table form.
+    let hash = found["sha256"].as_str().unwrap().to_owned();
+    let output = accord(&["audit", "find-document", "--sha256", &hash, &dirs[0]]);
+    assert!(output.status.success(), "{output:?}");
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        table.contains("AccessionApproved") && table.contains("lt-kasciunas"),
+        "{table}"
+    );
+    // A file nobody cited: exit 1, saying so.
+    let uncited = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(uncited.path(), b"not cited anywhere").unwrap();
+    let output = accord(&[
+        "audit",
+        "find-document",
+        uncited.path().to_str().unwrap(),
+        &dirs[0],
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(String::from_utf8(output.stderr)
+        .unwrap()
+        .contains("cites sha256"));
+    // A malformed hash is a clear error, not a search.
+    let output = accord(&["audit", "find-document", "--sha256", "abc", &dirs[0]]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8(output.stderr)
+        .unwrap()
+        .contains("64 hex digits"));
+}
+
+#[test]
+fn given_the_disputed_delivery_when_its_history_is_read_then_the_reconciliation_is_shown_by_hash() {
+    let data = scenario_data();
+    let dir = data.join("agreements").display().to_string();
+    let output = accord(&[
+        "audit",
+        "history",
+        "--json",
+        "commitment",
+        "c-funding",
+        &dir,
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let entries: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let disputed = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"] == "DeliveryDisputed")
+        .unwrap();
+    let documents = disputed["documents"].as_array().unwrap();
+    assert_eq!(documents.len(), 1, "{disputed}");
+    assert_eq!(
+        documents[0]["title"],
+        "Reconciliation of disbursed funding (illustrative)"
+    );
+    assert_eq!(documents[0]["sha256"].as_str().unwrap().len(), 64);
+    // The documents are not repeated among the changes.
+    assert!(!disputed["change"].as_str().unwrap().contains("documents"));
+    let output = accord(&["audit", "history", "commitment", "c-funding", &dir]);
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        table.contains("Reconciliation of disbursed funding (illustrative) (sha256 "),
+        "{table}"
+    );
+}

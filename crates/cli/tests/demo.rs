@@ -36,7 +36,8 @@ fn the_demo_prints_the_projections_and_a_successful_verification() {
         .find(|l| l.starts_with("lt-ua-defence-industry"))
         .unwrap();
     assert!(
-        agreement.contains("in_force") && agreement.contains("4/4"),
+        // Four ministers, then Poland's on its accession.
+        agreement.contains("in_force") && agreement.contains("5/5"),
         "{agreement}"
     );
     // The commitment the board's motion amended, with its trail to the motion.
@@ -65,8 +66,9 @@ fn the_demo_prints_the_projections_and_a_successful_verification() {
             && l.contains("at risk")),
         "{stdout}"
     );
+    // Days late are counted to the scenario's last day (2025-11-04, its last vote).
     assert!(
-        stdout.contains("construction-start overdue since 2025-09-01: 29 days late"),
+        stdout.contains("construction-start overdue since 2025-09-01: 64 days late"),
         "{stdout}"
     );
     // Each log's latest checkpoint, co-signed by Lithuania's and Ukraine's witnesses.
