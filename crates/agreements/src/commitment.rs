@@ -92,6 +92,10 @@ pub struct Commitment {
     pub agreement_id: Option<AggregateId>,
     pub obligor: Option<PartyId>,
     pub beneficiary: Option<PartyId>,
+    /// Further parties the commitment benefits ("for both countries"; the obligor
+    /// may be one). The beneficiary accepts, fulfils or breaches; any beneficiary
+    /// other than the obligor confirms or disputes deliveries.
+    pub also_benefiting: Vec<PartyId>,
     pub terms: Option<CommitmentTerms>,
     pub due: Option<Date>,
     pub status: CommitmentStatus,
@@ -109,6 +113,21 @@ pub struct Commitment {
 }
 
 impl Commitment {
+    /// Every party the commitment benefits: the beneficiary, then the others.
+    pub fn beneficiaries(&self) -> Vec<PartyId> {
+        self.beneficiary
+            .iter()
+            .chain(&self.also_benefiting)
+            .cloned()
+            .collect()
+    }
+
+    /// Whether `party` answers the obligor's reported deliveries: a beneficiary
+    /// that is not the obligor itself.
+    pub fn answers_deliveries(&self, party: &PartyId) -> bool {
+        self.obligor.as_ref() != Some(party) && self.beneficiaries().contains(party)
+    }
+
     pub fn committed(&self) -> Option<Quantity> {
         self.terms.as_ref().and_then(CommitmentTerms::committed)
     }
@@ -132,6 +151,7 @@ pub enum CommitmentCommand {
         agreement_status: AgreementStatus,
         obligor: PartyId,
         beneficiary: PartyId,
+        also_benefiting: Vec<PartyId>,
         terms: CommitmentTerms,
         due: Option<Date>,
         reason: String,
@@ -188,6 +208,7 @@ pub enum CommitmentEvent {
         agreement_id: AggregateId,
         obligor: PartyId,
         beneficiary: PartyId,
+        also_benefiting: Vec<PartyId>,
         terms: CommitmentTerms,
         due: Option<Date>,
         reason: String,
@@ -245,6 +266,8 @@ pub enum CommitmentError {
     AgreementNotActive(AgreementStatus),
     #[error("obligor and beneficiary are both {0}")]
     SameParty(PartyId),
+    #[error("{0} is named as a beneficiary twice")]
+    DuplicateBeneficiary(PartyId),
     #[error("commitment is {}; this needs it {}", .status.wire_name(), .needed.wire_name())]
     WrongStatus {
         status: CommitmentStatus,
@@ -328,6 +351,7 @@ impl Decider for CommitmentDecider {
                 agreement_status,
                 obligor,
                 beneficiary,
+                also_benefiting,
                 terms,
                 due,
                 reason,
@@ -344,12 +368,18 @@ impl Decider for CommitmentDecider {
                 if obligor == beneficiary {
                     return Err(CommitmentError::SameParty(obligor.clone()));
                 }
+                for (i, party) in also_benefiting.iter().enumerate() {
+                    if party == beneficiary || also_benefiting[..i].contains(party) {
+                        return Err(CommitmentError::DuplicateBeneficiary(party.clone()));
+                    }
+                }
                 validate_terms(terms)?;
                 Ok(vec![E::Proposed {
                     id: id.clone(),
                     agreement_id: agreement_id.clone(),
                     obligor: obligor.clone(),
                     beneficiary: beneficiary.clone(),
+                    also_benefiting: also_benefiting.clone(),
                     terms: terms.clone(),
                     due: *due,
                     reason: reason.clone(),
@@ -504,6 +534,7 @@ impl Decider for CommitmentDecider {
                 agreement_id,
                 obligor,
                 beneficiary,
+                also_benefiting,
                 terms,
                 due,
                 ..
@@ -512,6 +543,7 @@ impl Decider for CommitmentDecider {
                 state.agreement_id = Some(agreement_id.clone());
                 state.obligor = Some(obligor.clone());
                 state.beneficiary = Some(beneficiary.clone());
+                state.also_benefiting = also_benefiting.clone();
                 state.terms = Some(terms.clone());
                 state.due = *due;
                 state.status = CommitmentStatus::Proposed;
@@ -566,6 +598,7 @@ impl Refusal for CommitmentError {
             E::AlreadyProposed | E::OverdueNoticed { .. } => RefusalKind::Conflict,
             E::NotProposed => RefusalKind::NotFound,
             E::SameParty(_)
+            | E::DuplicateBeneficiary(_)
             | E::NoItemCategories
             | E::UnitMismatch { .. }
             | E::EmptyProgress
@@ -590,6 +623,7 @@ impl Refusal for CommitmentError {
             E::NotProposed => "commitment_not_found",
             E::AgreementNotActive(_) => "agreement_not_active",
             E::SameParty(_) => "same_party",
+            E::DuplicateBeneficiary(_) => "duplicate_beneficiary",
             E::WrongStatus { .. } => "wrong_commitment_status",
             E::Terminal(_) => "commitment_closed",
             E::NoItemCategories => "no_item_categories",
@@ -611,7 +645,9 @@ impl Refusal for CommitmentError {
         use CommitmentError as E;
         match self {
             E::AgreementNotActive(status) => vec![("status", status.wire_name().to_owned())],
-            E::SameParty(party) => vec![("party", party.to_string())],
+            E::SameParty(party) | E::DuplicateBeneficiary(party) => {
+                vec![("party", party.to_string())]
+            }
             E::WrongStatus { status, needed } => vec![
                 ("status", status.wire_name().to_owned()),
                 ("needed", needed.wire_name().to_owned()),

@@ -180,11 +180,19 @@ fn commitment_change(event: &CommitmentEvent) -> (String, String, Option<String>
             terms,
             obligor,
             beneficiary,
+            also_benefiting,
             reason,
             ..
         } => (
             format!(
-                "proposed by {obligor} to {beneficiary}: {}",
+                "proposed by {obligor} to {beneficiary}{}: {}",
+                if also_benefiting.is_empty() {
+                    String::new()
+                } else {
+                    let others: Vec<String> =
+                        also_benefiting.iter().map(ToString::to_string).collect();
+                    format!(" (also benefiting {})", others.join(", "))
+                },
                 describe(&terms.kind)
             ),
             reason.clone(),
@@ -328,10 +336,11 @@ impl AgreementsView {
                         .map(ToString::to_string)
                         .unwrap_or_default(),
                     beneficiary: c
-                        .beneficiary
-                        .as_ref()
+                        .beneficiaries()
+                        .iter()
                         .map(ToString::to_string)
-                        .unwrap_or_default(),
+                        .collect::<Vec<_>>()
+                        .join(" + "),
                     kind: c.terms.as_ref().map_or("", |t| kind_label(&t.kind)),
                     item: match c.terms.as_ref().map(|t| &t.kind) {
                         Some(CommitmentKind::ProductionCapacity { item, .. }) => item.clone(),

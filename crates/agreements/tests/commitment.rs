@@ -54,6 +54,7 @@ fn propose(terms: CommitmentTerms, agreement_status: AgreementStatus) -> C {
         terms,
         due: None,
         reason: "agreement text".into(),
+        also_benefiting: Vec::new(),
     }
 }
 
@@ -66,6 +67,7 @@ fn proposed(terms: CommitmentTerms) -> E {
         terms,
         due: None,
         reason: "agreement text".into(),
+        also_benefiting: Vec::new(),
     }
 }
 
@@ -414,6 +416,7 @@ fn due_capacity(due: Date) -> Vec<E> {
             terms: capacity_terms(10_000),
             due: Some(due),
             reason: "agreement text".into(),
+            also_benefiting: Vec::new(),
         },
         E::Accepted {
             reason: "signed".into(),
@@ -454,4 +457,38 @@ fn an_open_commitment_past_its_due_date_is_noticed_overdue_once() {
     given::<D>(accepted_capacity())
         .when(notice(2025, 7, 1))
         .then_error(|e| *e == Err::NoDueDate);
+}
+
+#[test]
+fn a_commitment_for_both_countries_names_its_other_beneficiaries_once_each() {
+    let both = |others: &[&str]| {
+        let mut command = propose(capacity_terms(10_000), AgreementStatus::InForce);
+        if let C::Propose {
+            also_benefiting, ..
+        } = &mut command
+        {
+            *also_benefiting = others.iter().map(|p| party(p)).collect();
+        }
+        command
+    };
+    // Lithuania's production for both countries: the obligor may benefit too.
+    let mut expected = proposed(capacity_terms(10_000));
+    if let E::Proposed {
+        also_benefiting, ..
+    } = &mut expected
+    {
+        *also_benefiting = vec![party("LT")];
+    }
+    let state = given::<D>([]).when(both(&["LT"])).then([expected]);
+    assert_eq!(state.beneficiaries(), [party("UA"), party("LT")]);
+    // Ukraine answers deliveries; Lithuania, the obligor, does not answer its own.
+    assert!(state.answers_deliveries(&party("UA")));
+    assert!(!state.answers_deliveries(&party("LT")));
+    assert!(!state.answers_deliveries(&party("PL")));
+    given::<D>([])
+        .when(both(&["UA"]))
+        .then_error(|e| *e == Err::DuplicateBeneficiary(party("UA")));
+    given::<D>([])
+        .when(both(&["PL", "PL"]))
+        .then_error(|e| *e == Err::DuplicateBeneficiary(party("PL")));
 }

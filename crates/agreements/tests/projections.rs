@@ -101,6 +101,7 @@ fn history() -> Vec<(EventMeta, Ev)> {
                 terms: capacity(10_000),
                 due: None,
                 reason: "clause 3".into(),
+                also_benefiting: Vec::new(),
             }),
         ),
         (

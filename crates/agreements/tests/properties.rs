@@ -54,6 +54,7 @@ fn commitment_command() -> impl Strategy<Value = CommitmentCommand> {
             terms: terms(n),
             due: None,
             reason: "r".into(),
+            also_benefiting: Vec::new(),
         }),
         reason().prop_map(|reason| CommitmentCommand::Accept { reason }),
         (1i64..10_000, motion_status(), any::<bool>()).prop_map(|(n, status, about_this)| {

@@ -283,6 +283,17 @@ pub fn agreements(
                 | CommitmentCommand::Fulfil { .. }
                 | CommitmentCommand::Breach { .. } => (party_of(false), false),
             };
+            // Any beneficiary but the obligor answers a reported delivery.
+            let answers = matches!(
+                command,
+                CommitmentCommand::ConfirmDelivery { .. }
+                    | CommitmentCommand::DisputeDelivery { .. }
+            );
+            if let (true, Some(held), Some(own)) = (answers, held, &sender.party) {
+                if held.answers_deliveries(own) {
+                    return Ok(());
+                }
+            }
             match party {
                 // A commitment nobody proposed: the decider says so.
                 None => Ok(()),

@@ -220,7 +220,7 @@ impl Facts for AgreementsState {
             .filter(|(_, c)| {
                 c.agreement_id.as_ref() == Some(agreement_id)
                     && !c.status.is_terminal()
-                    && (c.obligor.as_ref() == Some(party) || c.beneficiary.as_ref() == Some(party))
+                    && (c.obligor.as_ref() == Some(party) || c.beneficiaries().contains(party))
             })
             .filter_map(|(id, _)| AggregateId::new(id.clone()).ok())
             .collect()

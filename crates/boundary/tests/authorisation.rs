@@ -189,6 +189,7 @@ fn propose(obligor: &str, beneficiary: &str) -> AgreementsCommand {
             },
             due: None,
             reason: "agreed".into(),
+            also_benefiting: Vec::new(),
         },
     )
 }
@@ -534,5 +535,50 @@ fn given_an_accession_when_a_party_records_it_then_allowed_and_the_acceding_stat
     assert_eq!(
         denied("ApproveAccession", &approve, &pl),
         Some("not_own_party")
+    );
+}
+
+#[test]
+fn given_a_commitment_for_several_parties_when_another_beneficiary_answers_a_delivery_then_allowed_but_not_the_obligor(
+) {
+    let mut state = state();
+    let held = state.view.commitments.get_mut("c-funding").unwrap();
+    // LT's funding benefits UA, and PL and LT itself as well.
+    held.also_benefiting = vec![party("PL"), party("LT")];
+    let rule = |name: &str, sender: &Sender| {
+        AgreementsModel::authorise(
+            name,
+            &answer_delivery(name == "ConfirmDelivery"),
+            sender,
+            &state,
+        )
+        .err()
+        .map(|refusal| refusal.reason)
+    };
+    for name in ["ConfirmDelivery", "DisputeDelivery"] {
+        assert_eq!(rule(name, &person("pl-minister", "PL")), None, "{name}");
+        assert_eq!(rule(name, &person("ua-umerov", "UA")), None, "{name}");
+        assert_eq!(
+            rule(name, &person("lt-kaunas", "LT")),
+            Some("not_beneficiary"),
+            "{name}"
+        );
+        assert_eq!(
+            rule(name, &person("ee-minister", "EE")),
+            Some("not_beneficiary"),
+            "{name}"
+        );
+    }
+    // Accepting stays the beneficiary's own.
+    assert_eq!(
+        AgreementsModel::authorise(
+            "AcceptCommitment",
+            &accept(),
+            &person("pl-minister", "PL"),
+            &state
+        )
+        .err()
+        .map(|refusal| refusal.reason),
+        Some("not_beneficiary")
     );
 }

@@ -199,10 +199,11 @@ fn agreements_event() -> impl Strategy<Value = (AggregateId, AgreementsEvent)> {
             party(),
             terms(),
             proptest::option::of(date()),
-            text()
+            text(),
+            prop::collection::vec(party(), 0..3)
         )
             .prop_map(
-                |(id, agreement_id, obligor, beneficiary, terms, due, reason)| {
+                |(id, agreement_id, obligor, beneficiary, terms, due, reason, also_benefiting)| {
                     (
                         id.clone(),
                         CommitmentEvent::Proposed {
@@ -213,6 +214,7 @@ fn agreements_event() -> impl Strategy<Value = (AggregateId, AgreementsEvent)> {
                             terms,
                             due,
                             reason,
+                            also_benefiting,
                         },
                     )
                 }

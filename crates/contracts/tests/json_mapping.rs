@@ -25,6 +25,7 @@ fn funding_commitment() -> CommitmentProposed {
         }),
         due: None,
         reason: "agreement clause 4".into(),
+        also_benefiting: Vec::new(),
     }
 }
 

@@ -204,6 +204,8 @@ fn funding_pledged_to_projects_counts_against_the_funding_commitment() {
         "{timeline:?}"
     );
     let shells = ledger.iter().find(|r| r.id == "c-shells").unwrap();
+    // Shells "to ensure a steady supply for both countries": UA, and LT itself.
+    assert_eq!(shells.beneficiary, "UA + LT");
     assert_eq!(
         (shells.allocated, shells.delivered, shells.gap),
         (20_000, 12_000, Some(88_000))

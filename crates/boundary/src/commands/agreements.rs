@@ -205,6 +205,7 @@ impl ParseCommand for pb::ProposeCommitment {
                 agreement_id,
                 obligor: party("obligor", &self.obligor)?,
                 beneficiary: party("beneficiary", &self.beneficiary)?,
+                also_benefiting: parties("also_benefiting", &self.also_benefiting)?,
                 terms: terms(&self.terms)?,
                 due: optional_date("due", &self.due)?,
                 reason: reason(&self.reason)?,
