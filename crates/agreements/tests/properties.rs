@@ -107,7 +107,7 @@ fn commitment_command() -> impl Strategy<Value = CommitmentCommand> {
 }
 
 fn board_command() -> impl Strategy<Value = BoardCommand> {
-    let who = prop::sample::select(vec!["lt-1", "lt-2", "ua-1", "ua-2", "org-1"]);
+    let who = prop::sample::select(vec!["lt-1", "lt-2", "ua-1", "ua-2", "pl-1", "org-1"]);
     let motion = prop::sample::select(vec!["m1", "m2"]);
     let role = prop::sample::select(vec![
         BoardRole::Chair,
@@ -115,7 +115,9 @@ fn board_command() -> impl Strategy<Value = BoardCommand> {
         BoardRole::Observer,
         BoardRole::Stakeholder,
     ]);
-    let vote = prop::sample::select(vec![Vote::Approve, Vote::Reject, Vote::Abstain]);
+    // Approvals weigh most, so that adoptions (which need every voter) happen.
+    let vote =
+        prop_oneof![4 => Just(Vote::Approve), 1 => Just(Vote::Reject), 1 => Just(Vote::Abstain)];
     prop_oneof![
         1 => Just(BoardCommand::Establish {
             id: id("b"),
@@ -124,10 +126,15 @@ fn board_command() -> impl Strategy<Value = BoardCommand> {
             state_parties: vec![party("LT"), party("UA")],
         }),
         3 => (who.clone(), role).prop_map(|(who, role)| {
-            let of = match &who[..2] { "lt" => "LT", "ua" => "UA", _ => "lt-industry" };
+            let of = match &who[..2] { "lt" => "LT", "ua" => "UA", "pl" => "PL", _ => "lt-industry" };
             BoardCommand::Appoint { actor: actor(who), party: party(of), role }
         }),
         1 => who.clone().prop_map(|who| BoardCommand::Remove { actor: actor(who), reason: "r".into() }),
+        // Poland, once acceded, takes its seat: from then on adoption needs it too.
+        1 => Just(BoardCommand::AdmitStateParty {
+            party: party("PL"),
+            agreement_parties: vec![party("LT"), party("UA"), party("PL")],
+        }),
         2 => (motion.clone(), who.clone()).prop_map(|(motion, who)| BoardCommand::TableMotion {
             motion_id: id(motion),
             title: "t".into(),
@@ -262,7 +269,7 @@ fn random_board_sequences_reach_both_adoption_and_rejection() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let (mut adopted, mut rejected) = (0, 0);
+    let (mut adopted, mut rejected, mut adopted_with_poland) = (0, 0, 0);
     for _ in 0..256 {
         let commands = board_commands().new_tree(&mut runner).unwrap().current();
         let (_, events, _) = run::<BoardDecider>(&commands);
@@ -270,13 +277,23 @@ fn random_board_sequences_reach_both_adoption_and_rejection() {
             .iter()
             .filter(|e| matches!(e, BoardEvent::MotionAdopted { .. }))
             .count();
+        // Adoptions with Poland seated: its member's approval was needed.
+        if let Some(seated) = events
+            .iter()
+            .position(|e| matches!(e, BoardEvent::StatePartyAdmitted { .. }))
+        {
+            adopted_with_poland += events[seated..]
+                .iter()
+                .filter(|e| matches!(e, BoardEvent::MotionAdopted { .. }))
+                .count();
+        }
         rejected += events
             .iter()
             .filter(|e| matches!(e, BoardEvent::MotionRejected { .. }))
             .count();
     }
     assert!(
-        adopted > 0 && rejected > 0,
-        "adopted {adopted}, rejected {rejected}"
+        adopted > 0 && rejected > 0 && adopted_with_poland > 0,
+        "adopted {adopted} ({adopted_with_poland} with Poland seated), rejected {rejected}"
     );
 }
