@@ -1,5 +1,6 @@
 //! Property: every domain event survives protobuf encoding and decoding unchanged,
-//! for every event of every service; and bad payloads become typed errors.
+//! and the contract's JSON mapping both ways, for every event of every service; and
+//! bad payloads become typed errors.
 
 // Tests panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -612,19 +613,29 @@ proptest! {
     fn agreements_events_round_trip((aggregate, event) in agreements_event()) {
         let encoded = encode_agreements_event(&aggregate, &event);
         prop_assert!(encoded.event_type.starts_with("accord.v1."));
-        prop_assert_eq!(decode_agreements_event(&encoded.event_type, &encoded.payload).unwrap(), event);
+        prop_assert_eq!(decode_agreements_event(&encoded.event_type, &encoded.payload).unwrap(), event.clone());
+        // And through the contract's JSON mapping, as clients in other languages see it.
+        let json = accord_contracts::protobuf_to_json(&encoded.event_type, &encoded.payload).unwrap();
+        let bytes = accord_contracts::json_to_protobuf(&encoded.event_type, &json.to_string()).unwrap();
+        prop_assert_eq!(decode_agreements_event(&encoded.event_type, &bytes).unwrap(), event);
     }
 
     #[test]
     fn project_events_round_trip((aggregate, event) in project_event()) {
         let encoded = encode_project_event(&aggregate, &event);
-        prop_assert_eq!(decode_project_event(&encoded.event_type, &encoded.payload).unwrap(), event);
+        prop_assert_eq!(decode_project_event(&encoded.event_type, &encoded.payload).unwrap(), event.clone());
+        let json = accord_contracts::protobuf_to_json(&encoded.event_type, &encoded.payload).unwrap();
+        let bytes = accord_contracts::json_to_protobuf(&encoded.event_type, &json.to_string()).unwrap();
+        prop_assert_eq!(decode_project_event(&encoded.event_type, &bytes).unwrap(), event);
     }
 
     #[test]
     fn procurement_events_round_trip(event in procurement_event()) {
         let encoded = encode_procurement_event(&event);
-        prop_assert_eq!(decode_procurement_event(&encoded.event_type, encoded.schema_version, &encoded.payload).unwrap(), event);
+        prop_assert_eq!(decode_procurement_event(&encoded.event_type, encoded.schema_version, &encoded.payload).unwrap(), event.clone());
+        let json = accord_contracts::protobuf_to_json(&encoded.event_type, &encoded.payload).unwrap();
+        let bytes = accord_contracts::json_to_protobuf(&encoded.event_type, &json.to_string()).unwrap();
+        prop_assert_eq!(decode_procurement_event(&encoded.event_type, encoded.schema_version, &bytes).unwrap(), event);
     }
 }
 
