@@ -487,3 +487,37 @@ async fn a_timeline_query_without_a_known_commitment_is_refused() {
     f.refused(malformed, "invalid_argument", "malformed").await;
     f.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_document_reference_is_refused_naming_documents_and_appends_nothing() {
+    let f = Fixture::new().await;
+    let document = |sha256: &str| {
+        format!(r#"{{"title":"Agreement text","mediaType":"application/pdf","sha256":"{sha256}"}}"#)
+    };
+    let good = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    let with = |documents: String| {
+        let body = DRAFT
+            .replace(r#""agreementId":"a-1""#, r#""agreementId":"a-docs""#)
+            .replacen('{', &format!(r#"{{"documents":[{documents}],"#), 1);
+        json("DraftAgreement", &body)
+    };
+    for documents in [
+        document(&good[..40]),
+        format!("{},{}", document(good), document(good)),
+        document(good).replace("application/pdf", "pdf"),
+    ] {
+        let error = f
+            .refused(with(documents), "invalid_argument", "invalid_value")
+            .await;
+        assert_eq!(error.details["field"], "documents");
+    }
+    // The same draft citing its text correctly is carried out.
+    let head = f.head().await;
+    let reply = f.send(with(document(good))).await;
+    assert!(
+        matches!(reply.outcome, Some(Outcome::Command(_))),
+        "{reply:?}"
+    );
+    assert!(f.head().await > head);
+    f.stop().await;
+}
