@@ -106,13 +106,27 @@ fn the_compose_file_matches_the_binary_and_the_nats_config() {
 #[test]
 fn the_dockerfile_builds_in_stages_and_runs_unprivileged() {
     let dockerfile = std::fs::read_to_string(deploy_dir().join("Dockerfile")).unwrap();
+    let stages: Vec<&str> = dockerfile
+        .lines()
+        .filter(|l| l.starts_with("FROM "))
+        .collect();
+    // The runtime, the prebuilt-binary target before the Rust stage (so that
+    // `--target prebuilt` never needs the Rust image), the Rust build, and the default
+    // image from it, last.
     assert_eq!(
-        dockerfile.matches("\nFROM ").count() + usize::from(dockerfile.starts_with("FROM ")),
-        2
+        stages,
+        [
+            "FROM debian:bookworm-slim AS runtime",
+            "FROM runtime AS prebuilt",
+            "FROM rust:1.95-slim-bookworm AS build",
+            "FROM runtime",
+        ]
     );
     assert!(dockerfile.contains("cargo build --release --locked -p accord"));
-    assert!(dockerfile.contains("USER accord"));
+    assert_eq!(dockerfile.matches("USER accord").count(), 2);
     assert!(dockerfile.contains("ENTRYPOINT [\"accord\"]"));
+    // The binary's place for the prebuilt target is in the repository.
+    assert!(deploy_dir().join("prebuilt/README.md").is_file());
 }
 
 /// Connects as `user`; server errors (permission violations) arrive on the channel.
