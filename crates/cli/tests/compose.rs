@@ -77,12 +77,13 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
-/// A compose project of this test: brought down with its volumes when dropped,
-/// whatever happened.
+/// A compose project of this test: brought down with its volumes, and its Accord
+/// image removed, when dropped, whatever happened.
 struct Project {
     cli: Vec<&'static str>,
     name: String,
     file: PathBuf,
+    image: String,
 }
 
 impl Project {
@@ -161,6 +162,9 @@ impl Drop for Project {
     fn drop(&mut self) {
         let _ = self
             .command(&["down", "-v", "--remove-orphans", "--timeout", "5"])
+            .output();
+        let _ = Command::new("docker")
+            .args(["image", "rm", &self.image])
             .output();
     }
 }
@@ -314,6 +318,7 @@ async fn the_compose_stack_runs_the_scenario_and_keeps_what_it_acknowledged_acro
         cli: compose_cli().unwrap(),
         name: project_name.clone(),
         file,
+        image: accord_image.clone(),
     };
 
     // Up, as users start it, and every healthcheck passing.
@@ -434,7 +439,4 @@ async fn the_compose_stack_runs_the_scenario_and_keeps_what_it_acknowledged_acro
     // Down with the volumes: nothing of the project is left.
     project.compose(&["down", "-v", "--remove-orphans", "--timeout", "10"]);
     assert_eq!(project.leftovers(), "");
-    let _ = Command::new("docker")
-        .args(["image", "rm", &accord_image])
-        .output();
 }
