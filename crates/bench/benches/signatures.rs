@@ -109,10 +109,18 @@ async fn commands(
             let client = client.clone();
             let tag = tag.to_owned();
             tokio::spawn(async move {
+                // A client holds its key: derived once, not per command (each
+                // command still gets options, and so an id, of its own).
+                let key = signed.then(admin);
                 for i in (sender..total).step_by(in_flight) {
                     let body = register_actor(&format!("bench-{tag}-{i}"));
+                    let options = CommandOptions::new("accord-admin");
+                    let options = match &key {
+                        Some(key) => options.signed_with(key.clone()),
+                        None => options,
+                    };
                     let result = client
-                        .command("agreements", "RegisterActor", body, &options(signed))
+                        .command("agreements", "RegisterActor", body, &options)
                         .await
                         .expect("command answered");
                     assert_eq!(result.event_ids.len(), 1);

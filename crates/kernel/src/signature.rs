@@ -179,11 +179,35 @@ pub fn verify(
     statement: &[u8],
     signature: &[u8; SIGNATURE_LEN],
 ) -> Result<(), SignatureError> {
-    let key: [u8; PUBLIC_KEY_LEN] = public_key.try_into().map_err(|_| SignatureError::BadKey)?;
-    let key = VerifyingKey::from_bytes(&key).map_err(|_| SignatureError::BadKey)?;
-    let signature = ed25519_dalek::Signature::from_bytes(signature);
-    key.verify_strict(statement, &signature)
-        .map_err(|_| SignatureError::Invalid)
+    PublicKey::from_bytes(public_key)?.verify(statement, signature)
+}
+
+/// An Ed25519 public key decoded once: decoding decompresses a curve point, a
+/// sizeable part of a verification, so a verifier that sees the same keys again and
+/// again (a service's actors) keeps them decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicKey(VerifyingKey);
+
+impl PublicKey {
+    pub fn from_bytes(public_key: &[u8]) -> Result<PublicKey, SignatureError> {
+        let key: [u8; PUBLIC_KEY_LEN] =
+            public_key.try_into().map_err(|_| SignatureError::BadKey)?;
+        VerifyingKey::from_bytes(&key)
+            .map(PublicKey)
+            .map_err(|_| SignatureError::BadKey)
+    }
+
+    /// Strict verification, as [`verify`].
+    pub fn verify(
+        &self,
+        statement: &[u8],
+        signature: &[u8; SIGNATURE_LEN],
+    ) -> Result<(), SignatureError> {
+        let signature = ed25519_dalek::Signature::from_bytes(signature);
+        self.0
+            .verify_strict(statement, &signature)
+            .map_err(|_| SignatureError::Invalid)
+    }
 }
 
 #[cfg(test)]

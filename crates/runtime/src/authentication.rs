@@ -1,7 +1,11 @@
 //! Who sent a command, checked before it is decided (`proto/SIGNING.md`): the
 //! request's `Accord-Signature` must be the actor's signature over the request's
-//! statement, with the key the actors registry holds for the actor now. Pure: the
-//! registry is asked through [`KeyRegistry`], the request is a bus message.
+//! statement, with the key the actors registry holds for the actor now. Pure but
+//! for a cache of decoded public keys: the registry is asked through
+//! [`KeyRegistry`], the request is a bus message.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 use accord_agreements::actor::Actor;
 use accord_boundary::reactions::REACTIONS_ACTOR;
@@ -10,7 +14,7 @@ use accord_bus::signing::{signature_of, statement_of, StatementError};
 use accord_bus::{headers, Message};
 use accord_contracts::v1 as pb;
 use accord_kernel::signature::CommandStatement;
-use accord_kernel::signature::{verify, PUBLIC_KEY_LEN, SIGNATURE_LEN};
+use accord_kernel::signature::{PublicKey, PUBLIC_KEY_LEN, SIGNATURE_LEN};
 use accord_kernel::RecordedEvent;
 use accord_kernel::{ActorId, PartyId};
 use base64::Engine as _;
@@ -171,6 +175,25 @@ struct Signer {
     service: Option<String>,
 }
 
+/// `key` decoded, from a process-wide cache: the keys a service checks are few (its
+/// trust roots, service keys and registered actors) and seen on every command.
+/// Bounded: emptied when it would hold more than `MAX_DECODED` keys.
+fn decoded(key: &[u8]) -> Option<PublicKey> {
+    const MAX_DECODED: usize = 100_000;
+    static DECODED: OnceLock<Mutex<HashMap<Vec<u8>, PublicKey>>> = OnceLock::new();
+    let cache = DECODED.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(found) = cache.lock().ok()?.get(key) {
+        return Some(*found);
+    }
+    let decoded = PublicKey::from_bytes(key).ok()?;
+    let mut cache = cache.lock().ok()?;
+    if cache.len() >= MAX_DECODED {
+        cache.clear();
+    }
+    cache.insert(key.to_vec(), decoded);
+    Some(decoded)
+}
+
 fn signer(
     actor_id: &str,
     statement: &[u8],
@@ -178,7 +201,9 @@ fn signer(
     trusted: &Trusted,
     registry: &dyn KeyRegistry,
 ) -> Result<Signer, Unauthenticated> {
-    let signed_by = |key: &[u8]| verify(key, statement, signature).is_ok();
+    let signed_by = |key: &[u8]| {
+        decoded(key).is_some_and(|key| key.verify(statement, signature).is_ok())
+    };
     let actor = actor_id.to_owned();
     if let Some(root) = trusted.roots.iter().find(|root| root.actor == actor_id) {
         return if signed_by(&root.public_key) {

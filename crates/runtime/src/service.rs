@@ -97,6 +97,9 @@ pub struct Service<M: Model> {
     /// The actors registry followed from the agreements service, for a service
     /// whose projections do not hold it.
     replica: Arc<Replica>,
+    /// The log's durable position when the service started: events up to it may
+    /// still be on their way into the projections after the endpoints open.
+    opened_at: u64,
 }
 
 impl<M: Model> Service<M> {
@@ -153,6 +156,7 @@ impl<M: Model> Service<M> {
             applied_tx,
         ));
         Service {
+            opened_at: log.durable_position(),
             log,
             view,
             applied: applied_rx,
@@ -207,13 +211,19 @@ impl<M: Model> Service<M> {
     }
 
     /// Checks that `request` is signed by its actor's key as the registry holds it
-    /// once every durable event is applied (a key registered just before counts).
+    /// with every acknowledged command applied (a key registered just before counts).
     pub async fn authenticate(
         &self,
         request: &Message,
         trusted: &Trusted,
     ) -> Result<Authenticated, CommandError> {
-        self.caught_up().await?;
+        // A command is acknowledged only once the projections hold its events
+        // (`handle` waits for them), so a key registered, rotated or revoked by an
+        // acknowledged command is already here; only what the log held at start may
+        // still be on its way. Waiting for every durable event instead (as `handle`
+        // does for its facts) would make each signed command wait twice behind the
+        // commands in flight.
+        self.wait_applied(self.opened_at).await?;
         // The actor's entry is copied out and the projections let go before the
         // Ed25519 check (tens of µs), so the projector is not kept waiting on it.
         let actor = request
