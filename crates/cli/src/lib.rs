@@ -3,6 +3,7 @@
 //! used by the end-to-end tests).
 
 pub mod audit;
+pub mod console;
 pub mod dead_letters;
 pub mod demo;
 pub mod demo_evidence;

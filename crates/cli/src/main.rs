@@ -321,6 +321,16 @@ enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The console: read-only web pages of the logs' history on copies of the data
+    /// directories (agreements, ledger and commitment timelines, board, projects,
+    /// procurement, evidence), as of any instant; serves until interrupted.
+    Console {
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Address to serve on (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:9480")]
+        http: String,
+    },
     /// Every event that cites a document, by the SHA-256 of the file (or --sha256):
     /// where, when, by whom and under which title. Exits 1 when no event cites it.
     FindDocument {
@@ -542,6 +552,9 @@ fn main() -> ExitCode {
             Command::Demo { data } => demo(&mut settings, data).await,
             Command::Up(_) => serve(&settings, &ServiceKind::ALL).await,
             Command::Serve { service, .. } => serve(&settings, &[service]).await,
+            Command::Audit {
+                command: AuditCommand::Console { dirs, http },
+            } => console(dirs, &http).await,
             Command::Audit { command } => audit(&settings, command),
             Command::DeadLetters { command } => dead_letters(&settings, command).await,
             Command::Send {
@@ -739,6 +752,37 @@ fn print_answer(answer: accord::send::Answer) -> anyhow::Result<()> {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 struct Usage(String);
+
+/// `accord audit console DIR...`: serves the console until SIGINT or SIGTERM.
+async fn console(dirs: Vec<PathBuf>, http: &str) -> anyhow::Result<()> {
+    for dir in &dirs {
+        if !dir.join("db").is_file() {
+            anyhow::bail!("{}: no log here (no `db` file)", dir.display());
+        }
+    }
+    let shutdown = async {
+        let (Ok(mut interrupt), Ok(mut terminate)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    };
+    accord::console::serve(
+        accord::console::Console { dirs },
+        http,
+        |addr| {
+            println!("console: http://{addr}/console/ (read-only, on copies; Ctrl-C stops it)");
+        },
+        shutdown,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("console on {http}: {e}"))
+}
 
 async fn restore(
     settings: &Settings,
@@ -1051,6 +1095,8 @@ fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        // Served by `console`, on the async runtime.
+        AuditCommand::Console { .. } => anyhow::bail!("the console is served by `console`"),
         AuditCommand::FindDocument {
             mut paths,
             sha256,

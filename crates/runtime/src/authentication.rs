@@ -201,9 +201,8 @@ fn signer(
     trusted: &Trusted,
     registry: &dyn KeyRegistry,
 ) -> Result<Signer, Unauthenticated> {
-    let signed_by = |key: &[u8]| {
-        decoded(key).is_some_and(|key| key.verify(statement, signature).is_ok())
-    };
+    let signed_by =
+        |key: &[u8]| decoded(key).is_some_and(|key| key.verify(statement, signature).is_ok());
     let actor = actor_id.to_owned();
     if let Some(root) = trusted.roots.iter().find(|root| root.actor == actor_id) {
         return if signed_by(&root.public_key) {

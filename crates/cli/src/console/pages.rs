@@ -1,0 +1,531 @@
+//! The console's pages, rendered with `maud` (every text escaped by default) from
+//! what the audit commands compute on copies of the data directories.
+
+use std::time::SystemTime;
+
+use accord_kernel::Timestamp;
+use maud::{html, Markup, DOCTYPE};
+use serde_json::Value;
+
+use super::{AsOfQuery, Console};
+use crate::audit::history::{self, Subject};
+use crate::audit::replay::{self, Time};
+
+/// The console's only style sheet, served from the binary.
+pub(super) const STYLE: &str = include_str!("style.css");
+
+/// The instant a page is shown as of, and in which time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsOf {
+    pub at: Timestamp,
+    pub time: Time,
+    /// Whether the reader chose it (else: now, by log time).
+    pub chosen: bool,
+}
+
+impl AsOf {
+    /// From the query: `as_of` is RFC 3339 or a date (its end of day, UTC); `time`
+    /// is `recorded` (what was known then, the default) or `effective` (what was in
+    /// effect then, facts recorded later included).
+    pub fn parse(query: &AsOfQuery) -> anyhow::Result<AsOf> {
+        let time = match query.time.as_deref() {
+            None | Some("") | Some("recorded") => Time::Recorded,
+            Some("effective") => Time::Effective,
+            Some(other) => anyhow::bail!("time {other:?}: recorded or effective"),
+        };
+        let text = query.as_of.as_deref().unwrap_or_default().trim();
+        if text.is_empty() {
+            let now = Timestamp::from_system_time(SystemTime::now())
+                .map_err(|e| anyhow::anyhow!("the clock: {e}"))?;
+            return Ok(AsOf {
+                at: now,
+                time,
+                chosen: false,
+            });
+        }
+        let full = if text.len() == 10 {
+            format!("{text}T23:59:59Z")
+        } else {
+            text.to_owned()
+        };
+        let at = Timestamp::parse_rfc3339(&full).map_err(|e| {
+            anyhow::anyhow!("as of {text:?}: {e} (e.g. 2024-11-26 or 2024-11-26T12:00:00Z)")
+        })?;
+        Ok(AsOf {
+            at,
+            time,
+            chosen: true,
+        })
+    }
+
+    /// The query string that keeps this as-of on a link.
+    fn query(&self) -> String {
+        if !self.chosen {
+            return String::new();
+        }
+        let time = match self.time {
+            Time::Recorded => "recorded",
+            Time::Effective => "effective",
+        };
+        format!("?as_of={}&time={time}", self.at)
+    }
+
+    fn describe(&self) -> String {
+        match (self.chosen, self.time) {
+            (false, _) => "now".to_owned(),
+            (true, Time::Recorded) => format!("as known at {} (log time)", self.at),
+            (true, Time::Effective) => format!("as in effect at {} (business time)", self.at),
+        }
+    }
+}
+
+const PAGES: &[(&str, &str)] = &[
+    ("agreements", "Agreements"),
+    ("ledger", "Commitment ledger"),
+    ("board", "Steering Board"),
+    ("projects", "Projects"),
+    ("procurement", "Procurement"),
+    ("evidence", "Evidence"),
+];
+
+fn layout(title: &str, as_of: Option<&AsOf>, path: &str, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — Accord console" }
+                link rel="stylesheet" href="/console/style.css";
+            }
+            body {
+                header {
+                    nav {
+                        a href="/console/" { "Accord" }
+                        @for (page, name) in PAGES {
+                            a href={ "/console/" (page) (as_of.map(AsOf::query).unwrap_or_default()) } { (name) }
+                        }
+                    }
+                    @if let Some(as_of) = as_of {
+                        form method="get" action=(path) class="as-of" {
+                            label { "As of " input type="text" name="as_of" placeholder="2024-11-26 or 2024-11-26T12:00:00Z"
+                                value=[as_of.chosen.then(|| as_of.at.to_string())]; }
+                            label { input type="radio" name="time" value="recorded" checked[as_of.time == Time::Recorded]; " log time" }
+                            label { input type="radio" name="time" value="effective" checked[as_of.time == Time::Effective]; " business time" }
+                            button type="submit" { "Show" }
+                        }
+                        p class="as-of-now" { "Shown " (as_of.describe()) "." }
+                    }
+                }
+                main {
+                    h1 { (title) }
+                    (body)
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
+pub(super) fn error_page(message: &str) -> String {
+    layout(
+        "Cannot show this page",
+        None,
+        "/console/",
+        html! { p class="error" { (message) } },
+    )
+}
+
+pub(super) fn index(console: &Console) -> String {
+    layout(
+        "Accord console",
+        None,
+        "/console/",
+        html! {
+            p { "Read-only, offline: every page is computed from copies of these data directories." }
+            ul { @for dir in &console.dirs { li { code { (dir.display()) } } } }
+            ul { @for (page, name) in PAGES { li { a href={ "/console/" (page) } { (name) } } } }
+        },
+    )
+}
+
+/// A JSON value as a cell's text: quantities as "amount unit", lists joined.
+fn text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(", "),
+        Value::Object(map) => {
+            if let (Some(amount), Some(unit)) = (map.get("amount"), map.get("unit")) {
+                return format!("{} {}", text(amount), text(unit));
+            }
+            map.values().map(text).collect::<Vec<_>>().join(" ")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A real table: a caption, a header row, one row per item; `link` makes the first
+/// column's cell a link.
+fn table(
+    caption: &str,
+    rows: &[Value],
+    columns: &[(&str, &str)],
+    link: Option<&dyn Fn(&Value) -> String>,
+) -> Markup {
+    html! {
+        @if rows.is_empty() {
+            p class="empty" { (caption) ": none." }
+        } @else {
+            div class="scroll" {
+                table {
+                    caption { (caption) }
+                    thead { tr { @for (_, header) in columns { th scope="col" { (header) } } } }
+                    tbody {
+                        @for row in rows {
+                            tr {
+                                @for (i, (key, _)) in columns.iter().enumerate() {
+                                    @let cell = text(&row[*key]);
+                                    @if i == 0 {
+                                        @if let Some(link) = link {
+                                            th scope="row" { a href=(link(row)) { (cell) } }
+                                        } @else {
+                                            th scope="row" { (cell) }
+                                        }
+                                    } @else {
+                                        td { (cell) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn projections(console: &Console, as_of: &AsOf) -> anyhow::Result<Value> {
+    let projections = replay::replay(&console.dirs, as_of.at, as_of.time)?;
+    replay::to_json(&projections)
+}
+
+fn list(value: &Value, key: &str) -> Vec<Value> {
+    value[key].as_array().cloned().unwrap_or_default()
+}
+
+pub(super) fn agreements(console: &Console, as_of: &AsOf) -> anyhow::Result<String> {
+    let p = projections(console, as_of)?;
+    let rows = list(&p["agreements"], "agreements");
+    Ok(layout(
+        "Agreements",
+        Some(as_of),
+        "/console/agreements",
+        table(
+            "Agreements, their parties and signatures",
+            &rows,
+            &[
+                ("id", "agreement"),
+                ("title", "title"),
+                ("kind", "kind"),
+                ("parties", "parties"),
+                ("status", "status"),
+                ("signatures", "signatures"),
+                ("signatories", "signatories"),
+                ("inForceSince", "in force since"),
+                ("amendments", "amendments"),
+            ],
+            None,
+        ),
+    ))
+}
+
+pub(super) fn ledger(console: &Console, as_of: &AsOf) -> anyhow::Result<String> {
+    let p = projections(console, as_of)?;
+    let query = as_of.query();
+    let link = move |row: &Value| format!("/console/commitment/{}{query}", text(&row["id"]));
+    Ok(layout(
+        "Commitment ledger",
+        Some(as_of),
+        "/console/ledger",
+        html! {
+            (table(
+                "Each commitment: pledged, allocated, reported, confirmed, disputed, and the gap",
+                &list(&p["ledger"], "rows"),
+                &[
+                    ("id", "commitment"),
+                    ("obligor", "obligor"),
+                    ("beneficiary", "beneficiary"),
+                    ("kind", "kind"),
+                    ("item", "item"),
+                    ("status", "status"),
+                    ("committed", "committed"),
+                    ("allocated", "allocated"),
+                    ("delivered", "reported delivered"),
+                    ("confirmed", "confirmed"),
+                    ("disputed", "disputed"),
+                    ("gap", "gap"),
+                    ("overdueSince", "overdue since"),
+                ],
+                Some(&link),
+            ))
+            (table(
+                "Totals per obligor and item",
+                &list(&p["ledger"], "totals"),
+                &[
+                    ("obligor", "obligor"),
+                    ("item", "item"),
+                    ("committed", "committed"),
+                    ("allocated", "allocated"),
+                    ("delivered", "reported delivered"),
+                    ("confirmed", "confirmed"),
+                    ("disputed", "disputed"),
+                    ("gap", "gap"),
+                ],
+                None,
+            ))
+        },
+    ))
+}
+
+pub(super) fn board(console: &Console, as_of: &AsOf) -> anyhow::Result<String> {
+    let p = projections(console, as_of)?;
+    Ok(layout(
+        "Steering Board",
+        Some(as_of),
+        "/console/board",
+        table(
+            "Motions, votes and decisions",
+            &list(&p["decisions"], "decisions"),
+            &[
+                ("motion", "motion"),
+                ("board", "board"),
+                ("title", "title"),
+                ("subject", "subject"),
+                ("status", "status"),
+                ("votes", "votes"),
+            ],
+            None,
+        ),
+    ))
+}
+
+pub(super) fn projects(console: &Console, as_of: &AsOf) -> anyhow::Result<String> {
+    let p = projections(console, as_of)?;
+    let rows: Vec<Value> = list(&p["portfolio"], "projects")
+        .into_iter()
+        .map(|mut project| {
+            // The funding gap in words: per currency, pledged, disbursed, outstanding.
+            let funding: Vec<String> = project["funding"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|f| {
+                    format!(
+                        "{} pledged {}, disbursed {}, outstanding {}",
+                        text(&f["currency"]),
+                        text(&f["pledged"]),
+                        text(&f["disbursed"]),
+                        text(&f["outstanding"])
+                    )
+                })
+                .collect();
+            project["funding"] = Value::String(funding.join("; "));
+            project
+        })
+        .collect();
+    Ok(layout(
+        "Projects",
+        Some(as_of),
+        "/console/projects",
+        html! {
+            (table(
+                "Projects: funding gap (minor units), milestones, time to launch",
+                &rows,
+                &[
+                    ("id", "project"),
+                    ("title", "title"),
+                    ("area", "area"),
+                    ("host", "host"),
+                    ("status", "status"),
+                    ("funding", "funding"),
+                    ("milestonesPlanned", "milestones planned"),
+                    ("milestonesReached", "reached"),
+                    ("milestonesSlipped", "slipped"),
+                    ("overdueMilestones", "overdue"),
+                    ("daysToLaunch", "days to launch"),
+                ],
+                None,
+            ))
+            (table(
+                "Regulatory promises against time to launch",
+                &p["launch_times"].as_array().cloned().unwrap_or_default(),
+                &[
+                    ("commitment", "commitment"),
+                    ("obligor", "obligor"),
+                    ("project", "project"),
+                    ("max_days", "promised days"),
+                    ("days_to_launch", "days to launch"),
+                    ("verdict", "verdict"),
+                ],
+                None,
+            ))
+        },
+    ))
+}
+
+pub(super) fn procurement(console: &Console, as_of: &AsOf) -> anyhow::Result<String> {
+    let p = projections(console, as_of)?;
+    let queues = p["queues"].as_array().cloned().unwrap_or_default();
+    Ok(layout(
+        "Procurement",
+        Some(as_of),
+        "/console/procurement",
+        html! {
+            (table(
+                "Priority grants in force",
+                &list(&p["policy"], "grants"),
+                &[
+                    ("commitmentId", "commitment"),
+                    ("obligor", "obligor"),
+                    ("beneficiary", "beneficiary"),
+                    ("itemCategories", "item categories"),
+                ],
+                None,
+            ))
+            @for queue in &queues {
+                h2 {
+                    (text(&queue["item"]))
+                    @if !text(&queue["controlledBy"]).is_empty() {
+                        ", for supply controlled by " (text(&queue["controlledBy"]))
+                    }
+                }
+                (table(
+                    "Open requests, ranked",
+                    &list(queue, "requests"),
+                    &[("requestId", "request"), ("rank", "rank"), ("tier", "tier"), ("explanation", "why this rank")],
+                    None,
+                ))
+                (table(
+                    "Allocations",
+                    &list(queue, "allocations"),
+                    &[
+                        ("requestId", "request"),
+                        ("supplyId", "supply"),
+                        ("rank", "rank"),
+                        ("tier", "tier"),
+                        ("quantity", "quantity"),
+                        ("explanation", "why this rank"),
+                    ],
+                    None,
+                ))
+            }
+        },
+    ))
+}
+
+pub(super) fn commitment(console: &Console, id: &str, as_of: &AsOf) -> anyhow::Result<String> {
+    let entries = history::history(Subject::Commitment, id, &console.dirs)?;
+    let shown: Vec<&history::Entry> = entries
+        .iter()
+        .filter(|e| {
+            let when = match as_of.time {
+                Time::Recorded => &e.recorded_at,
+                Time::Effective => &e.occurred_at,
+            };
+            Timestamp::parse_rfc3339(when).is_ok_and(|t| t <= as_of.at)
+        })
+        .collect();
+    let path = format!("/console/commitment/{id}");
+    Ok(layout(
+        &format!("Commitment {id}"),
+        Some(as_of),
+        &path,
+        html! {
+            @if shown.is_empty() {
+                p class="empty" { "Nothing of this commitment yet at that instant." }
+            } @else {
+                div class="scroll" {
+                    table {
+                        caption { "Its whole timeline, with the events it caused and that caused it" }
+                        thead { tr {
+                            th scope="col" { "occurred" } th scope="col" { "recorded" }
+                            th scope="col" { "actor" } th scope="col" { "party" }
+                            th scope="col" { "event" } th scope="col" { "change" }
+                            th scope="col" { "reason" } th scope="col" { "motion" }
+                            th scope="col" { "documents" } th scope="col" { "relation" }
+                        } }
+                        tbody {
+                            @for e in &shown {
+                                tr {
+                                    th scope="row" { (e.occurred_at) }
+                                    td { (e.recorded_at) }
+                                    td { (e.actor) }
+                                    td { (e.party) }
+                                    td { (e.event) }
+                                    td { (e.change) }
+                                    td { (e.reason) }
+                                    td { (e.motion) }
+                                    td { @for d in &e.documents { span class="document" title=(d.sha256) { (d.short()) } br; } }
+                                    td { (e.relation) " (" (e.service) ")" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+pub(super) fn evidence(console: &Console) -> anyhow::Result<String> {
+    use crate::audit::checkpoints::EvidenceKeys;
+    use crate::audit::registry::RegistryHistory;
+    use crate::audit::verify;
+    let keys = EvidenceKeys::default();
+    let mut registry = RegistryHistory::default();
+    let mut reports = Vec::new();
+    for dir in &console.dirs {
+        reports.push(verify::verify_dir(
+            dir,
+            None,
+            &keys,
+            &mut registry,
+            &mut |_, _| {},
+        )?);
+    }
+    Ok(layout(
+        "Evidence",
+        None,
+        "/console/evidence",
+        html! {
+            div class="scroll" {
+                table {
+                    caption { "Each log's hash chain, Merkle tree and kept checkpoints, verified from a copy" }
+                    thead { tr {
+                        th scope="col" { "log" } th scope="col" { "service" } th scope="col" { "events" }
+                        th scope="col" { "verdict" } th scope="col" { "where" } th scope="col" { "why" }
+                        th scope="col" { "head hash" } th scope="col" { "checkpoints" }
+                    } }
+                    tbody {
+                        @for r in &reports {
+                            tr class=(if r.ok { "ok" } else { "failed" }) {
+                                th scope="row" { (r.path.display()) }
+                                td { (r.service.clone().unwrap_or_default()) }
+                                td { (r.events) }
+                                td { strong { (if r.ok { "verified" } else { "FAILED" }) } }
+                                td { @if let Some(p) = &r.problem {
+                                    (p.code)
+                                    @if let Some(position) = p.position { " at position " (position) }
+                                } }
+                                td { @if let Some(p) = &r.problem { (p.reason) } }
+                                td { code { (r.head_hash.clone().unwrap_or_default()) } }
+                                td { (r.checkpoints.as_ref().map(|c| format!("{} kept", c.kept)).unwrap_or_default()) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
