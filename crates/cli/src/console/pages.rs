@@ -97,6 +97,8 @@ fn layout(title: &str, as_of: Option<&AsOf>, path: &str, body: Markup) -> String
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " — Accord console" }
                 link rel="stylesheet" href="/console/style.css";
+                // No icon to fetch: a browser asks for /favicon.ico otherwise.
+                link rel="icon" href="data:,";
             }
             body {
                 header {
