@@ -1,7 +1,6 @@
 //! The operator's HTTP endpoints: `/healthz` (the process is up), `/readyz` (logs
 //! open and taking appends, bus connected, every service's endpoints answering, every
-//! relay within the lag bound) and `/metrics` (Prometheus text). A deliberately small
-//! HTTP/1.1 server: GET only, one request per connection.
+//! relay within the lag bound) and `/metrics` (Prometheus text), on axum.
 
 use std::fmt::Write as _;
 use std::future::Future;
@@ -11,8 +10,12 @@ use std::sync::Arc;
 use accord_bus::{stream_name, Bus};
 use accord_log::Log;
 use accord_runtime::{Metrics, ServiceKind, RELAY_CURSOR};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 /// What the endpoints look at.
@@ -123,97 +126,68 @@ impl Endpoints for Health {
     }
 }
 
-/// Serves until `shutdown` turns true.
+/// Serves until `shutdown` turns true, on axum (hyper): `/healthz`, `/readyz` and
+/// `/metrics`, GET only (another method is 405, another path 404).
 pub async fn serve<E: Endpoints>(
     listener: TcpListener,
     health: E,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = shutdown.changed() => return,
-        };
-        match accepted {
-            Ok((stream, _)) => {
-                let health = health.clone();
-                tokio::spawn(async move {
-                    if let Err(error) = answer(stream, &health).await {
-                        tracing::debug!(%error, "accord.http connection");
-                    }
-                });
-            }
-            Err(error) => tracing::warn!(%error, "accord.http accept"),
-        }
-    }
-}
-
-async fn answer<E: Endpoints>(mut stream: TcpStream, health: &E) -> std::io::Result<()> {
-    let mut request = Vec::with_capacity(512);
-    let mut buffer = [0u8; 512];
-    // Read the request head only; a head over 8 KiB is refused.
-    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut buffer).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        request.extend_from_slice(&buffer[..n]);
-        if request.len() > 8192 {
-            return respond(&mut stream, 431, "text/plain", "request head too large\n").await;
-        }
-    }
-    let head = String::from_utf8_lossy(&request);
-    let mut parts = head.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    if method != "GET" {
-        return respond(&mut stream, 405, "text/plain", "only GET\n").await;
-    }
-    match path {
-        "/healthz" => respond(&mut stream, 200, "text/plain", "ok\n").await,
-        "/readyz" => {
-            let reasons = health.not_ready();
-            if reasons.is_empty() {
-                respond(&mut stream, 200, "text/plain", "ready\n").await
-            } else {
-                let body = format!("not ready: {}\n", reasons.join("; "));
-                respond(&mut stream, 503, "text/plain", &body).await
-            }
-        }
-        "/metrics" => {
-            let body = health.metrics_text().await;
-            respond(&mut stream, 200, "text/plain; version=0.0.4", &body).await
-        }
-        _ => {
-            respond(
-                &mut stream,
-                404,
-                "text/plain",
+    let router = Router::new()
+        .route("/healthz", get(|| async { text(StatusCode::OK, "ok\n") }))
+        .route("/readyz", get(readyz::<E>))
+        .route("/metrics", get(metrics::<E>))
+        .fallback(|| async {
+            text(
+                StatusCode::NOT_FOUND,
                 "not found: /healthz, /readyz, /metrics\n",
             )
-            .await
+        })
+        .with_state(health);
+    let stopped = async move {
+        while !*shutdown.borrow() {
+            if shutdown.changed().await.is_err() {
+                break;
+            }
         }
+    };
+    if let Err(error) = axum::serve(listener, router)
+        .with_graceful_shutdown(stopped)
+        .await
+    {
+        tracing::warn!(%error, "accord.http serve");
     }
 }
 
-async fn respond(
-    stream: &mut TcpStream,
-    status: u16,
-    content_type: &str,
-    body: &str,
-) -> std::io::Result<()> {
-    let reason = match status {
-        200 => "OK",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        431 => "Request Header Fields Too Large",
-        _ => "Service Unavailable",
-    };
-    let response = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(response.as_bytes()).await?;
-    stream.shutdown().await
+fn text(status: StatusCode, body: impl Into<String>) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body.into(),
+    )
+        .into_response()
+}
+
+async fn readyz<E: Endpoints>(State(health): State<E>) -> Response {
+    let reasons = health.not_ready();
+    if reasons.is_empty() {
+        text(StatusCode::OK, "ready\n")
+    } else {
+        text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {}\n", reasons.join("; ")),
+        )
+    }
+}
+
+async fn metrics<E: Endpoints>(State(health): State<E>) -> Response {
+    let body = health.metrics_text().await;
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        body,
+    )
+        .into_response()
 }
 
 /// GETs `path` from `addr` (host:port) with a short timeout: the status and body.
@@ -242,4 +216,72 @@ pub fn probe(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default();
     Ok((status, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    #[derive(Clone)]
+    struct Fixed(Vec<String>);
+
+    impl Endpoints for Fixed {
+        fn not_ready(&self) -> Vec<String> {
+            self.0.clone()
+        }
+        fn metrics_text(&self) -> Pin<Box<dyn Future<Output = String> + Send + '_>> {
+            Box::pin(async { "accord_up 1\n".to_owned() })
+        }
+    }
+
+    fn raw(addr: std::net::SocketAddr, request: &str) -> String {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("{e}"));
+        stream
+            .write_all(request.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .unwrap_or_else(|e| panic!("{e}"));
+        response
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn given_the_endpoints_then_get_answers_and_other_methods_and_paths_are_refused() {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let (stop, stopped) = watch::channel(false);
+        let server = tokio::spawn(serve(listener, Fixed(vec!["bus down".into()]), stopped));
+        let answers = tokio::task::spawn_blocking(move || {
+            let get = |path: &str| {
+                raw(
+                    addr,
+                    &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+                )
+            };
+            (
+                get("/healthz"),
+                get("/readyz"),
+                get("/metrics"),
+                get("/nope"),
+                raw(
+                    addr,
+                    "POST /readyz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                ),
+            )
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        let (healthz, readyz, metrics, nope, post) = answers;
+        assert!(healthz.starts_with("HTTP/1.1 200") && healthz.ends_with("ok\n"));
+        assert!(readyz.starts_with("HTTP/1.1 503") && readyz.contains("not ready: bus down"));
+        assert!(metrics.contains("version=0.0.4") && metrics.ends_with("accord_up 1\n"));
+        assert!(nope.starts_with("HTTP/1.1 404"), "{nope}");
+        assert!(post.starts_with("HTTP/1.1 405"), "{post}");
+        stop.send_replace(true);
+        server.await.unwrap_or_else(|e| panic!("{e}"));
+    }
 }

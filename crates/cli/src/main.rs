@@ -45,6 +45,10 @@ enum Command {
         /// Data directory; must be empty or absent. A temporary one by default.
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Then serve the console on the demo's data (at ADDR, default
+        /// 127.0.0.1:9480) until interrupted.
+        #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:9480")]
+        console: Option<String>,
     },
     /// Runs all three services in this process: on NATS when a URL is set, else on
     /// the embedded bus. Stops gracefully on SIGINT or SIGTERM.
@@ -549,7 +553,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Demo { data } => demo(&mut settings, data).await,
+            Command::Demo { data, console } => demo(&mut settings, data, console).await,
             Command::Up(_) => serve(&settings, &ServiceKind::ALL).await,
             Command::Serve { service, .. } => serve(&settings, &[service]).await,
             Command::Audit {
@@ -1202,7 +1206,11 @@ fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
     }
 }
 
-async fn demo(settings: &mut Settings, data: Option<PathBuf>) -> anyhow::Result<()> {
+async fn demo(
+    settings: &mut Settings,
+    data: Option<PathBuf>,
+    console_at: Option<String>,
+) -> anyhow::Result<()> {
     let _temporary;
     let temporary = data.is_none();
     match data {
@@ -1221,7 +1229,17 @@ async fn demo(settings: &mut Settings, data: Option<PathBuf>) -> anyhow::Result<
             _temporary = dir;
         }
     }
-    accord::demo::run(settings, temporary, &mut std::io::stdout()).await
+    accord::demo::run(settings, temporary, &mut std::io::stdout()).await?;
+    match console_at {
+        None => Ok(()),
+        Some(addr) => {
+            let dirs = ServiceKind::ALL
+                .iter()
+                .map(|kind| settings.data_dir.join(kind.name()))
+                .collect();
+            console(dirs, &addr).await
+        }
+    }
 }
 
 /// A watch that turns true on SIGINT or SIGTERM.

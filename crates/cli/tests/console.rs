@@ -318,3 +318,28 @@ fn given_every_page_read_then_the_data_directories_are_byte_identical() {
     drop(served);
     assert_eq!(snapshot(copy.path()), before);
 }
+
+#[test]
+fn given_demo_with_console_then_it_prints_the_address_and_serves_until_stopped() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(["demo", "--console", "127.0.0.1:0"])
+        .env("ACCORD_LOG_LEVEL", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = lines
+        .by_ref()
+        .map(Result::unwrap)
+        .find_map(|line| {
+            line.strip_prefix("console: http://")
+                .map(|rest| rest.split('/').next().unwrap().to_owned())
+        })
+        .expect("the demo printed the console's address");
+    let served = Served {
+        child,
+        addr: address,
+    };
+    let agreements = served.page("/console/agreements");
+    assert!(row(&agreements, "lt-ua-defence-industry").contains("in_force"));
+}
