@@ -776,8 +776,11 @@ async fn console(dirs: Vec<PathBuf>, http: &str) -> anyhow::Result<()> {
             _ = terminate.recv() => {}
         }
     };
+    let console = tokio::task::spawn_blocking(move || accord::console::Console::open(dirs))
+        .await
+        .map_err(|e| anyhow::anyhow!("copying the data directories: {e}"))??;
     accord::console::serve(
-        accord::console::Console { dirs },
+        console,
         http,
         |addr| {
             println!("console: http://{addr}/console/ (read-only, on copies; Ctrl-C stops it)");

@@ -163,13 +163,21 @@ fn is_own(subject: Subject, id: &str, event: &RecordedEvent) -> bool {
 
 /// The history of `id` across the logs in `dirs`, in business-time order.
 pub fn history(subject: Subject, id: &str, dirs: &[PathBuf]) -> anyhow::Result<Vec<Entry>> {
+    let copies = dirs
+        .iter()
+        .map(|dir| Copy::of(dir))
+        .collect::<Result<Vec<_>, _>>()?;
+    history_in(subject, id, &copies)
+}
+
+/// [`history`] on copies already made (the console keeps its copies).
+pub fn history_in(subject: Subject, id: &str, copies: &[Copy]) -> anyhow::Result<Vec<Entry>> {
     // Each log is read twice (own events, then related ones) rather than held in memory.
     let mut logs = Vec::new();
-    for dir in dirs {
-        let copy = Copy::of(dir)?;
-        let service = super::service_of_copy(&copy)
+    for copy in copies {
+        let service = super::service_of_copy(copy)
             .map(|s| s.to_string())
-            .unwrap_or_else(|| dir.display().to_string());
+            .unwrap_or_else(|| copy.source.display().to_string());
         logs.push((service, copy));
     }
     // Who belongs to which party: the actor registry, wherever it is in the logs.

@@ -47,26 +47,37 @@ fn fold<M: Model>(copy: &Copy, at: Timestamp, time: Time) -> anyhow::Result<M::V
 
 /// The projections of the logs in `dirs` as of `at`.
 pub fn replay(dirs: &[PathBuf], at: Timestamp, time: Time) -> anyhow::Result<Projections> {
+    let copies = dirs
+        .iter()
+        .map(|dir| Copy::of(dir))
+        .collect::<Result<Vec<_>, _>>()?;
+    replay_in(&copies, at, time)
+}
+
+/// [`replay`] on copies already made (the console keeps its copies).
+pub fn replay_in(copies: &[Copy], at: Timestamp, time: Time) -> anyhow::Result<Projections> {
     let mut projections = Projections::default();
-    for dir in dirs {
-        let copy = Copy::of(dir)?;
-        let service = super::service_of_copy(&copy).ok_or_else(|| {
-            anyhow::anyhow!("{}: cannot tell which service's log this is", dir.display())
+    for copy in copies {
+        let service = super::service_of_copy(copy).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: cannot tell which service's log this is",
+                copy.source.display()
+            )
         })?;
         match service {
             ServiceKind::Agreements => {
-                let state: AgreementsState = fold::<AgreementsModel>(&copy, at, time)?;
+                let state: AgreementsState = fold::<AgreementsModel>(copy, at, time)?;
                 projections.agreements = Some(queries::agreement_register(&state.view));
                 projections.ledger = Some(queries::commitment_ledger(&state.view, at.date()));
                 projections.decisions = Some(queries::board_decisions(&state.view));
             }
             ServiceKind::Projects => {
-                let state: ProjectsState = fold::<ProjectsModel>(&copy, at, time)?;
+                let state: ProjectsState = fold::<ProjectsModel>(copy, at, time)?;
                 projections.portfolio =
                     Some(queries::project_portfolio(&state.portfolio, at.date()));
             }
             ServiceKind::Procurement => {
-                let state: ProcurementState = fold::<ProcurementModel>(&copy, at, time)?;
+                let state: ProcurementState = fold::<ProcurementModel>(copy, at, time)?;
                 projections.policy = Some(queries::priority_policy(&state.view));
                 for (item, controller) in state.view.queue_keys() {
                     projections.queues.push(queries::procurement_queue(

@@ -22,10 +22,28 @@ use serde::Deserialize;
 
 pub use pages::AsOf;
 
-/// What the console shows: the data directories given (each read from a copy).
-#[derive(Debug, Clone)]
+/// What the console shows: the data directories given, each copied once when the
+/// console opens and read from that copy (so a page never copies a whole log, and
+/// nothing is ever written where the data lies). The pages show the logs as they
+/// were then; the evidence page verifies the directories as they are now.
+#[derive(Debug)]
 pub struct Console {
     pub dirs: Vec<PathBuf>,
+    copies: Vec<crate::audit::Copy>,
+}
+
+impl Console {
+    pub fn open(dirs: Vec<PathBuf>) -> anyhow::Result<Console> {
+        let copies = dirs
+            .iter()
+            .map(|dir| crate::audit::Copy::of(dir))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Console { dirs, copies })
+    }
+
+    pub(crate) fn copies(&self) -> &[crate::audit::Copy] {
+        &self.copies
+    }
 }
 
 /// Scripts from nowhere, styles only from the console's own sheet, forms only to

@@ -144,7 +144,7 @@ pub(super) fn index(console: &Console) -> String {
         None,
         "/console/",
         html! {
-            p { "Read-only, offline: every page is computed from copies of these data directories." }
+            p { "Read-only, offline: every page is computed from copies of these data directories, made when the console started (the evidence page verifies them as they are now)." }
             ul { @for dir in &console.dirs { li { code { (dir.display()) } } } }
             ul { @for (page, name) in PAGES { li { a href={ "/console/" (page) } { (name) } } } }
         },
@@ -208,7 +208,7 @@ fn table(
 }
 
 fn projections(console: &Console, as_of: &AsOf) -> anyhow::Result<Value> {
-    let projections = replay::replay(&console.dirs, as_of.at, as_of.time)?;
+    let projections = replay::replay_in(console.copies(), as_of.at, as_of.time)?;
     replay::to_json(&projections)
 }
 
@@ -427,7 +427,7 @@ pub(super) fn procurement(console: &Console, as_of: &AsOf) -> anyhow::Result<Str
 }
 
 pub(super) fn commitment(console: &Console, id: &str, as_of: &AsOf) -> anyhow::Result<String> {
-    let entries = history::history(Subject::Commitment, id, &console.dirs)?;
+    let entries = history::history_in(Subject::Commitment, id, console.copies())?;
     let shown: Vec<&history::Entry> = entries
         .iter()
         .filter(|e| {
