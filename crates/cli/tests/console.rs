@@ -163,6 +163,16 @@ fn given_the_demos_data_then_each_page_shows_what_a_person_would_check() {
     // The disputed delivery names its document by hash.
     let funding = served.page("/console/commitment/c-funding");
     assert!(funding.contains("Reconciliation of disbursed funding (illustrative) (sha256 "));
+    // Pledged, allocated, delivered and confirmed over time, as an inline chart.
+    assert!(
+        funding.contains("<figure class=\"chart\"><svg"),
+        "{funding}"
+    );
+    assert_eq!(funding.matches("<path d=\"M").count(), 4);
+    assert!(
+        funding.contains(">3000000000</text>"),
+        "the scale tops at the EUR 30M committed"
+    );
 
     // The RDX plant's funding gap; the regulatory promise at risk.
     let projects = served.page("/console/projects");

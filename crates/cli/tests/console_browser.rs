@@ -258,6 +258,17 @@ async fn given_the_demos_data_when_a_person_opens_every_page_in_chromium_then_it
     )
     .unwrap();
 
+    // The funding commitment's amounts over time, drawn.
+    visit("commitment/c-funding").await;
+    assert_eq!(
+        client
+            .find_all(Locator::Css("figure.chart svg path"))
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+
     // The RDX plant's funding gap.
     visit("projects").await;
     let rdx = row(&client, "rdx-plant").await;

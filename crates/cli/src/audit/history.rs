@@ -77,6 +77,10 @@ fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
                 .iter()
                 .map(|i| match i {
                     serde_json::Value::String(s) => s.clone(),
+                    // A party or other reference: its id.
+                    serde_json::Value::Object(o) if o.len() == 1 && o["id"].is_string() => {
+                        o["id"].as_str().unwrap_or_default().to_owned()
+                    }
                     other => other.to_string(),
                 })
                 .collect();

@@ -8,6 +8,7 @@
 //! default; no page has a script, and the Content-Security-Policy forbids any. No
 //! page sends a command.
 
+mod chart;
 mod pages;
 
 use std::path::PathBuf;

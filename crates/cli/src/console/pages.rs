@@ -438,12 +438,19 @@ pub(super) fn commitment(console: &Console, id: &str, as_of: &AsOf) -> anyhow::R
             Timestamp::parse_rfc3339(when).is_ok_and(|t| t <= as_of.at)
         })
         .collect();
+    let (points, unit) = super::chart::series(
+        console.copies(),
+        id,
+        as_of.at,
+        as_of.time == Time::Effective,
+    )?;
     let path = format!("/console/commitment/{id}");
     Ok(layout(
         &format!("Commitment {id}"),
         Some(as_of),
         &path,
         html! {
+            (super::chart::chart(&points, &unit))
             @if shown.is_empty() {
                 p class="empty" { "Nothing of this commitment yet at that instant." }
             } @else {
