@@ -3,9 +3,8 @@
 //! presentation attributes only (no style attribute, no script), so the console's
 //! Content-Security-Policy holds.
 
-use accord_agreements::commitment::{Commitment, CommitmentDecider};
-use accord_agreements::projections::AgreementsEvent;
-use accord_kernel::{Decider, Timestamp};
+use accord_kernel::{EventMeta, Timestamp};
+use accord_runtime::{AgreementsModel, AgreementsState, Model};
 use maud::{html, Markup};
 
 use crate::audit::Copy;
@@ -28,7 +27,9 @@ pub(super) fn series(
     until: Timestamp,
     effective: bool,
 ) -> anyhow::Result<(Vec<Point>, String)> {
-    let mut state = Commitment::default();
+    // Through the service's definition, as every shell folds events: only this
+    // commitment's events are applied, so the view holds just it.
+    let mut view = AgreementsState::default();
     let mut points = Vec::new();
     for copy in copies {
         for event in crate::audit::events(copy)? {
@@ -44,12 +45,12 @@ pub(super) fn series(
             if when > until {
                 continue;
             }
-            let Ok(AgreementsEvent::Commitment(decoded)) =
-                accord_boundary::decode_agreements_event(&event.event_type, &event.payload)
-            else {
+            if !apply::<AgreementsModel>(&mut view, &event) {
+                continue;
+            }
+            let Some(state) = view.view.commitments.get(id) else {
                 continue;
             };
-            state = CommitmentDecider::evolve(state, &decoded);
             points.push(Point {
                 at: event.occurred_at,
                 committed: state.committed().map_or(0, |q| q.amount),
@@ -60,12 +61,30 @@ pub(super) fn series(
         }
     }
     points.sort_by_key(|p| p.at);
-    let unit = state.committed().map(|q| q.unit).unwrap_or_default();
+    let unit = view
+        .view
+        .commitments
+        .get(id)
+        .and_then(|c| c.committed())
+        .map(|q| q.unit)
+        .unwrap_or_default();
     Ok((points, unit))
 }
 
 /// One line of the chart: its name, its colour, and the amount it draws.
 type Series = (&'static str, &'static str, fn(&Point) -> i64);
+
+/// Folds `event` into `view` through the service's definition; false when this
+/// build cannot decode it.
+fn apply<M: Model>(view: &mut M::View, event: &accord_kernel::RecordedEvent) -> bool {
+    match M::decode(&event.event_type, event.schema_version, &event.payload) {
+        Ok(decoded) => {
+            M::apply(view, &EventMeta::of(event), &decoded);
+            true
+        }
+        Err(_) => false,
+    }
+}
 
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 240.0;
