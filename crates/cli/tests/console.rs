@@ -196,9 +196,24 @@ fn given_the_demos_data_then_each_page_shows_what_a_person_would_check() {
     assert!(first.contains("<td>1</td>"), "{first}");
     assert!(first.contains("priority"), "{first}");
 
-    // Every log verifies.
+    // Every log verifies; each kept checkpoints that both states' witnesses co-signed.
     let evidence = served.page("/console/evidence");
     assert_eq!(evidence.matches("<strong>verified</strong>").count(), 3);
+    let agreements_log = evidence
+        .split("<tr class=\"ok\">")
+        .skip(1)
+        .find(|r| r.contains("/agreements</th>"))
+        .unwrap_or_else(|| panic!("{evidence}"));
+    assert!(
+        agreements_log.contains("latest at size"),
+        "{agreements_log}"
+    );
+    for witness in ["witness.lt.demo", "witness.ua.demo"] {
+        assert!(
+            agreements_log.contains(&format!("{witness}: ")),
+            "{agreements_log}"
+        );
+    }
 
     // As of the day before the signatures: drafted, and no Poland yet; in business
     // time at the same instant likewise.

@@ -515,6 +515,7 @@ pub(super) fn evidence(console: &Console) -> anyhow::Result<String> {
                         th scope="col" { "log" } th scope="col" { "service" } th scope="col" { "events" }
                         th scope="col" { "verdict" } th scope="col" { "where" } th scope="col" { "why" }
                         th scope="col" { "head hash" } th scope="col" { "checkpoints" }
+                        th scope="col" { "witnesses (last co-signed size)" }
                     } }
                     tbody {
                         @for r in &reports {
@@ -529,7 +530,18 @@ pub(super) fn evidence(console: &Console) -> anyhow::Result<String> {
                                 } }
                                 td { @if let Some(p) = &r.problem { (p.reason) } }
                                 td { code { (r.head_hash.clone().unwrap_or_default()) } }
-                                td { (r.checkpoints.as_ref().map(|c| format!("{} kept", c.kept)).unwrap_or_default()) }
+                                td { @if let Some(c) = &r.checkpoints {
+                                    (c.kept) " kept"
+                                    @if let Some(size) = c.latest_size { ", latest at size " (size) }
+                                    "; log signature: " (c.log_signature)
+                                } }
+                                td { @if let Some(c) = &r.checkpoints {
+                                    @for w in &c.witnesses {
+                                        (w.name) ": " (w.last_size) ", " (w.not_witnessed) " events not yet witnessed"
+                                        (if w.verified { " (cosignatures verified)" } else { " (cosignatures not checked: no --witness key)" })
+                                        br;
+                                    }
+                                } }
                             }
                         }
                     }
