@@ -703,16 +703,7 @@ async fn witness(
     println!("answering add-checkpoint on {}", witness::subject(&name));
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(async move {
-        let (Ok(mut interrupt), Ok(mut terminate)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) else {
-            return;
-        };
-        tokio::select! {
-            _ = interrupt.recv() => {}
-            _ = terminate.recv() => {}
-        }
+        interrupted().await;
         let _ = stop.send(true);
     });
     let counters = std::sync::Arc::new(witness::Counters::default());
@@ -757,6 +748,20 @@ fn print_answer(answer: accord::send::Answer) -> anyhow::Result<()> {
 #[error("{0}")]
 struct Usage(String);
 
+/// Resolves on SIGINT or SIGTERM (never, should the handlers not install).
+async fn interrupted() {
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
+    }
+}
+
 /// `accord audit console DIR...`: serves the console until SIGINT or SIGTERM.
 async fn console(dirs: Vec<PathBuf>, http: &str) -> anyhow::Result<()> {
     for dir in &dirs {
@@ -764,18 +769,6 @@ async fn console(dirs: Vec<PathBuf>, http: &str) -> anyhow::Result<()> {
             anyhow::bail!("{}: no log here (no `db` file)", dir.display());
         }
     }
-    let shutdown = async {
-        let (Ok(mut interrupt), Ok(mut terminate)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) else {
-            return;
-        };
-        tokio::select! {
-            _ = interrupt.recv() => {}
-            _ = terminate.recv() => {}
-        }
-    };
     let console = tokio::task::spawn_blocking(move || accord::console::Console::open(dirs))
         .await
         .map_err(|e| anyhow::anyhow!("copying the data directories: {e}"))??;
@@ -785,7 +778,7 @@ async fn console(dirs: Vec<PathBuf>, http: &str) -> anyhow::Result<()> {
         |addr| {
             println!("console: http://{addr}/console/ (read-only, on copies; Ctrl-C stops it)");
         },
-        shutdown,
+        interrupted(),
     )
     .await
     .map_err(|e| anyhow::anyhow!("console on {http}: {e}"))

@@ -19,6 +19,8 @@ use accord_kernel::{AggregateId, ExpectedVersion, PartyId, StreamId, Timestamp};
 use accord_log::{decode_envelope, encode_envelope, AppendMetadata, Log, NewEvent};
 use accord_testkit::tamper::{copy_dir, envelope, set_envelope, tamper};
 
+mod support;
+
 fn accord(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_accord"))
         .args(args)
@@ -58,24 +60,7 @@ struct Served {
 
 impl Served {
     fn start(dirs: &[String]) -> Served {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
-            .args(["audit", "console", "--http", "127.0.0.1:0"])
-            .args(dirs)
-            .env("ACCORD_LOG_LEVEL", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        // "console: http://127.0.0.1:PORT/console/ ..."
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_owned();
+        let (child, addr) = support::spawn_console(dirs);
         Served { child, addr }
     }
 

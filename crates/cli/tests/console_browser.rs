@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
+mod support;
+
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -44,23 +46,7 @@ fn demo_data(dir: &Path) -> Vec<String> {
 
 /// `accord audit console` on a free port: the process and its address.
 fn console(dirs: &[String]) -> (Process, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
-        .args(["audit", "console", "--http", "127.0.0.1:0"])
-        .args(dirs)
-        .env("ACCORD_LOG_LEVEL", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
+    let (child, addr) = support::spawn_console(dirs);
     (Process(child), addr)
 }
 

@@ -188,3 +188,28 @@ impl Drop for Process {
         let _ = self.0.wait();
     }
 }
+
+/// `accord audit console --http 127.0.0.1:0 DIR...`: the process (stdout read up to
+/// the line naming its address) and that address (host:port).
+pub fn spawn_console(dirs: &[String]) -> (Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(["audit", "console", "--http", "127.0.0.1:0"])
+        .args(dirs)
+        .env("ACCORD_LOG_LEVEL", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    // "console: http://127.0.0.1:PORT/console/ ..."
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    (child, addr)
+}
