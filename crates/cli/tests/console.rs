@@ -21,14 +21,6 @@ use accord_testkit::tamper::{copy_dir, envelope, set_envelope, tamper};
 
 mod support;
 
-fn accord(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_accord"))
-        .args(args)
-        .env("ACCORD_LOG_LEVEL", "warn")
-        .output()
-        .unwrap()
-}
-
 /// The demo's data, made once for this test binary.
 fn demo_data() -> &'static Path {
     static DATA: OnceLock<PathBuf> = OnceLock::new();
@@ -38,10 +30,8 @@ fn demo_data() -> &'static Path {
             .tempdir()
             .unwrap()
             .keep();
-        let data = dir.join("data");
-        let output = accord(&["demo", "--data", data.to_str().unwrap()]);
-        assert!(output.status.success(), "{output:?}");
-        data
+        support::demo_into(&dir);
+        dir.join("data")
     })
 }
 

@@ -30,20 +30,6 @@ impl Drop for Process {
     }
 }
 
-fn demo_data(dir: &Path) -> Vec<String> {
-    let data = dir.join("data");
-    let output = Command::new(env!("CARGO_BIN_EXE_accord"))
-        .args(["demo", "--data", data.to_str().unwrap()])
-        .env("ACCORD_LOG_LEVEL", "warn")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    ["agreements", "projects", "procurement"]
-        .iter()
-        .map(|s| data.join(s).display().to_string())
-        .collect()
-}
-
 /// `accord audit console` on a free port: the process and its address.
 fn console(dirs: &[String]) -> (Process, String) {
     let (child, addr) = support::spawn_console(dirs);
@@ -171,7 +157,7 @@ async fn given_the_demos_data_when_a_person_opens_every_page_in_chromium_then_it
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let dirs = demo_data(dir.path());
+    let dirs = support::demo_into(dir.path());
     let (_console, addr) = console(&dirs);
     let (_driver, port) = chromedriver();
     eprintln!("browser: connecting to chromedriver on {port}");

@@ -112,17 +112,9 @@ pub fn check_documents(documents: &[DocumentRef]) -> Result<(), ValueError> {
     Ok(())
 }
 
+/// The shared text rule (not blank, at most `max` bytes), and no control character.
 fn limited(field: &'static str, value: String, max: usize) -> Result<String, ValueError> {
-    if value.trim().is_empty() {
-        return Err(ValueError::Empty { field });
-    }
-    if value.len() > max {
-        return Err(ValueError::TooLong {
-            field,
-            len: value.len(),
-            max,
-        });
-    }
+    let value = crate::values::text(field, value, max)?;
     if value.chars().any(char::is_control) {
         return Err(ValueError::Invalid {
             field,

@@ -33,7 +33,7 @@ pub enum ValueError {
 
 const MAX_TEXT: usize = 256;
 
-fn text(field: &'static str, value: String, max: usize) -> Result<String, ValueError> {
+pub(crate) fn text(field: &'static str, value: String, max: usize) -> Result<String, ValueError> {
     if value.trim().is_empty() {
         return Err(ValueError::Empty { field });
     }

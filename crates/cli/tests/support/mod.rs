@@ -213,3 +213,23 @@ pub fn spawn_console(dirs: &[String]) -> (Child, String) {
         .to_owned();
     (child, addr)
 }
+
+/// Runs `accord ARGS` to completion, logging only warnings.
+pub fn accord(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(args)
+        .env("ACCORD_LOG_LEVEL", "warn")
+        .output()
+        .unwrap()
+}
+
+/// `accord demo --data ROOT/data`: the three services' data directories it made.
+pub fn demo_into(root: &Path) -> Vec<String> {
+    let data = root.join("data");
+    let output = accord(&["demo", "--data", data.to_str().unwrap()]);
+    assert!(output.status.success(), "{output:?}");
+    ["agreements", "projects", "procurement"]
+        .iter()
+        .map(|s| data.join(s).display().to_string())
+        .collect()
+}
