@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use accord_agreements::actor::Actor;
-use accord_bench::{full_run, runs, Report, Row, Summary};
+use accord_bench::{full_run, runs, CpuTimes, Report, Row, Summary, RUNTIME_THREAD};
 use accord_bus::signing::{sign_request, signature_of, statement_of};
 use accord_bus::{headers, AccordClient, Bus, CommandOptions, Message, NatsBus};
 use accord_kernel::signature::{verify, ActorKey};
@@ -34,6 +34,10 @@ use support::register_actor;
 use tokio::sync::watch;
 
 const IN_FLIGHT: usize = 64;
+/// The service runtime's worker threads, told apart from the client's.
+const SERVICE_THREAD: &str = "accord-service";
+/// The log's threads: its writer and syncer, and sled's (names as Linux cuts them).
+const LOG_THREADS: [&str; 3] = ["accord-log", "sled-", "log flusher"];
 
 fn admin() -> ActorKey {
     ActorKey::derived_for_tests("accord-admin")
@@ -178,11 +182,14 @@ fn main() {
     let runtime = accord_bench::runtime();
     let service_runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_name(SERVICE_THREAD)
         .enable_all()
         .build()
         .unwrap();
     // [unsigned 1, signed 1, unsigned 64, signed 64]
     let mut bus_cases: [Vec<f64>; 4] = Default::default();
+    // CPU spent at 64 in flight: [unsigned, signed].
+    let mut spent: [Vec<Spent>; 2] = Default::default();
     runtime.block_on(async {
         let client = Arc::new(AccordClient::new(Bus::Nats(
             NatsBus::connect(&nats.url(), "bench-client").await.unwrap(),
@@ -193,8 +200,13 @@ fn main() {
                 wait_served(&client, signed).await;
                 let tag = format!("r{run}{signed}");
                 let one = commands(&client, &format!("{tag}s"), sequential, 1, signed).await;
+                let (before, started) = (CpuTimes::now(), Instant::now());
                 let many =
                     commands(&client, &format!("{tag}c"), concurrent, IN_FLIGHT, signed).await;
+                spent[usize::from(signed)].push(Spent {
+                    cpu: CpuTimes::now().since(&before),
+                    wall: started.elapsed(),
+                });
                 bus_cases[usize::from(signed)].push(one);
                 bus_cases[2 + usize::from(signed)].push(many);
                 served.stop.send_replace(true);
@@ -272,6 +284,9 @@ fn main() {
         )
         .ratio_at_least(0.85),
     );
+    for row in cpu_rows(&spent, concurrent) {
+        report.push(row);
+    }
     let [raw_rate, authenticate_rate, stored_rate] = &local_cases;
     report.push(Row::versus(
         "authenticate a request (statement, registry, Ed25519)",
@@ -291,4 +306,62 @@ fn main() {
         .ratio_at_least(0.7),
     );
     report.finish();
+}
+
+/// What one part of the system spent, read from all of it.
+type Part = dyn Fn(&CpuTimes) -> Duration;
+
+/// CPU time and wall time of one case's run.
+struct Spent {
+    cpu: CpuTimes,
+    wall: Duration,
+}
+
+/// Where the CPU goes at 64 in flight, signed against unsigned: microseconds per
+/// command by part, and how busy the cores were.
+fn cpu_rows(spent: &[Vec<Spent>; 2], commands: usize) -> Vec<Row> {
+    let per_command = |runs: &[Spent], of: &Part| {
+        runs.iter()
+            .map(|s| of(&s.cpu).as_secs_f64() * 1e6 / commands as f64)
+            .collect::<Summary>()
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let busy = |runs: &[Spent]| {
+        runs.iter()
+            .map(|s| 100.0 * s.cpu.total().as_secs_f64() / s.wall.as_secs_f64() / cores)
+            .collect::<Summary>()
+    };
+    let [unsigned, signed] = spent;
+    const US: &str = "CPU µs per command";
+    const CASE: &str = "command, 64 in flight, signed and verified";
+    const BASE: &str = "the same unsigned, signatures off";
+    let parts: [(&str, &Part); 5] = [
+        ("all processes", &|c| c.total()),
+        ("service runtime", &|c| c.threads(&[SERVICE_THREAD])),
+        ("client runtime", &|c| c.threads(&[RUNTIME_THREAD])),
+        ("log threads (writer, syncer, sled)", &|c| {
+            c.threads(&LOG_THREADS)
+        }),
+        ("nats-server", &|c| c.child("nats-server")),
+    ];
+    let mut rows: Vec<Row> = parts
+        .iter()
+        .map(|(part, of)| {
+            Row::versus(
+                format!("{CASE}: {part}"),
+                US,
+                per_command(signed, of),
+                BASE,
+                per_command(unsigned, of),
+            )
+        })
+        .collect();
+    rows.push(Row::versus(
+        CASE,
+        "CPU busy, % of all cores",
+        busy(signed),
+        BASE,
+        busy(unsigned),
+    ));
+    rows
 }
