@@ -131,19 +131,30 @@ impl Endpoints for Health {
 pub async fn serve<E: Endpoints>(
     listener: TcpListener,
     health: E,
+    shutdown: watch::Receiver<bool>,
+) {
+    serve_with(listener, health, Router::new(), shutdown).await
+}
+
+/// [`serve`], with the routes of `more` beside them (the console under `/console/`).
+pub async fn serve_with<E: Endpoints>(
+    listener: TcpListener,
+    health: E,
+    more: Router,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let router = Router::new()
         .route("/healthz", get(|| async { text(StatusCode::OK, "ok\n") }))
         .route("/readyz", get(readyz::<E>))
         .route("/metrics", get(metrics::<E>))
+        .with_state(health)
+        .merge(more)
         .fallback(|| async {
             text(
                 StatusCode::NOT_FOUND,
-                "not found: /healthz, /readyz, /metrics\n",
+                "not found: /healthz, /readyz, /metrics (and /console/ where it is served)\n",
             )
-        })
-        .with_state(health);
+        });
     let stopped = async move {
         while !*shutdown.borrow() {
             if shutdown.changed().await.is_err() {

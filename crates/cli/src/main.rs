@@ -1272,14 +1272,27 @@ async fn serve(settings: &Settings, kinds: &[ServiceKind]) -> anyhow::Result<()>
             .map_err(|e| {
                 anyhow::anyhow!("cannot listen on http_addr {}: {e}", settings.http_addr)
             })?;
-        tracing::info!(addr = %settings.http_addr, "accord.http serving /healthz /readyz /metrics");
         let health = Health {
             bus: running.bus.clone(),
             logs: running.logs.clone(),
             metrics: running.metrics.clone(),
             max_relay_lag: settings.ready_max_relay_lag,
         };
-        tokio::spawn(http::serve(listener, health, shutdown.clone()));
+        let console = if settings.http_console {
+            tracing::info!(addr = %settings.http_addr, "accord.http serving /healthz /readyz /metrics /console/");
+            let client = accord_bus::AccordClient::new(running.bus.clone());
+            let console = accord::console::Console::live(client, running.logs.clone());
+            accord::console::router(std::sync::Arc::new(console))
+        } else {
+            tracing::info!(addr = %settings.http_addr, "accord.http serving /healthz /readyz /metrics");
+            axum::Router::new()
+        };
+        tokio::spawn(http::serve_with(
+            listener,
+            health,
+            console,
+            shutdown.clone(),
+        ));
     }
     let services: Vec<String> = kinds.iter().map(ToString::to_string).collect();
     tracing::info!(services = %services.join(","), data = %settings.data_dir.display(), "accord.up serving");

@@ -44,6 +44,8 @@ pub struct Settings {
     pub nats_url: String,
     /// Address of the HTTP server for /healthz, /readyz and /metrics; empty: none.
     pub http_addr: String,
+    /// Whether that server also serves the read-only console under /console/.
+    pub http_console: bool,
     pub log_format: LogFormat,
     /// tracing filter, e.g. `info` or `accord=debug,info`.
     pub log_level: String,
@@ -95,6 +97,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("accord-data"),
             nats_url: String::new(),
             http_addr: "127.0.0.1:9464".into(),
+            http_console: true,
             log_format: LogFormat::Text,
             log_level: "info".into(),
             max_request_bytes: 64 * 1024,
@@ -132,6 +135,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "http_addr",
         "ACCORD_HTTP_ADDR",
         "address for /healthz, /readyz, /metrics; empty for none",
+    ),
+    (
+        "http_console",
+        "ACCORD_HTTP_CONSOLE",
+        "false: no read-only console under /console/ on http_addr (default true)",
     ),
     ("log_format", "ACCORD_LOG_FORMAT", "text or json"),
     (
@@ -276,6 +284,13 @@ impl Settings {
             "data_dir" => self.data_dir = PathBuf::from(value),
             "nats_url" => self.nats_url = value.trim().to_owned(),
             "http_addr" => self.http_addr = value.trim().to_owned(),
+            "http_console" => {
+                self.http_console = match value.trim() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(invalid("http_console", source_name, value, "true or false")),
+                }
+            }
             "log_format" => {
                 self.log_format = match value.trim() {
                     "text" => LogFormat::Text,

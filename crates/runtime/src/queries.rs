@@ -36,7 +36,8 @@ pub const AGREEMENTS_QUERIES: &[&str] = &[
     "CommitmentTimeline",
 ];
 pub const PROJECTS_QUERIES: &[&str] = &["ProjectPortfolio"];
-pub const PROCUREMENT_QUERIES: &[&str] = &["PriorityPolicy", "ProcurementQueue"];
+pub const PROCUREMENT_QUERIES: &[&str] =
+    &["PriorityPolicy", "ProcurementQueue", "ProcurementMarkets"];
 
 /// Answers an agreements list query: a page of it (see [`Page`]), with pages of at
 /// most `page_bytes`.
@@ -418,7 +419,25 @@ pub fn procurement_query(
                 next_after_allocation,
             }))
         }
+        "ProcurementMarkets" => {
+            let _: pb::NoParameters = decode_body(body)?;
+            Ok(Outcome::Markets(procurement_markets(view)))
+        }
         other => Err(QueryError::Unknown(other.to_owned())),
+    }
+}
+
+/// Every queue there is: one per item and party controlling supply of it.
+pub fn procurement_markets(view: &ProcurementView) -> pb::ProcurementMarkets {
+    pb::ProcurementMarkets {
+        markets: view
+            .queue_keys()
+            .into_iter()
+            .map(|(item, controller)| pb::MarketRow {
+                item,
+                controlled_by: controller.map(|p| p.to_string()).unwrap_or_default(),
+            })
+            .collect(),
     }
 }
 

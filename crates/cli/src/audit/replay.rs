@@ -5,7 +5,8 @@
 
 use std::path::PathBuf;
 
-use accord_kernel::{EventMeta, Timestamp};
+use accord_kernel::{EventMeta, RecordedEvent, Timestamp};
+use accord_log::LogError;
 use accord_runtime::queries;
 use accord_runtime::{
     AgreementsModel, AgreementsState, Model, ProcurementModel, ProcurementState, ProjectsModel,
@@ -22,10 +23,14 @@ pub enum Time {
     Effective,
 }
 
-/// Folds the events of `log` that happened by `at` into the service's projections.
-fn fold<M: Model>(copy: &Copy, at: Timestamp, time: Time) -> anyhow::Result<M::View> {
+/// Folds the events of a log that happened by `at` into the service's projections.
+fn fold<M: Model>(
+    events: impl Iterator<Item = Result<RecordedEvent, LogError>>,
+    at: Timestamp,
+    time: Time,
+) -> anyhow::Result<M::View> {
     let mut view = M::View::default();
-    for event in super::events_logged(copy)? {
+    for event in events {
         let event = event?;
         let when = match time {
             Time::Recorded => event.recorded_at,
@@ -43,6 +48,41 @@ fn fold<M: Model>(copy: &Copy, at: Timestamp, time: Time) -> anyhow::Result<M::V
         M::apply(&mut view, &EventMeta::of(&event), &decoded);
     }
     Ok(view)
+}
+
+/// Adds to `projections` those of `service`, folded from its log's `events` as of
+/// `at`: what the service's queries would have answered then.
+pub fn fold_into(
+    projections: &mut Projections,
+    service: ServiceKind,
+    events: impl Iterator<Item = Result<RecordedEvent, LogError>>,
+    at: Timestamp,
+    time: Time,
+) -> anyhow::Result<()> {
+    match service {
+        ServiceKind::Agreements => {
+            let state: AgreementsState = fold::<AgreementsModel>(events, at, time)?;
+            projections.agreements = Some(queries::agreement_register(&state.view));
+            projections.ledger = Some(queries::commitment_ledger(&state.view, at.date()));
+            projections.decisions = Some(queries::board_decisions(&state.view));
+        }
+        ServiceKind::Projects => {
+            let state: ProjectsState = fold::<ProjectsModel>(events, at, time)?;
+            projections.portfolio = Some(queries::project_portfolio(&state.portfolio, at.date()));
+        }
+        ServiceKind::Procurement => {
+            let state: ProcurementState = fold::<ProcurementModel>(events, at, time)?;
+            projections.policy = Some(queries::priority_policy(&state.view));
+            for (item, controller) in state.view.queue_keys() {
+                projections.queues.push(queries::procurement_queue(
+                    &state.view,
+                    &item,
+                    controller.as_ref(),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The projections of the logs in `dirs` as of `at`.
@@ -64,30 +104,13 @@ pub fn replay_in(copies: &[Copy], at: Timestamp, time: Time) -> anyhow::Result<P
                 copy.source.display()
             )
         })?;
-        match service {
-            ServiceKind::Agreements => {
-                let state: AgreementsState = fold::<AgreementsModel>(copy, at, time)?;
-                projections.agreements = Some(queries::agreement_register(&state.view));
-                projections.ledger = Some(queries::commitment_ledger(&state.view, at.date()));
-                projections.decisions = Some(queries::board_decisions(&state.view));
-            }
-            ServiceKind::Projects => {
-                let state: ProjectsState = fold::<ProjectsModel>(copy, at, time)?;
-                projections.portfolio =
-                    Some(queries::project_portfolio(&state.portfolio, at.date()));
-            }
-            ServiceKind::Procurement => {
-                let state: ProcurementState = fold::<ProcurementModel>(copy, at, time)?;
-                projections.policy = Some(queries::priority_policy(&state.view));
-                for (item, controller) in state.view.queue_keys() {
-                    projections.queues.push(queries::procurement_queue(
-                        &state.view,
-                        &item,
-                        controller.as_ref(),
-                    ));
-                }
-            }
-        }
+        fold_into(
+            &mut projections,
+            service,
+            super::events_logged(copy)?,
+            at,
+            time,
+        )?;
     }
     Ok(projections)
 }

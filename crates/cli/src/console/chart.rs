@@ -3,11 +3,9 @@
 //! presentation attributes only (no style attribute, no script), so the console's
 //! Content-Security-Policy holds.
 
-use accord_kernel::{EventMeta, Timestamp};
+use accord_kernel::{EventMeta, RecordedEvent, Timestamp};
 use accord_runtime::{AgreementsModel, AgreementsState, Model};
 use maud::{html, Markup};
-
-use crate::audit::Copy;
 
 /// The commitment's amounts after one of its events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,46 +17,43 @@ pub(super) struct Point {
     pub confirmed: i64,
 }
 
-/// The commitment `id`'s amounts after each of its events in `copies` (business
-/// time), up to `until` in the given time; with the unit committed.
+/// The commitment `id`'s amounts after each of its `events` (business time), up to
+/// `until` in the given time; with the unit committed.
 pub(super) fn series(
-    copies: &[Copy],
+    events: &[RecordedEvent],
     id: &str,
     until: Timestamp,
     effective: bool,
-) -> anyhow::Result<(Vec<Point>, String)> {
+) -> (Vec<Point>, String) {
     // Through the service's definition, as every shell folds events: only this
     // commitment's events are applied, so the view holds just it.
     let mut view = AgreementsState::default();
     let mut points = Vec::new();
-    for copy in copies {
-        for event in crate::audit::events(copy)? {
-            let event = event?;
-            if event.stream.category() != "commitment" || event.stream.id() != id {
-                continue;
-            }
-            let when = if effective {
-                event.occurred_at
-            } else {
-                event.recorded_at
-            };
-            if when > until {
-                continue;
-            }
-            if !apply::<AgreementsModel>(&mut view, &event) {
-                continue;
-            }
-            let Some(state) = view.view.commitments.get(id) else {
-                continue;
-            };
-            points.push(Point {
-                at: event.occurred_at,
-                committed: state.committed().map_or(0, |q| q.amount),
-                allocated: state.allocated,
-                delivered: state.delivered,
-                confirmed: state.confirmed,
-            });
+    for event in events {
+        if event.stream.category() != "commitment" || event.stream.id() != id {
+            continue;
         }
+        let when = if effective {
+            event.occurred_at
+        } else {
+            event.recorded_at
+        };
+        if when > until {
+            continue;
+        }
+        if !apply::<AgreementsModel>(&mut view, event) {
+            continue;
+        }
+        let Some(state) = view.view.commitments.get(id) else {
+            continue;
+        };
+        points.push(Point {
+            at: event.occurred_at,
+            committed: state.committed().map_or(0, |q| q.amount),
+            allocated: state.allocated,
+            delivered: state.delivered,
+            confirmed: state.confirmed,
+        });
     }
     points.sort_by_key(|p| p.at);
     let unit = view
@@ -68,7 +63,7 @@ pub(super) fn series(
         .and_then(|c| c.committed())
         .map(|q| q.unit)
         .unwrap_or_default();
-    Ok((points, unit))
+    (points, unit)
 }
 
 /// One line of the chart: its name, its colour, and the amount it draws.

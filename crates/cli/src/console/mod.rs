@@ -1,8 +1,9 @@
 //! The console: a read-only web view of Accord's history for auditors and the
-//! Steering Board (issue 19). This first slice serves it offline, as `accord audit
-//! console DIR...` does, on copies of data directories: the projections as of any
-//! instant (log time or business time), a commitment's whole timeline with its
-//! documents, and the evidence per log.
+//! Steering Board (issue 19). Two ways, the same pages: offline, as `accord audit
+//! console DIR...` serves it on copies of data directories; and live, under
+//! `/console/` on a running Accord's HTTP address, reading through the services'
+//! queries (see [`source`]). The projections as of any instant (log time or business
+//! time), a commitment's timeline with its chart, and the evidence per log.
 //!
 //! Every page is rendered on the server by `maud`, which escapes all text by
 //! default; no page has a script, and the Content-Security-Policy forbids any. No
@@ -10,9 +11,14 @@
 
 mod chart;
 mod pages;
+pub mod source;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+
+use accord_bus::AccordClient;
+use accord_log::Log;
+use accord_runtime::ServiceKind;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -22,28 +28,31 @@ use axum::Router;
 use serde::Deserialize;
 
 pub use pages::AsOf;
+use source::{Part, Source};
 
-/// What the console shows: the data directories given, each copied once when the
-/// console opens and read from that copy (so a page never copies a whole log, and
-/// nothing is ever written where the data lies). The pages show the logs as they
-/// were then; the evidence page verifies the directories as they are now.
+/// What the console shows, and from where.
 #[derive(Debug)]
 pub struct Console {
-    pub dirs: Vec<PathBuf>,
-    copies: Vec<crate::audit::Copy>,
+    pub source: Source,
 }
 
 impl Console {
+    /// Offline: the data directories given, each copied once when the console opens
+    /// and read from that copy (so a page never copies a whole log, and nothing is
+    /// ever written where the data lies). The pages show the logs as they were then;
+    /// the evidence page verifies the directories as they are now.
     pub fn open(dirs: Vec<PathBuf>) -> anyhow::Result<Console> {
-        let copies = dirs
-            .iter()
-            .map(|dir| crate::audit::Copy::of(dir))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Console { dirs, copies })
+        Ok(Console {
+            source: Source::Offline(source::Offline::open(dirs)?),
+        })
     }
 
-    pub(crate) fn copies(&self) -> &[crate::audit::Copy] {
-        &self.copies
+    /// Live, in a running Accord: now through the services' queries on `client`,
+    /// earlier instants and the evidence from the `logs` this process runs.
+    pub fn live(client: AccordClient, logs: Vec<(ServiceKind, Log)>) -> Console {
+        Console {
+            source: Source::Live(source::Live { client, logs }),
+        }
     }
 }
 
@@ -51,11 +60,14 @@ impl Console {
 /// itself: event text that slipped through escaping still could not run.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/// The as-of control's query: `?as_of=2024-11-26T12:00:00Z&time=effective`.
+/// The as-of control's query: `?as_of=2024-11-26T12:00:00Z&time=effective`, and
+/// where a long page continues (`after` a ledger row, `from` a timeline version).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct AsOfQuery {
     pub as_of: Option<String>,
     pub time: Option<String>,
+    pub after: Option<String>,
+    pub from: Option<u64>,
 }
 
 /// The console's routes under `/console/`.
@@ -124,37 +136,70 @@ async fn style() -> Response {
     response
 }
 
-macro_rules! projection_page {
-    ($name:ident, $render:path) => {
-        async fn $name(
-            State(console): State<Arc<Console>>,
-            Query(query): Query<AsOfQuery>,
-        ) -> Response {
-            blocking(move || {
-                let as_of = AsOf::parse(&query)?;
-                $render(&console, &as_of)
-            })
-            .await
-        }
+/// A page of the projections: fetched from the source, then rendered.
+async fn projection_page(
+    console: &Console,
+    query: &AsOfQuery,
+    part: Part,
+    render: fn(&serde_json::Value, &AsOf) -> String,
+) -> Response {
+    let as_of = match AsOf::parse(query) {
+        Ok(as_of) => as_of,
+        Err(error) => return page(Err(error)),
     };
+    page(
+        console
+            .source
+            .part(part, &as_of)
+            .await
+            .map(|p| render(&p, &as_of)),
+    )
 }
 
-projection_page!(agreements, pages::agreements);
-projection_page!(ledger, pages::ledger);
-projection_page!(board, pages::board);
-projection_page!(projects, pages::projects);
-projection_page!(procurement, pages::procurement);
+async fn agreements(
+    State(console): State<Arc<Console>>,
+    Query(query): Query<AsOfQuery>,
+) -> Response {
+    projection_page(&console, &query, Part::Agreements, pages::agreements).await
+}
+
+async fn ledger(State(console): State<Arc<Console>>, Query(query): Query<AsOfQuery>) -> Response {
+    let after = query.after.clone().unwrap_or_default();
+    projection_page(&console, &query, Part::Ledger { after }, pages::ledger).await
+}
+
+async fn board(State(console): State<Arc<Console>>, Query(query): Query<AsOfQuery>) -> Response {
+    projection_page(&console, &query, Part::Board, pages::board).await
+}
+
+async fn projects(State(console): State<Arc<Console>>, Query(query): Query<AsOfQuery>) -> Response {
+    projection_page(&console, &query, Part::Projects, pages::projects).await
+}
+
+async fn procurement(
+    State(console): State<Arc<Console>>,
+    Query(query): Query<AsOfQuery>,
+) -> Response {
+    projection_page(&console, &query, Part::Procurement, pages::procurement).await
+}
 
 async fn commitment(
     State(console): State<Arc<Console>>,
     Path(id): Path<String>,
     Query(query): Query<AsOfQuery>,
 ) -> Response {
-    blocking(move || {
-        let as_of = AsOf::parse(&query)?;
-        pages::commitment(&console, &id, &as_of)
-    })
-    .await
+    let as_of = match AsOf::parse(&query) {
+        Ok(as_of) => as_of,
+        Err(error) => return page(Err(error)),
+    };
+    let from = query.from.unwrap_or(1);
+    page(
+        console
+            .source
+            .timeline(&id, from)
+            .await
+            .map(|timeline| pages::commitment(&id, &timeline, &as_of)),
+    )
 }
 
 async fn evidence(State(console): State<Arc<Console>>) -> Response {

@@ -7,9 +7,10 @@ use accord_kernel::Timestamp;
 use maud::{html, Markup, DOCTYPE};
 use serde_json::Value;
 
+use super::source::{Source, Timeline};
 use super::{AsOfQuery, Console};
-use crate::audit::history::{self, Subject};
-use crate::audit::replay::{self, Time};
+use crate::audit::history::Entry;
+use crate::audit::replay::Time;
 
 /// The console's only style sheet, served from the binary.
 pub(super) const STYLE: &str = include_str!("style.css");
@@ -139,13 +140,17 @@ pub(super) fn error_page(message: &str) -> String {
 }
 
 pub(super) fn index(console: &Console) -> String {
+    let how = match &console.source {
+        Source::Offline(_) => "Read-only, offline: every page is computed from copies of these data directories, made when the console started (the evidence page verifies them as they are now).",
+        Source::Live(_) => "Read-only, live: every page shows the services' projections now, through their queries over the bus; an earlier instant is folded from the logs this process runs.",
+    };
     layout(
         "Accord console",
         None,
         "/console/",
         html! {
-            p { "Read-only, offline: every page is computed from copies of these data directories, made when the console started (the evidence page verifies them as they are now)." }
-            ul { @for dir in &console.dirs { li { code { (dir.display()) } } } }
+            p { (how) }
+            ul { @for what in console.source.describe() { li { code { (what) } } } }
             ul { @for (page, name) in PAGES { li { a href={ "/console/" (page) } { (name) } } } }
         },
     )
@@ -207,19 +212,13 @@ fn table(
     }
 }
 
-fn projections(console: &Console, as_of: &AsOf) -> anyhow::Result<Value> {
-    let projections = replay::replay_in(console.copies(), as_of.at, as_of.time)?;
-    replay::to_json(&projections)
-}
-
 fn list(value: &Value, key: &str) -> Vec<Value> {
     value[key].as_array().cloned().unwrap_or_default()
 }
 
-pub(super) fn agreements(console: &Console, as_of: &AsOf) -> anyhow::Result<String> {
-    let p = projections(console, as_of)?;
+pub(super) fn agreements(p: &Value, as_of: &AsOf) -> String {
     let rows = list(&p["agreements"], "agreements");
-    Ok(layout(
+    layout(
         "Agreements",
         Some(as_of),
         "/console/agreements",
@@ -239,14 +238,13 @@ pub(super) fn agreements(console: &Console, as_of: &AsOf) -> anyhow::Result<Stri
             ],
             None,
         ),
-    ))
+    )
 }
 
-pub(super) fn ledger(console: &Console, as_of: &AsOf) -> anyhow::Result<String> {
-    let p = projections(console, as_of)?;
+pub(super) fn ledger(p: &Value, as_of: &AsOf) -> String {
     let query = as_of.query();
     let link = move |row: &Value| format!("/console/commitment/{}{query}", text(&row["id"]));
-    Ok(layout(
+    layout(
         "Commitment ledger",
         Some(as_of),
         "/console/ledger",
@@ -271,6 +269,11 @@ pub(super) fn ledger(console: &Console, as_of: &AsOf) -> anyhow::Result<String> 
                 ],
                 Some(&link),
             ))
+            @if let Some(next) = p["ledger"]["nextAfter"].as_str().filter(|n| !n.is_empty()) {
+                @let query = as_of.query();
+                @let joiner = if query.is_empty() { "?" } else { "&" };
+                p { a href={ "/console/ledger" (query) (joiner) "after=" (next) } rel="next" { "Next commitments, after " (next) } }
+            }
             (table(
                 "Totals per obligor and item",
                 &list(&p["ledger"], "totals"),
@@ -287,12 +290,11 @@ pub(super) fn ledger(console: &Console, as_of: &AsOf) -> anyhow::Result<String> 
                 None,
             ))
         },
-    ))
+    )
 }
 
-pub(super) fn board(console: &Console, as_of: &AsOf) -> anyhow::Result<String> {
-    let p = projections(console, as_of)?;
-    Ok(layout(
+pub(super) fn board(p: &Value, as_of: &AsOf) -> String {
+    layout(
         "Steering Board",
         Some(as_of),
         "/console/board",
@@ -309,11 +311,10 @@ pub(super) fn board(console: &Console, as_of: &AsOf) -> anyhow::Result<String> {
             ],
             None,
         ),
-    ))
+    )
 }
 
-pub(super) fn projects(console: &Console, as_of: &AsOf) -> anyhow::Result<String> {
-    let p = projections(console, as_of)?;
+pub(super) fn projects(p: &Value, as_of: &AsOf) -> String {
     let rows: Vec<Value> = list(&p["portfolio"], "projects")
         .into_iter()
         .map(|mut project| {
@@ -336,7 +337,7 @@ pub(super) fn projects(console: &Console, as_of: &AsOf) -> anyhow::Result<String
             project
         })
         .collect();
-    Ok(layout(
+    layout(
         "Projects",
         Some(as_of),
         "/console/projects",
@@ -373,13 +374,12 @@ pub(super) fn projects(console: &Console, as_of: &AsOf) -> anyhow::Result<String
                 None,
             ))
         },
-    ))
+    )
 }
 
-pub(super) fn procurement(console: &Console, as_of: &AsOf) -> anyhow::Result<String> {
-    let p = projections(console, as_of)?;
+pub(super) fn procurement(p: &Value, as_of: &AsOf) -> String {
     let queues = p["queues"].as_array().cloned().unwrap_or_default();
-    Ok(layout(
+    layout(
         "Procurement",
         Some(as_of),
         "/console/procurement",
@@ -423,12 +423,12 @@ pub(super) fn procurement(console: &Console, as_of: &AsOf) -> anyhow::Result<Str
                 ))
             }
         },
-    ))
+    )
 }
 
-pub(super) fn commitment(console: &Console, id: &str, as_of: &AsOf) -> anyhow::Result<String> {
-    let entries = history::history_in(Subject::Commitment, id, console.copies())?;
-    let shown: Vec<&history::Entry> = entries
+pub(super) fn commitment(id: &str, timeline: &Timeline, as_of: &AsOf) -> String {
+    let shown: Vec<&Entry> = timeline
+        .entries
         .iter()
         .filter(|e| {
             let when = match as_of.time {
@@ -438,25 +438,32 @@ pub(super) fn commitment(console: &Console, id: &str, as_of: &AsOf) -> anyhow::R
             Timestamp::parse_rfc3339(when).is_ok_and(|t| t <= as_of.at)
         })
         .collect();
-    let (points, unit) = super::chart::series(
-        console.copies(),
-        id,
-        as_of.at,
-        as_of.time == Time::Effective,
-    )?;
+    let chart = timeline.events.as_ref().map(|events| {
+        let (points, unit) =
+            super::chart::series(events, id, as_of.at, as_of.time == Time::Effective);
+        super::chart::chart(&points, &unit)
+    });
+    let next = timeline.next_from.map(|from| {
+        let query = as_of.query();
+        let joiner = if query.is_empty() { "?" } else { "&" };
+        format!("/console/commitment/{id}{query}{joiner}from={from}")
+    });
     let path = format!("/console/commitment/{id}");
-    Ok(layout(
+    layout(
         &format!("Commitment {id}"),
         Some(as_of),
         &path,
         html! {
-            (super::chart::chart(&points, &unit))
+            @match chart {
+                Some(chart) => (chart),
+                None => p class="empty" { "No chart here: its amounts are in the agreements service's events, and this process does not run that service." },
+            }
             @if shown.is_empty() {
                 p class="empty" { "Nothing of this commitment yet at that instant." }
             } @else {
                 div class="scroll" {
                     table {
-                        caption { "Its whole timeline, with the events it caused and that caused it" }
+                        caption { (timeline.caption) }
                         thead { tr {
                             th scope="col" { "occurred" } th scope="col" { "recorded" }
                             th scope="col" { "actor" } th scope="col" { "party" }
@@ -483,18 +490,25 @@ pub(super) fn commitment(console: &Console, id: &str, as_of: &AsOf) -> anyhow::R
                     }
                 }
             }
+            @if let Some(next) = next {
+                p { a href=(next) rel="next" { "Later changes" } }
+            }
         },
-    ))
+    )
 }
 
 pub(super) fn evidence(console: &Console) -> anyhow::Result<String> {
+    let dirs = match &console.source {
+        Source::Offline(offline) => &offline.dirs,
+        Source::Live(live) => return Ok(live_evidence(live)),
+    };
     use crate::audit::checkpoints::EvidenceKeys;
     use crate::audit::registry::RegistryHistory;
     use crate::audit::verify;
     let keys = EvidenceKeys::default();
     let mut registry = RegistryHistory::default();
     let mut reports = Vec::new();
-    for dir in &console.dirs {
+    for dir in dirs {
         reports.push(verify::verify_dir(
             dir,
             None,
@@ -549,4 +563,34 @@ pub(super) fn evidence(console: &Console) -> anyhow::Result<String> {
             }
         },
     ))
+}
+
+/// A running log is not verified in place (verification reads a copy, and a copy of
+/// a log being written is not the log): the page shows each log's head, to compare
+/// with what `accord audit verify` says of a backup.
+fn live_evidence(live: &super::source::Live) -> String {
+    layout(
+        "Evidence",
+        None,
+        "/console/evidence",
+        html! {
+            p { "The logs this process runs, as they stand. To verify the chain, the Merkle tree, the checkpoints and their co-signatures, run " code { "accord audit verify" } " or " code { "accord audit console" } " on a backup (" code { "accord backup" } "): both read a copy and write nothing where the data lies." }
+            div class="scroll" {
+                table {
+                    caption { "Each log's head" }
+                    thead { tr { th scope="col" { "service" } th scope="col" { "events" } th scope="col" { "head hash" } } }
+                    tbody {
+                        @for (kind, log) in &live.logs {
+                            @let head = log.head().ok().flatten();
+                            tr {
+                                th scope="row" { (kind.to_string()) }
+                                td { (head.as_ref().map_or(0, |h| h.position)) }
+                                td { code { (head.map(|h| h.hash.to_hex()).unwrap_or_default()) } }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
 }

@@ -1,0 +1,463 @@
+//! Where the console's pages get what they show: copies of data directories
+//! (offline, `accord audit console`), or a running Accord (live, under `/console/`
+//! on its HTTP address): now through the services' queries over the bus, page by
+//! page as any client asks; as of an earlier instant by folding the logs the
+//! process runs, as `accord audit replay` folds copies.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use accord_bus::AccordClient;
+use accord_contracts::v1::{self as pb, reply::Outcome};
+use accord_kernel::{Date, RecordedEvent, StreamId};
+use accord_log::Log;
+use accord_runtime::ServiceKind;
+use prost::Message as _;
+use serde_json::Value;
+
+use super::pages::AsOf;
+use crate::audit::history::{self, Entry, Subject};
+use crate::audit::replay;
+use crate::audit::Copy;
+use crate::demo::Projections;
+
+/// Rows of the commitment ledger on one page.
+pub const LEDGER_PAGE_ROWS: u32 = 100;
+/// Changes of a commitment's timeline on one page (live).
+pub const TIMELINE_PAGE_CHANGES: u32 = 200;
+
+/// Where the pages read from.
+#[derive(Debug)]
+pub enum Source {
+    Offline(Offline),
+    Live(Live),
+}
+
+/// Copies of data directories, made once when the console opens.
+#[derive(Debug)]
+pub struct Offline {
+    pub dirs: Vec<PathBuf>,
+    copies: Vec<Copy>,
+    /// The projections now (the copies never change), per day: overdue counts to it.
+    now: Mutex<Option<(Date, Value)>>,
+}
+
+/// A running Accord: its bus, and the logs of the services this process runs.
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub client: AccordClient,
+    pub logs: Vec<(ServiceKind, Log)>,
+}
+
+/// What a page shows of the projections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    Agreements,
+    /// One page of the ledger's rows, after this commitment id ("" first), and
+    /// the totals.
+    Ledger {
+        after: String,
+    },
+    Board,
+    Projects,
+    Procurement,
+}
+
+impl Part {
+    /// The services whose projections the part shows.
+    fn services(&self) -> &'static [ServiceKind] {
+        match self {
+            Part::Agreements | Part::Ledger { .. } | Part::Board => &[ServiceKind::Agreements],
+            Part::Projects => &[ServiceKind::Agreements, ServiceKind::Projects],
+            Part::Procurement => &[ServiceKind::Procurement],
+        }
+    }
+}
+
+/// A commitment's timeline as one page shows it.
+#[derive(Debug)]
+pub struct Timeline {
+    pub entries: Vec<Entry>,
+    /// The commitment's events up to the last one shown, for the chart; `None`
+    /// when this process cannot read them (live, without the agreements log).
+    pub events: Option<Vec<RecordedEvent>>,
+    /// The `from` of the next page, when there is one.
+    pub next_from: Option<u64>,
+    /// What the table holds, in words.
+    pub caption: &'static str,
+}
+
+impl Offline {
+    pub fn open(dirs: Vec<PathBuf>) -> anyhow::Result<Offline> {
+        let copies = dirs
+            .iter()
+            .map(|dir| Copy::of(dir))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Offline {
+            dirs,
+            copies,
+            now: Mutex::new(None),
+        })
+    }
+
+    /// Every projection as of `as_of`; now is folded once a day, not per page.
+    fn projections(&self, as_of: &AsOf) -> anyhow::Result<Value> {
+        if as_of.chosen {
+            let projections = replay::replay_in(&self.copies, as_of.at, as_of.time)?;
+            return replay::to_json(&projections);
+        }
+        let today = as_of.at.date();
+        let mut now = self
+            .now
+            .lock()
+            .map_err(|_| anyhow::anyhow!("a page failed while folding"))?;
+        if let Some((day, value)) = now.as_ref() {
+            if *day == today {
+                return Ok(value.clone());
+            }
+        }
+        let projections = replay::replay_in(&self.copies, as_of.at, as_of.time)?;
+        let value = replay::to_json(&projections)?;
+        *now = Some((today, value.clone()));
+        Ok(value)
+    }
+
+    fn timeline(&self, id: &str) -> anyhow::Result<Timeline> {
+        let entries = history::history_in(Subject::Commitment, id, &self.copies)?;
+        let mut events = Vec::new();
+        for copy in &self.copies {
+            for event in crate::audit::events(copy)? {
+                let event = event?;
+                if event.stream.category() == "commitment" && event.stream.id() == id {
+                    events.push(event);
+                }
+            }
+        }
+        Ok(Timeline {
+            entries,
+            events: Some(events),
+            next_from: None,
+            caption: "Its whole timeline, with the events it caused and that caused it",
+        })
+    }
+}
+
+impl Live {
+    fn log_of(&self, kind: ServiceKind) -> Option<&Log> {
+        self.logs.iter().find(|(k, _)| *k == kind).map(|(_, l)| l)
+    }
+
+    async fn query(&self, service: &str, name: &str, body: Vec<u8>) -> anyhow::Result<Outcome> {
+        self.client
+            .query(service, name, body)
+            .await
+            .map_err(|e| anyhow::anyhow!("{service} {name}: {e}"))
+    }
+
+    /// Every page of a list query, joined.
+    async fn all_pages<T>(
+        &self,
+        service: &str,
+        name: &str,
+        mut take: impl FnMut(Outcome) -> Option<(Vec<T>, String)>,
+    ) -> anyhow::Result<Vec<T>> {
+        let mut rows = Vec::new();
+        let mut after = String::new();
+        loop {
+            let body = pb::PageQuery { after, limit: 0 }.encode_to_vec();
+            let outcome = self.query(service, name, body).await?;
+            let (page, next) = take(outcome)
+                .ok_or_else(|| anyhow::anyhow!("{service} {name}: an unexpected reply"))?;
+            rows.extend(page);
+            if next.is_empty() {
+                return Ok(rows);
+            }
+            after = next;
+        }
+    }
+
+    async fn ledger(&self, after: &str, limit: u32) -> anyhow::Result<pb::CommitmentLedger> {
+        let body = pb::PageQuery {
+            after: after.to_owned(),
+            limit,
+        }
+        .encode_to_vec();
+        match self.query("agreements", "CommitmentLedger", body).await? {
+            Outcome::Ledger(ledger) => Ok(ledger),
+            _ => anyhow::bail!("agreements CommitmentLedger: an unexpected reply"),
+        }
+    }
+
+    /// What `part` shows now, through the services' queries.
+    async fn now(&self, part: &Part) -> anyhow::Result<Value> {
+        let mut p = Projections::default();
+        match part {
+            Part::Agreements => {
+                let agreements = self
+                    .all_pages("agreements", "AgreementRegister", |o| match o {
+                        Outcome::Agreements(r) => Some((r.agreements, r.next_after)),
+                        _ => None,
+                    })
+                    .await?;
+                p.agreements = Some(pb::AgreementRegister {
+                    agreements,
+                    ..Default::default()
+                });
+            }
+            Part::Ledger { after } => p.ledger = Some(self.ledger(after, LEDGER_PAGE_ROWS).await?),
+            Part::Board => {
+                let decisions = self
+                    .all_pages("agreements", "BoardDecisions", |o| match o {
+                        Outcome::Decisions(d) => Some((d.decisions, d.next_after)),
+                        _ => None,
+                    })
+                    .await?;
+                p.decisions = Some(pb::BoardDecisions {
+                    decisions,
+                    ..Default::default()
+                });
+            }
+            Part::Projects => {
+                let projects = self
+                    .all_pages("projects", "ProjectPortfolio", |o| match o {
+                        Outcome::Portfolio(r) => Some((r.projects, r.next_after)),
+                        _ => None,
+                    })
+                    .await?;
+                p.portfolio = Some(pb::ProjectPortfolio {
+                    projects,
+                    ..Default::default()
+                });
+                // The regulatory promises are weighed against every commitment.
+                let mut whole = self.ledger("", 0).await?;
+                while !whole.next_after.is_empty() {
+                    let next = self.ledger(&whole.next_after, 0).await?;
+                    whole.rows.extend(next.rows);
+                    whole.next_after = next.next_after;
+                }
+                p.ledger = Some(whole);
+            }
+            Part::Procurement => {
+                let grants = self
+                    .all_pages("procurement", "PriorityPolicy", |o| match o {
+                        Outcome::Policy(r) => Some((r.grants, r.next_after)),
+                        _ => None,
+                    })
+                    .await?;
+                p.policy = Some(pb::PriorityPolicy {
+                    grants,
+                    ..Default::default()
+                });
+                let Outcome::Markets(markets) = self
+                    .query("procurement", "ProcurementMarkets", vec![])
+                    .await?
+                else {
+                    anyhow::bail!("procurement ProcurementMarkets: an unexpected reply");
+                };
+                for market in markets.markets {
+                    let body = pb::ProcurementQueueQuery {
+                        item: market.item,
+                        controlled_by: market.controlled_by,
+                        ..Default::default()
+                    }
+                    .encode_to_vec();
+                    if let Outcome::Queue(queue) =
+                        self.query("procurement", "ProcurementQueue", body).await?
+                    {
+                        p.queues.push(queue);
+                    }
+                }
+            }
+        }
+        let mut value = replay::to_json(&p)?;
+        if matches!(part, Part::Projects) {
+            // Only the launch times needed the whole ledger.
+            if let Value::Object(map) = &mut value {
+                map.remove("ledger");
+            }
+        }
+        Ok(value)
+    }
+
+    /// What `part` showed as of an earlier instant, folded from this process's logs.
+    fn as_of(&self, part: &Part, as_of: &AsOf) -> anyhow::Result<Value> {
+        let mut projections = Projections::default();
+        for &kind in part.services() {
+            let log = self.log_of(kind).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "as of an earlier instant this page needs the {kind} log, which this process does not run: open the console of the process that runs it, or `accord audit console` on a copy of its data directory"
+                )
+            })?;
+            replay::fold_into(
+                &mut projections,
+                kind,
+                log.read_all(1),
+                as_of.at,
+                as_of.time,
+            )?;
+        }
+        replay::to_json(&projections)
+    }
+
+    async fn timeline(&self, id: &str, from: u64) -> anyhow::Result<Timeline> {
+        let body = pb::CommitmentTimelineQuery {
+            commitment_id: id.to_owned(),
+            from_version: from,
+            limit: TIMELINE_PAGE_CHANGES,
+        }
+        .encode_to_vec();
+        let Outcome::Timeline(page) = self.query("agreements", "CommitmentTimeline", body).await?
+        else {
+            anyhow::bail!("agreements CommitmentTimeline: an unexpected reply");
+        };
+        let last = page.entries.last().map_or(0, |e| e.version);
+        let entries = page
+            .entries
+            .into_iter()
+            .map(|e| Entry {
+                occurred_at: e.occurred_at,
+                recorded_at: e.recorded_at,
+                service: "agreements".to_owned(),
+                relation: "self",
+                stream: format!("commitment-{id}"),
+                actor: e.actor,
+                party: String::new(),
+                event: format!("version {}, position {}", e.version, e.position),
+                change: e.change,
+                reason: e.reason,
+                motion: e.motion,
+                documents: Vec::new(),
+                event_id: String::new(),
+            })
+            .collect();
+        // The chart needs the amounts, which only the events hold: from this
+        // process's agreements log, up to the last change shown.
+        let events = match self.log_of(ServiceKind::Agreements) {
+            None => None,
+            Some(log) => {
+                let stream = StreamId::new("commitment", id)?;
+                let mut events = Vec::new();
+                for event in log.read_stream(&stream, 1) {
+                    let event = event?;
+                    if event.version > last {
+                        break;
+                    }
+                    events.push(event);
+                }
+                Some(events)
+            }
+        };
+        Ok(Timeline {
+            entries,
+            events,
+            next_from: (page.next_version != 0).then_some(page.next_version),
+            caption: "Its changes, as the agreements service's CommitmentTimeline query lists them, a page at a time",
+        })
+    }
+}
+
+impl Source {
+    /// What `part` shows as of `as_of`, in the proto3 JSON mapping of the query
+    /// replies; a ledger page also gets `nextAfter` when more rows follow.
+    pub async fn part(&self, part: Part, as_of: &AsOf) -> anyhow::Result<Value> {
+        match self {
+            Source::Offline(offline) => {
+                let mut value = blocking_here(|| offline.projections(as_of))?;
+                if let Part::Ledger { after } = &part {
+                    page_rows(&mut value["ledger"], after, LEDGER_PAGE_ROWS as usize);
+                }
+                Ok(value)
+            }
+            Source::Live(live) if !as_of.chosen => live.now(&part).await,
+            Source::Live(live) => {
+                let mut value = blocking_here(|| live.as_of(&part, as_of))?;
+                if let Part::Ledger { after } = &part {
+                    page_rows(&mut value["ledger"], after, LEDGER_PAGE_ROWS as usize);
+                }
+                Ok(value)
+            }
+        }
+    }
+
+    /// The commitment's timeline from version `from` (live pages; offline shows it
+    /// whole, with the events it caused and that caused it).
+    pub async fn timeline(&self, id: &str, from: u64) -> anyhow::Result<Timeline> {
+        match self {
+            Source::Offline(offline) => blocking_here(|| offline.timeline(id)),
+            Source::Live(live) => live.timeline(id, from).await,
+        }
+    }
+
+    /// What the index page says the console reads.
+    pub fn describe(&self) -> Vec<String> {
+        match self {
+            Source::Offline(offline) => offline
+                .dirs
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect(),
+            Source::Live(live) => live
+                .logs
+                .iter()
+                .map(|(kind, _)| format!("the {kind} service's log (this process)"))
+                .collect(),
+        }
+    }
+}
+
+/// Runs `work`, which reads a whole log, without holding up the other requests on
+/// this async worker (where the runtime has more than one).
+fn blocking_here<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
+/// Keeps the ledger rows after `after` (rows come in ascending id order), at most
+/// `limit` of them, and says where the next page starts.
+fn page_rows(ledger: &mut Value, after: &str, limit: usize) {
+    let Some(rows) = ledger["rows"].as_array() else {
+        return;
+    };
+    let rest: Vec<Value> = rows
+        .iter()
+        .filter(|row| after.is_empty() || row["id"].as_str().is_some_and(|id| id > after))
+        .cloned()
+        .collect();
+    let more = rest.len() > limit;
+    let page: Vec<Value> = rest.into_iter().take(limit).collect();
+    let next = if more {
+        page.last()
+            .and_then(|r| r["id"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    } else {
+        String::new()
+    };
+    ledger["rows"] = Value::Array(page);
+    ledger["nextAfter"] = Value::String(next);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_more_rows_than_a_page_when_paged_then_the_next_page_starts_after_the_last_shown() {
+        let mut ledger = serde_json::json!({
+            "rows": [{"id": "c-1"}, {"id": "c-2"}, {"id": "c-3"}],
+        });
+        page_rows(&mut ledger, "", 2);
+        assert_eq!(ledger["rows"].as_array().map(Vec::len), Some(2));
+        assert_eq!(ledger["nextAfter"], "c-2");
+        let mut rest = serde_json::json!({
+            "rows": [{"id": "c-1"}, {"id": "c-2"}, {"id": "c-3"}],
+        });
+        page_rows(&mut rest, "c-2", 2);
+        assert_eq!(rest["rows"], serde_json::json!([{"id": "c-3"}]));
+        assert_eq!(rest["nextAfter"], "");
+    }
+}
