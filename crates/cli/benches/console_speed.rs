@@ -171,6 +171,7 @@ fn main() {
         let console = accord::console::Console::live(
             client.clone(),
             vec![(ServiceKind::Agreements, log.clone())],
+            Vec::new(),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();

@@ -334,6 +334,23 @@ enum AuditCommand {
         /// Address to serve on (port 0: any free port).
         #[arg(long, default_value = "127.0.0.1:9480")]
         http: String,
+        /// The evidence page also checks every event's signature, with a count per
+        /// actor (as `audit verify --signatures`).
+        #[arg(long)]
+        signatures: bool,
+        /// The parties' administrator keys for --signatures (PARTY:ACTOR:BASE64KEY,
+        /// comma-separated; default: the trust_roots setting).
+        #[arg(long)]
+        trust_roots: Option<String>,
+        /// A log's public key (as `accord keys log` prints it): the evidence page
+        /// checks the kept checkpoints' signatures, and proofs of events can be
+        /// downloaded; repeatable.
+        #[arg(long)]
+        log_key: Vec<String>,
+        /// A witness's public key (as `accord keys witness` prints it), to verify its
+        /// cosignatures on the kept checkpoints; repeatable.
+        #[arg(long)]
+        witness: Vec<String>,
     },
     /// Every event that cites a document, by the SHA-256 of the file (or --sha256):
     /// where, when, by whom and under which title. Exits 1 when no event cites it.
@@ -557,8 +574,32 @@ fn main() -> ExitCode {
             Command::Up(_) => serve(&settings, &ServiceKind::ALL).await,
             Command::Serve { service, .. } => serve(&settings, &[service]).await,
             Command::Audit {
-                command: AuditCommand::Console { dirs, http },
-            } => console(dirs, &http).await,
+                command:
+                    AuditCommand::Console {
+                        dirs,
+                        http,
+                        signatures,
+                        trust_roots,
+                        log_key,
+                        witness,
+                    },
+            } => {
+                let roots = if signatures {
+                    let mut given = settings.clone();
+                    if let Some(text) = trust_roots {
+                        given.trust_roots = text;
+                    }
+                    Some(
+                        given
+                            .trusted()
+                            .map_err(|e| anyhow::anyhow!("trust roots: {e}"))?,
+                    )
+                } else {
+                    None
+                };
+                let keys = evidence_keys(&log_key, &witness)?;
+                console(dirs, &http, roots, keys).await
+            }
             Command::Audit { command } => audit(&settings, command),
             Command::DeadLetters { command } => dead_letters(&settings, command).await,
             Command::Send {
@@ -763,15 +804,38 @@ async fn interrupted() {
 }
 
 /// `accord audit console DIR...`: serves the console until SIGINT or SIGTERM.
-async fn console(dirs: Vec<PathBuf>, http: &str) -> anyhow::Result<()> {
+/// The public keys `--log-key` and `--witness` give, parsed.
+fn evidence_keys(
+    log_keys: &[String],
+    witnesses: &[String],
+) -> Result<accord::audit::checkpoints::EvidenceKeys, Usage> {
+    Ok(accord::audit::checkpoints::EvidenceKeys {
+        logs: log_keys
+            .iter()
+            .map(|k| k.parse().map_err(|e| Usage(format!("--log-key {k}: {e}"))))
+            .collect::<Result<_, _>>()?,
+        witnesses: witnesses
+            .iter()
+            .map(|w| w.parse().map_err(|e| Usage(format!("--witness {w}: {e}"))))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+async fn console(
+    dirs: Vec<PathBuf>,
+    http: &str,
+    roots: Option<accord_runtime::authentication::Trusted>,
+    keys: accord::audit::checkpoints::EvidenceKeys,
+) -> anyhow::Result<()> {
     for dir in &dirs {
         if !dir.join("db").is_file() {
             anyhow::bail!("{}: no log here (no `db` file)", dir.display());
         }
     }
-    let console = tokio::task::spawn_blocking(move || accord::console::Console::open(dirs))
-        .await
-        .map_err(|e| anyhow::anyhow!("copying the data directories: {e}"))??;
+    let console =
+        tokio::task::spawn_blocking(move || accord::console::Console::open_with(dirs, roots, keys))
+            .await
+            .map_err(|e| anyhow::anyhow!("copying the data directories: {e}"))??;
     accord::console::serve(
         console,
         http,
@@ -1233,7 +1297,30 @@ async fn demo(
                 .iter()
                 .map(|kind| settings.data_dir.join(kind.name()))
                 .collect();
-            console(dirs, &addr).await
+            // The demo's own keys: its checkpoints' signatures and cosignatures are
+            // verified, its signatures checked against its trust roots, and any
+            // event's proof can be downloaded.
+            let keys = accord::audit::checkpoints::EvidenceKeys {
+                logs: ServiceKind::ALL
+                    .iter()
+                    .map(|kind| {
+                        accord::demo_evidence::log_signer(kind.name())
+                            .verifier()
+                            .clone()
+                    })
+                    .collect(),
+                witnesses: accord::demo_evidence::WITNESSES
+                    .iter()
+                    .map(|name| accord::demo_evidence::cosigner(name).verifier().clone())
+                    .collect(),
+            };
+            let mut demo_settings = settings.clone();
+            demo_settings.trust_roots = accord_scenario::Scenario::lt_ua()?.trust_roots_setting();
+            demo_settings.service_keys = accord_scenario::service_keys_setting();
+            let roots = demo_settings
+                .trusted()
+                .map_err(|e| anyhow::anyhow!("trust roots: {e}"))?;
+            console(dirs, &addr, Some(roots), keys).await
         }
     }
 }
@@ -1281,7 +1368,11 @@ async fn serve(settings: &Settings, kinds: &[ServiceKind]) -> anyhow::Result<()>
         let console = if settings.http_console {
             tracing::info!(addr = %settings.http_addr, "accord.http serving /healthz /readyz /metrics /console/");
             let client = accord_bus::AccordClient::new(running.bus.clone());
-            let console = accord::console::Console::live(client, running.logs.clone());
+            let log_keys = accord::running::log_keys(settings, kinds)?
+                .values()
+                .map(|signer| signer.verifier().clone())
+                .collect();
+            let console = accord::console::Console::live(client, running.logs.clone(), log_keys);
             accord::console::router(std::sync::Arc::new(console))
         } else {
             tracing::info!(addr = %settings.http_addr, "accord.http serving /healthz /readyz /metrics");

@@ -75,6 +75,22 @@ impl Served {
         (status, headers, body.to_owned())
     }
 
+    /// GETs `path`: the body's bytes (a download need not be text); it must be a 200.
+    fn bytes(&self, path: &str) -> Vec<u8> {
+        let mut stream = std::net::TcpStream::connect(&self.addr).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        )
+        .unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        let end = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        assert!(response.starts_with(b"HTTP/1.1 200"), "{path}");
+        response[end + 4..].to_vec()
+    }
+
     fn page(&self, path: &str) -> String {
         let (status, headers, body) = self.get(path);
         assert_eq!(status, 200, "{path}: {body}");
@@ -135,6 +151,16 @@ fn given_the_demos_data_then_each_page_shows_what_a_person_would_check() {
         .find(|r| r.contains("CommitmentAmended"))
         .unwrap();
     assert!(amended.contains("m-priority-ew"), "{amended}");
+    // The motion links to its row on the board's page.
+    assert!(
+        amended.contains("href=\"/console/board#motion-m-priority-ew\""),
+        "{amended}"
+    );
+    let board = served.page("/console/board");
+    assert!(
+        board.contains("<tr id=\"motion-m-priority-ew\">"),
+        "{board}"
+    );
     // The disputed delivery names its document by hash.
     let funding = served.page("/console/commitment/c-funding");
     assert!(funding.contains("Reconciliation of disbursed funding (illustrative) (sha256 "));
@@ -157,6 +183,24 @@ fn given_the_demos_data_then_each_page_shows_what_a_person_would_check() {
         "{rdx}"
     );
     assert!(row(&projects, "c-launch-time").contains("at risk"));
+    // Each id links to where it is shown: the promise to its commitment and project.
+    assert!(projects.contains("href=\"/console/commitment/c-launch-time\""));
+    assert!(projects.contains("href=\"/console/projects#project-rdx-plant\""));
+    assert!(projects.contains("<tr id=\"project-rdx-plant\">"));
+    // The funding gap as bars, the milestones on a time line with the slip.
+    let rdx_figures = projects
+        .split("<h2>")
+        .find(|h| h.contains("(rdx-plant)"))
+        .unwrap();
+    assert!(
+        rdx_figures.contains("EUR 400000000 / 1200000000"),
+        "{rdx_figures}"
+    );
+    assert!(
+        rdx_figures.contains("outstanding 800000000"),
+        "{rdx_figures}"
+    );
+    assert!(rdx_figures.contains("slipped from "), "{rdx_figures}");
 
     // Ukraine ranked first for Lithuania's shells, with the grant as the reason.
     let procurement = served.page("/console/procurement");
@@ -170,6 +214,7 @@ fn given_the_demos_data_then_each_page_shows_what_a_person_would_check() {
         .unwrap_or_else(|| panic!("{lt_shells}"));
     assert!(first.contains("<td>1</td>"), "{first}");
     assert!(first.contains("priority"), "{first}");
+    assert!(procurement.contains("href=\"/console/commitment/c-priority\""));
 
     // Every log verifies; each kept checkpoints that both states' witnesses co-signed.
     let evidence = served.page("/console/evidence");
@@ -342,4 +387,62 @@ fn given_demo_with_console_then_it_prints_the_address_and_serves_until_stopped()
     };
     let agreements = served.page("/console/agreements");
     assert!(row(&agreements, "lt-ua-defence-industry").contains("in_force"));
+
+    // With the demo's keys the evidence page verifies signatures per actor and the
+    // witnesses' cosignatures
+    let evidence = served.page("/console/evidence");
+    let agreements_log = evidence
+        .split("<tr class=\"ok\">")
+        .skip(1)
+        .find(|r| r.contains("/agreements</th>"))
+        .unwrap_or_else(|| panic!("{evidence}"));
+    assert!(agreements_log.contains(" verified<br>"), "{agreements_log}");
+    assert!(agreements_log.contains("ua-umerov: "), "{agreements_log}");
+    assert!(
+        agreements_log.contains("(cosignatures verified)"),
+        "{agreements_log}"
+    );
+    assert!(!agreements_log.contains("not checked"), "{agreements_log}");
+
+    // Any event's proof downloads from its timeline, and checks offline
+    let priority = served.page("/console/commitment/c-priority");
+    let link = priority
+        .split("href=\"/console/proof?event=")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no proof link in {priority}"))
+        .to_owned();
+    let (status, headers, proof) = served.get(&format!("/console/proof?event={link}"));
+    assert_eq!(status, 200, "{proof}");
+    assert!(
+        headers["content-disposition"].contains(".tlog-proof"),
+        "{headers:?}"
+    );
+    assert!(proof.starts_with("c2sp.org/tlog-proof@v1"), "{proof}");
+    let envelope = served.bytes(&format!("/console/proof?event={link}&part=envelope"));
+    let dir = tempfile::tempdir().unwrap();
+    let proof_file = dir.path().join("event.tlog-proof");
+    std::fs::write(&proof_file, &proof).unwrap();
+    std::fs::write(dir.path().join("event.tlog-proof.envelope"), &envelope).unwrap();
+    let mut check = Command::new(env!("CARGO_BIN_EXE_accord"));
+    check
+        .args(["audit", "check-proof"])
+        .arg(&proof_file)
+        .arg("--log-key")
+        .arg(
+            accord::demo_evidence::log_signer("agreements")
+                .verifier()
+                .to_string(),
+        );
+    for name in accord::demo_evidence::WITNESSES {
+        check
+            .arg("--witness")
+            .arg(accord::demo_evidence::cosigner(name).verifier().to_string());
+    }
+    let checked = check.output().unwrap();
+    assert!(checked.status.success(), "{checked:?}");
+    // An id that is no event's is refused in words
+    let (status, _, body) = served.get("/console/proof?event=not-an-id");
+    assert_eq!(status, 400);
+    assert!(body.contains("an event id"), "{body}");
 }

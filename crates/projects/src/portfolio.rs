@@ -35,6 +35,9 @@ pub struct PortfolioRow {
     pub days_to_launch: Option<i64>,
     /// Research projects: each result, with its holders, by result id.
     pub results: Vec<(String, crate::ResearchResult)>,
+    /// Each milestone, by milestone id: planned and current due dates (a slip moves
+    /// the latter), status, and when it was reached.
+    pub milestones: Vec<(String, crate::Milestone)>,
 }
 
 impl Portfolio {
@@ -96,6 +99,11 @@ impl Portfolio {
                         .results
                         .iter()
                         .map(|(id, r)| (id.to_string(), r.clone()))
+                        .collect(),
+                    milestones: p
+                        .milestones
+                        .iter()
+                        .map(|(id, m)| (id.to_string(), m.clone()))
                         .collect(),
                 }
             })

@@ -8,6 +8,7 @@ use accord_contracts::v1::{self as pb, reply::Outcome};
 use accord_kernel::{Date, PartyId, WireName};
 use accord_procurement::market::MarketEvent;
 use accord_procurement::queue::ProcurementView;
+use accord_projects::MilestoneStatus;
 use accord_projects::Portfolio;
 use prost::Message as _;
 
@@ -368,6 +369,23 @@ pub fn project_portfolio(portfolio: &Portfolio, today: Date) -> pb::ProjectPortf
                         result_id,
                         title: result.title,
                         holders: result.holders.iter().map(ToString::to_string).collect(),
+                    })
+                    .collect(),
+                milestones: row
+                    .milestones
+                    .into_iter()
+                    .map(|(milestone_id, m)| pb::MilestoneRow {
+                        milestone_id,
+                        title: m.title,
+                        planned_due: m.planned_due.to_string(),
+                        due: m.due.to_string(),
+                        status: match m.status {
+                            MilestoneStatus::Planned => "planned",
+                            MilestoneStatus::Slipped => "slipped",
+                            MilestoneStatus::Reached => "reached",
+                        }
+                        .to_owned(),
+                        reached_on: m.reached_on.map(|d| d.to_string()).unwrap_or_default(),
                     })
                     .collect(),
             })

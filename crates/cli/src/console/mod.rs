@@ -11,13 +11,16 @@
 
 mod chart;
 mod pages;
+mod project_chart;
 pub mod source;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use accord_bus::AccordClient;
+use accord_evidence::note::VerifierKey;
 use accord_log::Log;
+use accord_runtime::authentication::Trusted;
 use accord_runtime::ServiceKind;
 
 use axum::extract::{Path, Query, State};
@@ -27,6 +30,7 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 
+use crate::audit::checkpoints::EvidenceKeys;
 pub use pages::AsOf;
 use source::{Part, Source};
 
@@ -42,16 +46,35 @@ impl Console {
     /// ever written where the data lies). The pages show the logs as they were then;
     /// the evidence page verifies the directories as they are now.
     pub fn open(dirs: Vec<PathBuf>) -> anyhow::Result<Console> {
+        Console::open_with(dirs, None, EvidenceKeys::default())
+    }
+
+    /// [`Console::open`], the evidence checked with the parties' trust `roots`
+    /// (signatures) and the logs' and witnesses' public `keys`, and proofs made.
+    pub fn open_with(
+        dirs: Vec<PathBuf>,
+        roots: Option<Trusted>,
+        keys: EvidenceKeys,
+    ) -> anyhow::Result<Console> {
         Ok(Console {
-            source: Source::Offline(source::Offline::open(dirs)?),
+            source: Source::Offline(source::Offline::open(dirs, roots, keys)?),
         })
     }
 
     /// Live, in a running Accord: now through the services' queries on `client`,
-    /// earlier instants and the evidence from the `logs` this process runs.
-    pub fn live(client: AccordClient, logs: Vec<(ServiceKind, Log)>) -> Console {
+    /// earlier instants and the evidence from the `logs` this process runs, proofs
+    /// against their kept checkpoints opened with `log_keys`.
+    pub fn live(
+        client: AccordClient,
+        logs: Vec<(ServiceKind, Log)>,
+        log_keys: Vec<VerifierKey>,
+    ) -> Console {
         Console {
-            source: Source::Live(source::Live { client, logs }),
+            source: Source::Live(source::Live {
+                client,
+                logs,
+                log_keys,
+            }),
         }
     }
 }
@@ -82,6 +105,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/console/procurement", get(procurement))
         .route("/console/commitment/{id}", get(commitment))
         .route("/console/evidence", get(evidence))
+        .route("/console/proof", get(proof))
         .with_state(console)
 }
 
@@ -204,6 +228,57 @@ async fn commitment(
 
 async fn evidence(State(console): State<Arc<Console>>) -> Response {
     blocking(move || pages::evidence(&console)).await
+}
+
+/// `?event=ID[&part=envelope]`: what a proof download asks for.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ProofQuery {
+    pub event: Option<String>,
+    pub part: Option<String>,
+}
+
+/// The proof of an event as a file to keep (`accord audit check-proof` checks it
+/// offline), or its envelope with `part=envelope`.
+async fn proof(State(console): State<Arc<Console>>, Query(query): Query<ProofQuery>) -> Response {
+    let text = query.event.unwrap_or_default();
+    let event_id = match uuid::Uuid::parse_str(text.trim()) {
+        Ok(id) => id,
+        Err(_) => {
+            return page(Err(anyhow::anyhow!(
+                "event {text:?}: an event id, e.g. 0193a1b2-...; the commitment pages link each event's proof"
+            )))
+        }
+    };
+    match console.source.proof(event_id) {
+        Err(error) => page(Err(error)),
+        Ok(proof) => {
+            let envelope = query.part.as_deref() == Some("envelope");
+            let (body, name, kind) = if envelope {
+                (
+                    proof.envelope,
+                    format!("{event_id}.tlog-proof.envelope"),
+                    "application/octet-stream",
+                )
+            } else {
+                (
+                    proof.text,
+                    format!("{event_id}.tlog-proof"),
+                    "text/plain; charset=utf-8",
+                )
+            };
+            let mut response = body.into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+            if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+                headers.insert(header::CONTENT_DISPOSITION, value);
+            }
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            response
+        }
+    }
 }
 
 /// Serves the console on `addr` until `shutdown` resolves; `bound` learns the

@@ -172,14 +172,91 @@ fn text(value: &Value) -> String {
     }
 }
 
-/// A real table: a caption, a header row, one row per item; `link` makes the first
-/// column's cell a link.
-fn table(
-    caption: &str,
-    rows: &[Value],
-    columns: &[(&str, &str)],
-    link: Option<&dyn Fn(&Value) -> String>,
-) -> Markup {
+/// A page an id leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum To {
+    Commitment,
+    Motion,
+    Agreement,
+    Project,
+}
+
+impl To {
+    /// The row's anchor on its page.
+    fn anchor(self, id: &str) -> String {
+        match self {
+            To::Commitment => format!("commitment-{id}"),
+            To::Motion => format!("motion-{id}"),
+            To::Agreement => format!("agreement-{id}"),
+            To::Project => format!("project-{id}"),
+        }
+    }
+
+    /// Where `id` is shown, keeping the as-of `query`.
+    fn href(self, id: &str, query: &str) -> String {
+        match self {
+            To::Commitment => format!("/console/commitment/{id}{query}"),
+            To::Motion => format!("/console/board{query}#{}", self.anchor(id)),
+            To::Agreement => format!("/console/agreements{query}#{}", self.anchor(id)),
+            To::Project => format!("/console/projects{query}#{}", self.anchor(id)),
+        }
+    }
+}
+
+/// Which columns of a table hold ids that link to their page, and what the rows
+/// are, so other pages can link to them.
+struct Links {
+    columns: Vec<(&'static str, To)>,
+    rows: Option<To>,
+    query: String,
+}
+
+impl Links {
+    fn none() -> Links {
+        Links {
+            columns: Vec::new(),
+            rows: None,
+            query: String::new(),
+        }
+    }
+
+    fn to(columns: &[(&'static str, To)], as_of: &AsOf) -> Links {
+        Links {
+            columns: columns.to_vec(),
+            rows: None,
+            query: as_of.query(),
+        }
+    }
+
+    /// The rows are the `to`s, anchored by their first column.
+    fn anchored(to: To, as_of: &AsOf) -> Links {
+        Links {
+            columns: Vec::new(),
+            rows: Some(to),
+            query: as_of.query(),
+        }
+    }
+
+    fn of(&self, key: &str) -> Option<To> {
+        self.columns
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, to)| *to)
+    }
+}
+
+/// A cell's text, as a link where the column holds ids of a page's rows.
+fn cell(value: &Value, to: Option<To>, query: &str) -> Markup {
+    let text = text(value);
+    match (to, value.as_str()) {
+        (Some(to), Some(id)) if !id.is_empty() => html! { a href=(to.href(id, query)) { (text) } },
+        _ => html! { (text) },
+    }
+}
+
+/// A real table: a caption, a header row, one row per item; `links` makes ids
+/// links to their pages and anchors the rows.
+fn table(caption: &str, rows: &[Value], columns: &[(&str, &str)], links: &Links) -> Markup {
     html! {
         @if rows.is_empty() {
             p class="empty" { (caption) ": none." }
@@ -190,17 +267,14 @@ fn table(
                     thead { tr { @for (_, header) in columns { th scope="col" { (header) } } } }
                     tbody {
                         @for row in rows {
-                            tr {
+                            @let anchor = links.rows.zip(columns.first()).map(|(to, (key, _))| to.anchor(&text(&row[*key])));
+                            tr id=[anchor] {
                                 @for (i, (key, _)) in columns.iter().enumerate() {
-                                    @let cell = text(&row[*key]);
+                                    @let shown = cell(&row[*key], links.of(key), &links.query);
                                     @if i == 0 {
-                                        @if let Some(link) = link {
-                                            th scope="row" { a href=(link(row)) { (cell) } }
-                                        } @else {
-                                            th scope="row" { (cell) }
-                                        }
+                                        th scope="row" { (shown) }
                                     } @else {
-                                        td { (cell) }
+                                        td { (shown) }
                                     }
                                 }
                             }
@@ -236,14 +310,12 @@ pub(super) fn agreements(p: &Value, as_of: &AsOf) -> String {
                 ("inForceSince", "in force since"),
                 ("amendments", "amendments"),
             ],
-            None,
+            &Links::anchored(To::Agreement, as_of),
         ),
     )
 }
 
 pub(super) fn ledger(p: &Value, as_of: &AsOf) -> String {
-    let query = as_of.query();
-    let link = move |row: &Value| format!("/console/commitment/{}{query}", text(&row["id"]));
     layout(
         "Commitment ledger",
         Some(as_of),
@@ -267,7 +339,7 @@ pub(super) fn ledger(p: &Value, as_of: &AsOf) -> String {
                     ("gap", "gap"),
                     ("overdueSince", "overdue since"),
                 ],
-                Some(&link),
+                &Links::to(&[("id", To::Commitment)], as_of),
             ))
             @if let Some(next) = p["ledger"]["nextAfter"].as_str().filter(|n| !n.is_empty()) {
                 @let query = as_of.query();
@@ -287,7 +359,7 @@ pub(super) fn ledger(p: &Value, as_of: &AsOf) -> String {
                     ("disputed", "disputed"),
                     ("gap", "gap"),
                 ],
-                None,
+                &Links::none(),
             ))
         },
     )
@@ -309,13 +381,15 @@ pub(super) fn board(p: &Value, as_of: &AsOf) -> String {
                 ("status", "status"),
                 ("votes", "votes"),
             ],
-            None,
+            &Links::anchored(To::Motion, as_of),
         ),
     )
 }
 
 pub(super) fn projects(p: &Value, as_of: &AsOf) -> String {
-    let rows: Vec<Value> = list(&p["portfolio"], "projects")
+    let projects = list(&p["portfolio"], "projects");
+    let rows: Vec<Value> = projects
+        .clone()
         .into_iter()
         .map(|mut project| {
             // The funding gap in words: per currency, pledged, disbursed, outstanding.
@@ -358,7 +432,7 @@ pub(super) fn projects(p: &Value, as_of: &AsOf) -> String {
                     ("overdueMilestones", "overdue"),
                     ("daysToLaunch", "days to launch"),
                 ],
-                None,
+                &Links::anchored(To::Project, as_of),
             ))
             (table(
                 "Regulatory promises against time to launch",
@@ -371,8 +445,13 @@ pub(super) fn projects(p: &Value, as_of: &AsOf) -> String {
                     ("days_to_launch", "days to launch"),
                     ("verdict", "verdict"),
                 ],
-                None,
+                &Links::to(&[("commitment", To::Commitment), ("project", To::Project)], as_of),
             ))
+            @for project in &projects {
+                h2 { "Funding and milestones: " (text(&project["title"])) " (" (text(&project["id"])) ")" }
+                (super::project_chart::funding(project))
+                (super::project_chart::milestones(project))
+            }
         },
     )
 }
@@ -393,7 +472,7 @@ pub(super) fn procurement(p: &Value, as_of: &AsOf) -> String {
                     ("beneficiary", "beneficiary"),
                     ("itemCategories", "item categories"),
                 ],
-                None,
+                &Links::to(&[("commitmentId", To::Commitment)], as_of),
             ))
             @for queue in &queues {
                 h2 {
@@ -406,7 +485,7 @@ pub(super) fn procurement(p: &Value, as_of: &AsOf) -> String {
                     "Open requests, ranked",
                     &list(queue, "requests"),
                     &[("requestId", "request"), ("rank", "rank"), ("tier", "tier"), ("explanation", "why this rank")],
-                    None,
+                    &Links::none(),
                 ))
                 (table(
                     "Allocations",
@@ -419,7 +498,7 @@ pub(super) fn procurement(p: &Value, as_of: &AsOf) -> String {
                         ("quantity", "quantity"),
                         ("explanation", "why this rank"),
                     ],
-                    None,
+                    &Links::none(),
                 ))
             }
         },
@@ -481,9 +560,10 @@ pub(super) fn commitment(id: &str, timeline: &Timeline, as_of: &AsOf) -> String 
                                     td { (e.event) }
                                     td { (e.change) }
                                     td { (e.reason) }
-                                    td { (e.motion) }
+                                    td { (cell(&Value::String(e.motion.clone()), Some(To::Motion), &as_of.query())) }
                                     td { @for d in &e.documents { span class="document" title=(d.sha256) { (d.short()) } br; } }
-                                    td { (e.relation) " (" (e.service) ")" }
+                                    td { (e.relation) " (" (e.service) ")"
+                                        @if !e.event_id.is_empty() { br; a href={ "/console/proof?event=" (e.event_id) } { "proof" } } }
                                 }
                             }
                         }
@@ -498,25 +578,33 @@ pub(super) fn commitment(id: &str, timeline: &Timeline, as_of: &AsOf) -> String 
 }
 
 pub(super) fn evidence(console: &Console) -> anyhow::Result<String> {
-    let dirs = match &console.source {
-        Source::Offline(offline) => &offline.dirs,
+    let offline = match &console.source {
+        Source::Offline(offline) => offline,
         Source::Live(live) => return Ok(live_evidence(live)),
     };
-    use crate::audit::checkpoints::EvidenceKeys;
     use crate::audit::registry::RegistryHistory;
     use crate::audit::verify;
-    let keys = EvidenceKeys::default();
     let mut registry = RegistryHistory::default();
+    // The agreements log first: the others' signatures are checked against the
+    // actors registry it holds. Shown in the order given.
+    let mut order: Vec<usize> = (0..offline.dirs.len()).collect();
+    order.sort_by_key(|&i| {
+        crate::audit::service_of(&offline.dirs[i], None)
+            != Some(accord_runtime::ServiceKind::Agreements)
+    });
     let mut reports = Vec::new();
-    for dir in dirs {
-        reports.push(verify::verify_dir(
-            dir,
-            None,
-            &keys,
+    for &i in &order {
+        let report = verify::verify_dir(
+            &offline.dirs[i],
+            offline.roots.as_ref(),
+            &offline.keys,
             &mut registry,
             &mut |_, _| {},
-        )?);
+        )?;
+        reports.push((i, report));
     }
+    reports.sort_by_key(|(i, _)| *i);
+    let reports: Vec<verify::LogReport> = reports.into_iter().map(|(_, r)| r).collect();
     Ok(layout(
         "Evidence",
         None,
@@ -528,7 +616,8 @@ pub(super) fn evidence(console: &Console) -> anyhow::Result<String> {
                     thead { tr {
                         th scope="col" { "log" } th scope="col" { "service" } th scope="col" { "events" }
                         th scope="col" { "verdict" } th scope="col" { "where" } th scope="col" { "why" }
-                        th scope="col" { "head hash" } th scope="col" { "checkpoints" }
+                        th scope="col" { "head hash" } th scope="col" { "signatures" }
+                        th scope="col" { "checkpoints" }
                         th scope="col" { "witnesses (last co-signed size)" }
                     } }
                     tbody {
@@ -544,6 +633,16 @@ pub(super) fn evidence(console: &Console) -> anyhow::Result<String> {
                                 } }
                                 td { @if let Some(p) = &r.problem { (p.reason) } }
                                 td { code { (r.head_hash.clone().unwrap_or_default()) } }
+                                td { @match &r.signatures {
+                                    None => "not checked (start the console with --signatures)",
+                                    Some(s) => @match &s.not_checked {
+                                        Some(why) => { "not checked: " (why) }
+                                        None => {
+                                            (s.verified) " verified"
+                                            @for (actor, count) in &s.by_actor { br; (actor) ": " (count) }
+                                        }
+                                    },
+                                } }
                                 td { @if let Some(c) = &r.checkpoints {
                                     (c.kept) " kept"
                                     @if let Some(size) = c.latest_size { ", latest at size " (size) }
@@ -561,8 +660,21 @@ pub(super) fn evidence(console: &Console) -> anyhow::Result<String> {
                     }
                 }
             }
+            (proof_form())
         },
     ))
+}
+
+/// A form asking for the proof of any event by its id (a plain GET: no script).
+fn proof_form() -> Markup {
+    html! {
+        form method="get" action="/console/proof" class="proof" {
+            label { "Proof that an event is in its log's witnessed tree (a c2sp.org/tlog-proof@v1 file for "
+                code { "accord audit check-proof" } "), event id "
+                input type="text" name="event" placeholder="0193a1b2-…" size="38"; }
+            button type="submit" { "Download" }
+        }
+    }
 }
 
 /// A running log is not verified in place (verification reads a copy, and a copy of
@@ -574,6 +686,7 @@ fn live_evidence(live: &super::source::Live) -> String {
         None,
         "/console/evidence",
         html! {
+            (proof_form())
             p { "The logs this process runs, as they stand. To verify the chain, the Merkle tree, the checkpoints and their co-signatures, run " code { "accord audit verify" } " or " code { "accord audit console" } " on a backup (" code { "accord backup" } "): both read a copy and write nothing where the data lies." }
             div class="scroll" {
                 table {

@@ -15,7 +15,11 @@ use accord_runtime::ServiceKind;
 use prost::Message as _;
 use serde_json::Value;
 
+use accord_evidence::note::VerifierKey;
+use accord_runtime::authentication::Trusted;
+
 use super::pages::AsOf;
+use crate::audit::checkpoints::EvidenceKeys;
 use crate::audit::history::{self, Entry, Subject};
 use crate::audit::replay;
 use crate::audit::Copy;
@@ -37,16 +41,31 @@ pub enum Source {
 #[derive(Debug)]
 pub struct Offline {
     pub dirs: Vec<PathBuf>,
+    /// What the evidence page checks with, as `accord audit verify` takes them:
+    /// the parties' trust roots (signatures checked when given), the logs' and the
+    /// witnesses' public keys.
+    pub roots: Option<Trusted>,
+    pub keys: EvidenceKeys,
     copies: Vec<Copy>,
     /// The projections now (the copies never change), per day: overdue counts to it.
     now: Mutex<Option<(Date, Value)>>,
 }
 
-/// A running Accord: its bus, and the logs of the services this process runs.
+/// A running Accord: its bus, the logs of the services this process runs, and
+/// their log keys' public halves (to prove an event against a kept checkpoint).
 #[derive(Debug, Clone)]
 pub struct Live {
     pub client: AccordClient,
     pub logs: Vec<(ServiceKind, Log)>,
+    pub log_keys: Vec<VerifierKey>,
+}
+
+/// A proof that an event is in a log's witnessed tree, to download: the
+/// `c2sp.org/tlog-proof@v1` text and the event's envelope beside it.
+#[derive(Debug)]
+pub struct Proof {
+    pub text: Vec<u8>,
+    pub envelope: Vec<u8>,
 }
 
 /// What a page shows of the projections.
@@ -88,16 +107,40 @@ pub struct Timeline {
 }
 
 impl Offline {
-    pub fn open(dirs: Vec<PathBuf>) -> anyhow::Result<Offline> {
+    pub fn open(
+        dirs: Vec<PathBuf>,
+        roots: Option<Trusted>,
+        keys: EvidenceKeys,
+    ) -> anyhow::Result<Offline> {
         let copies = dirs
             .iter()
             .map(|dir| Copy::of(dir))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Offline {
             dirs,
+            roots,
+            keys,
             copies,
             now: Mutex::new(None),
         })
+    }
+
+    /// The proof of `event_id` from whichever directory holds it, against the kept
+    /// checkpoint with the most cosignatures (each directory is copied for it, as
+    /// `accord audit prove` does).
+    fn proof(&self, event_id: uuid::Uuid) -> anyhow::Result<Proof> {
+        let scratch = tempfile::tempdir()?;
+        let out = scratch.path().join("event.tlog-proof");
+        let mut refusals = Vec::new();
+        for dir in &self.dirs {
+            for key in &self.keys.logs {
+                match crate::audit::prove::prove(dir, event_id, None, key, &out) {
+                    Ok(_) => return read_proof(&out),
+                    Err(error) => refusals.push(format!("{}: {error}", dir.display())),
+                }
+            }
+        }
+        Err(no_proof(event_id, self.keys.logs.is_empty(), &refusals))
     }
 
     /// Every projection as of `as_of`; now is folded once a day, not per page.
@@ -143,6 +186,22 @@ impl Offline {
 }
 
 impl Live {
+    fn proof(&self, event_id: uuid::Uuid) -> anyhow::Result<Proof> {
+        let scratch = tempfile::tempdir()?;
+        let out = scratch.path().join("event.tlog-proof");
+        let mut refusals = Vec::new();
+        for (kind, log) in &self.logs {
+            for key in &self.log_keys {
+                let name = kind.to_string();
+                match crate::audit::prove::prove_in(log, &name, event_id, None, key, &out) {
+                    Ok(_) => return read_proof(&out),
+                    Err(error) => refusals.push(format!("{kind}: {error}")),
+                }
+            }
+        }
+        Err(no_proof(event_id, self.log_keys.is_empty(), &refusals))
+    }
+
     fn log_of(&self, kind: ServiceKind) -> Option<&Log> {
         self.logs.iter().find(|(k, _)| *k == kind).map(|(_, l)| l)
     }
@@ -388,6 +447,14 @@ impl Source {
         }
     }
 
+    /// The proof that event `event_id` is in its log's witnessed tree.
+    pub fn proof(&self, event_id: uuid::Uuid) -> anyhow::Result<Proof> {
+        match self {
+            Source::Offline(offline) => blocking_here(|| offline.proof(event_id)),
+            Source::Live(live) => blocking_here(|| live.proof(event_id)),
+        }
+    }
+
     /// What the index page says the console reads.
     pub fn describe(&self) -> Vec<String> {
         match self {
@@ -403,6 +470,41 @@ impl Source {
                 .collect(),
         }
     }
+}
+
+fn read_proof(out: &std::path::Path) -> anyhow::Result<Proof> {
+    Ok(Proof {
+        text: std::fs::read(out)?,
+        envelope: std::fs::read(crate::audit::prove::envelope_path(out))?,
+    })
+}
+
+/// Why no proof of `event_id` could be made, in words.
+fn no_proof(event_id: uuid::Uuid, no_keys: bool, refusals: &[String]) -> anyhow::Error {
+    if no_keys {
+        return anyhow::anyhow!(
+            "no proof of event {event_id}: a proof is made against a kept checkpoint, which is opened with the log's public key; start the console with --log-key VKEY (as `accord keys log` prints it)"
+        );
+    }
+    // An event in no log is said once, not once per log and key.
+    if refusals
+        .iter()
+        .all(|r| r.contains(&format!("no event {event_id}")))
+    {
+        return anyhow::anyhow!("no event {event_id} in these logs");
+    }
+    let reasons: Vec<&String> = refusals
+        .iter()
+        .filter(|r| !r.contains(&format!("no event {event_id}")))
+        .collect();
+    anyhow::anyhow!(
+        "no proof of event {event_id}: {}",
+        reasons
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    )
 }
 
 /// Runs `work`, which reads a whole log, without holding up the other requests on
