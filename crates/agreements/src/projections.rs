@@ -50,6 +50,8 @@ pub struct TimelineEntry {
     pub reason: String,
     /// The board motion that authorised the change, if any.
     pub motion: Option<String>,
+    /// The documents the change cites, by hash.
+    pub documents: Vec<accord_kernel::DocumentRef>,
 }
 
 impl std::fmt::Display for TimelineEntry {
@@ -467,6 +469,12 @@ pub fn timeline<'a>(
 /// One change in a commitment's timeline: `event`, recorded with `meta`.
 pub fn timeline_entry(meta: &EventMeta, event: &CommitmentEvent) -> TimelineEntry {
     let (change, reason, motion) = commitment_change(event);
+    let documents = match event {
+        CommitmentEvent::ProgressRecorded { documents, .. }
+        | CommitmentEvent::DeliveryConfirmed { documents, .. }
+        | CommitmentEvent::DeliveryDisputed { documents, .. } => documents.clone(),
+        _ => Vec::new(),
+    };
     TimelineEntry {
         position: meta.position,
         occurred_at: meta.occurred_at,
@@ -475,5 +483,6 @@ pub fn timeline_entry(meta: &EventMeta, event: &CommitmentEvent) -> TimelineEntr
         change,
         reason,
         motion,
+        documents,
     }
 }

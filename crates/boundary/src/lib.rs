@@ -31,6 +31,7 @@ pub use definition::{
 pub use error::BoundaryError;
 pub use procurement::{decode_procurement_event, encode_procurement_event};
 pub use projects::{decode_project_event, encode_project_event};
+pub use values::documents_proto;
 
 /// A domain event as the log stores it: the payload's message name, its schema
 /// version ([`evolution`]) and bytes.

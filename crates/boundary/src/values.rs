@@ -166,7 +166,8 @@ pub(crate) fn documents(values: &[pb::DocumentRef]) -> Result<Vec<DocumentRef>, 
     Ok(documents)
 }
 
-pub(crate) fn documents_proto(documents: &[DocumentRef]) -> Vec<pb::DocumentRef> {
+/// Documents as the contract carries them.
+pub fn documents_proto(documents: &[DocumentRef]) -> Vec<pb::DocumentRef> {
     documents
         .iter()
         .map(|d| pb::DocumentRef {

@@ -22,14 +22,56 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 /// `accord serve SERVICE` on NATS, unsigned commands taken (this test is about the
 /// console), its HTTP endpoints and console on `http`.
+/// The agreements service also keeps signed checkpoints (the demo's log key, no
+/// witnesses), every 10 events or each second.
 fn serve(service: &str, url: &str, http: &str, data: &std::path::Path) -> Process {
-    Process::spawn(
-        Command::new(env!("CARGO_BIN_EXE_accord"))
-            .args(["serve", service, "--nats", url, "--http", http, "--data"])
-            .arg(data)
-            .env("ACCORD_REQUIRE_SIGNATURES", "false")
-            .env("ACCORD_LOG_LEVEL", "warn"),
-    )
+    let mut command = Command::new(env!("CARGO_BIN_EXE_accord"));
+    command
+        .args(["serve", service, "--nats", url, "--http", http, "--data"])
+        .arg(data)
+        .env("ACCORD_REQUIRE_SIGNATURES", "false")
+        .env("ACCORD_LOG_LEVEL", "warn");
+    if service == "agreements" {
+        let keys = data.with_file_name("log-keys");
+        std::fs::create_dir_all(&keys).unwrap();
+        std::fs::write(
+            keys.join("agreements.log-key"),
+            accord::demo_evidence::log_signer("agreements").to_secret_string(),
+        )
+        .unwrap();
+        command
+            .env("ACCORD_LOG_KEY_DIR", &keys)
+            .env("ACCORD_CHECKPOINT_EVERY_EVENTS", "10")
+            .env("ACCORD_CHECKPOINT_EVERY_SECS", "1");
+    }
+    Process::spawn(&mut command)
+}
+
+/// GET `path` until it answers 200 (a checkpoint covering the event may take a
+/// second): the body's bytes.
+fn download(addr: &str, path: &str) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        let end = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        if response.starts_with(b"HTTP/1.1 200") {
+            return response[end + 4..].to_vec();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path}: {}",
+            String::from_utf8_lossy(&response)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// GET `path`: its status and body; every page is HTML without a script, under
@@ -133,6 +175,42 @@ async fn a_running_accord_serves_the_console_through_the_services_queries() {
             timeline.contains("<figure class=\"chart\"><svg"),
             "{timeline}"
         );
+        // The documents a change cites, by hash, and each change's proof
+        assert!(
+            timeline.contains("Reconciliation of disbursed funding (illustrative) (sha256 "),
+            "{timeline}"
+        );
+        let event = timeline
+            .split("href=\"/console/proof?event=")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("no proof link in {timeline}"))
+            .to_owned();
+        let proof = download(&agreements_http, &format!("/console/proof?event={event}"));
+        let envelope = download(
+            &agreements_http,
+            &format!("/console/proof?event={event}&part=envelope"),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("event.tlog-proof");
+        std::fs::write(&file, &proof).unwrap();
+        std::fs::write(dir.path().join("event.tlog-proof.envelope"), &envelope).unwrap();
+        let checked = Command::new(env!("CARGO_BIN_EXE_accord"))
+            .args(["audit", "check-proof"])
+            .arg(&file)
+            .arg("--log-key")
+            .arg(
+                accord::demo_evidence::log_signer("agreements")
+                    .verifier()
+                    .to_string(),
+            )
+            .output()
+            .unwrap();
+        assert!(checked.status.success(), "{checked:?}");
+        // The procurement process keeps no checkpoints: it says why there is no proof
+        let (status, none) = page(&procurement_http, &format!("/console/proof?event={event}"));
+        assert_eq!(status, 400);
+        assert!(none.contains("no log keys (log_key_dir)"), "{none}");
 
         // As of an earlier instant: folded from the process's own log, or said plainly
         // where the process does not run the log the page needs

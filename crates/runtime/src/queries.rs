@@ -153,10 +153,10 @@ impl TimelinePage {
         self.reply.next_version = version;
     }
 
-    /// Adds the change at stream version `version`, unless it would take the page past
+    /// Adds the change at stream version `version` (event `event_id`), unless it would take the page past
     /// its bytes: then the next page starts there. Returns whether it was added. A
     /// page always takes its first change, so every page moves on.
-    pub fn push(&mut self, version: u64, entry: TimelineEntry) -> bool {
+    pub fn push(&mut self, version: u64, event_id: uuid::Uuid, entry: TimelineEntry) -> bool {
         let entry = pb::TimelineEntry {
             position: entry.position,
             occurred_at: entry.occurred_at.to_string(),
@@ -166,6 +166,8 @@ impl TimelinePage {
             reason: entry.reason,
             motion: entry.motion.unwrap_or_default(),
             version,
+            event_id: event_id.to_string(),
+            documents: accord_boundary::documents_proto(&entry.documents),
         };
         // The entry, its field tag and its length's varint.
         let encoded = entry.encoded_len();

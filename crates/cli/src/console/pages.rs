@@ -449,8 +449,13 @@ pub(super) fn projects(p: &Value, as_of: &AsOf) -> String {
             ))
             @for project in &projects {
                 h2 { "Funding and milestones: " (text(&project["title"])) " (" (text(&project["id"])) ")" }
-                (super::project_chart::funding(project))
-                (super::project_chart::milestones(project))
+                @let funding = super::project_chart::funding(project).into_string();
+                @let milestones = super::project_chart::milestones(project).into_string();
+                @if funding.is_empty() && milestones.is_empty() {
+                    p class="empty" { "No funding pledged and no milestones planned yet." }
+                }
+                (maud::PreEscaped(funding))
+                (maud::PreEscaped(milestones))
             }
         },
     )

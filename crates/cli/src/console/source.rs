@@ -140,7 +140,11 @@ impl Offline {
                 }
             }
         }
-        Err(no_proof(event_id, self.keys.logs.is_empty(), &refusals))
+        let hint =
+            self.keys.logs.is_empty().then_some(
+                "start the console with --log-key VKEY (as `accord keys log` prints it)",
+            );
+        Err(no_proof(event_id, hint, &refusals))
     }
 
     /// Every projection as of `as_of`; now is folded once a day, not per page.
@@ -199,7 +203,10 @@ impl Live {
                 }
             }
         }
-        Err(no_proof(event_id, self.log_keys.is_empty(), &refusals))
+        let hint = self.log_keys.is_empty().then_some(
+            "this process has no log keys (log_key_dir), so its services keep no signed checkpoints",
+        );
+        Err(no_proof(event_id, hint, &refusals))
     }
 
     fn log_of(&self, kind: ServiceKind) -> Option<&Log> {
@@ -385,8 +392,17 @@ impl Live {
                 change: e.change,
                 reason: e.reason,
                 motion: e.motion,
-                documents: Vec::new(),
-                event_id: String::new(),
+                documents: e
+                    .documents
+                    .into_iter()
+                    .map(|d| crate::audit::documents::Cited {
+                        title: d.title,
+                        media_type: d.media_type,
+                        sha256: d.sha256,
+                        location: d.location,
+                    })
+                    .collect(),
+                event_id: e.event_id,
             })
             .collect();
         // The chart needs the amounts, which only the events hold: from this
@@ -410,7 +426,7 @@ impl Live {
             entries,
             events,
             next_from: (page.next_version != 0).then_some(page.next_version),
-            caption: "Its changes, as the agreements service's CommitmentTimeline query lists them, a page at a time",
+            caption: "Its changes, as the agreements service's CommitmentTimeline query lists them, a page at a time (the events they caused are in the offline view)",
         })
     }
 }
@@ -480,10 +496,11 @@ fn read_proof(out: &std::path::Path) -> anyhow::Result<Proof> {
 }
 
 /// Why no proof of `event_id` could be made, in words.
-fn no_proof(event_id: uuid::Uuid, no_keys: bool, refusals: &[String]) -> anyhow::Error {
-    if no_keys {
+/// `no_keys` says why there is no key to open a kept checkpoint with.
+fn no_proof(event_id: uuid::Uuid, no_keys: Option<&str>, refusals: &[String]) -> anyhow::Error {
+    if let Some(why) = no_keys {
         return anyhow::anyhow!(
-            "no proof of event {event_id}: a proof is made against a kept checkpoint, which is opened with the log's public key; start the console with --log-key VKEY (as `accord keys log` prints it)"
+            "no proof of event {event_id}: a proof is made against a kept checkpoint, which is opened with the log's public key; {why}"
         );
     }
     // An event in no log is said once, not once per log and key.
