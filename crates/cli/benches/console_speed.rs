@@ -201,6 +201,30 @@ fn main() {
             "{first}"
         );
         assert!(first.contains("Next commitments"), "the ledger pages");
+        // The next page continues after the last row shown, and never repeats one.
+        let next = first
+            .split("href=\"/console/ledger?after=")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a link to the next page")
+            .to_owned();
+        let (_, second) = tokio::task::spawn_blocking({
+            let (addr, next) = (addr.clone(), next.clone());
+            move || accord::http::probe(&addr, &format!("/console/ledger?after={next}")).unwrap()
+        })
+        .await
+        .unwrap();
+        let ids = |page: &str| -> Vec<String> {
+            page.split("href=\"/console/commitment/")
+                .skip(1)
+                .filter_map(|rest| rest.split('"').next().map(str::to_owned))
+                .collect()
+        };
+        let (ones, twos) = (ids(&first), ids(&second));
+        assert_eq!((ones.len(), twos.len()), (100, 100));
+        assert!(twos
+            .iter()
+            .all(|id| !ones.contains(id) && id.as_str() > next.as_str()));
         let (_, first) = tokio::task::spawn_blocking({
             let addr = addr.clone();
             move || accord::http::probe(&addr, "/console/commitment/c-0").unwrap()

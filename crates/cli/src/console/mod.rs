@@ -184,7 +184,14 @@ async fn agreements(
     State(console): State<Arc<Console>>,
     Query(query): Query<AsOfQuery>,
 ) -> Response {
-    projection_page(&console, &query, Part::Agreements, pages::agreements).await
+    let after = query.after.clone().unwrap_or_default();
+    projection_page(
+        &console,
+        &query,
+        Part::Agreements { after },
+        pages::agreements,
+    )
+    .await
 }
 
 async fn ledger(State(console): State<Arc<Console>>, Query(query): Query<AsOfQuery>) -> Response {
@@ -193,11 +200,13 @@ async fn ledger(State(console): State<Arc<Console>>, Query(query): Query<AsOfQue
 }
 
 async fn board(State(console): State<Arc<Console>>, Query(query): Query<AsOfQuery>) -> Response {
-    projection_page(&console, &query, Part::Board, pages::board).await
+    let after = query.after.clone().unwrap_or_default();
+    projection_page(&console, &query, Part::Board { after }, pages::board).await
 }
 
 async fn projects(State(console): State<Arc<Console>>, Query(query): Query<AsOfQuery>) -> Response {
-    projection_page(&console, &query, Part::Projects, pages::projects).await
+    let after = query.after.clone().unwrap_or_default();
+    projection_page(&console, &query, Part::Projects { after }, pages::projects).await
 }
 
 async fn procurement(

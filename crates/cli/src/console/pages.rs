@@ -286,6 +286,31 @@ fn table(caption: &str, rows: &[Value], columns: &[(&str, &str)], links: &Links)
     }
 }
 
+/// The link to a list's next page, when it has one: `after` its last key.
+fn next_page(projection: &Value, path: &str, as_of: &AsOf, what: &str) -> Markup {
+    let Some(next) = projection["nextAfter"].as_str().filter(|n| !n.is_empty()) else {
+        return html! {};
+    };
+    let query = as_of.query();
+    let joiner = if query.is_empty() { "?" } else { "&" };
+    let shown = next.replace('\u{0}', " ");
+    html! {
+        p { a href={ (path) (query) (joiner) "after=" (percent_encoded(next)) } rel="next" { "Next " (what) ", after " (shown) } }
+    }
+}
+
+/// `text` as a query value: every byte but the unreserved ones (RFC 3986) encoded.
+fn percent_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 fn list(value: &Value, key: &str) -> Vec<Value> {
     value[key].as_array().cloned().unwrap_or_default()
 }
@@ -296,7 +321,7 @@ pub(super) fn agreements(p: &Value, as_of: &AsOf) -> String {
         "Agreements",
         Some(as_of),
         "/console/agreements",
-        table(
+        html! { (table(
             "Agreements, their parties and signatures",
             &rows,
             &[
@@ -311,7 +336,8 @@ pub(super) fn agreements(p: &Value, as_of: &AsOf) -> String {
                 ("amendments", "amendments"),
             ],
             &Links::anchored(To::Agreement, as_of),
-        ),
+        ))
+        (next_page(&p["agreements"], "/console/agreements", as_of, "agreements")) },
     )
 }
 
@@ -341,11 +367,7 @@ pub(super) fn ledger(p: &Value, as_of: &AsOf) -> String {
                 ],
                 &Links::to(&[("id", To::Commitment)], as_of),
             ))
-            @if let Some(next) = p["ledger"]["nextAfter"].as_str().filter(|n| !n.is_empty()) {
-                @let query = as_of.query();
-                @let joiner = if query.is_empty() { "?" } else { "&" };
-                p { a href={ "/console/ledger" (query) (joiner) "after=" (next) } rel="next" { "Next commitments, after " (next) } }
-            }
+            (next_page(&p["ledger"], "/console/ledger", as_of, "commitments"))
             (table(
                 "Totals per obligor and item",
                 &list(&p["ledger"], "totals"),
@@ -370,7 +392,7 @@ pub(super) fn board(p: &Value, as_of: &AsOf) -> String {
         "Steering Board",
         Some(as_of),
         "/console/board",
-        table(
+        html! { (table(
             "Motions, votes and decisions",
             &list(&p["decisions"], "decisions"),
             &[
@@ -382,7 +404,8 @@ pub(super) fn board(p: &Value, as_of: &AsOf) -> String {
                 ("votes", "votes"),
             ],
             &Links::anchored(To::Motion, as_of),
-        ),
+        ))
+        (next_page(&p["decisions"], "/console/board", as_of, "motions")) },
     )
 }
 
@@ -434,6 +457,7 @@ pub(super) fn projects(p: &Value, as_of: &AsOf) -> String {
                 ],
                 &Links::anchored(To::Project, as_of),
             ))
+            (next_page(&p["portfolio"], "/console/projects", as_of, "projects"))
             (table(
                 "Regulatory promises against time to launch",
                 &p["launch_times"].as_array().cloned().unwrap_or_default(),
@@ -711,4 +735,15 @@ fn live_evidence(live: &super::source::Live) -> String {
             }
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_a_key_with_a_nul_and_spaces_then_the_link_carries_it_encoded() {
+        assert_eq!(percent_encoded("b-1\u{0}m 2&x"), "b-1%00m%202%26x");
+        assert_eq!(percent_encoded("c-priority"), "c-priority");
+    }
 }

@@ -25,7 +25,7 @@ use crate::audit::replay;
 use crate::audit::Copy;
 use crate::demo::Projections;
 
-/// Rows of the commitment ledger on one page.
+/// Rows of a list page (agreements, ledger, board, projects) on one page.
 pub const LEDGER_PAGE_ROWS: u32 = 100;
 /// Changes of a commitment's timeline on one page (live).
 pub const TIMELINE_PAGE_CHANGES: u32 = 200;
@@ -68,28 +68,76 @@ pub struct Proof {
     pub envelope: Vec<u8>,
 }
 
-/// What a page shows of the projections.
+/// What a page shows of the projections. A list page shows the rows after
+/// `after` (the previous page's last key; "" first), at most [`LEDGER_PAGE_ROWS`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Part {
-    Agreements,
-    /// One page of the ledger's rows, after this commitment id ("" first), and
-    /// the totals.
+    Agreements {
+        after: String,
+    },
+    /// With the totals, which come whole on every page.
     Ledger {
         after: String,
     },
-    Board,
-    Projects,
+    Board {
+        after: String,
+    },
+    Projects {
+        after: String,
+    },
     Procurement,
+}
+
+/// Where a list page's rows are in the projections' JSON, and each row's key.
+struct Listed {
+    /// The projection (`agreements`, `ledger`, ...), which also gets `nextAfter`.
+    projection: &'static str,
+    rows: &'static str,
+    key: fn(&Value) -> String,
+}
+
+fn id_key(row: &Value) -> String {
+    row["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// A board decision's key, as `BoardDecisions` pages them: board, NUL, motion.
+fn decision_key(row: &Value) -> String {
+    format!(
+        "{}\u{0}{}",
+        row["board"].as_str().unwrap_or_default(),
+        row["motion"].as_str().unwrap_or_default()
+    )
 }
 
 impl Part {
     /// The services whose projections the part shows.
     fn services(&self) -> &'static [ServiceKind] {
         match self {
-            Part::Agreements | Part::Ledger { .. } | Part::Board => &[ServiceKind::Agreements],
-            Part::Projects => &[ServiceKind::Agreements, ServiceKind::Projects],
+            Part::Agreements { .. } | Part::Ledger { .. } | Part::Board { .. } => {
+                &[ServiceKind::Agreements]
+            }
+            Part::Projects { .. } => &[ServiceKind::Agreements, ServiceKind::Projects],
             Part::Procurement => &[ServiceKind::Procurement],
         }
+    }
+
+    /// The list it pages, and from where.
+    fn listed(&self) -> Option<(Listed, &str)> {
+        let (projection, rows, key, after): (_, _, fn(&Value) -> String, _) = match self {
+            Part::Agreements { after } => ("agreements", "agreements", id_key, after),
+            Part::Ledger { after } => ("ledger", "rows", id_key, after),
+            Part::Board { after } => ("decisions", "decisions", decision_key, after),
+            Part::Projects { after } => ("portfolio", "projects", id_key, after),
+            Part::Procurement => return None,
+        };
+        Some((
+            Listed {
+                projection,
+                rows,
+                key,
+            },
+            after.as_str(),
+        ))
     }
 }
 
@@ -242,6 +290,16 @@ impl Live {
         }
     }
 
+    /// One page of a list query, after `after`.
+    async fn page(&self, service: &str, name: &str, after: &str) -> anyhow::Result<Outcome> {
+        let body = pb::PageQuery {
+            after: after.to_owned(),
+            limit: LEDGER_PAGE_ROWS,
+        }
+        .encode_to_vec();
+        self.query(service, name, body).await
+    }
+
     async fn ledger(&self, after: &str, limit: u32) -> anyhow::Result<pb::CommitmentLedger> {
         let body = pb::PageQuery {
             after: after.to_owned(),
@@ -258,42 +316,27 @@ impl Live {
     async fn now(&self, part: &Part) -> anyhow::Result<Value> {
         let mut p = Projections::default();
         match part {
-            Part::Agreements => {
-                let agreements = self
-                    .all_pages("agreements", "AgreementRegister", |o| match o {
-                        Outcome::Agreements(r) => Some((r.agreements, r.next_after)),
-                        _ => None,
-                    })
-                    .await?;
-                p.agreements = Some(pb::AgreementRegister {
-                    agreements,
-                    ..Default::default()
-                });
+            Part::Agreements { after } => {
+                if let Outcome::Agreements(r) =
+                    self.page("agreements", "AgreementRegister", after).await?
+                {
+                    p.agreements = Some(r);
+                }
             }
             Part::Ledger { after } => p.ledger = Some(self.ledger(after, LEDGER_PAGE_ROWS).await?),
-            Part::Board => {
-                let decisions = self
-                    .all_pages("agreements", "BoardDecisions", |o| match o {
-                        Outcome::Decisions(d) => Some((d.decisions, d.next_after)),
-                        _ => None,
-                    })
-                    .await?;
-                p.decisions = Some(pb::BoardDecisions {
-                    decisions,
-                    ..Default::default()
-                });
+            Part::Board { after } => {
+                if let Outcome::Decisions(d) =
+                    self.page("agreements", "BoardDecisions", after).await?
+                {
+                    p.decisions = Some(d);
+                }
             }
-            Part::Projects => {
-                let projects = self
-                    .all_pages("projects", "ProjectPortfolio", |o| match o {
-                        Outcome::Portfolio(r) => Some((r.projects, r.next_after)),
-                        _ => None,
-                    })
-                    .await?;
-                p.portfolio = Some(pb::ProjectPortfolio {
-                    projects,
-                    ..Default::default()
-                });
+            Part::Projects { after } => {
+                if let Outcome::Portfolio(r) =
+                    self.page("projects", "ProjectPortfolio", after).await?
+                {
+                    p.portfolio = Some(r);
+                }
                 // The regulatory promises are weighed against every commitment.
                 let mut whole = self.ledger("", 0).await?;
                 while !whole.next_after.is_empty() {
@@ -336,7 +379,7 @@ impl Live {
             }
         }
         let mut value = replay::to_json(&p)?;
-        if matches!(part, Part::Projects) {
+        if matches!(part, Part::Projects { .. }) {
             // Only the launch times needed the whole ledger.
             if let Value::Object(map) = &mut value {
                 map.remove("ledger");
@@ -438,17 +481,13 @@ impl Source {
         match self {
             Source::Offline(offline) => {
                 let mut value = blocking_here(|| offline.projections(as_of))?;
-                if let Part::Ledger { after } = &part {
-                    page_rows(&mut value["ledger"], after, LEDGER_PAGE_ROWS as usize);
-                }
+                page_part(&mut value, &part);
                 Ok(value)
             }
             Source::Live(live) if !as_of.chosen => live.now(&part).await,
             Source::Live(live) => {
                 let mut value = blocking_here(|| live.as_of(&part, as_of))?;
-                if let Part::Ledger { after } = &part {
-                    page_rows(&mut value["ledger"], after, LEDGER_PAGE_ROWS as usize);
-                }
+                page_part(&mut value, &part);
                 Ok(value)
             }
         }
@@ -535,29 +574,45 @@ fn blocking_here<T>(work: impl FnOnce() -> T) -> T {
     }
 }
 
-/// Keeps the ledger rows after `after` (rows come in ascending id order), at most
-/// `limit` of them, and says where the next page starts.
-fn page_rows(ledger: &mut Value, after: &str, limit: usize) {
-    let Some(rows) = ledger["rows"].as_array() else {
+/// Keeps one page of the list `part` shows (all of it folded): the rows after its
+/// `after`, at most [`LEDGER_PAGE_ROWS`].
+fn page_part(value: &mut Value, part: &Part) {
+    if let Some((listed, after)) = part.listed() {
+        page_rows(
+            &mut value[listed.projection],
+            listed.rows,
+            listed.key,
+            after,
+            LEDGER_PAGE_ROWS as usize,
+        );
+    }
+}
+
+/// Keeps the rows (in ascending key order) after `after`, at most `limit` of them,
+/// and says in `nextAfter` where the next page starts ("" at the end).
+fn page_rows(
+    projection: &mut Value,
+    rows: &str,
+    key: fn(&Value) -> String,
+    after: &str,
+    limit: usize,
+) {
+    let Some(all) = projection[rows].as_array() else {
         return;
     };
-    let rest: Vec<Value> = rows
+    let rest: Vec<Value> = all
         .iter()
-        .filter(|row| after.is_empty() || row["id"].as_str().is_some_and(|id| id > after))
+        .filter(|row| after.is_empty() || key(row).as_str() > after)
         .cloned()
         .collect();
     let more = rest.len() > limit;
     let page: Vec<Value> = rest.into_iter().take(limit).collect();
-    let next = if more {
-        page.last()
-            .and_then(|r| r["id"].as_str())
-            .unwrap_or_default()
-            .to_owned()
-    } else {
-        String::new()
+    let next = match (more, page.last()) {
+        (true, Some(last)) => key(last),
+        _ => String::new(),
     };
-    ledger["rows"] = Value::Array(page);
-    ledger["nextAfter"] = Value::String(next);
+    projection[rows] = Value::Array(page);
+    projection["nextAfter"] = Value::String(next);
 }
 
 #[cfg(test)]
@@ -566,17 +621,37 @@ mod tests {
 
     #[test]
     fn given_more_rows_than_a_page_when_paged_then_the_next_page_starts_after_the_last_shown() {
-        let mut ledger = serde_json::json!({
+        let rows = serde_json::json!({
             "rows": [{"id": "c-1"}, {"id": "c-2"}, {"id": "c-3"}],
         });
-        page_rows(&mut ledger, "", 2);
-        assert_eq!(ledger["rows"].as_array().map(Vec::len), Some(2));
-        assert_eq!(ledger["nextAfter"], "c-2");
-        let mut rest = serde_json::json!({
-            "rows": [{"id": "c-1"}, {"id": "c-2"}, {"id": "c-3"}],
-        });
-        page_rows(&mut rest, "c-2", 2);
+        let mut first = rows.clone();
+        page_rows(&mut first, "rows", id_key, "", 2);
+        assert_eq!(first["rows"].as_array().map(Vec::len), Some(2));
+        assert_eq!(first["nextAfter"], "c-2");
+        let mut rest = rows;
+        page_rows(&mut rest, "rows", id_key, "c-2", 2);
         assert_eq!(rest["rows"], serde_json::json!([{"id": "c-3"}]));
         assert_eq!(rest["nextAfter"], "");
+    }
+
+    #[test]
+    fn given_board_decisions_when_paged_then_they_continue_by_board_and_motion() {
+        let mut decisions = serde_json::json!({
+            "decisions": [
+                {"board": "b-1", "motion": "m-2"},
+                {"board": "b-2", "motion": "m-1"},
+            ],
+        });
+        page_part(
+            &mut serde_json::json!({"decisions": decisions.clone()}),
+            &Part::Board {
+                after: String::new(),
+            },
+        );
+        page_rows(&mut decisions, "decisions", decision_key, "b-1\u{0}m-2", 10);
+        assert_eq!(
+            decisions["decisions"],
+            serde_json::json!([{"board": "b-2", "motion": "m-1"}])
+        );
     }
 }
