@@ -172,6 +172,7 @@ fn main() {
             client.clone(),
             vec![(ServiceKind::Agreements, log.clone())],
             Vec::new(),
+            Vec::new(),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();

@@ -1372,7 +1372,10 @@ async fn serve(settings: &Settings, kinds: &[ServiceKind]) -> anyhow::Result<()>
                 .values()
                 .map(|signer| signer.verifier().clone())
                 .collect();
-            let console = accord::console::Console::live(client, running.logs.clone(), log_keys);
+            // Validated when the settings were read.
+            let witnesses = settings.witnesses().unwrap_or_default();
+            let console =
+                accord::console::Console::live(client, running.logs.clone(), log_keys, witnesses);
             accord::console::router(std::sync::Arc::new(console))
         } else {
             tracing::info!(addr = %settings.http_addr, "accord.http serving /healthz /readyz /metrics");

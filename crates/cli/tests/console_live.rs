@@ -233,7 +233,13 @@ async fn a_running_accord_serves_the_console_through_the_services_queries() {
 
         // The evidence page shows each log the process runs, with its head
         let (_, evidence) = page(&agreements_http, "/console/evidence");
-        assert!(row(&evidence, "agreements").contains(" | "), "{evidence}");
+        let agreements_log = row(&evidence, "agreements");
+        assert!(agreements_log.contains("verified | "), "{agreements_log}");
+        assert!(
+            agreements_log.contains("latest at size")
+                && agreements_log.contains("log signature: verified"),
+            "{agreements_log}"
+        );
         assert!(evidence.contains("accord audit verify"), "{evidence}");
 
         // The operator's endpoints are still there, and nothing else is

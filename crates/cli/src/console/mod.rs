@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use accord_bus::AccordClient;
+use accord_evidence::cosignature::CosignerKey;
 use accord_evidence::note::VerifierKey;
 use accord_log::Log;
 use accord_runtime::authentication::Trusted;
@@ -63,17 +64,20 @@ impl Console {
 
     /// Live, in a running Accord: now through the services' queries on `client`,
     /// earlier instants and the evidence from the `logs` this process runs, proofs
-    /// against their kept checkpoints opened with `log_keys`.
+    /// against their kept checkpoints opened with `log_keys`, cosignatures checked
+    /// with the `witnesses`' keys.
     pub fn live(
         client: AccordClient,
         logs: Vec<(ServiceKind, Log)>,
         log_keys: Vec<VerifierKey>,
+        witnesses: Vec<CosignerKey>,
     ) -> Console {
         Console {
             source: Source::Live(source::Live {
                 client,
                 logs,
                 log_keys,
+                witnesses,
             }),
         }
     }

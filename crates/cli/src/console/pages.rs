@@ -710,29 +710,57 @@ fn proof_form() -> Markup {
 /// a log being written is not the log): the page shows each log's head, to compare
 /// with what `accord audit verify` says of a backup.
 fn live_evidence(live: &super::source::Live) -> String {
+    let logs = live.evidence();
     layout(
         "Evidence",
         None,
         "/console/evidence",
         html! {
-            (proof_form())
-            p { "The logs this process runs, as they stand. To verify the chain, the Merkle tree, the checkpoints and their co-signatures, run " code { "accord audit verify" } " or " code { "accord audit console" } " on a backup (" code { "accord backup" } "): both read a copy and write nothing where the data lies." }
+            p { "The logs this process runs, walked in place as they stand (hash chain and Merkle tree), with the checkpoints they kept. For everything " code { "accord audit verify" } " checks (signatures per actor, every kept checkpoint), run it or " code { "accord audit console" } " on a backup: both read a copy and write nothing where the data lies." }
             div class="scroll" {
                 table {
-                    caption { "Each log's head" }
-                    thead { tr { th scope="col" { "service" } th scope="col" { "events" } th scope="col" { "head hash" } } }
+                    caption { "Each log this process runs: its chain, and its latest kept checkpoint" }
+                    thead { tr {
+                        th scope="col" { "service" } th scope="col" { "verdict" } th scope="col" { "events" }
+                        th scope="col" { "head hash" } th scope="col" { "checkpoints" }
+                        th scope="col" { "co-signed by (latest)" }
+                    } }
                     tbody {
-                        @for (kind, log) in &live.logs {
-                            @let head = log.head().ok().flatten();
-                            tr {
-                                th scope="row" { (kind.to_string()) }
-                                td { (head.as_ref().map_or(0, |h| h.position)) }
-                                td { code { (head.map(|h| h.hash.to_hex()).unwrap_or_default()) } }
+                        @for e in &logs {
+                            tr class=(if e.chain.is_ok() { "ok" } else { "failed" }) {
+                                th scope="row" { (e.service.to_string()) }
+                                @match &e.chain {
+                                    Ok((events, head)) => {
+                                        td { strong { "verified" } }
+                                        td { (events) }
+                                        td { code { (head) } }
+                                    }
+                                    Err(why) => {
+                                        td { strong { "FAILED" } }
+                                        td { (e.durable) }
+                                        td { (why) }
+                                    }
+                                }
+                                td { (e.kept) " kept"
+                                    @if let Some((size, signed, _)) = &e.latest {
+                                        ", latest at size " (size) "; log signature: "
+                                        (if *signed { "verified" } else { "not checked (no log key)" })
+                                    }
+                                }
+                                td { @if let Some((size, _, cosigned)) = &e.latest {
+                                    @if cosigned.is_empty() {
+                                        "nobody (with a key in the witnesses setting)"
+                                    } @else {
+                                        @for name in cosigned { (name) br; }
+                                    }
+                                    (e.durable.saturating_sub(*size)) " events not yet in a kept checkpoint"
+                                } }
                             }
                         }
                     }
                 }
             }
+            (proof_form())
         },
     )
 }

@@ -15,6 +15,8 @@ use accord_runtime::ServiceKind;
 use prost::Message as _;
 use serde_json::Value;
 
+use accord_evidence::checkpoint::Checkpoint;
+use accord_evidence::cosignature::CosignerKey;
 use accord_evidence::note::VerifierKey;
 use accord_runtime::authentication::Trusted;
 
@@ -58,6 +60,22 @@ pub struct Live {
     pub client: AccordClient,
     pub logs: Vec<(ServiceKind, Log)>,
     pub log_keys: Vec<VerifierKey>,
+    /// The witnesses the services ask (the `witnesses` setting), to verify their
+    /// cosignatures on the kept checkpoints.
+    pub witnesses: Vec<CosignerKey>,
+}
+
+/// What the evidence page says of one log a running process holds.
+#[derive(Debug)]
+pub struct LiveEvidence {
+    pub service: ServiceKind,
+    /// The chain walked in place (`Log::verify`): events and head hash, or why not.
+    pub chain: Result<(u64, String), String>,
+    pub kept: usize,
+    /// The latest kept checkpoint: its size, whether a log key opened it, and the
+    /// witnesses whose cosignature on it verifies.
+    pub latest: Option<(u64, bool, Vec<String>)>,
+    pub durable: u64,
 }
 
 /// A proof that an event is in a log's witnessed tree, to download: the
@@ -238,6 +256,43 @@ impl Offline {
 }
 
 impl Live {
+    /// Each log's chain (walked in place, reading the whole log) and checkpoints.
+    pub fn evidence(&self) -> Vec<LiveEvidence> {
+        self.logs
+            .iter()
+            .map(|(kind, log)| {
+                let chain = log
+                    .verify()
+                    .map(|r| (r.events, r.head_hash.to_hex()))
+                    .map_err(|e| e.to_string());
+                let latest = log.latest_checkpoint().ok().flatten().map(|(size, bytes)| {
+                    let opened = self
+                        .log_keys
+                        .iter()
+                        .find_map(|key| Checkpoint::open(&bytes, key).ok());
+                    let cosigned = opened
+                        .as_ref()
+                        .map(|(_, note)| {
+                            self.witnesses
+                                .iter()
+                                .filter(|w| w.verify(note).is_ok())
+                                .map(|w| w.name().to_owned())
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (size, opened.is_some(), cosigned)
+                });
+                LiveEvidence {
+                    service: *kind,
+                    chain,
+                    kept: log.checkpoints().count(),
+                    latest,
+                    durable: log.durable_position(),
+                }
+            })
+            .collect()
+    }
+
     fn proof(&self, event_id: uuid::Uuid) -> anyhow::Result<Proof> {
         let scratch = tempfile::tempdir()?;
         let out = scratch.path().join("event.tlog-proof");
