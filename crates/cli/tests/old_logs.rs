@@ -36,7 +36,7 @@ fn accord(args: &[&str]) -> (bool, String) {
     (output.status.success(), stdout)
 }
 
-/// Removes every `key` (a field issue 17 added) and answers the values it held,
+/// Removes every `key` (a field issue 17 or 19 added) and answers the values it held,
 /// each with the `item` or `id` of the object that held it.
 fn take_new_fields(value: &mut Value, key: &str, found: &mut Vec<(String, Value)>) {
     match value {
@@ -92,7 +92,27 @@ fn logs_written_before_issue_17_verify_and_replay_to_the_same_projections() {
     let controllers = new("controlledBy");
     let max_days = new("maxDays");
     let launch_times = new("launch_times");
+    // Issue 19's report fields: the board's members and each project's milestones.
+    let members = new("members");
+    let milestones = new("milestones");
     assert_eq!(now, then, "the projections the old logs gave then");
+    let members = &members[0].1;
+    assert_eq!(members.as_array().map(Vec::len), Some(5), "{members}");
+    assert!(members
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["member"] == "lt-board-chair" && m["role"] == "chair"));
+    assert_eq!(milestones.len(), 1, "only the RDX plant has milestones");
+    let slipped = &milestones[0].1[0];
+    assert_eq!(
+        (&slipped["plannedDue"], &slipped["due"], &slipped["status"]),
+        (
+            &Value::from("2025-06-01"),
+            &Value::from("2025-09-01"),
+            &Value::from("slipped")
+        )
+    );
     assert_eq!(
         controllers,
         [

@@ -50,7 +50,7 @@ impl Service<AgreementsModel> {
                 break;
             }
             if let Some(entry) = timeline_entry_of(&event)? {
-                if !page.push(event.version, event.event_id, entry) {
+                if !page.push(&event, entry) {
                     break;
                 }
             }

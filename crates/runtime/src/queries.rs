@@ -1,11 +1,11 @@
 //! Queries: each service's projections as the reply messages of `service.proto`.
 //! Statuses and kinds are written as snake_case labels so any client can show them.
 
-use accord_agreements::board::MotionSubject;
+use accord_agreements::board::{BoardRole, MotionSubject};
 use accord_agreements::projections::{AgreementsView, TimelineEntry};
 use accord_boundary::{decode_body, Body, BoundaryError};
 use accord_contracts::v1::{self as pb, reply::Outcome};
-use accord_kernel::{Date, PartyId, WireName};
+use accord_kernel::{Date, PartyId, RecordedEvent, WireName};
 use accord_procurement::market::MarketEvent;
 use accord_procurement::queue::ProcurementView;
 use accord_projects::MilestoneStatus;
@@ -79,6 +79,7 @@ pub fn agreements_query(
             Outcome::Decisions(pb::BoardDecisions {
                 decisions,
                 next_after,
+                members: whole.members,
             })
         }
         other => return Err(QueryError::Unknown(other.to_owned())),
@@ -153,10 +154,11 @@ impl TimelinePage {
         self.reply.next_version = version;
     }
 
-    /// Adds the change at stream version `version` (event `event_id`), unless it would take the page past
+    /// Adds the change `event` recorded (at its stream version), unless it would take the page past
     /// its bytes: then the next page starts there. Returns whether it was added. A
     /// page always takes its first change, so every page moves on.
-    pub fn push(&mut self, version: u64, event_id: uuid::Uuid, entry: TimelineEntry) -> bool {
+    pub fn push(&mut self, event: &RecordedEvent, entry: TimelineEntry) -> bool {
+        let version = event.version;
         let entry = pb::TimelineEntry {
             position: entry.position,
             occurred_at: entry.occurred_at.to_string(),
@@ -166,8 +168,9 @@ impl TimelinePage {
             reason: entry.reason,
             motion: entry.motion.unwrap_or_default(),
             version,
-            event_id: event_id.to_string(),
+            event_id: event.event_id.to_string(),
             documents: accord_boundary::documents_proto(&entry.documents),
+            signed: event.signature.is_some(),
         };
         // The entry, its field tag and its length's varint.
         let encoded = entry.encoded_len();
@@ -294,6 +297,27 @@ pub fn board_decisions(view: &AgreementsView) -> pb::BoardDecisions {
                         vote: wire_name(vote),
                     })
                     .collect(),
+            })
+            .collect(),
+        members: view
+            .boards
+            .iter()
+            .flat_map(|(board, state)| {
+                state
+                    .members
+                    .iter()
+                    .map(move |(member, m)| pb::BoardMemberRow {
+                        board: board.clone(),
+                        member: member.to_string(),
+                        party: m.party.to_string(),
+                        role: match m.role {
+                            BoardRole::Chair => "chair",
+                            BoardRole::Member => "member",
+                            BoardRole::Observer => "observer",
+                            BoardRole::Stakeholder => "stakeholder",
+                        }
+                        .to_owned(),
+                    })
             })
             .collect(),
         ..Default::default()

@@ -45,6 +45,9 @@ pub struct Entry {
     /// The documents the event cites, by hash.
     pub documents: Vec<super::documents::Cited>,
     pub event_id: String,
+    /// Whether the event keeps its actor's signature of the command (checked by
+    /// `audit verify --signatures`).
+    pub signed: bool,
 }
 
 /// Fields not shown as changes: they are the event's addressing or shown apart.
@@ -147,6 +150,7 @@ fn entry(
         motion: text("motionId"),
         documents: super::documents::cited_in(&payload),
         event_id: event.event_id.to_string(),
+        signed: event.signature.is_some(),
     }
 }
 

@@ -392,7 +392,14 @@ pub(super) fn board(p: &Value, as_of: &AsOf) -> String {
         "Steering Board",
         Some(as_of),
         "/console/board",
-        html! { (table(
+        html! {
+        (table(
+            "Members of each board (chairs and members vote)",
+            &list(&p["decisions"], "members"),
+            &[("member", "member"), ("board", "board"), ("party", "party"), ("role", "role")],
+            &Links::none(),
+        ))
+        (table(
             "Motions, votes and decisions",
             &list(&p["decisions"], "decisions"),
             &[
@@ -577,7 +584,8 @@ pub(super) fn commitment(id: &str, timeline: &Timeline, as_of: &AsOf) -> String 
                             th scope="col" { "actor" } th scope="col" { "party" }
                             th scope="col" { "event" } th scope="col" { "change" }
                             th scope="col" { "reason" } th scope="col" { "motion" }
-                            th scope="col" { "documents" } th scope="col" { "relation" }
+                            th scope="col" { "documents" } th scope="col" { "signature" }
+                            th scope="col" { "relation" }
                         } }
                         tbody {
                             @for e in &shown {
@@ -591,6 +599,7 @@ pub(super) fn commitment(id: &str, timeline: &Timeline, as_of: &AsOf) -> String 
                                     td { (e.reason) }
                                     td { (cell(&Value::String(e.motion.clone()), Some(To::Motion), &as_of.query())) }
                                     td { @for d in &e.documents { span class="document" title=(d.sha256) { (d.short()) } br; } }
+                                    td { (if e.signed { "signed by its actor" } else { "unsigned" }) }
                                     td { (e.relation) " (" (e.service) ")"
                                         @if !e.event_id.is_empty() { br; a href={ "/console/proof?event=" (e.event_id) } { "proof" } } }
                                 }

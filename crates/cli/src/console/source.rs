@@ -501,6 +501,7 @@ impl Live {
                     })
                     .collect(),
                 event_id: e.event_id,
+                signed: e.signed,
             })
             .collect();
         // The chart needs the amounts, which only the events hold: from this
