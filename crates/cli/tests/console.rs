@@ -162,7 +162,10 @@ fn given_the_demos_data_then_each_page_shows_what_a_person_would_check() {
         "{board}"
     );
     // The board's members, with who votes.
-    assert!(row(&board, "lt-board-chair").contains("LT | chair"), "{board}");
+    assert!(
+        row(&board, "lt-board-chair").contains("LT | chair"),
+        "{board}"
+    );
     // Each change says whether its actor's signature is kept with it.
     assert!(amended.contains("signed by its actor"), "{amended}");
     // The disputed delivery names its document by hash.

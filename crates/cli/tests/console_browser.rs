@@ -229,6 +229,21 @@ async fn given_the_demos_data_when_a_person_opens_every_page_in_chromium_then_it
         client.screenshot().await.unwrap(),
     )
     .unwrap();
+    // Its motion links to the motion's row on the board's page.
+    client
+        .find(Locator::LinkText("m-priority-ew"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let url = client.current_url().await.unwrap();
+    assert!(
+        url.as_str()
+            .ends_with("/console/board#motion-m-priority-ew"),
+        "{url}"
+    );
+    assert!(row(&client, "m-priority-ew").await.contains("adopted"));
 
     // The funding commitment's amounts over time, drawn.
     visit("commitment/c-funding").await;
@@ -245,6 +260,21 @@ async fn given_the_demos_data_when_a_person_opens_every_page_in_chromium_then_it
     visit("projects").await;
     let rdx = row(&client, "rdx-plant").await;
     assert!(rdx.contains("outstanding 800000000"), "{rdx}");
+    // Drawn: funding bars for both funded projects, the RDX plant's milestones on a
+    // time line with its slip.
+    assert_eq!(
+        client
+            .find_all(Locator::Css("figure.funding > svg"))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let slips = client
+        .find_all(Locator::Css("figure.milestones > svg line[stroke='#cf222e']"))
+        .await
+        .unwrap();
+    assert_eq!(slips.len(), 1, "the construction start slipped");
 
     visit("board").await;
     assert!(row(&client, "m-maritime").await.contains("adopted"));
