@@ -47,6 +47,16 @@ impl StoredEnvelopes {
     }
 
     fn step(&mut self) -> Result<Option<(u64, Vec<u8>)>, LogError> {
+        Ok(self
+            .next_shared()?
+            .map(|(position, record, range)| (position, record[range].to_vec())))
+    }
+
+    /// The next envelope without copying it: the record that holds it (shared, not
+    /// copied) and where in the record it lies.
+    pub(crate) fn next_shared(
+        &mut self,
+    ) -> Result<Option<(u64, sled::IVec, std::ops::Range<usize>)>, LogError> {
         loop {
             if let Some(record) = &self.current {
                 match record::next_entry(record, self.offset) {
@@ -58,7 +68,8 @@ impl StoredEnvelopes {
                             return Ok(None);
                         }
                         if position >= self.from {
-                            return Ok(Some((position, envelope.to_vec())));
+                            let range = next - envelope.len()..next;
+                            return Ok(Some((position, record.clone(), range)));
                         }
                         continue;
                     }
