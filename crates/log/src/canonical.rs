@@ -75,7 +75,8 @@ impl<'a> Hashed<'a> {
         EventHash(Sha256::digest(&scratch[..]).into())
     }
 
-    fn write(&self, out: &mut Vec<u8>) {
+    /// Appends the canonical bytes (what the hash covers) to `out`.
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(DOMAIN);
         out.extend_from_slice(self.event_id.as_bytes());
         put_bytes(out, self.category.as_bytes());

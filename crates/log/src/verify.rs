@@ -15,6 +15,7 @@ use crate::keys::{self, HeadRecord};
 use crate::read::StoredEnvelopes;
 use crate::scan::REOPEN_AFTER_BYTES;
 use accord_evidence::tiles::{TileBuilder, TileWrite};
+use sha2::{Digest, Sha256};
 
 /// What a successful verification walked over.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,16 +60,24 @@ pub(crate) fn verify_dir(
     reopen_after_bytes: usize,
     progress: &mut dyn FnMut(u64),
 ) -> Result<VerifyReport, LogError> {
-    let mut walk = Walk::with_tree_thread()?;
+    let mut walk = Walk::with_hash_thread()?;
     let mut tree = open_storage(dir)?;
-    while !walk.walk(&tree, u64::MAX - 1, Some(reopen_after_bytes), progress)? {
-        // The old database must be gone before sled opens the directory again.
-        drop(tree);
-        tree = open_storage(dir)?;
+    loop {
+        match walk.walk(&tree, u64::MAX - 1, Some(reopen_after_bytes), progress) {
+            Ok(true) => break,
+            Ok(false) => {
+                // The old database must be gone before sled opens the directory again.
+                drop(tree);
+                tree = open_storage(dir)?;
+            }
+            Err(error) => return Err(walk.earliest(error)),
+        }
     }
+    // Every event hashed before the head and the mark are looked at.
+    let tiles = walk.finish_tiles()?;
     let last_position = walk.expected_position - 1;
     check_head(&tree, last_position, walk.tip)?;
-    compare_tiles(&tree, walk.finish_tiles()?)?;
+    compare_tiles(&tree, tiles)?;
     let last = (last_position > 0).then_some((last_position, walk.tip));
     crate::mark::check(dir, last, |position| {
         Ok(crate::read::event_at(&tree, position)?.hash)
@@ -115,13 +124,42 @@ pub(crate) fn verify_live(
     Ok(walk.report())
 }
 
+/// FNV-1a, for the walk's map of stream versions: its keys are the log's own
+/// stream ids, hashed once per event, so a keyed hash (std's SipHash, made against
+/// flooding by outside input) costs more than it protects here.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Fnv;
+
+impl std::hash::BuildHasher for Fnv {
+    type Hasher = FnvHasher;
+
+    fn build_hasher(&self) -> FnvHasher {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Walk {
     pub(crate) expected_position: u64,
     pub(crate) tip: EventHash,
     /// Each stream's version so far, keyed by category, NUL, id: looked up without
     /// allocating, a key made once per stream.
-    stream_versions: HashMap<Box<[u8]>, u64>,
+    stream_versions: HashMap<Box<[u8]>, u64, Fnv>,
     stream_key: Vec<u8>,
     first_recorded_at: Option<Timestamp>,
     pub(crate) last_recorded_at: Option<Timestamp>,
@@ -132,120 +170,210 @@ pub(crate) struct Walk {
     tiles: TileBuilder,
     /// Whether the stored tiles are compared (not for a live log kept without them).
     check_tree: bool,
-    /// Where the tree is built when a second thread builds it (see [`TreeThread`]);
-    /// `None`: in `tiles`, on this thread.
-    tree_thread: Option<TreeThread>,
+    /// Where the events are hashed and the tree is built when a second thread does
+    /// it (see [`HashThread`]); `None`: here, in `tiles`.
+    hash_thread: Option<HashThread>,
 }
 
-/// Stored hashes sent to the tree thread at a time.
-const TREE_BATCH: usize = 4096;
+/// Events sent to the hash thread at a time.
+const HASH_BATCH: usize = 2048;
 
-/// Builds the Merkle tree of the walked events on a thread of its own: the leaf and
-/// node hashes (about a third of the SHA-256 work of a walk) run on a second core
-/// while the walk reads, decodes and hashes the events and checks their links. The
-/// filled tiles come back to the walk, which compares them with the stored ones.
+/// Events the walk has checked, for the hash thread: their canonical bytes one
+/// after the other, where each ends, and the hash stored for each.
+#[derive(Debug, Default)]
+struct Batch {
+    first_position: u64,
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    stored: Vec<EventHash>,
+}
+
+/// What the hash thread finds.
 #[derive(Debug)]
-struct TreeThread {
-    batch: Vec<EventHash>,
-    hashes: std::sync::mpsc::SyncSender<Vec<EventHash>>,
-    filled: std::sync::mpsc::Receiver<Vec<TileWrite>>,
+enum Found {
+    /// Tiles of the tree that filled, to compare with the stored ones.
+    Filled(Vec<TileWrite>),
+    /// An event whose canonical bytes do not hash to its stored hash.
+    Mismatch {
+        position: u64,
+        stored: EventHash,
+        computed: EventHash,
+    },
+}
+
+/// Hashes the walked events and builds their Merkle tree on a thread of its own: the
+/// SHA-256 work of a walk (each event's canonical bytes, then the leaves and nodes)
+/// runs on a second core while the walk reads, decodes and checks links, versions
+/// and times in order. The hashes can be checked in any order; the chain cannot.
+#[derive(Debug)]
+struct HashThread {
+    batch: Batch,
+    batches: std::sync::mpsc::SyncSender<Batch>,
+    found: std::sync::mpsc::Receiver<Found>,
     thread: std::thread::JoinHandle<Vec<TileWrite>>,
 }
 
-impl TreeThread {
-    fn start() -> Result<TreeThread, LogError> {
-        let (hashes, batches) = std::sync::mpsc::sync_channel::<Vec<EventHash>>(4);
-        let (filled_tiles, filled) = std::sync::mpsc::channel();
+impl HashThread {
+    fn start() -> Result<HashThread, LogError> {
+        let (batches, incoming) = std::sync::mpsc::sync_channel::<Batch>(4);
+        let (report, found) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
-            .name("accord-verify-tree".into())
+            .name("accord-verify-hash".into())
             .spawn(move || {
                 let mut tiles = TileBuilder::new().storing_from(crate::tree::STORED_FROM_LEVEL);
-                for batch in batches {
-                    for stored in &batch {
-                        tiles.push(crate::tree::leaf(stored));
+                for batch in incoming {
+                    let mut start = 0;
+                    for (i, (&end, &stored)) in batch.ends.iter().zip(&batch.stored).enumerate() {
+                        let computed = EventHash(Sha256::digest(&batch.bytes[start..end]).into());
+                        start = end;
+                        if computed != stored {
+                            let _ = report.send(Found::Mismatch {
+                                position: batch.first_position + i as u64,
+                                stored,
+                                computed,
+                            });
+                            return Vec::new();
+                        }
+                        tiles.push(crate::tree::leaf(&stored));
                     }
                     // The walk gone (it failed): nobody compares any more.
-                    if tiles.has_filled() && filled_tiles.send(tiles.take_filled()).is_err() {
-                        break;
+                    if tiles.has_filled() && report.send(Found::Filled(tiles.take_filled())).is_err() {
+                        return Vec::new();
                     }
                 }
                 tiles.take_writes()
             })
-            .map_err(|e| LogError::Storage(format!("cannot start the tree thread: {e}")))?;
-        Ok(TreeThread {
-            batch: Vec::with_capacity(TREE_BATCH),
-            hashes,
-            filled,
+            .map_err(|e| LogError::Storage(format!("cannot start the hash thread: {e}")))?;
+        Ok(HashThread {
+            batch: Batch::default(),
+            batches,
+            found,
             thread,
         })
     }
 
-    fn push(&mut self, stored: EventHash) -> Result<(), LogError> {
-        self.batch.push(stored);
-        if self.batch.len() >= TREE_BATCH {
+    /// Adds the event at `position`, its canonical bytes written by `write`.
+    fn push(
+        &mut self,
+        position: u64,
+        stored: EventHash,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<(), LogError> {
+        if self.batch.stored.is_empty() {
+            self.batch.first_position = position;
+        }
+        write(&mut self.batch.bytes);
+        self.batch.ends.push(self.batch.bytes.len());
+        self.batch.stored.push(stored);
+        if self.batch.stored.len() >= HASH_BATCH {
             self.send()?;
         }
         Ok(())
     }
 
     fn send(&mut self) -> Result<(), LogError> {
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(TREE_BATCH));
-        self.hashes.send(batch).map_err(|_| tree_thread_gone())
+        let batch = std::mem::take(&mut self.batch);
+        self.batches.send(batch).map_err(|_| hash_thread_gone(&self.found))
     }
 
-    /// Every filled tile it sent back so far.
-    fn filled(&self) -> impl Iterator<Item = Vec<TileWrite>> + '_ {
-        self.filled.try_iter()
+    /// What it found so far: tiles to compare, or the first mismatch as an error.
+    fn found(&self) -> Result<Vec<Vec<TileWrite>>, LogError> {
+        collect(self.found.try_iter())
     }
 
     /// Sends what is left and waits for it: the filled tiles not yet compared, then
-    /// the tiles still partly filled.
+    /// the tiles still partly filled; or the first mismatch as an error.
     fn finish(mut self) -> Result<Vec<TileWrite>, LogError> {
-        if !self.batch.is_empty() {
+        if !self.batch.stored.is_empty() {
             self.send()?;
         }
-        drop(self.hashes);
-        let rest = self.thread.join().map_err(|_| tree_thread_gone())?;
-        let mut all: Vec<TileWrite> = self.filled.try_iter().flatten().collect();
+        drop(self.batches);
+        let rest = self.thread.join().map_err(|_| hash_thread_gone(&self.found))?;
+        let mut all: Vec<TileWrite> = collect(self.found.try_iter())?.into_iter().flatten().collect();
         all.extend(rest);
         Ok(all)
     }
 }
 
-fn tree_thread_gone() -> LogError {
-    LogError::Storage("the thread building the Merkle tree stopped".into())
+/// The tiles found, or the mismatch among them as the walk reports one.
+fn collect(found: impl Iterator<Item = Found>) -> Result<Vec<Vec<TileWrite>>, LogError> {
+    let mut tiles = Vec::new();
+    for item in found {
+        match item {
+            Found::Filled(filled) => tiles.push(filled),
+            Found::Mismatch {
+                position,
+                stored,
+                computed,
+            } => {
+                return Err(LogError::Corrupt(Corruption {
+                    position,
+                    reason: CorruptionReason::HashMismatch { stored, computed },
+                }))
+            }
+        }
+    }
+    Ok(tiles)
 }
+
+/// The thread stopped: for a mismatch it found (then that is the error), or it died.
+fn hash_thread_gone(found: &std::sync::mpsc::Receiver<Found>) -> LogError {
+    match collect(found.try_iter()) {
+        Err(mismatch) => mismatch,
+        Ok(_) => LogError::Storage("the thread hashing the events stopped".into()),
+    }
+}
+
 
 impl Walk {
     pub(crate) fn new() -> Walk {
         Walk {
             expected_position: 1,
             tip: EventHash::GENESIS,
-            stream_versions: HashMap::new(),
+            stream_versions: HashMap::default(),
             stream_key: Vec::new(),
             first_recorded_at: None,
             last_recorded_at: None,
             scratch: Vec::new(),
             tiles: TileBuilder::new().storing_from(crate::tree::STORED_FROM_LEVEL),
             check_tree: true,
-            tree_thread: None,
+            hash_thread: None,
         }
     }
 
-    /// A walk whose Merkle tree a second thread builds (see [`TreeThread`]).
-    fn with_tree_thread() -> Result<Walk, LogError> {
+    /// A walk whose events a second thread hashes (see [`HashThread`]).
+    fn with_hash_thread() -> Result<Walk, LogError> {
         Ok(Walk {
-            tree_thread: Some(TreeThread::start()?),
+            hash_thread: Some(HashThread::start()?),
             ..Walk::new()
         })
     }
 
-    /// Every tile of the tree of the events walked, not yet compared: from the tree
-    /// thread (waiting for it) or from this one.
+    /// Every tile of the tree of the events walked, not yet compared: from the hash
+    /// thread (waiting for it, and failing with a mismatch it found) or from here.
     fn finish_tiles(&mut self) -> Result<Vec<TileWrite>, LogError> {
-        match self.tree_thread.take() {
+        match self.hash_thread.take() {
             Some(thread) => thread.finish(),
             None => Ok(self.tiles.take_writes()),
+        }
+    }
+
+    /// The error to report for `error`, found by the walk: the hash thread's
+    /// mismatch instead when it is at an earlier event (it hashes behind the walk).
+    fn earliest(&mut self, error: LogError) -> LogError {
+        let Some(thread) = self.hash_thread.take() else {
+            return error;
+        };
+        match (thread.finish(), &error) {
+            (Err(LogError::Corrupt(mismatch)), LogError::Corrupt(found))
+                if mismatch.position < found.position =>
+            {
+                LogError::Corrupt(mismatch)
+            }
+            (Err(LogError::Corrupt(mismatch)), _) if !matches!(error, LogError::Corrupt(_)) => {
+                LogError::Corrupt(mismatch)
+            }
+            _ => error,
         }
     }
 
@@ -280,9 +408,9 @@ impl Walk {
             };
             self.step(position, bytes, next_claim)?;
             if self.check_tree {
-                match &self.tree_thread {
+                match &self.hash_thread {
                     Some(thread) => {
-                        for filled in thread.filled() {
+                        for filled in thread.found()? {
                             compare_tiles(tree, filled)?;
                         }
                     }
@@ -358,11 +486,52 @@ impl Walk {
         if !read.canonical {
             return Err(fail(CorruptionReason::NotCanonical));
         }
-        let computed = event.hash_with(&mut self.scratch);
         let stored = EventHash(*read.hash);
-        if computed != stored {
-            return Err(fail(CorruptionReason::HashMismatch { stored, computed }));
+        let in_order = self.check_in_order(position, &event, previous, next_claim);
+        // Hashed here when no thread does it, and whenever the event fails a check
+        // in order: a changed event is reported as changed, whatever else it breaks.
+        if self.hash_thread.is_none() || in_order.is_err() {
+            let computed = event.hash_with(&mut self.scratch);
+            if computed != stored {
+                return Err(fail(CorruptionReason::HashMismatch { stored, computed }));
+            }
         }
+        in_order?;
+        match &mut self.hash_thread {
+            Some(thread) => thread.push(position, stored, |out| event.write(out))?,
+            None => self.tiles.push(crate::tree::leaf(&stored)),
+        }
+        self.first_recorded_at.get_or_insert(event.recorded_at);
+        self.last_recorded_at = Some(event.recorded_at);
+        self.tip = stored;
+        match self.stream_versions.get_mut(self.stream_key.as_slice()) {
+            Some(version) => *version = event.version,
+            None => {
+                let key = self.stream_key.as_slice().into();
+                self.stream_versions.insert(key, event.version);
+            }
+        }
+        self.expected_position += 1;
+        Ok(())
+    }
+
+    /// The checks that need the events in order: the position claimed, the link to
+    /// the previous event, the stream's version after `previous`, recorded-at not
+    /// going back.
+    fn check_in_order(
+        &self,
+        position: u64,
+        event: &crate::canonical::Hashed<'_>,
+        previous: u64,
+        next_claim: impl FnOnce() -> Option<u64>,
+    ) -> Result<(), LogError> {
+        let at = self.expected_position;
+        let fail = |reason| {
+            LogError::Corrupt(Corruption {
+                position: at,
+                reason,
+            })
+        };
         if event.position != position {
             // An intact event that belongs later, followed by events that carry on
             // after it: the ones in between are missing. Followed by anything else:
@@ -386,9 +555,10 @@ impl Walk {
             }));
         }
         if event.version != previous + 1 {
+            let stream = StreamId::new(event.category, event.id)
+                .map_err(|e| corrupt(position, CorruptionReason::Undecodable(e.to_string())))?;
             return Err(fail(CorruptionReason::VersionJump {
-                stream: StreamId::new(event.category, event.id)
-                    .map_err(|e| undecodable(e.to_string()))?,
+                stream,
                 previous,
                 found: event.version,
             }));
@@ -399,21 +569,6 @@ impl Walk {
         {
             return Err(fail(CorruptionReason::RecordedAtWentBack));
         }
-        self.first_recorded_at.get_or_insert(event.recorded_at);
-        self.last_recorded_at = Some(event.recorded_at);
-        self.tip = stored;
-        match &mut self.tree_thread {
-            Some(thread) => thread.push(stored)?,
-            None => self.tiles.push(crate::tree::leaf(&stored)),
-        }
-        match self.stream_versions.get_mut(self.stream_key.as_slice()) {
-            Some(version) => *version = event.version,
-            None => {
-                let key = self.stream_key.as_slice().into();
-                self.stream_versions.insert(key, event.version);
-            }
-        }
-        self.expected_position += 1;
         Ok(())
     }
 }
