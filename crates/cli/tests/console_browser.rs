@@ -271,7 +271,9 @@ async fn given_the_demos_data_when_a_person_opens_every_page_in_chromium_then_it
         2
     );
     let slips = client
-        .find_all(Locator::Css("figure.milestones > svg line[stroke='#cf222e']"))
+        .find_all(Locator::Css(
+            "figure.milestones > svg line[stroke='#cf222e']",
+        ))
         .await
         .unwrap();
     assert_eq!(slips.len(), 1, "the construction start slipped");

@@ -237,7 +237,9 @@ impl HashThread {
                         tiles.push(crate::tree::leaf(&stored));
                     }
                     // The walk gone (it failed): nobody compares any more.
-                    if tiles.has_filled() && report.send(Found::Filled(tiles.take_filled())).is_err() {
+                    if tiles.has_filled()
+                        && report.send(Found::Filled(tiles.take_filled())).is_err()
+                    {
                         return Vec::new();
                     }
                 }
@@ -273,7 +275,9 @@ impl HashThread {
 
     fn send(&mut self) -> Result<(), LogError> {
         let batch = std::mem::take(&mut self.batch);
-        self.batches.send(batch).map_err(|_| hash_thread_gone(&self.found))
+        self.batches
+            .send(batch)
+            .map_err(|_| hash_thread_gone(&self.found))
     }
 
     /// What it found so far: tiles to compare, or the first mismatch as an error.
@@ -288,8 +292,14 @@ impl HashThread {
             self.send()?;
         }
         drop(self.batches);
-        let rest = self.thread.join().map_err(|_| hash_thread_gone(&self.found))?;
-        let mut all: Vec<TileWrite> = collect(self.found.try_iter())?.into_iter().flatten().collect();
+        let rest = self
+            .thread
+            .join()
+            .map_err(|_| hash_thread_gone(&self.found))?;
+        let mut all: Vec<TileWrite> = collect(self.found.try_iter())?
+            .into_iter()
+            .flatten()
+            .collect();
         all.extend(rest);
         Ok(all)
     }
@@ -323,7 +333,6 @@ fn hash_thread_gone(found: &std::sync::mpsc::Receiver<Found>) -> LogError {
         Ok(_) => LogError::Storage("the thread hashing the events stopped".into()),
     }
 }
-
 
 impl Walk {
     pub(crate) fn new() -> Walk {
@@ -401,9 +410,9 @@ impl Walk {
             ahead = envelopes.next_shared();
             let bytes = &record[range];
             let next_claim = || match &ahead {
-                Ok(Some((_, next, range))) => {
-                    decode_envelope(&next[range.clone()]).ok().map(|e| e.position)
-                }
+                Ok(Some((_, next, range))) => decode_envelope(&next[range.clone()])
+                    .ok()
+                    .map(|e| e.position),
                 _ => None,
             };
             self.step(position, bytes, next_claim)?;

@@ -159,6 +159,30 @@ fn given_a_rewritten_event_with_a_recomputed_hash_then_the_next_link_breaks() {
 }
 
 #[test]
+fn given_a_changed_event_and_a_later_broken_link_then_verify_reports_the_earlier_change() {
+    // Given event 5's payload changed (its hash left as it was), and event 18
+    // rewritten with its hash recomputed, so event 19's link breaks
+    let copy = copy_of_fixture();
+    tamper(copy.path(), |records| {
+        let mut changed = decode_envelope(&envelope(records, 5)).unwrap();
+        changed.payload = b"progress: 0 shells delivered".to_vec();
+        set_envelope(records, 5, encode_envelope(&changed));
+        let mut forged = decode_envelope(&envelope(records, 18)).unwrap();
+        forged.payload = b"progress: 100000 shells delivered".to_vec();
+        forged.hash = compute_hash(&forged);
+        set_envelope(records, 18, encode_envelope(&forged));
+    });
+    // When verified (the events hashed on a thread behind the walk, which meets
+    // the broken link first), then the first damage is the one reported
+    let (at, reason) = corruption(copy.path());
+    assert_eq!(at, 5);
+    assert!(
+        matches!(reason, CorruptionReason::HashMismatch { .. }),
+        "{reason:?}"
+    );
+}
+
+#[test]
 fn given_a_skipped_stream_version_rechained_to_the_end_then_verify_reports_the_jump() {
     let copy = copy_of_fixture();
     let mut forged_hash = [0; 32];
