@@ -39,12 +39,13 @@ fn main() {
             .split(',')
             .map(|s| s.trim().parse().unwrap())
             .collect(),
-        Err(_) if full => vec![100_000, 1_000_000],
+        Err(_) if full => vec![10_000, 100_000, 1_000_000],
         Err(_) => vec![1_000, 10_000],
     };
     let mut report = Report::new("rebuild", full);
     report.parameter("log", accord_testkit::fill::FILL_DESCRIPTION);
     let mut rss = Vec::new();
+    let mut opened = Vec::new();
     for &events in &sizes {
         let dir = tempfile::tempdir().unwrap();
         eprintln!("building a log of {events} events");
@@ -115,8 +116,26 @@ fn main() {
             .map(|(a, p)| (a.peak_rss_bytes - p.peak_rss_bytes).max(0.0) / 1048576.0)
             .collect();
         rss.push((events, mib(&accord), Summary::of(&beyond)));
+        opened.push((
+            events,
+            Summary::of(&accord.iter().map(|m| m.seconds).collect::<Vec<_>>()),
+        ));
     }
-    if let [(small_events, small, small_beyond), .., (large_events, large, large_beyond)] =
+    // Start-up against the smallest log: flat in log size means at most 2×.
+    if let [(small_events, small), .., (large_events, large)] = opened.as_slice() {
+        report.push(
+            Row::versus(
+                format!("open (indexes + projections), {large_events} over {small_events} events"),
+                "seconds",
+                *large,
+                format!("at {small_events}"),
+                *small,
+            )
+            .target("ratio ≤ 2", large.median <= 2.0 * small.median),
+        );
+    }
+    // Memory: the largest log against the one before it (1,000,000 over 100,000).
+    if let [.., (small_events, small, small_beyond), (large_events, large, large_beyond)] =
         rss.as_slice()
     {
         report.push(
