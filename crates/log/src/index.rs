@@ -5,7 +5,8 @@
 //! sled's cost is per key inserted (its log fragment, page link and node copy), and
 //! persisting indexes per event tripled it (see BENCHMARKS.md).
 //!
-//! Memory: 8 bytes per event plus about 48 bytes per stream and per command.
+//! Memory: about a byte per event while a stream's events are close together (a
+//! varint gap each; `positions`), plus about 48 bytes per stream and per command.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -14,6 +15,7 @@ use accord_kernel::{RecordedEvent, StreamId};
 use uuid::Uuid;
 
 use crate::error::{Corruption, CorruptionReason, LogError};
+use crate::positions::Positions;
 
 /// Where one command's events are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,8 +26,9 @@ pub(crate) struct CommandRecord {
 
 #[derive(Debug, Default)]
 pub(crate) struct Index {
-    /// positions[v - 1] is the position of the stream's event at version v.
-    streams: HashMap<StreamId, Vec<u64>>,
+    /// The position of each of the stream's events, by version (compact: see
+    /// `positions`).
+    streams: HashMap<StreamId, Positions>,
     commands: HashMap<Uuid, CommandRecord>,
 }
 
@@ -107,7 +110,9 @@ impl Index {
         count: u32,
     ) {
         let positions = self.streams.entry(stream).or_default();
-        positions.extend(first_position..first_position + u64::from(count));
+        for position in first_position..first_position + u64::from(count) {
+            positions.push(position);
+        }
         self.commands.insert(
             command_id,
             CommandRecord {
@@ -119,14 +124,14 @@ impl Index {
 
     /// The stream's version: how many events it has.
     pub(crate) fn version(&self, stream: &StreamId) -> u64 {
-        self.streams.get(stream).map_or(0, |p| p.len() as u64)
+        self.streams.get(stream).map_or(0, Positions::len)
     }
 
     /// The stream's version counting only events at or before `durable`.
     pub(crate) fn durable_version(&self, stream: &StreamId, durable: u64) -> u64 {
-        self.streams.get(stream).map_or(0, |p| {
-            p.partition_point(|&position| position <= durable) as u64
-        })
+        self.streams
+            .get(stream)
+            .map_or(0, |p| p.count_up_to(durable))
     }
 
     /// Positions of the stream's events from `from_version` on, at most `limit`.
@@ -134,8 +139,7 @@ impl Index {
         let Some(positions) = self.streams.get(stream) else {
             return Vec::new();
         };
-        let start = usize::try_from(from_version.max(1) - 1).unwrap_or(usize::MAX);
-        positions.iter().skip(start).take(limit).copied().collect()
+        positions.from(from_version.max(1) - 1, limit)
     }
 
     pub(crate) fn command(&self, command_id: &Uuid) -> Option<CommandRecord> {

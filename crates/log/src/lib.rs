@@ -18,6 +18,7 @@ mod in_place;
 mod index;
 mod keys;
 mod mark;
+mod positions;
 mod read;
 mod record;
 mod restore;
