@@ -181,7 +181,7 @@ fn main() {
 
         let ledger_body = pb::PageQuery {
             after: String::new(),
-            limit: accord::console::source::LEDGER_PAGE_ROWS,
+            limit: accord::console::source::LIST_PAGE_ROWS,
         }
         .encode_to_vec();
         let timeline_body = pb::CommitmentTimelineQuery {
