@@ -9,6 +9,7 @@
 //! default; no page has a script, and the Content-Security-Policy forbids any. No
 //! page sends a command.
 
+mod as_of;
 mod chart;
 mod pages;
 mod project_chart;
@@ -32,7 +33,7 @@ use axum::Router;
 use serde::Deserialize;
 
 use crate::audit::checkpoints::EvidenceKeys;
-pub use pages::AsOf;
+pub use as_of::{AsOf, AsOfQuery};
 use source::{Part, Source};
 
 /// What the console shows, and from where.
@@ -86,16 +87,6 @@ impl Console {
 /// Scripts from nowhere, styles only from the console's own sheet, forms only to
 /// itself: event text that slipped through escaping still could not run.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
-/// The as-of control's query: `?as_of=2024-11-26T12:00:00Z&time=effective`, and
-/// where a long page continues (`after` a ledger row, `from` a timeline version).
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct AsOfQuery {
-    pub as_of: Option<String>,
-    pub time: Option<String>,
-    pub after: Option<String>,
-    pub from: Option<u64>,
-}
 
 /// The console's routes under `/console/`.
 pub fn router(console: Arc<Console>) -> Router {
@@ -152,7 +143,7 @@ async fn blocking(work: impl FnOnce() -> anyhow::Result<String> + Send + 'static
 }
 
 async fn index(State(console): State<Arc<Console>>) -> Response {
-    page(Ok(pages::index(&console)))
+    page(Ok(pages::index(&console.source)))
 }
 
 async fn style() -> Response {
@@ -240,7 +231,7 @@ async fn commitment(
 }
 
 async fn evidence(State(console): State<Arc<Console>>) -> Response {
-    blocking(move || pages::evidence(&console)).await
+    blocking(move || pages::evidence(&console.source)).await
 }
 
 /// `?event=ID[&part=envelope]`: what a proof download asks for.

@@ -3,11 +3,11 @@
 
 use maud::{html, Markup};
 
-use super::{layout, Console};
+use super::layout;
 use crate::console::source::Source;
 
-pub(in crate::console) fn evidence(console: &Console) -> anyhow::Result<String> {
-    let offline = match &console.source {
+pub(in crate::console) fn evidence(source: &Source) -> anyhow::Result<String> {
+    let offline = match source {
         Source::Offline(offline) => offline,
         Source::Live(live) => return Ok(live_evidence(live)),
     };

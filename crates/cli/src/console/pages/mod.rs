@@ -1,14 +1,11 @@
 //! The console's pages, rendered with `maud` (every text escaped by default) from
 //! what the audit commands compute on copies of the data directories.
 
-use std::time::SystemTime;
-
-use accord_kernel::Timestamp;
 use maud::{html, Markup, DOCTYPE};
 use serde_json::Value;
 
+pub(in crate::console) use super::as_of::AsOf;
 use super::source::Source;
-use super::{AsOfQuery, Console};
 use crate::audit::replay::Time;
 
 mod commitment;
@@ -21,71 +18,6 @@ pub(in crate::console) use projections::{agreements, board, ledger, procurement,
 
 /// The console's only style sheet, served from the binary.
 pub(super) const STYLE: &str = include_str!("../style.css");
-
-/// The instant a page is shown as of, and in which time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AsOf {
-    pub at: Timestamp,
-    pub time: Time,
-    /// Whether the reader chose it (else: now, by log time).
-    pub chosen: bool,
-}
-
-impl AsOf {
-    /// From the query: `as_of` is RFC 3339 or a date (its end of day, UTC); `time`
-    /// is `recorded` (what was known then, the default) or `effective` (what was in
-    /// effect then, facts recorded later included).
-    pub fn parse(query: &AsOfQuery) -> anyhow::Result<AsOf> {
-        let time = match query.time.as_deref() {
-            None | Some("") | Some("recorded") => Time::Recorded,
-            Some("effective") => Time::Effective,
-            Some(other) => anyhow::bail!("time {other:?}: recorded or effective"),
-        };
-        let text = query.as_of.as_deref().unwrap_or_default().trim();
-        if text.is_empty() {
-            let now = Timestamp::from_system_time(SystemTime::now())
-                .map_err(|e| anyhow::anyhow!("the clock: {e}"))?;
-            return Ok(AsOf {
-                at: now,
-                time,
-                chosen: false,
-            });
-        }
-        let full = if text.len() == 10 {
-            format!("{text}T23:59:59Z")
-        } else {
-            text.to_owned()
-        };
-        let at = Timestamp::parse_rfc3339(&full).map_err(|e| {
-            anyhow::anyhow!("as of {text:?}: {e} (e.g. 2024-11-26 or 2024-11-26T12:00:00Z)")
-        })?;
-        Ok(AsOf {
-            at,
-            time,
-            chosen: true,
-        })
-    }
-
-    /// The query string that keeps this as-of on a link.
-    fn query(&self) -> String {
-        if !self.chosen {
-            return String::new();
-        }
-        let time = match self.time {
-            Time::Recorded => "recorded",
-            Time::Effective => "effective",
-        };
-        format!("?as_of={}&time={time}", self.at)
-    }
-
-    fn describe(&self) -> String {
-        match (self.chosen, self.time) {
-            (false, _) => "now".to_owned(),
-            (true, Time::Recorded) => format!("as known at {} (log time)", self.at),
-            (true, Time::Effective) => format!("as in effect at {} (business time)", self.at),
-        }
-    }
-}
 
 const PAGES: &[(&str, &str)] = &[
     ("agreements", "Agreements"),
@@ -146,8 +78,8 @@ pub(super) fn error_page(message: &str) -> String {
     )
 }
 
-pub(super) fn index(console: &Console) -> String {
-    let how = match &console.source {
+pub(super) fn index(source: &Source) -> String {
+    let how = match source {
         Source::Offline(_) => "Read-only, offline: every page is computed from copies of these data directories, made when the console started (the evidence page verifies them as they are now).",
         Source::Live(_) => "Read-only, live: every page shows the services' projections now, through their queries over the bus; an earlier instant is folded from the logs this process runs.",
     };
@@ -157,7 +89,7 @@ pub(super) fn index(console: &Console) -> String {
         "/console/",
         html! {
             p { (how) }
-            ul { @for what in console.source.describe() { li { code { (what) } } } }
+            ul { @for what in source.describe() { li { code { (what) } } } }
             ul { @for (page, name) in PAGES { li { a href={ "/console/" (page) } { (name) } } } }
         },
     )

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::{no_proof, read_proof, Part, Proof, Timeline, LIST_PAGE_ROWS, TIMELINE_PAGE_CHANGES};
 use crate::audit::history::Entry;
 use crate::audit::replay;
-use crate::console::pages::AsOf;
+use crate::console::as_of::AsOf;
 use crate::demo::Projections;
 
 /// A running Accord: its bus, the logs of the services this process runs, and

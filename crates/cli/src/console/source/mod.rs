@@ -8,7 +8,7 @@ use accord_kernel::RecordedEvent;
 use accord_runtime::ServiceKind;
 use serde_json::Value;
 
-use super::pages::AsOf;
+use super::as_of::AsOf;
 use crate::audit::history::Entry;
 
 mod live;

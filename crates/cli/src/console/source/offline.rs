@@ -13,7 +13,7 @@ use crate::audit::checkpoints::EvidenceKeys;
 use crate::audit::history::{self, Subject};
 use crate::audit::replay;
 use crate::audit::Copy;
-use crate::console::pages::AsOf;
+use crate::console::as_of::AsOf;
 
 /// Copies of data directories, made once when the console opens.
 #[derive(Debug)]
