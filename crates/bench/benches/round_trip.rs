@@ -321,7 +321,16 @@ struct BusService {
 impl BusService {
     fn start(runtime: &tokio::runtime::Runtime, url: String) -> BusService {
         let dir = tempfile::tempdir().unwrap();
-        let log = Log::open(dir.path()).unwrap();
+        let mut log_config = accord_log::LogConfig::default();
+        // `ACCORD_BENCH_LINGER_US` overrides the service log's group linger, to
+        // measure its effect on the path over the bus.
+        if let Some(us) = std::env::var("ACCORD_BENCH_LINGER_US")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            log_config.group_linger = Duration::from_micros(us);
+        }
+        let log = Log::open_with(dir.path(), log_config).unwrap();
         let (stop, shutdown) = watch::channel(false);
         let metrics = Arc::new(Metrics::default());
         let mut config = NodeConfig::default();
