@@ -15,7 +15,9 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use accord_bench::{full_run, percentile, runs, CpuTimes, Report, Row, Summary, RUNTIME_THREAD};
+use accord_bench::{
+    full_run, percentile, runs, CpuTimes, Report, Row, Spent, Summary, RUNTIME_THREAD,
+};
 use accord_boundary::Body;
 use accord_bus::{AccordClient, Bus, CommandOptions, Message, NatsBus};
 use accord_contracts::v1::reply::Outcome;
@@ -365,35 +367,17 @@ const SERVICE_THREAD: &str = "accord-service";
 /// The log's threads: its writer and syncer, and sled's (names as Linux cuts them).
 const LOG_THREADS: [&str; 3] = ["accord-log", "sled-", "log flusher"];
 
-/// CPU time and wall time of one case's run.
-#[derive(Debug, Clone)]
-struct Spent {
-    cpu: CpuTimes,
-    wall: Duration,
-}
-
 async fn timed(case: impl std::future::Future<Output = Run>) -> (Run, Spent) {
-    let (before, started) = (CpuTimes::now(), Instant::now());
-    let run = case.await;
-    let wall = started.elapsed();
-    let cpu = CpuTimes::now().since(&before);
-    (run, Spent { cpu, wall })
+    Spent::of(case).await
 }
 
 /// Where the CPU goes while 64 are in flight: microseconds per request by thread
 /// group, and how busy the two cores were.
 fn cpu_rows(cpu: &[Vec<Spent>; 5], requests: usize) -> Vec<Row> {
-    let per_request = |runs: &[Spent], of: &dyn Fn(&CpuTimes) -> Duration| {
-        runs.iter()
-            .map(|s| of(&s.cpu).as_secs_f64() * 1e6 / requests as f64)
-            .collect::<Summary>()
-    };
+    let per_request =
+        |runs: &[Spent], of: &dyn Fn(&CpuTimes) -> Duration| Spent::per_request(runs, requests, of);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    let busy = |runs: &[Spent]| {
-        runs.iter()
-            .map(|s| 100.0 * s.cpu.total().as_secs_f64() / s.wall.as_secs_f64() / cores)
-            .collect::<Summary>()
-    };
+    let busy = Spent::busy;
     let total = |c: &CpuTimes| c.total();
     let nats = |c: &CpuTimes| c.child("nats-server");
     let service = |c: &CpuTimes| c.threads(&[SERVICE_THREAD]);

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use accord_agreements::actor::Actor;
-use accord_bench::{full_run, runs, CpuTimes, Report, Row, Summary, RUNTIME_THREAD};
+use accord_bench::{full_run, runs, CpuTimes, Report, Row, Spent, Summary, RUNTIME_THREAD};
 use accord_bus::signing::{sign_request, signature_of, statement_of};
 use accord_bus::{headers, AccordClient, Bus, CommandOptions, Message, NatsBus};
 use accord_kernel::signature::{verify, ActorKey};
@@ -200,13 +200,15 @@ fn main() {
                 wait_served(&client, signed).await;
                 let tag = format!("r{run}{signed}");
                 let one = commands(&client, &format!("{tag}s"), sequential, 1, signed).await;
-                let (before, started) = (CpuTimes::now(), Instant::now());
-                let many =
-                    commands(&client, &format!("{tag}c"), concurrent, IN_FLIGHT, signed).await;
-                spent[usize::from(signed)].push(Spent {
-                    cpu: CpuTimes::now().since(&before),
-                    wall: started.elapsed(),
-                });
+                let (many, cpu) = Spent::of(commands(
+                    &client,
+                    &format!("{tag}c"),
+                    concurrent,
+                    IN_FLIGHT,
+                    signed,
+                ))
+                .await;
+                spent[usize::from(signed)].push(cpu);
                 bus_cases[usize::from(signed)].push(one);
                 bus_cases[2 + usize::from(signed)].push(many);
                 served.stop.send_replace(true);
@@ -311,26 +313,11 @@ fn main() {
 /// What one part of the system spent, read from all of it.
 type Part = dyn Fn(&CpuTimes) -> Duration;
 
-/// CPU time and wall time of one case's run.
-struct Spent {
-    cpu: CpuTimes,
-    wall: Duration,
-}
-
 /// Where the CPU goes at 64 in flight, signed against unsigned: microseconds per
 /// command by part, and how busy the cores were.
 fn cpu_rows(spent: &[Vec<Spent>; 2], commands: usize) -> Vec<Row> {
-    let per_command = |runs: &[Spent], of: &Part| {
-        runs.iter()
-            .map(|s| of(&s.cpu).as_secs_f64() * 1e6 / commands as f64)
-            .collect::<Summary>()
-    };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    let busy = |runs: &[Spent]| {
-        runs.iter()
-            .map(|s| 100.0 * s.cpu.total().as_secs_f64() / s.wall.as_secs_f64() / cores)
-            .collect::<Summary>()
-    };
+    let per_command = |runs: &[Spent], of: &Part| Spent::per_request(runs, commands, of);
+    let busy = Spent::busy;
     let [unsigned, signed] = spent;
     const US: &str = "CPU µs per command";
     const CASE: &str = "command, 64 in flight, signed and verified";

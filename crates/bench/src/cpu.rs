@@ -113,6 +113,43 @@ impl CpuTimes {
     }
 }
 
+/// The CPU time (by thread and child) and wall time of one run of a case.
+#[derive(Debug, Clone)]
+pub struct Spent {
+    pub cpu: CpuTimes,
+    pub wall: Duration,
+}
+
+impl Spent {
+    /// Runs `case`, and what it spent.
+    pub async fn of<T>(case: impl std::future::Future<Output = T>) -> (T, Spent) {
+        let (before, started) = (CpuTimes::now(), std::time::Instant::now());
+        let done = case.await;
+        let wall = started.elapsed();
+        let cpu = CpuTimes::now().since(&before);
+        (done, Spent { cpu, wall })
+    }
+
+    /// Microseconds of the part `of` picks per one of `count` requests, run by run.
+    pub fn per_request(
+        runs: &[Spent],
+        count: usize,
+        of: &dyn Fn(&CpuTimes) -> Duration,
+    ) -> crate::Summary {
+        runs.iter()
+            .map(|s| of(&s.cpu).as_secs_f64() * 1e6 / count as f64)
+            .collect()
+    }
+
+    /// How busy all the machine's cores were, in percent, run by run.
+    pub fn busy(runs: &[Spent]) -> crate::Summary {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        runs.iter()
+            .map(|s| 100.0 * s.cpu.total().as_secs_f64() / s.wall.as_secs_f64() / cores)
+            .collect()
+    }
+}
+
 /// `sled-io-12` → `sled-io`: numbered threads of one pool are one group.
 fn group_name(name: &str) -> String {
     name.trim_end_matches(|c: char| c.is_ascii_digit())

@@ -14,7 +14,7 @@ mod cpu;
 mod machine;
 mod stats;
 
-pub use cpu::CpuTimes;
+pub use cpu::{CpuTimes, Spent};
 pub use machine::{peak_rss_bytes, peak_rss_of, Machine};
 pub use stats::{percentile, Summary};
 

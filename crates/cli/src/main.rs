@@ -224,6 +224,56 @@ struct ServeArgs {
     http: Option<String>,
 }
 
+/// What evidence is checked with: signatures against the parties' trust roots, the
+/// kept checkpoints against the logs' and witnesses' public keys.
+#[derive(Debug, clap::Args)]
+struct EvidenceArgs {
+    /// Also check every event's signature against the key its actor held then
+    /// (codes unsigned, malformed_signature, unknown_key, revoked_key,
+    /// superseded_key, bad_signature), with a count per actor. Projects and
+    /// procurement logs need the agreements log (its registry) among DIRS.
+    #[arg(long)]
+    signatures: bool,
+    /// The parties' administrator keys for --signatures (PARTY:ACTOR:BASE64KEY,
+    /// comma-separated; default: the trust_roots setting).
+    #[arg(long)]
+    trust_roots: Option<String>,
+    /// A log's public key (as `accord keys log` prints it), to check the signatures
+    /// of the checkpoints that log kept (and to prove events against them);
+    /// repeatable, matched by origin. Without it a checkpoint's root is still
+    /// checked against the events.
+    #[arg(long)]
+    log_key: Vec<String>,
+    /// A witness's public key (as `accord keys witness` prints it), to verify its
+    /// cosignatures on the kept checkpoints; repeatable.
+    #[arg(long)]
+    witness: Vec<String>,
+}
+
+impl EvidenceArgs {
+    /// The trust roots (with --signatures) and the public keys given.
+    fn read(
+        self,
+        settings: &Settings,
+    ) -> anyhow::Result<(
+        Option<accord_runtime::authentication::Trusted>,
+        accord::audit::checkpoints::EvidenceKeys,
+    )> {
+        let keys = evidence_keys(&self.log_key, &self.witness)?;
+        if !self.signatures {
+            return Ok((None, keys));
+        }
+        let mut given = settings.clone();
+        if let Some(text) = self.trust_roots {
+            given.trust_roots = text;
+        }
+        let roots = given
+            .trusted()
+            .map_err(|e| anyhow::anyhow!("trust roots: {e}"))?;
+        Ok((Some(roots), keys))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Verifies each log: hash chain, positions, stream versions, decoding, and a
@@ -235,25 +285,8 @@ enum AuditCommand {
         /// Print a machine-readable report instead of the table.
         #[arg(long)]
         json: bool,
-        /// Also check every event's signature against the key its actor held then
-        /// (codes unsigned, malformed_signature, unknown_key, revoked_key,
-        /// superseded_key, bad_signature), with a count per actor. Projects and
-        /// procurement logs need the agreements log (its registry) among DIRS.
-        #[arg(long)]
-        signatures: bool,
-        /// The parties' administrator keys for --signatures (PARTY:ACTOR:BASE64KEY,
-        /// comma-separated; default: the trust_roots setting).
-        #[arg(long)]
-        trust_roots: Option<String>,
-        /// A log's public key (as `accord keys log` prints it), to check the
-        /// signatures of the checkpoints that log kept; repeatable, matched by origin.
-        /// Without it a checkpoint's root is still checked against the events.
-        #[arg(long)]
-        log_key: Vec<String>,
-        /// A witness's public key (as `accord keys witness` prints it), to verify its
-        /// cosignatures on the kept checkpoints; repeatable.
-        #[arg(long)]
-        witness: Vec<String>,
+        #[command(flatten)]
+        evidence: EvidenceArgs,
     },
     /// Whether a log extends a checkpoint kept earlier: recomputes the Merkle tree
     /// from the copy's events and compares its root at the checkpoint's size. Exit 0
@@ -334,23 +367,10 @@ enum AuditCommand {
         /// Address to serve on (port 0: any free port).
         #[arg(long, default_value = "127.0.0.1:9480")]
         http: String,
-        /// The evidence page also checks every event's signature, with a count per
-        /// actor (as `audit verify --signatures`).
-        #[arg(long)]
-        signatures: bool,
-        /// The parties' administrator keys for --signatures (PARTY:ACTOR:BASE64KEY,
-        /// comma-separated; default: the trust_roots setting).
-        #[arg(long)]
-        trust_roots: Option<String>,
-        /// A log's public key (as `accord keys log` prints it): the evidence page
-        /// checks the kept checkpoints' signatures, and proofs of events can be
-        /// downloaded; repeatable.
-        #[arg(long)]
-        log_key: Vec<String>,
-        /// A witness's public key (as `accord keys witness` prints it), to verify its
-        /// cosignatures on the kept checkpoints; repeatable.
-        #[arg(long)]
-        witness: Vec<String>,
+        /// What the evidence page checks with (as `audit verify`); with --log-key,
+        /// any event's proof can be downloaded too.
+        #[command(flatten)]
+        evidence: EvidenceArgs,
     },
     /// Every event that cites a document, by the SHA-256 of the file (or --sha256):
     /// where, when, by whom and under which title. Exits 1 when no event cites it.
@@ -578,26 +598,10 @@ fn main() -> ExitCode {
                     AuditCommand::Console {
                         dirs,
                         http,
-                        signatures,
-                        trust_roots,
-                        log_key,
-                        witness,
+                        evidence,
                     },
             } => {
-                let roots = if signatures {
-                    let mut given = settings.clone();
-                    if let Some(text) = trust_roots {
-                        given.trust_roots = text;
-                    }
-                    Some(
-                        given
-                            .trusted()
-                            .map_err(|e| anyhow::anyhow!("trust roots: {e}"))?,
-                    )
-                } else {
-                    None
-                };
-                let keys = evidence_keys(&log_key, &witness)?;
+                let (roots, keys) = evidence.read(&settings)?;
                 console(dirs, &http, roots, keys).await
             }
             Command::Audit { command } => audit(&settings, command),
@@ -1053,31 +1057,9 @@ fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
         AuditCommand::Verify {
             dirs,
             json,
-            signatures,
-            trust_roots,
-            log_key,
-            witness,
+            evidence,
         } => {
-            let keys = accord::audit::checkpoints::EvidenceKeys {
-                logs: log_key
-                    .iter()
-                    .map(|k| log_key_of(k))
-                    .collect::<Result<_, _>>()?,
-                witnesses: witnesses_of(&witness)?,
-            };
-            let roots = if signatures {
-                let mut given = settings.clone();
-                if let Some(text) = trust_roots {
-                    given.trust_roots = text;
-                }
-                Some(
-                    given
-                        .trusted()
-                        .map_err(|e| anyhow::anyhow!("trust roots: {e}"))?,
-                )
-            } else {
-                None
-            };
+            let (roots, keys) = evidence.read(settings)?;
             // The agreements logs first: the others' signatures are checked against
             // the registry they hold. Reported in the order given.
             let mut order: Vec<usize> = (0..dirs.len()).collect();

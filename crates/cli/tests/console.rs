@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -20,6 +20,8 @@ use accord_log::{decode_envelope, encode_envelope, AppendMetadata, Log, NewEvent
 use accord_testkit::tamper::{copy_dir, envelope, set_envelope, tamper};
 
 mod support;
+
+use support::row;
 
 /// The demo's data, made once for this test binary.
 fn demo_data() -> &'static Path {
@@ -56,39 +58,16 @@ impl Served {
 
     /// GETs `path`: status, headers (lower-case names), body.
     fn get(&self, path: &str) -> (u16, BTreeMap<String, String>, String) {
-        let mut stream = std::net::TcpStream::connect(&self.addr).unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.addr
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let (head, body) = response.split_once("\r\n\r\n").unwrap();
-        let mut lines = head.lines();
-        let status = lines.next().unwrap()[9..12].parse().unwrap();
-        let headers = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
-            .collect();
-        (status, headers, body.to_owned())
+        let (status, headers, body) = support::http_get(&self.addr, path);
+        let body = String::from_utf8(body).unwrap();
+        (status, headers.into_iter().collect(), body)
     }
 
     /// GETs `path`: the body's bytes (a download need not be text); it must be a 200.
     fn bytes(&self, path: &str) -> Vec<u8> {
-        let mut stream = std::net::TcpStream::connect(&self.addr).unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.addr
-        )
-        .unwrap();
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).unwrap();
-        let end = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-        assert!(response.starts_with(b"HTTP/1.1 200"), "{path}");
-        response[end + 4..].to_vec()
+        let (status, _, body) = support::http_get(&self.addr, path);
+        assert_eq!(status, 200, "{path}");
+        body
     }
 
     fn page(&self, path: &str) -> String {
@@ -108,20 +87,6 @@ impl Drop for Served {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// The row of the table whose header cell is `key`, as its cells' text.
-fn row(page: &str, key: &str) -> String {
-    let start = page
-        .find(&format!("<th scope=\"row\">{key}"))
-        .or_else(|| page.find(&format!("\">{key}</a></th>")))
-        .unwrap_or_else(|| panic!("no row {key}"));
-    let end = page[start..].find("</tr>").unwrap() + start;
-    page[start..end]
-        .replace("</td>", " | ")
-        .split('<')
-        .map(|part| part.split_once('>').map_or(part, |(_, text)| text))
-        .collect::<String>()
 }
 
 #[test]

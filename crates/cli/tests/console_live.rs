@@ -16,7 +16,7 @@ use accord::play::{play_step, wait_ready};
 use accord_bus::{AccordClient, Bus, NatsBus};
 use accord_scenario::{Embedded, Scenario};
 use accord_testkit::{free_port, NatsServer};
-use support::Process;
+use support::{row, Process};
 
 const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -50,25 +50,16 @@ fn serve(service: &str, url: &str, http: &str, data: &std::path::Path) -> Proces
 /// GET `path` until it answers 200 (a checkpoint covering the event may take a
 /// second): the body's bytes.
 fn download(addr: &str, path: &str) -> Vec<u8> {
-    use std::io::{Read, Write};
     let deadline = std::time::Instant::now() + PATIENCE;
     loop {
-        let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).unwrap();
-        let end = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-        if response.starts_with(b"HTTP/1.1 200") {
-            return response[end + 4..].to_vec();
+        let (status, _, body) = support::http_get(addr, path);
+        if status == 200 {
+            return body;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "{path}: {}",
-            String::from_utf8_lossy(&response)
+            "{path}: {status} {}",
+            String::from_utf8_lossy(&body)
         );
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -80,20 +71,6 @@ fn page(addr: &str, path: &str) -> (u16, String) {
     let (status, body) = accord::http::probe(addr, path).unwrap();
     assert!(!body.contains("<script"), "{path} has a script");
     (status, body)
-}
-
-/// The row of the table whose header cell is `key`, as its cells' text.
-fn row(page: &str, key: &str) -> String {
-    let start = page
-        .find(&format!("<th scope=\"row\">{key}"))
-        .or_else(|| page.find(&format!("\">{key}</a></th>")))
-        .unwrap_or_else(|| panic!("no row {key} in {page}"));
-    let end = page[start..].find("</tr>").unwrap() + start;
-    page[start..end]
-        .replace("</td>", " | ")
-        .split('<')
-        .map(|part| part.split_once('>').map_or(part, |(_, text)| text))
-        .collect::<String>()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

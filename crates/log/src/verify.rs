@@ -464,12 +464,7 @@ impl Walk {
         next_claim: impl FnOnce() -> Option<u64>,
     ) -> Result<(), LogError> {
         let at = self.expected_position;
-        let fail = |reason| {
-            LogError::Corrupt(Corruption {
-                position: at,
-                reason,
-            })
-        };
+        let fail = |reason| corrupt(at, reason);
         if position != at {
             return Err(fail(CorruptionReason::Gap {
                 next_stored: position,
@@ -535,12 +530,7 @@ impl Walk {
         next_claim: impl FnOnce() -> Option<u64>,
     ) -> Result<(), LogError> {
         let at = self.expected_position;
-        let fail = |reason| {
-            LogError::Corrupt(Corruption {
-                position: at,
-                reason,
-            })
-        };
+        let fail = |reason| corrupt(at, reason);
         if event.position != position {
             // An intact event that belongs later, followed by events that carry on
             // after it: the ones in between are missing. Followed by anything else:

@@ -233,3 +233,41 @@ pub fn demo_into(root: &Path) -> Vec<String> {
         .map(|s| data.join(s).display().to_string())
         .collect()
 }
+
+/// The row of the table whose header cell is `key`, as its cells' text.
+pub fn row(page: &str, key: &str) -> String {
+    let start = page
+        .find(&format!("<th scope=\"row\">{key}"))
+        .or_else(|| page.find(&format!("\">{key}</a></th>")))
+        .unwrap_or_else(|| panic!("no row {key}"));
+    let end = page[start..].find("</tr>").unwrap() + start;
+    page[start..end]
+        .replace("</td>", " | ")
+        .split('<')
+        .map(|part| part.split_once('>').map_or(part, |(_, text)| text))
+        .collect::<String>()
+}
+
+/// GETs `path` from `addr` over a plain HTTP/1.1 connection: the status, the head's
+/// header lines (names lower-cased) and the body's bytes (a download need not be
+/// text).
+pub fn http_get(addr: &str, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let end = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&response[..end]).into_owned();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap()[9..12].parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, response[end + 4..].to_vec())
+}
