@@ -6,7 +6,10 @@
 // Tests panic on unexpected errors; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
+mod support;
+
+use support::snapshot;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -298,23 +301,6 @@ fn the_jsonl_export_reimports_into_the_stored_envelopes() {
     assert!(rows[0].starts_with("service,position,event_id"));
     assert!(rows[1].starts_with("projects,3,"), "{}", rows[1]);
     assert!(rows[3].starts_with("projects,5,"), "{}", rows[3]);
-}
-
-/// Every file's bytes under `dir`.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let entry = entry.unwrap();
-            if entry.file_type().unwrap().is_dir() {
-                pending.push(entry.path());
-            } else {
-                files.insert(entry.path(), std::fs::read(entry.path()).unwrap());
-            }
-        }
-    }
-    files
 }
 
 #[test]

@@ -21,7 +21,7 @@ use accord_testkit::tamper::{copy_dir, envelope, set_envelope, tamper};
 
 mod support;
 
-use support::row;
+use support::{row, snapshot};
 
 /// The demo's data, made once for this test binary.
 fn demo_data() -> &'static Path {
@@ -293,23 +293,6 @@ async fn given_an_event_whose_text_is_a_script_then_it_renders_as_text() {
         "{page}"
     );
     assert!(!page.contains(script));
-}
-
-/// Every file's bytes under `dir`.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let entry = entry.unwrap();
-            if entry.file_type().unwrap().is_dir() {
-                pending.push(entry.path());
-            } else {
-                files.insert(entry.path(), std::fs::read(entry.path()).unwrap());
-            }
-        }
-    }
-    files
 }
 
 #[test]

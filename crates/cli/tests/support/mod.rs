@@ -271,3 +271,20 @@ pub fn http_get(addr: &str, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>)
         .collect();
     (status, headers, response[end + 4..].to_vec())
 }
+
+/// Every file's bytes under `dir`.
+pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                pending.push(entry.path());
+            } else {
+                files.insert(entry.path(), std::fs::read(entry.path()).unwrap());
+            }
+        }
+    }
+    files
+}
