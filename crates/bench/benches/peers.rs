@@ -169,15 +169,7 @@ async fn accord_rate(writers: usize, total: usize) -> f64 {
 async fn jetstream_rate(url: &str, writers: usize, total: usize) -> f64 {
     let client = async_nats::connect(url).await.unwrap();
     let js = async_nats::jetstream::new(client);
-    let _ = js.delete_stream("BENCH_PEERS").await;
-    js.create_stream(async_nats::jetstream::stream::Config {
-        name: "BENCH_PEERS".into(),
-        subjects: vec!["bench.peers.>".into()],
-        storage: async_nats::jetstream::stream::StorageType::File,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    support::fresh_file_stream(&js, "BENCH_PEERS", "bench.peers.>").await;
     let js = Arc::new(js);
     let last: Arc<Vec<std::sync::atomic::AtomicU64>> = Arc::new(
         (0..writers)

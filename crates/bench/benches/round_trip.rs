@@ -665,15 +665,7 @@ async fn publishes(
     total: usize,
     in_flight: usize,
 ) -> Run {
-    let _ = js.delete_stream("BENCH_RT_PUBLISH").await;
-    js.create_stream(async_nats::jetstream::stream::Config {
-        name: "BENCH_RT_PUBLISH".into(),
-        subjects: vec!["bench.rt.publish".into()],
-        storage: async_nats::jetstream::stream::StorageType::File,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    support::fresh_file_stream(js, "BENCH_RT_PUBLISH", "bench.rt.publish").await;
     let js = js.clone();
     measure(total, in_flight, move |_| {
         let js = js.clone();
