@@ -67,7 +67,15 @@ pub struct LogConfig {
     /// with it off drops its stored tree, and gets it rebuilt from its events the
     /// next time it is opened with it on.
     pub merkle_tree: bool,
+    /// Events beyond the last index snapshot that make opening or closing the log
+    /// write a new one (see `snapshot`): the next open then reads only the events
+    /// after it, and the commands it covers are looked up on disk instead of held in
+    /// memory. 0 turns snapshots off: neither read nor written.
+    pub snapshot_after: u64,
 }
+
+/// The default [`LogConfig::snapshot_after`].
+pub const DEFAULT_SNAPSHOT_AFTER: u64 = 10_000;
 
 /// The default page cache: enough for the hot tail of a log, small beside sled's own
 /// default of 1 GiB.
@@ -85,6 +93,7 @@ impl Default for LogConfig {
             cache_bytes: DEFAULT_CACHE_BYTES,
             clock: Arc::new(SystemClock),
             merkle_tree: true,
+            snapshot_after: DEFAULT_SNAPSHOT_AFTER,
         }
     }
 }

@@ -6,7 +6,9 @@
 //! persisting indexes per event tripled it (see BENCHMARKS.md).
 //!
 //! Memory: about a byte per event while a stream's events are close together (a
-//! varint gap each; `positions`), plus about 48 bytes per stream and per command.
+//! varint gap each; `positions`), plus about 48 bytes per stream and per command
+//! appended since the last snapshot: the commands a snapshot covers are looked up on
+//! disk (`stored_commands`), so memory does not grow with every command ever handled.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -16,6 +18,7 @@ use uuid::Uuid;
 
 use crate::error::{Corruption, CorruptionReason, LogError};
 use crate::positions::Positions;
+use crate::stored_commands::StoredCommands;
 
 /// Where one command's events are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +32,12 @@ pub(crate) struct Index {
     /// The position of each of the stream's events, by version (compact: see
     /// `positions`).
     streams: HashMap<StreamId, Positions>,
+    /// Commands appended after the snapshot (all of them without one).
     commands: HashMap<Uuid, CommandRecord>,
+    /// Commands up to the snapshot, on disk.
+    stored: Option<Arc<StoredCommands>>,
+    /// The position the snapshot covers (0 without one).
+    covered: u64,
 }
 
 /// The index shared by the writer (which alone changes it, after each durable group)
@@ -50,17 +58,39 @@ impl SharedIndex {
 }
 
 impl Index {
-    /// Rebuilds the index from every stored event, in order, checking on the way
-    /// that positions and stream versions have no gaps (hashes are left to
-    /// `verify`), and hands each event to `replay` first. A log that fails this is
-    /// not opened. Returns the index and the number of events.
+    /// The index a snapshot holds: the streams' positions and the commands on disk,
+    /// as of `covered`.
+    pub(crate) fn from_snapshot(
+        streams: Vec<(StreamId, Positions)>,
+        stored: Option<Arc<StoredCommands>>,
+        covered: u64,
+    ) -> Index {
+        Index {
+            streams: streams.into_iter().collect(),
+            commands: HashMap::new(),
+            stored,
+            covered,
+        }
+    }
+
+    /// The position the index's snapshot covers (0 without one).
+    pub(crate) fn covered(&self) -> u64 {
+        self.covered
+    }
+
+    /// Moves on from the index's own events at `from` (its covered position + 1, or
+    /// 1), in order, checking on the way that positions and stream versions have no
+    /// gaps (hashes are left to `verify`), and hands each event to `replay` first. A
+    /// log that fails this is not opened. Returns the number of events in the log.
     pub(crate) fn build(
+        &mut self,
+        from: u64,
         events: impl Iterator<Item = Result<RecordedEvent, LogError>>,
         replay: &mut dyn FnMut(&RecordedEvent),
-    ) -> Result<(Index, u64), LogError> {
-        let mut index = Index::default();
-        let mut count = 0;
-        for (expected, event) in (1u64..).zip(events) {
+    ) -> Result<u64, LogError> {
+        let index = self;
+        let mut count = from - 1;
+        for (expected, event) in (from..).zip(events) {
             let event = event?;
             let fail = |reason| {
                 LogError::Corrupt(Corruption {
@@ -73,6 +103,12 @@ impl Index {
                     claimed: event.position,
                 }));
             }
+            replay(&event);
+            // Events the index's snapshot covers are only replayed.
+            if expected <= index.covered {
+                count = expected;
+                continue;
+            }
             let previous = index.version(&event.stream);
             if event.version != previous + 1 {
                 return Err(fail(CorruptionReason::VersionJump {
@@ -81,11 +117,10 @@ impl Index {
                     found: event.version,
                 }));
             }
-            replay(&event);
             index.add(event.stream, event.command_id, expected);
             count = expected;
         }
-        Ok((index, count))
+        Ok(count)
     }
 
     /// Records the event at `position` as the next of `stream`, from `command_id`.
@@ -142,7 +177,44 @@ impl Index {
         positions.from(from_version.max(1) - 1, limit)
     }
 
-    pub(crate) fn command(&self, command_id: &Uuid) -> Option<CommandRecord> {
-        self.commands.get(command_id).copied()
+    /// Where `command_id`'s events are, if it was ever appended; `db` is read only
+    /// should the snapshot's table turn out damaged (it is then rebuilt from it).
+    pub(crate) fn command(
+        &self,
+        command_id: &Uuid,
+        db: &sled::Db,
+    ) -> Result<Option<CommandRecord>, LogError> {
+        if let Some(record) = self.commands.get(command_id) {
+            return Ok(Some(*record));
+        }
+        match &self.stored {
+            Some(stored) => stored.get(command_id, db),
+            None => Ok(None),
+        }
+    }
+
+    /// The commands on disk, if a snapshot holds any.
+    pub(crate) fn stored(&self) -> Option<&Arc<StoredCommands>> {
+        self.stored.as_ref()
+    }
+
+    /// The commands appended since the snapshot, in command id order.
+    pub(crate) fn recent_commands(&self) -> Vec<(Uuid, CommandRecord)> {
+        let mut recent: Vec<_> = self.commands.iter().map(|(k, v)| (*k, *v)).collect();
+        recent.sort_unstable_by_key(|(id, _)| *id);
+        recent
+    }
+
+    /// Every stream and its positions.
+    pub(crate) fn streams(&self) -> impl ExactSizeIterator<Item = (&StreamId, &Positions)> {
+        self.streams.iter()
+    }
+
+    /// After a snapshot covering `covered` was written: its table holds every
+    /// command so far, so memory lets go of them.
+    pub(crate) fn snapshot_written(&mut self, stored: Option<Arc<StoredCommands>>, covered: u64) {
+        self.stored = stored;
+        self.commands = HashMap::new();
+        self.covered = covered;
     }
 }

@@ -23,6 +23,9 @@ mod read;
 mod record;
 mod restore;
 mod scan;
+mod sealed;
+mod snapshot;
+mod stored_commands;
 mod subscribe;
 mod tree;
 mod verify;
@@ -41,7 +44,8 @@ pub use canonical::{canonical_bytes, compute_hash};
 pub use checkpoints::{stored_checkpoints, stored_tree_root};
 pub use codec::{decode_envelope, encode_envelope};
 pub use config::{
-    Clock, Durability, LogConfig, SystemClock, DEFAULT_CACHE_BYTES, MAX_EVENT_BYTES_LIMIT,
+    Clock, Durability, LogConfig, SystemClock, DEFAULT_CACHE_BYTES, DEFAULT_SNAPSHOT_AFTER,
+    MAX_EVENT_BYTES_LIMIT,
 };
 pub use error::{Corruption, CorruptionReason, InvalidInput, LogError};
 pub use in_place::{check_envelope, EnvelopeCheck};
@@ -50,6 +54,7 @@ pub use read::EventIter;
 pub use record::{build_record, record_entries};
 pub use restore::{Pushed, Restore};
 pub use scan::{scan_path, scan_path_with, Scan, REOPEN_AFTER_BYTES};
+pub use sealed::{read_sealed, snapshot_dir, write_sealed, Covers, Sealed, SNAPSHOT_DIR};
 pub use subscribe::Subscription;
 pub use verify::{
     open_storage, stored_event_at, verify_path, verify_path_with_progress, VerifyReport,
@@ -120,6 +125,32 @@ pub struct LogStats {
     pub syncs: u64,
 }
 
+/// What rebuilds state from the log as it opens ([`Log::open_replaying`]): a
+/// closure taking each event, or a holder of a snapshot that covers the log up to a
+/// position and needs only the events after it.
+pub trait Replay {
+    /// The position and hash the caller's state already covers (its snapshot), if
+    /// any. The log replays only what follows, once it checked that its event at
+    /// that position has that hash.
+    fn covers(&self) -> Option<Covers> {
+        None
+    }
+    /// The snapshot does not match the log (another history, or ahead of it): the
+    /// caller starts over from nothing, and every event is replayed.
+    fn start_over(&mut self) {}
+    /// The next event.
+    fn event(&mut self, event: &RecordedEvent);
+}
+
+/// A closure taking every event, with no snapshot of its own.
+struct EveryEvent<'a>(&'a mut dyn FnMut(&RecordedEvent));
+
+impl Replay for EveryEvent<'_> {
+    fn event(&mut self, event: &RecordedEvent) {
+        (self.0)(event)
+    }
+}
+
 /// A handle on one open log. Cheap to clone; the log closes when the last handle,
 /// reader and subscription are gone.
 #[derive(Debug, Clone)]
@@ -166,6 +197,18 @@ impl Log {
         config: LogConfig,
         replay: &mut dyn FnMut(&RecordedEvent),
     ) -> Result<Log, LogError> {
+        Log::open_resuming(dir, config, &mut EveryEvent(replay))
+    }
+
+    /// [`Log::open_replaying`] for a caller that may hold a snapshot of its own.
+    /// With snapshots (`LogConfig::snapshot_after`), the pass starts after what both
+    /// the index's snapshot and `replay`'s cover, each checked against the log's
+    /// event at its position first; a snapshot that does not match is not used.
+    pub fn open_resuming(
+        dir: impl AsRef<Path>,
+        config: LogConfig,
+        replay: &mut dyn Replay,
+    ) -> Result<Log, LogError> {
         config.validate()?;
         let dir = dir.as_ref();
         let db = config::open_sled(dir, config.cache_bytes)?;
@@ -176,6 +219,40 @@ impl Log {
             Ok(read::event_at(&db, position)?.hash)
         })?;
         let durable_position = head.map_or(0, |h| h.position);
+        let matches = |covers: Covers| {
+            covers.position <= durable_position
+                && read::event_at(&db, covers.position).is_ok_and(|e| e.hash == covers.hash)
+        };
+        let mut index = match config.snapshot_after {
+            0 => index::Index::default(),
+            _ => match snapshot::load(dir)? {
+                Some((covers, index)) if matches(covers) => index,
+                Some((covers, _)) => {
+                    tracing::warn!(
+                        dir = %dir.display(),
+                        snapshot = covers.position,
+                        log = durable_position,
+                        "log.snapshot ignored: it does not match the log; rebuilding the index"
+                    );
+                    index::Index::default()
+                }
+                None => index::Index::default(),
+            },
+        };
+        let replay_after = match replay.covers() {
+            Some(covers) if matches(covers) => covers.position,
+            Some(covers) => {
+                tracing::warn!(
+                    dir = %dir.display(),
+                    snapshot = covers.position,
+                    log = durable_position,
+                    "log.snapshot of the projections does not match the log; rebuilding them"
+                );
+                replay.start_over();
+                0
+            }
+            None => 0,
+        };
         let stored_tree = if config.merkle_tree {
             Some(tree::resume(&db, head)?)
         } else {
@@ -189,17 +266,25 @@ impl Log {
             ),
             _ => None,
         };
+        // The pass starts after what every part already holds.
+        let from = match rebuilt {
+            Some(_) => 1,
+            None => index.covered().min(replay_after) + 1,
+        };
         let replay = &mut |event: &RecordedEvent| {
             if let Some(rebuilt) = &mut rebuilt {
                 rebuilt.push(tree::leaf(&event.hash));
             }
-            replay(event);
+            if event.position > replay_after {
+                replay.event(event);
+            }
         };
         // The pass reads through the database just opened, and on through fresh ones
         // if the log is large enough for the scan to reopen; then the log goes on with
         // the first database if it was never closed, or opens a fresh one.
-        let mut scan = scan::Scan::starting_on(db, dir, 1);
-        let (built, events) = index::Index::build(
+        let mut scan = scan::Scan::starting_on(db, dir, from);
+        let events = index.build(
+            from,
             scan.by_ref().take_while(|e| {
                 e.as_ref()
                     .map_or(true, |event| event.position <= durable_position)
@@ -230,6 +315,13 @@ impl Log {
             (Some(tree::Stored::Tree(stored)), None) => Some(stored),
             _ => None,
         };
+        if let Some(head) = head {
+            let beyond = durable_position - index.covered();
+            if config.snapshot_after > 0 && beyond >= config.snapshot_after {
+                write_snapshot(dir, &db, &mut index, head.position, head.hash);
+            }
+        }
+        let built = index;
         let index = index::SharedIndex::default();
         *index.write() = built;
         let durable = Arc::new(AtomicU64::new(durable_position));
@@ -342,7 +434,12 @@ impl Log {
     /// The outcome of an earlier durable append with this command id, if any: lets a
     /// shell answer a retried command without deciding it again.
     pub fn outcome_of(&self, command_id: Uuid) -> Result<Option<AppendOutcome>, LogError> {
-        let Some(record) = self.inner.index.read().command(&command_id) else {
+        let found = self
+            .inner
+            .index
+            .read()
+            .command(&command_id, &self.inner.tree)?;
+        let Some(record) = found else {
             return Ok(None);
         };
         if record.first_position > self.durable_position() {
@@ -467,5 +564,51 @@ impl Drop for Inner {
         if let Err(error) = self.tree.flush() {
             tracing::error!(%error, "log.close flush failed");
         }
+        self.snapshot_at_close();
+    }
+}
+
+impl Inner {
+    /// Writes the index's snapshot when the log closes, if enough events came since
+    /// the last one and the log is whole (a failed log's index may hold events that
+    /// never became durable).
+    fn snapshot_at_close(&self) {
+        let position = self.durable.load(Ordering::Acquire);
+        let mut index = self.index.write();
+        let beyond = position - index.covered().min(position);
+        if self.config.snapshot_after == 0
+            || beyond < self.config.snapshot_after
+            || self.failed.is_failed()
+        {
+            return;
+        }
+        match read::event_at(&self.tree, position) {
+            Ok(event) => write_snapshot(&self.dir, &self.tree, &mut index, position, event.hash),
+            Err(error) => tracing::warn!(%error, "log.snapshot not written at close"),
+        }
+    }
+}
+
+/// Writes the index's snapshot covering the log up to `position` (durable, whose
+/// event has `hash`): the index then keeps the commands it covers on disk only. A
+/// snapshot that cannot be written is only a slower next open: it is logged.
+fn write_snapshot(
+    dir: &Path,
+    db: &sled::Db,
+    index: &mut index::Index,
+    position: u64,
+    hash: accord_kernel::EventHash,
+) {
+    let started = std::time::Instant::now();
+    match snapshot::write(dir, Covers { position, hash }, index, db) {
+        Ok(stored) => {
+            index.snapshot_written(stored, position);
+            tracing::info!(
+                position,
+                millis = started.elapsed().as_millis() as u64,
+                "log.snapshot written"
+            );
+        }
+        Err(error) => tracing::warn!(%error, "log.snapshot not written"),
     }
 }

@@ -77,6 +77,58 @@ impl Positions {
     }
 }
 
+impl Positions {
+    /// Appends the positions to `out` as a snapshot keeps them (see `snapshot`).
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        put_varint(out, self.len);
+        put_varint(out, self.last);
+        put_varint(out, self.blocks.len() as u64);
+        for &(first, offset) in &self.blocks {
+            put_varint(out, first);
+            put_varint(out, u64::from(offset));
+        }
+        put_varint(out, self.gaps.len() as u64);
+        out.extend_from_slice(&self.gaps);
+    }
+
+    /// Reads what [`Positions::encode`] wrote at `*at`, moving `*at` past it; `None`
+    /// when the bytes are not such positions (the snapshot is then not used).
+    pub(crate) fn decode(bytes: &[u8], at: &mut usize) -> Option<Positions> {
+        let mut next = || -> Option<u64> {
+            if *at >= bytes.len() {
+                return None;
+            }
+            let (value, after) = varint(bytes, *at);
+            *at = after;
+            Some(value)
+        };
+        let len = next()?;
+        let last = next()?;
+        let block_count = usize::try_from(next()?).ok()?;
+        if block_count as u64 != len.div_ceil(BLOCK as u64) {
+            return None;
+        }
+        let mut blocks = Vec::with_capacity(block_count);
+        for _ in 0..block_count {
+            let first = next()?;
+            let offset = u32::try_from(next()?).ok()?;
+            blocks.push((first, offset));
+        }
+        let gaps_len = usize::try_from(next()?).ok()?;
+        let gaps = bytes.get(*at..at.checked_add(gaps_len)?)?.to_vec();
+        *at += gaps_len;
+        let offsets_rise = blocks
+            .iter()
+            .all(|&(_, offset)| offset as usize <= gaps.len());
+        offsets_rise.then_some(Positions {
+            gaps,
+            blocks,
+            len,
+            last,
+        })
+    }
+}
+
 fn put_varint(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
         out.push((value as u8) | 0x80);
@@ -130,6 +182,12 @@ mod tests {
             probe in 0u64..2_000_000_000_000,
         ) {
             let (plain, compact) = positions(&gaps);
+            let mut encoded = Vec::new();
+            compact.encode(&mut encoded);
+            let mut at = 0;
+            let decoded = Positions::decode(&encoded, &mut at);
+            prop_assert_eq!(decoded.as_ref(), Some(&compact));
+            prop_assert_eq!(at, encoded.len());
             prop_assert_eq!(compact.len(), plain.len() as u64);
             let expected: Vec<u64> =
                 plain.iter().skip(start as usize).take(limit).copied().collect();

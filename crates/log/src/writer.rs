@@ -408,7 +408,7 @@ impl Writer {
         let command_id = request.metadata.command_id;
         let earlier = match staged.commands.get(&command_id) {
             Some(outcome) => outcome.clone(),
-            None => match self.index.read().command(&command_id) {
+            None => match self.index.read().command(&command_id, &self.db)? {
                 Some(record) => read::outcome_of_command(&self.db, record)?,
                 None => return Ok(None),
             },
