@@ -140,6 +140,21 @@ pub trait Replay {
     fn start_over(&mut self) {}
     /// The next event.
     fn event(&mut self, event: &RecordedEvent);
+    /// False for a caller that takes no events at all: the pass then reads only
+    /// what the index needs.
+    fn takes_events(&self) -> bool {
+        true
+    }
+}
+
+/// Opening with nothing to rebuild but the log's own index.
+struct NoEvents;
+
+impl Replay for NoEvents {
+    fn event(&mut self, _: &RecordedEvent) {}
+    fn takes_events(&self) -> bool {
+        false
+    }
 }
 
 /// A closure taking every event, with no snapshot of its own.
@@ -172,6 +187,8 @@ struct Inner {
     /// Set when a write or sync failed: the log then takes no appends until reopened.
     failed: Arc<error::Failure>,
     writer: Option<JoinHandle<()>>,
+    /// The first position the opening pass read.
+    opened_from: u64,
 }
 
 impl Log {
@@ -184,7 +201,7 @@ impl Log {
     /// match its last event: such a log was damaged or tampered with, and repairing it
     /// silently would destroy the evidence. Run [`verify_path`] on a copy to see why.
     pub fn open_with(dir: impl AsRef<Path>, config: LogConfig) -> Result<Log, LogError> {
-        Log::open_replaying(dir, config, &mut |_| {})
+        Log::open_resuming(dir, config, &mut NoEvents)
     }
 
     /// Opens the log, first handing every stored event to `replay`, in order: the
@@ -240,6 +257,7 @@ impl Log {
             },
         };
         let replay_after = match replay.covers() {
+            _ if !replay.takes_events() => durable_position,
             Some(covers) if matches(covers) => covers.position,
             Some(covers) => {
                 tracing::warn!(
@@ -342,7 +360,12 @@ impl Log {
             counters.clone(),
             failed.clone(),
         )?;
-        tracing::info!(dir = %dir.display(), position = durable_position, "log.open");
+        tracing::info!(
+            dir = %dir.display(),
+            position = durable_position,
+            read_from = from,
+            "log.open"
+        );
         Ok(Log {
             inner: Arc::new(Inner {
                 tree: db,
@@ -355,6 +378,7 @@ impl Log {
                 counters,
                 failed,
                 writer: Some(writer),
+                opened_from: from,
             }),
         })
     }
@@ -544,6 +568,17 @@ impl Log {
     /// a scenario's): the date a shell asks deadlines about.
     pub fn now(&self) -> Timestamp {
         self.inner.config.clock.now()
+    }
+
+    /// The position the index's latest snapshot covers (0 without one).
+    pub fn index_snapshot(&self) -> u64 {
+        self.inner.index.read().covered()
+    }
+
+    /// Where opening the log started reading its events: 1 when it read them all,
+    /// past the log's end when snapshots covered every one.
+    pub fn opened_from(&self) -> u64 {
+        self.inner.opened_from
     }
 
     /// Position of the last durable event (0 when the log is empty).
