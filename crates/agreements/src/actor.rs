@@ -7,7 +7,7 @@ use accord_kernel::{ActorId, Decider, PartyId, Refusal, RefusalKind};
 /// Ed25519 public keys are 32 bytes.
 pub const PUBLIC_KEY_LEN: usize = 32;
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Actor {
     pub id: Option<ActorId>,
     pub name: String,
@@ -20,7 +20,7 @@ pub struct Actor {
     pub revoked: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ActorCommand {
     Register {
         id: ActorId,
@@ -38,7 +38,7 @@ pub enum ActorCommand {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ActorEvent {
     Registered {
         id: ActorId,
@@ -71,7 +71,7 @@ pub enum ActorError {
 }
 
 /// The actor registry decider.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum ActorDecider {}
 
 fn check_key(key: &[u8]) -> Result<(), ActorError> {

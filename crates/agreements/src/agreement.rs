@@ -18,7 +18,7 @@ use accord_kernel::{
 
 use crate::{Authorisation, AuthorisationError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum AgreementKind {
     StrategicCooperation,
     LetterOfIntent,
@@ -26,7 +26,9 @@ pub enum AgreementKind {
     Contract,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum AgreementStatus {
     /// No agreement yet.
     #[default]
@@ -38,7 +40,7 @@ pub enum AgreementStatus {
     Terminated,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Signatory {
     pub actor: ActorId,
     pub party: PartyId,
@@ -46,7 +48,7 @@ pub struct Signatory {
     pub signed: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Agreement {
     pub id: Option<AggregateId>,
     pub kind: Option<AgreementKind>,
@@ -86,7 +88,7 @@ impl Agreement {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AgreementCommand {
     Draft {
         id: AggregateId,
@@ -137,7 +139,7 @@ pub enum AgreementCommand {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AgreementEvent {
     Drafted {
         id: AggregateId,
@@ -228,7 +230,7 @@ pub enum AgreementError {
 }
 
 /// The agreement decider.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum AgreementDecider {}
 
 impl Decider for AgreementDecider {

@@ -13,7 +13,7 @@ use accord_kernel::{
     ActorId, AggregateId, Decider, DocumentRef, PartyId, Refusal, RefusalKind, WireName,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum BoardRole {
     Chair,
     Member,
@@ -28,14 +28,16 @@ impl BoardRole {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Vote {
     Approve,
     Reject,
     Abstain,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum MotionStatus {
     /// The motion is not known to the board.
     #[default]
@@ -46,7 +48,7 @@ pub enum MotionStatus {
 }
 
 /// What a motion decides.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum MotionSubject {
     ApproveProject {
         project_id: AggregateId,
@@ -64,13 +66,13 @@ pub enum MotionSubject {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Member {
     pub party: PartyId,
     pub role: BoardRole,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Motion {
     pub title: String,
     pub subject: MotionSubject,
@@ -81,7 +83,7 @@ pub struct Motion {
     pub documents: Vec<DocumentRef>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Board {
     pub id: Option<AggregateId>,
     pub agreement_id: Option<AggregateId>,
@@ -130,7 +132,7 @@ impl Board {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum BoardCommand {
     /// `state_parties` are the agreement's states, as the shell found them.
     Establish {
@@ -170,7 +172,7 @@ pub enum BoardCommand {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum BoardEvent {
     Established {
         id: AggregateId,
@@ -248,7 +250,7 @@ pub enum BoardError {
 }
 
 /// The Steering Board decider.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum BoardDecider {}
 
 impl Decider for BoardDecider {

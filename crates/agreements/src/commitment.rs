@@ -17,7 +17,7 @@ use crate::board::MotionSubject;
 use crate::{Authorisation, AuthorisationError};
 
 /// What is promised.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CommitmentKind {
     /// The obligor prioritises the beneficiary when acquiring these item categories.
     ProcurementPriority {
@@ -44,7 +44,7 @@ pub enum CommitmentKind {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CommitmentTerms {
     pub kind: CommitmentKind,
     /// The terms in words, as the parties wrote them.
@@ -66,7 +66,9 @@ impl CommitmentTerms {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum CommitmentStatus {
     #[default]
     None,
@@ -86,7 +88,7 @@ impl CommitmentStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Commitment {
     pub id: Option<AggregateId>,
     pub agreement_id: Option<AggregateId>,
@@ -142,7 +144,7 @@ impl Commitment {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CommitmentCommand {
     /// `agreement_status` is the status of `agreement_id` as the shell found it.
     Propose {
@@ -201,7 +203,7 @@ pub enum CommitmentCommand {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CommitmentEvent {
     Proposed {
         id: AggregateId,
@@ -304,7 +306,7 @@ pub enum CommitmentError {
 }
 
 /// The commitment decider.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum CommitmentDecider {}
 
 fn validate_terms(terms: &CommitmentTerms) -> Result<(), CommitmentError> {

@@ -17,7 +17,7 @@ pub mod projections;
 use accord_kernel::{AggregateId, Refusal, RefusalKind, WireName};
 
 /// What the shell found about the board motion a command cites as its authority.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Authorisation {
     pub board_id: AggregateId,
     pub motion_id: AggregateId,

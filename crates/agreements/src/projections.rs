@@ -20,7 +20,7 @@ use crate::commitment::{
 };
 
 /// Every event of the agreements service.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AgreementsEvent {
     Agreement(AgreementEvent),
     Commitment(CommitmentEvent),
@@ -29,7 +29,7 @@ pub enum AgreementsEvent {
 }
 
 /// All read models of the agreements service, kept together.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgreementsView {
     pub agreements: BTreeMap<String, Agreement>,
     pub commitments: BTreeMap<String, Commitment>,
@@ -39,7 +39,7 @@ pub struct AgreementsView {
 }
 
 /// One change in a commitment's life.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TimelineEntry {
     /// The event's position in the service's log.
     pub position: u64,
@@ -70,7 +70,7 @@ impl std::fmt::Display for TimelineEntry {
 }
 
 /// A row of the agreement register.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgreementRow {
     pub id: String,
     pub title: String,
@@ -84,7 +84,7 @@ pub struct AgreementRow {
 }
 
 /// A row of the commitment ledger.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LedgerRow {
     pub id: String,
     pub obligor: String,
@@ -109,7 +109,7 @@ pub struct LedgerRow {
 }
 
 /// Ledger totals of one obligor for one item (unit).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct LedgerTotal {
     pub committed: i64,
     pub allocated: i64,
@@ -121,7 +121,7 @@ pub struct LedgerTotal {
 }
 
 /// A board decision (or a motion still open).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DecisionRow {
     pub board: String,
     pub motion: String,

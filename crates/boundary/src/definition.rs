@@ -71,7 +71,15 @@ pub trait ServiceDefinition: Sized + Send + Sync + 'static {
     type Command: Send + Sync;
     type Event: Send + Sync;
     /// The service's projections; also what parsing asks for facts.
-    type View: Facts + Default + Send + Sync + 'static;
+    /// Serializable so a snapshot of it can be kept beside the log (see the
+    /// runtime's `projection_snapshot`).
+    type View: Facts
+        + Default
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static;
     /// What one stream's events fold into: the state a command is decided against.
     type State: Default + Clone + Send + Sync + 'static;
 
@@ -188,7 +196,7 @@ pub struct ProcurementAggregate {
 }
 
 /// The agreements service's projections and actor registry.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct AgreementsState {
     pub view: AgreementsView,
     pub actors: BTreeMap<String, Actor>,
@@ -354,7 +362,7 @@ impl ServiceDefinition for AgreementsModel {
 }
 
 /// The projects service's projections.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ProjectsState {
     pub portfolio: Portfolio,
 }
@@ -439,7 +447,7 @@ impl ServiceDefinition for ProjectsModel {
 }
 
 /// The procurement service's projections.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ProcurementState {
     pub view: ProcurementView,
 }

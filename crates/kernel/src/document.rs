@@ -16,7 +16,9 @@ const MAX_MEDIA_TYPE: usize = 128;
 const MAX_LOCATION: usize = 1024;
 
 /// SHA-256 of a document's bytes.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct DocumentHash(pub [u8; 32]);
 
 impl DocumentHash {
@@ -50,7 +52,7 @@ impl fmt::Display for DocumentHash {
 }
 
 /// A document by its hash, with what a reader needs to find and open it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct DocumentRef {
     pub title: String,
     /// "application/pdf", "text/plain", ...

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::{StreamId, Timestamp};
 
 /// A SHA-256 digest in the log's hash chain.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct EventHash(pub [u8; 32]);
 
 impl EventHash {
@@ -31,7 +31,7 @@ impl fmt::Display for EventHash {
 
 /// An event as the log recorded it: the payload plus everything an auditor needs to
 /// know who caused it, when, why, and where it sits in the hash chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RecordedEvent {
     /// UUID v7.
     pub event_id: Uuid,
@@ -62,7 +62,7 @@ pub struct RecordedEvent {
 
 /// What a projection needs to know about where and when an event happened, besides
 /// the event itself: taken from the envelope by the shell.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EventMeta {
     pub stream: StreamId,
     pub position: u64,

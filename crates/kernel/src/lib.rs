@@ -8,6 +8,7 @@
 mod decider;
 mod document;
 mod envelope;
+pub mod pairs;
 mod refusal;
 pub mod signature;
 mod stream;

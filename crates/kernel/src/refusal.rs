@@ -3,7 +3,7 @@
 //! and the variant's fields as details. Callers match on these, never on text.
 
 /// What kind of refusal a domain error is; the shell maps it to an error code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum RefusalKind {
     /// The aggregate (or what the command names) does not exist.
     NotFound,

@@ -23,7 +23,7 @@ pub const PUBLIC_KEY_LEN: usize = 32;
 pub const SIGNATURE_LEN: usize = 64;
 
 /// Everything a command's signature binds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CommandStatement<'a> {
     /// `accord.<service>.cmd.<Command>`.
     pub subject: &'a str,
@@ -185,8 +185,22 @@ pub fn verify(
 /// An Ed25519 public key decoded once: decoding decompresses a curve point, a
 /// sizeable part of a verification, so a verifier that sees the same keys again and
 /// again (a service's actors) keeps them decoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "[u8; PUBLIC_KEY_LEN]", try_from = "[u8; PUBLIC_KEY_LEN]")]
 pub struct PublicKey(VerifyingKey);
+
+impl From<PublicKey> for [u8; PUBLIC_KEY_LEN] {
+    fn from(key: PublicKey) -> Self {
+        key.0.to_bytes()
+    }
+}
+
+impl TryFrom<[u8; PUBLIC_KEY_LEN]> for PublicKey {
+    type Error = SignatureError;
+    fn try_from(bytes: [u8; PUBLIC_KEY_LEN]) -> Result<Self, Self::Error> {
+        PublicKey::from_bytes(&bytes)
+    }
+}
 
 impl PublicKey {
     pub fn from_bytes(public_key: &[u8]) -> Result<PublicKey, SignatureError> {

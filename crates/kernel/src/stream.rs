@@ -1,7 +1,9 @@
 use std::fmt;
 
 /// One event stream: the events of one aggregate instance, e.g. `commitment/c-17`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct StreamId {
     category: String,
     id: String,
@@ -54,7 +56,7 @@ impl fmt::Display for StreamId {
 
 /// What an append expects the stream's current version to be. The version of a
 /// stream is the number of events in it: 0 before the first event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ExpectedVersion {
     /// Append whatever the version is.
     Any,

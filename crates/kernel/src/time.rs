@@ -3,7 +3,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// An instant, as seconds and nanoseconds since the Unix epoch (UTC), the same
 /// shape as `google.protobuf.Timestamp`. Ordered chronologically.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Timestamp {
     seconds: i64,
     nanos: u32,

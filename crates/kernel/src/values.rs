@@ -53,7 +53,7 @@ macro_rules! text_id {
     };
     ($(#[$doc:meta])* $name:ident, $field:literal, $max:expr) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
         pub struct $name(String);
 
         impl $name {
@@ -96,7 +96,9 @@ text_id!(
 );
 
 /// A state (ISO 3166-1 alpha-2 code, "LT") or an organisation ("lt-emi").
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct PartyId(String);
 
 impl PartyId {
@@ -126,7 +128,9 @@ pub fn bounded_text(field: &'static str, value: impl Into<String>) -> Result<Str
 }
 
 /// An ISO 4217 alphabetic currency code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Currency([u8; 3]);
 
 impl Currency {
@@ -152,7 +156,7 @@ impl fmt::Display for Currency {
 }
 
 /// Money as integer minor units of a currency; never a float.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Money {
     pub minor_units: i64,
     pub currency: Currency,
@@ -183,7 +187,7 @@ impl fmt::Display for Money {
 }
 
 /// A count of something in a unit ("10000 shell", "50 t").
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Quantity {
     pub amount: i64,
     pub unit: String,
@@ -211,7 +215,9 @@ impl fmt::Display for Quantity {
 }
 
 /// A calendar date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Date {
     year: i32,
     month: u8,
@@ -282,7 +288,7 @@ impl fmt::Display for Date {
 }
 
 /// A closed range of dates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Period {
     pub from: Date,
     pub to: Date,
@@ -379,7 +385,9 @@ mod tests {
 }
 
 /// The capability areas the agreement names; shared by agreements and projects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum CapabilityArea {
     Uav,
     Ground,

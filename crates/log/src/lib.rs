@@ -570,6 +570,16 @@ impl Log {
         self.inner.config.clock.now()
     }
 
+    /// The log's directory.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// [`LogConfig::snapshot_after`] of this log: 0 when it keeps no snapshots.
+    pub fn snapshot_after(&self) -> u64 {
+        self.inner.config.snapshot_after
+    }
+
     /// The position the index's latest snapshot covers (0 without one).
     pub fn index_snapshot(&self) -> u64 {
         self.inner.index.read().covered()

@@ -35,7 +35,9 @@ async fn append(log: &Log, commands: usize, offset: usize) -> Vec<AppendMetadata
     for i in offset..offset + commands {
         let mut meta = metadata("ua-mod", i as i64);
         if i % 2 == 0 {
-            meta.command_id = Uuid::from_u128((i as u128 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835));
+            meta.command_id = Uuid::from_u128(
+                (i as u128 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835),
+            );
         }
         let events = (0..1 + i % 3)
             .map(|e| event("Recorded", format!("{i}/{e}").as_bytes()))
@@ -158,7 +160,9 @@ async fn given_a_damaged_or_foreign_snapshot_when_the_log_reopens_then_it_is_reb
             flip(&snapshot(dir, "index.snap"), 200)
         }),
         ("table cut", |dir, _| cut(&snapshot(dir, "table"))),
-        ("table flipped", |dir, _| flip(&snapshot(dir, "table"), 3000)),
+        ("table flipped", |dir, _| {
+            flip(&snapshot(dir, "table"), 3000)
+        }),
         ("table missing", |dir, _| {
             std::fs::remove_file(snapshot(dir, "table")).unwrap()
         }),
@@ -189,7 +193,11 @@ async fn given_a_damaged_or_foreign_snapshot_when_the_log_reopens_then_it_is_reb
         // It goes on appending where it should.
         let more = append(reopened, 3, 1000).await;
         assert_eq!(
-            reopened.outcome_of(more[2].command_id).unwrap().unwrap().last_position,
+            reopened
+                .outcome_of(more[2].command_id)
+                .unwrap()
+                .unwrap()
+                .last_position,
             reopened.durable_position(),
             "{name}"
         );

@@ -20,7 +20,9 @@ use accord_kernel::{
 
 use crate::policy::Policy;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Urgency {
     Routine,
     Priority,
@@ -39,14 +41,14 @@ impl std::fmt::Display for Urgency {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum RequestStatus {
     Open,
     Fulfilled,
     Cancelled,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Request {
     pub party: PartyId,
     pub item_category: String,
@@ -65,7 +67,7 @@ impl Request {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Supply {
     pub supplier: PartyId,
     /// The party whose supply this is (the supplier itself, or the state a company
@@ -77,7 +79,7 @@ pub struct Supply {
     pub project_id: Option<AggregateId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Market {
     pub item: Option<String>,
     /// The unit every request and offer in this market uses (set by the first).
@@ -87,7 +89,7 @@ pub struct Market {
 }
 
 /// Where an open request stands in the queue, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ranked {
     pub request_id: AggregateId,
     /// 1-based position in the queue.
@@ -162,7 +164,7 @@ fn tier_of(policy: &Policy, r: &Request, controller: Option<&PartyId>) -> (u32, 
     (2, why)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MarketCommand {
     SubmitRequest {
         request_id: AggregateId,
@@ -200,7 +202,7 @@ pub enum MarketCommand {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MarketEvent {
     RequestSubmitted {
         request_id: AggregateId,
@@ -274,7 +276,7 @@ pub enum MarketError {
 }
 
 /// The market decider.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum MarketDecider {}
 
 impl MarketDecider {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use accord_kernel::{AggregateId, Decider, PartyId, Refusal, RefusalKind};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PriorityChange {
     Granted,
     Amended,
@@ -13,7 +13,7 @@ pub enum PriorityChange {
 }
 
 /// One procurement-priority commitment in force.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Grant {
     pub obligor: PartyId,
     pub beneficiary: PartyId,
@@ -27,7 +27,7 @@ impl Grant {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Policy {
     pub version: u64,
     pub grants: BTreeMap<AggregateId, Grant>,
@@ -60,7 +60,7 @@ impl Policy {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UpdatePolicy {
     pub commitment_id: AggregateId,
     pub obligor: PartyId,
@@ -69,7 +69,7 @@ pub struct UpdatePolicy {
     pub change: PriorityChange,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PolicyUpdated {
     pub version: u64,
     pub commitment_id: AggregateId,
@@ -90,7 +90,7 @@ pub enum PolicyError {
 }
 
 /// The priority policy decider.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum PolicyDecider {}
 
 impl Decider for PolicyDecider {

@@ -10,13 +10,13 @@ use crate::market::{Market, MarketDecider, MarketEvent, Ranked};
 use crate::policy::{Policy, PolicyDecider, PolicyUpdated};
 
 /// Every event of the procurement service.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ProcurementEvent {
     Policy(PolicyUpdated),
     Market(MarketEvent),
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProcurementView {
     pub policy: Policy,
     /// Markets by item (their stream id).

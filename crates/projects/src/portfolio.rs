@@ -10,7 +10,7 @@ use crate::{
     MilestoneStatus, Project, ProjectCommand, ProjectDecider, ProjectEvent, ProjectStatus,
 };
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Portfolio {
     pub projects: BTreeMap<String, Project>,
     /// Business time of each project's proposal and launch.
@@ -19,7 +19,7 @@ pub struct Portfolio {
 }
 
 /// One project's line in the portfolio.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PortfolioRow {
     pub id: String,
     pub title: String,

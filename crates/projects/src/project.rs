@@ -5,14 +5,16 @@ use accord_kernel::{
     Refusal, RefusalKind, WireName,
 };
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Participant {
     pub party: PartyId,
     /// e.g. "lead", "partner", "host", "customer".
     pub role: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum ProjectStatus {
     #[default]
     None,
@@ -31,14 +33,14 @@ impl ProjectStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum MilestoneStatus {
     Planned,
     Slipped,
     Reached,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Milestone {
     pub title: String,
     /// The current due date (the latest after slips).
@@ -59,7 +61,7 @@ impl Milestone {
 }
 
 /// A result of a joint research (R&D) project and the parties that hold it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ResearchResult {
     pub title: String,
     /// The parties holding the result (e.g. its intellectual property), each a
@@ -67,14 +69,14 @@ pub struct ResearchResult {
     pub holders: Vec<PartyId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pledge {
     pub party: PartyId,
     pub amount: Money,
     pub commitment_id: Option<AggregateId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Project {
     pub id: Option<AggregateId>,
     pub title: String,
@@ -86,6 +88,7 @@ pub struct Project {
     pub approved_by: Option<AggregateId>,
     pub pledges: Vec<Pledge>,
     /// Disbursed totals per party and currency, in minor units.
+    #[serde(with = "accord_kernel::pairs")]
     pub disbursed: BTreeMap<(PartyId, Currency), i64>,
     pub milestones: BTreeMap<AggregateId, Milestone>,
     pub capacity_targets: BTreeMap<String, (Quantity, Period)>,
@@ -118,7 +121,7 @@ impl Project {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ProjectCommand {
     Propose {
         id: AggregateId,
@@ -189,7 +192,7 @@ pub enum ProjectCommand {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ProjectEvent {
     Proposed {
         id: AggregateId,
@@ -324,7 +327,7 @@ pub enum ProjectError {
 }
 
 /// The project decider.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum ProjectDecider {}
 
 fn require(

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::authentication::{authenticate, Authenticated, KeyRegistry, Trusted, Unauthenticated};
 use crate::error::CommandError;
 use crate::error::QueryError;
+use crate::projection_snapshot::{self, covering, Rebuild};
 use crate::replica::Replica;
 
 /// How often a command is decided again when its stream changed underneath it.
@@ -100,6 +101,9 @@ pub struct Service<M: Model> {
     /// The log's durable position when the service started: events up to it may
     /// still be on their way into the projections after the endpoints open.
     opened_at: u64,
+    /// The position the projections' snapshot covered when the service opened (0
+    /// when it rebuilt them from the first event).
+    from_snapshot: u64,
 }
 
 impl<M: Model> Service<M> {
@@ -128,21 +132,30 @@ impl<M: Model> Service<M> {
     /// ([`Log::open_replaying`]), with memory that does not grow with the log beyond
     /// them. What `accord serve` does. Must be called inside a tokio runtime.
     pub fn open(dir: &Path, config: LogConfig) -> Result<Service<M>, LogError> {
-        let mut view = M::View::default();
-        let states = StateCache::default();
-        let mut applied = 0;
-        let mut undecodable = false;
-        let log = Log::open_replaying(dir, config, &mut |event| {
-            if undecodable {
-                return;
+        let snapshot_after = config.snapshot_after;
+        let mut rebuild = Rebuild::<M>::new(dir, snapshot_after > 0);
+        let log = Log::open_resuming(dir, config, &mut rebuild)?;
+        tracing::info!(
+            service = M::SERVICE,
+            from_snapshot = rebuild.snapshot.map_or(0, |c| c.position),
+            replayed = rebuild.beyond_snapshot(),
+            "runtime.projections rebuilt"
+        );
+        if let Some(applied) = rebuild.applied {
+            if snapshot_after > 0
+                && !rebuild.undecodable
+                && rebuild.beyond_snapshot() >= snapshot_after
+            {
+                if let Some(body) = projection_snapshot::encode::<M>(&rebuild.view) {
+                    projection_snapshot::write::<M>(dir, applied, &body);
+                }
             }
-            match project_event::<M>(&mut view, &states, event) {
-                Ok(()) => applied = event.position,
-                // The projector meets the event again, reports it and stops there.
-                Err(_) => undecodable = true,
-            }
-        })?;
-        Ok(Service::start_at(log, view, states, applied))
+        }
+        let applied = rebuild.applied_position();
+        let from_snapshot = rebuild.snapshot.map_or(0, |c| c.position);
+        let mut service = Service::start_at(log, rebuild.view, rebuild.states, applied);
+        service.from_snapshot = from_snapshot;
+        Ok(service)
     }
 
     fn start_at(log: Log, view: M::View, states: StateCache<M::State>, applied: u64) -> Service<M> {
@@ -164,7 +177,14 @@ impl<M: Model> Service<M> {
             states,
             page_bytes: crate::pages::PAGE_BYTES.into(),
             replica: Arc::default(),
+            from_snapshot: 0,
         }
+    }
+
+    /// The position the projections' snapshot covered when the service opened: it
+    /// replayed only the events after it. 0 when it rebuilt them from the first.
+    pub fn opened_from_snapshot(&self) -> u64 {
+        self.from_snapshot
     }
 
     /// The projections, as of every event applied so far.
@@ -407,7 +427,7 @@ impl<M: Model> Service<M> {
 /// after it. It holds at most [`StateCache::CAPACITY`] streams; when full it starts
 /// over (the next load of each stream folds it from its first event again).
 #[derive(Debug)]
-struct StateCache<S> {
+pub(crate) struct StateCache<S> {
     /// Shared, not copied: a command decides against the kept state itself, and the
     /// projector copies it (`Arc::make_mut`) only while a command still holds it. A
     /// procurement market keeps every request of its item, so a copy per command
@@ -492,7 +512,10 @@ async fn project<M: Model>(
     applied: watch::Sender<u64>,
 ) {
     let mut subscription = log.subscribe(*applied.borrow() + 1);
+    let dir = log.dir().to_owned();
+    let snapshot_after = log.snapshot_after();
     drop(log);
+    let mut snapshot_at = *applied.borrow();
     while let Some(first) = subscription.next().await {
         // Apply what is ready, then tell the waiting commands once: each tell wakes
         // every command in flight.
@@ -501,7 +524,7 @@ async fn project<M: Model>(
         let mut stopped = false;
         while let Some(event) = next.take() {
             match apply_event::<M>(&view, &states, event) {
-                Some(position) => last = Some(position),
+                Some(covers) => last = Some(covers),
                 None => {
                     stopped = true;
                     break;
@@ -509,8 +532,23 @@ async fn project<M: Model>(
             }
             next = subscription.try_next();
         }
-        if let Some(position) = last {
-            applied.send_replace(position);
+        if let Some(covers) = last {
+            applied.send_replace(covers.position);
+            // A snapshot every `snapshot_after` events, so a restart replays fewer;
+            // encoded here (the view is the projector's), written aside.
+            if snapshot_after > 0 && covers.position - snapshot_at >= snapshot_after {
+                snapshot_at = covers.position;
+                let body = {
+                    let view = view.read().unwrap_or_else(PoisonError::into_inner);
+                    projection_snapshot::encode::<M>(&view)
+                };
+                if let Some(body) = body {
+                    let dir = dir.clone();
+                    tokio::task::spawn_blocking(move || {
+                        projection_snapshot::write::<M>(&dir, covers, &body);
+                    });
+                }
+            }
         }
         if stopped {
             return;
@@ -519,7 +557,7 @@ async fn project<M: Model>(
 }
 
 /// Decodes one event and folds it into the view and the kept stream states.
-fn project_event<M: Model>(
+pub(crate) fn project_event<M: Model>(
     view: &mut M::View,
     states: &StateCache<M::State>,
     event: &RecordedEvent,
@@ -538,7 +576,7 @@ fn apply_event<M: Model>(
     view: &RwLock<M::View>,
     states: &StateCache<M::State>,
     event: Result<RecordedEvent, LogError>,
-) -> Option<u64> {
+) -> Option<accord_log::Covers> {
     let event = match event {
         Ok(event) => event,
         Err(error) => {
@@ -548,7 +586,7 @@ fn apply_event<M: Model>(
     };
     let mut view = view.write().unwrap_or_else(PoisonError::into_inner);
     match project_event::<M>(&mut view, states, &event) {
-        Ok(()) => Some(event.position),
+        Ok(()) => Some(covering(&event)),
         Err(error) => {
             tracing::error!(service = M::SERVICE, position = event.position, %error, "runtime.projector undecodable event");
             None

@@ -8,48 +8,12 @@
 use accord_agreements::agreement::AgreementStatus;
 use accord_boundary::Body;
 use accord_contracts::v1::reply::Outcome;
-use accord_kernel::{ActorId, Timestamp};
 use accord_runtime::{AgreementsModel, CommandMeta, ErrorCode, Service};
-use accord_scenario::{Scenario, Service as ScenarioService};
+use accord_scenario::Scenario;
 use accord_testkit::TempLog;
-use uuid::Uuid;
 
-fn meta(actor: &str) -> CommandMeta {
-    let command_id = Uuid::now_v7();
-    CommandMeta {
-        actor: ActorId::new(actor).unwrap(),
-        command_id,
-        correlation_id: command_id,
-        causation_id: None,
-        occurred_at: Timestamp::parse_rfc3339("2024-11-26T11:00:00Z").unwrap(),
-        expected_version: None,
-        command_digest: None,
-        sender: None,
-        signature: None,
-    }
-}
-
-/// Handles every agreements command of the scenario, as JSON.
-async fn run_agreements_steps(service: &Service<AgreementsModel>) {
-    let scenario = Scenario::lt_ua().unwrap();
-    // Progress on the funding commitment arrives by reaction from the projects
-    // service, not as a step; without it nothing is reported delivered on it, so the
-    // beneficiary's answers to those deliveries are left out here.
-    for step in scenario
-        .steps
-        .iter()
-        .filter(|s| s.service == ScenarioService::Agreements && !s.answers_a_reaction())
-    {
-        let meta = CommandMeta {
-            occurred_at: step.occurred_at,
-            ..meta(step.actor.as_str())
-        };
-        service
-            .handle(&step.command, Body::Json(&step.body), &meta)
-            .await
-            .unwrap_or_else(|e| panic!("{}: {e}", step.command));
-    }
-}
+mod support;
+use support::{meta, run_agreements_steps};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scenarios_agreements_commands_build_the_same_projections_as_the_pure_run() {
