@@ -59,6 +59,10 @@ impl Fence {
 
 type Block = Arc<Vec<(Uuid, CommandRecord)>>;
 
+/// Entries in command id order, as a table is read or written.
+pub(crate) type Entries<'a> =
+    Box<dyn Iterator<Item = Result<(Uuid, CommandRecord), LogError>> + 'a>;
+
 /// The command index of the events up to `covered`, on disk.
 #[derive(Debug)]
 pub(crate) struct StoredCommands {
@@ -194,11 +198,7 @@ impl StoredCommands {
 
     /// Every entry, in command id order, each block checked (or, when one is
     /// damaged, from the table rebuilt from the log).
-    pub(crate) fn entries(
-        &self,
-        db: &sled::Db,
-    ) -> Result<Box<dyn Iterator<Item = Result<(Uuid, CommandRecord), LogError>> + '_>, LogError>
-    {
+    pub(crate) fn entries(&self, db: &sled::Db) -> Result<Entries<'_>, LogError> {
         if self.rebuilt.get().is_none() {
             let mut reader = std::io::BufReader::new(
                 File::open(&self.path).map_err(|e| io_error(&self.path, &e))?,
