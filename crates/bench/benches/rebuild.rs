@@ -4,6 +4,11 @@
 //! run is a fresh process, so its peak resident set (`VmHWM`) is that of the rebuild
 //! alone; memory must not grow with the log beyond the projections.
 //!
+//! Rebuilds run with snapshots off (every event read). Opens run as `accord serve`
+//! does, from the snapshots of the indexes and projections (written once before the
+//! runs), against the smallest log's open; their memory beyond the projections is
+//! measured against a process that only decodes the projections' snapshot.
+//!
 //! `cargo bench -p accord-bench --bench rebuild` (100,000 and 1,000,000 events);
 //! smoke size under `cargo test`. `ACCORD_BENCH_EVENTS=a,b` sets other sizes.
 
@@ -18,7 +23,9 @@ use accord_bench::{full_run, peak_rss_bytes, runs, Report, Row, Summary};
 use accord_contracts::v1 as pb;
 use accord_kernel::EventMeta;
 use accord_log::{Log, LogConfig};
-use accord_runtime::{AgreementsModel, AgreementsState, Service, ServiceDefinition as _};
+use accord_runtime::{
+    load_projection_snapshot, AgreementsModel, AgreementsState, Service, ServiceDefinition as _,
+};
 use prost::Message as _;
 
 /// What one child process measured.
@@ -45,6 +52,7 @@ fn main() {
     let mut report = Report::new("rebuild", full);
     report.parameter("log", accord_testkit::fill::FILL_DESCRIPTION);
     let mut rss = Vec::new();
+    let mut snapshot_rss = Vec::new();
     let mut opened = Vec::new();
     for &events in &sizes {
         let dir = tempfile::tempdir().unwrap();
@@ -62,6 +70,13 @@ fn main() {
             accord.push(spawn("accord", dir.path(), events));
             raw.push(spawn("raw", dir.path(), events));
             alone.push(spawn("projection", dir.path(), events));
+        }
+        // The first open from a log without snapshots writes them.
+        spawn("open", dir.path(), events);
+        let (mut open, mut snapshot_alone) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            open.push(spawn("open", dir.path(), events));
+            snapshot_alone.push(spawn("projection-snapshot", dir.path(), events));
         }
         let rate = |m: &[Measured]| {
             Summary::of(
@@ -116,16 +131,36 @@ fn main() {
             .map(|(a, p)| (a.peak_rss_bytes - p.peak_rss_bytes).max(0.0) / 1048576.0)
             .collect();
         rss.push((events, mib(&accord), Summary::of(&beyond)));
+        report.push(Row::versus(
+            format!("open from snapshots, {events} events"),
+            "seconds",
+            Summary::of(&open.iter().map(|m| m.seconds).collect::<Vec<_>>()),
+            "rebuild from every event",
+            Summary::of(&accord.iter().map(|m| m.seconds).collect::<Vec<_>>()),
+        ));
+        report.push(Row::versus(
+            format!("open from snapshots, {events} events"),
+            "peak RSS MiB",
+            mib(&open),
+            "the projections' snapshot decoded alone",
+            mib(&snapshot_alone),
+        ));
+        let beyond_snapshot: Vec<f64> = open
+            .iter()
+            .zip(&snapshot_alone)
+            .map(|(a, p)| (a.peak_rss_bytes - p.peak_rss_bytes).max(0.0) / 1048576.0)
+            .collect();
+        snapshot_rss.push((events, mib(&open), Summary::of(&beyond_snapshot)));
         opened.push((
             events,
-            Summary::of(&accord.iter().map(|m| m.seconds).collect::<Vec<_>>()),
+            Summary::of(&open.iter().map(|m| m.seconds).collect::<Vec<_>>()),
         ));
     }
     // Start-up against the smallest log: flat in log size means at most 2×.
     if let [(small_events, small), .., (large_events, large)] = opened.as_slice() {
         report.push(
             Row::versus(
-                format!("open (indexes + projections), {large_events} over {small_events} events"),
+                format!("open (indexes + projections, from snapshots), {large_events} over {small_events} events"),
                 "seconds",
                 *large,
                 format!("at {small_events}"),
@@ -134,13 +169,13 @@ fn main() {
             .target("ratio ≤ 2", large.median <= 2.0 * small.median),
         );
     }
-    // Memory: the largest log against the one before it (1,000,000 over 100,000).
-    if let [.., (small_events, small, small_beyond), (large_events, large, large_beyond)] =
-        rss.as_slice()
+    // Memory, opened from snapshots: the largest log against the one before it.
+    if let [.., (small_events, _, small_beyond), (large_events, _, large_beyond)] =
+        snapshot_rss.as_slice()
     {
         report.push(
             Row::versus(
-                format!("RSS beyond the projection, {large_events} over {small_events} events"),
+                format!("RSS beyond the projections, open from snapshots, {large_events} over {small_events} events"),
                 "MiB",
                 *large_beyond,
                 format!("at {small_events}"),
@@ -149,6 +184,21 @@ fn main() {
             .target(
                 "ratio ≤ 1.5",
                 large_beyond.median <= 1.5 * small_beyond.median.max(1.0),
+            )
+            .zero_is_a_result(),
+        );
+    }
+    // Memory, rebuilt from every event: the largest log against the one before it.
+    if let [.., (small_events, small, small_beyond), (large_events, large, large_beyond)] =
+        rss.as_slice()
+    {
+        report.push(
+            Row::versus(
+                format!("RSS beyond the projection, rebuilt from every event, {large_events} over {small_events} events"),
+                "MiB",
+                *large_beyond,
+                format!("at {small_events}"),
+                *small_beyond,
             )
             // At smoke sizes the service can peak below the projection alone.
             .zero_is_a_result(),
@@ -192,9 +242,11 @@ fn spawn(what: &str, dir: &Path, events: u64) -> Measured {
 fn child(what: &str, dir: &Path, events: u64) {
     let started = Instant::now();
     let applied = match what {
-        "accord" => rebuild(dir),
+        "accord" => rebuild(dir, 0),
+        "open" => rebuild(dir, SNAPSHOT_AFTER),
         "raw" => raw_scan_and_decode(dir),
         "projection" => projection_alone(dir),
+        "projection-snapshot" => projection_snapshot_alone(dir, events),
         other => panic!("unknown child {other}"),
     };
     let seconds = started.elapsed().as_secs_f64();
@@ -202,13 +254,21 @@ fn child(what: &str, dir: &Path, events: u64) {
     println!("{seconds} {}", peak_rss_bytes().unwrap());
 }
 
+/// Snapshots at every size the bench runs, smoke sizes too.
+const SNAPSHOT_AFTER: u64 = 1_000;
+
 /// Opens the log and starts the agreements service as `accord serve` does
-/// (`ServiceKind::open`: projections rebuilt in the pass that opens the log); done
-/// when its projections include every event.
-fn rebuild(dir: &Path) -> u64 {
+/// (`ServiceKind::open`: projections rebuilt in the pass that opens the log, after
+/// the snapshots if `snapshot_after` is not 0); done when its projections include
+/// every event.
+fn rebuild(dir: &Path, snapshot_after: u64) -> u64 {
     let runtime = accord_bench::runtime();
     runtime.block_on(async {
-        let service = Service::<AgreementsModel>::open(dir, LogConfig::default()).unwrap();
+        let config = LogConfig {
+            snapshot_after,
+            ..LogConfig::default()
+        };
+        let service = Service::<AgreementsModel>::open(dir, config).unwrap();
         service.caught_up().await.unwrap();
         service.applied_position()
     })
@@ -230,6 +290,16 @@ fn projection_alone(dir: &Path) -> u64 {
     }
     std::hint::black_box(&state);
     applied
+}
+
+/// The agreements projections decoded from their snapshot, nothing else: what the
+/// projections themselves take when a service opens from it.
+fn projection_snapshot_alone(dir: &Path, events: u64) -> u64 {
+    let (covers, state) = load_projection_snapshot::<AgreementsModel>(dir)
+        .expect("a projections snapshot written by the first open");
+    std::hint::black_box(&state);
+    assert!(covers.position <= events);
+    events
 }
 
 /// Every record of the log's sled tree, each envelope and its payload decoded.

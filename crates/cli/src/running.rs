@@ -152,7 +152,10 @@ impl Running {
                 path: dir.display().to_string(),
                 reason: e.to_string(),
             })?;
-            let mut log_config = accord_log::LogConfig::default();
+            let mut log_config = accord_log::LogConfig {
+                snapshot_after: settings.snapshot_after,
+                ..accord_log::LogConfig::default()
+            };
             if let Some(clock) = &clock {
                 log_config.clock = clock.clone();
             }

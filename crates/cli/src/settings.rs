@@ -89,6 +89,10 @@ pub struct Settings {
     /// How often each service's deadline watcher looks for due dates passed unmet,
     /// in seconds (the first look after one interval); 0: never.
     pub deadline_check_secs: u64,
+    /// Events beyond the last snapshot of a log's indexes and a service's
+    /// projections that make a new one (on open, on close, and as the projections
+    /// follow the log); 0: no snapshots, every start reads the whole log.
+    pub snapshot_after: u64,
 }
 
 impl Default for Settings {
@@ -115,6 +119,7 @@ impl Default for Settings {
             witnesses: String::new(),
             witness_timeout_secs: 5,
             deadline_check_secs: 3600,
+            snapshot_after: accord_log::DEFAULT_SNAPSHOT_AFTER,
         }
     }
 }
@@ -222,6 +227,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "ACCORD_DEADLINE_CHECK_SECS",
         "how often the deadline watcher looks for due dates passed unmet (default 3600; 0: never)",
     ),
+    (
+        "snapshot_after",
+        "ACCORD_SNAPSHOT_AFTER",
+        "events beyond the last snapshot of indexes and projections that make a new one (default 10000; 0: none, starts read the whole log)",
+    ),
 ];
 
 fn invalid(
@@ -321,6 +331,7 @@ impl Settings {
             "witnesses" => self.witnesses = value.trim().to_owned(),
             "witness_timeout_secs" => self.witness_timeout_secs = number("witness_timeout_secs")?,
             "deadline_check_secs" => self.deadline_check_secs = number("deadline_check_secs")?,
+            "snapshot_after" => self.snapshot_after = number("snapshot_after")?,
             "require_signatures" => {
                 self.require_signatures = match value.trim() {
                     "true" => true,

@@ -42,5 +42,6 @@ pub use models::{
     ProjectsState,
 };
 pub use node::{run_open_service, run_service, NodeConfig, OpenService, ServiceKind};
+pub use projection_snapshot::load as load_projection_snapshot;
 pub use reactions::{reaction_command_id, run_reactions, ReactionConfig};
 pub use service::{now, CommandMeta, Model, Service, MAX_CONFLICT_RETRIES};

@@ -25,8 +25,9 @@ fn kind<M: Model>() -> String {
     )
 }
 
-/// The projections' snapshot in the log directory `dir`, if one is there whole.
-pub(crate) fn load<M: Model>(dir: &Path) -> Option<(Covers, M::View)> {
+/// The projections' snapshot in the log directory `dir`, if one is there whole (its
+/// seal checked; whether it matches the log is for the log to check on open).
+pub fn load<M: Model>(dir: &Path) -> Option<(Covers, M::View)> {
     let sealed = match read_sealed(&snapshot_dir(dir).join(FILE), &kind::<M>()) {
         Ok(sealed) => sealed?,
         Err(error) => {
