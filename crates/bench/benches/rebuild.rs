@@ -125,18 +125,13 @@ fn main() {
         ));
         // What the service holds beyond its projections, run by run: they grow with
         // the log if they keep per-event history.
-        let beyond: Vec<f64> = accord
-            .iter()
-            .zip(&alone)
-            .map(|(a, p)| (a.peak_rss_bytes - p.peak_rss_bytes).max(0.0) / 1048576.0)
-            .collect();
-        rss.push((events, mib(&accord), Summary::of(&beyond)));
+        rss.push((events, mib(&accord), beyond(&accord, &alone)));
         report.push(Row::versus(
             format!("open from snapshots, {events} events"),
             "seconds",
-            Summary::of(&open.iter().map(|m| m.seconds).collect::<Vec<_>>()),
+            seconds(&open),
             "rebuild from every event",
-            Summary::of(&accord.iter().map(|m| m.seconds).collect::<Vec<_>>()),
+            seconds(&accord),
         ));
         report.push(Row::versus(
             format!("open from snapshots, {events} events"),
@@ -145,16 +140,8 @@ fn main() {
             "the projections' snapshot decoded alone",
             mib(&snapshot_alone),
         ));
-        let beyond_snapshot: Vec<f64> = open
-            .iter()
-            .zip(&snapshot_alone)
-            .map(|(a, p)| (a.peak_rss_bytes - p.peak_rss_bytes).max(0.0) / 1048576.0)
-            .collect();
-        snapshot_rss.push((events, mib(&open), Summary::of(&beyond_snapshot)));
-        opened.push((
-            events,
-            Summary::of(&open.iter().map(|m| m.seconds).collect::<Vec<_>>()),
-        ));
+        snapshot_rss.push((events, mib(&open), beyond(&open, &snapshot_alone)));
+        opened.push((events, seconds(&open)));
     }
     // Start-up against the smallest log: flat in log size means at most 2×.
     if let [(small_events, small), .., (large_events, large)] = opened.as_slice() {
@@ -215,6 +202,21 @@ fn main() {
         );
     }
     report.finish();
+}
+
+/// Peak RSS of each run of `service` beyond the same run of `projections`, in MiB.
+fn beyond(service: &[Measured], projections: &[Measured]) -> Summary {
+    Summary::of(
+        &service
+            .iter()
+            .zip(projections)
+            .map(|(a, p)| (a.peak_rss_bytes - p.peak_rss_bytes).max(0.0) / 1048576.0)
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn seconds(runs: &[Measured]) -> Summary {
+    Summary::of(&runs.iter().map(|m| m.seconds).collect::<Vec<_>>())
 }
 
 /// Runs one measurement in a fresh process and reads what it printed.

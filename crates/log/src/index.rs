@@ -20,12 +20,8 @@ use crate::error::{Corruption, CorruptionReason, LogError};
 use crate::positions::Positions;
 use crate::stored_commands::StoredCommands;
 
-/// Where one command's events are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct CommandRecord {
-    pub(crate) first_position: u64,
-    pub(crate) count: u32,
-}
+pub(crate) use crate::stored_commands::CommandRecord;
+use crate::stored_commands::LogEvents;
 
 #[derive(Debug, Default)]
 pub(crate) struct Index {
@@ -177,18 +173,19 @@ impl Index {
         positions.from(from_version.max(1) - 1, limit)
     }
 
-    /// Where `command_id`'s events are, if it was ever appended; `db` is read only
-    /// should the snapshot's table turn out damaged (it is then rebuilt from it).
+    /// Where `command_id`'s events are, if it was ever appended; `events` (the
+    /// log's events up to a position) are read only should the snapshot's table
+    /// turn out damaged (it is then rebuilt from them).
     pub(crate) fn command(
         &self,
         command_id: &Uuid,
-        db: &sled::Db,
+        events: LogEvents<'_>,
     ) -> Result<Option<CommandRecord>, LogError> {
         if let Some(record) = self.commands.get(command_id) {
             return Ok(Some(*record));
         }
         match &self.stored {
-            Some(stored) => stored.get(command_id, db),
+            Some(stored) => stored.get(command_id, events),
             None => Ok(None),
         }
     }

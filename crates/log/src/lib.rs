@@ -458,11 +458,9 @@ impl Log {
     /// The outcome of an earlier durable append with this command id, if any: lets a
     /// shell answer a retried command without deciding it again.
     pub fn outcome_of(&self, command_id: Uuid) -> Result<Option<AppendOutcome>, LogError> {
-        let found = self
-            .inner
-            .index
-            .read()
-            .command(&command_id, &self.inner.tree)?;
+        let found = self.inner.index.read().command(&command_id, &|until| {
+            read::events_up_to(&self.inner.tree, until)
+        })?;
         let Some(record) = found else {
             return Ok(None);
         };

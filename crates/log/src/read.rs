@@ -263,6 +263,15 @@ pub(crate) fn event_at(tree: &sled::Db, position: u64) -> Result<RecordedEvent, 
     }
 }
 
+/// The log's events from the first up to `until`, boxed as a damaged command table
+/// is rebuilt from them (`stored_commands`).
+pub(crate) fn events_up_to(
+    tree: &sled::Db,
+    until: u64,
+) -> Box<dyn Iterator<Item = Result<RecordedEvent, LogError>> + '_> {
+    Box::new(EventIter::all(tree, 1, until))
+}
+
 /// Rebuilds the outcome of an earlier append from the command index.
 pub(crate) fn outcome_of_command(
     tree: &sled::Db,

@@ -128,7 +128,10 @@ pub(crate) fn write(
         }
         Some(stored) => stored_commands::write_table(
             &table_path.with_extension("partial"),
-            stored_commands::merged(stored.entries(db)?, index.recent_commands()),
+            stored_commands::merged(
+                stored.entries(&|until| crate::read::events_up_to(db, until))?,
+                index.recent_commands(),
+            ),
         )?,
         None => stored_commands::write_table(
             &table_path.with_extension("partial"),

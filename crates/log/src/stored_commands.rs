@@ -21,10 +21,22 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use accord_kernel::RecordedEvent;
+
 use crate::error::LogError;
-use crate::index::CommandRecord;
-use crate::read::EventIter;
 use crate::sealed::io_error;
+
+/// Where one command's events are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CommandRecord {
+    pub(crate) first_position: u64,
+    pub(crate) count: u32,
+}
+
+/// The log's events from the first up to a position, in order: what a damaged
+/// table is rebuilt from.
+pub(crate) type LogEvents<'a> =
+    &'a dyn Fn(u64) -> Box<dyn Iterator<Item = Result<RecordedEvent, LogError>> + 'a>;
 
 /// Entries per block: a lookup reads and checks this many (3.5 KiB).
 pub(crate) const BLOCK_ENTRIES: usize = 128;
@@ -119,7 +131,7 @@ impl StoredCommands {
     pub(crate) fn get(
         &self,
         command_id: &Uuid,
-        db: &sled::Db,
+        events: LogEvents<'_>,
     ) -> Result<Option<CommandRecord>, LogError> {
         if let Some(rebuilt) = self.rebuilt.get() {
             return Ok(rebuilt.get(command_id).copied());
@@ -138,7 +150,7 @@ impl StoredCommands {
                 .ok()
                 .map(|at| entries[at].1)),
             None => {
-                let rebuilt = self.rebuild(db)?;
+                let rebuilt = self.rebuild(events)?;
                 Ok(rebuilt.get(command_id).copied())
             }
         }
@@ -171,7 +183,7 @@ impl StoredCommands {
     }
 
     /// The table rebuilt from the log's events up to the snapshot, once.
-    fn rebuild(&self, db: &sled::Db) -> Result<&HashMap<Uuid, CommandRecord>, LogError> {
+    fn rebuild(&self, events: LogEvents<'_>) -> Result<&HashMap<Uuid, CommandRecord>, LogError> {
         if let Some(rebuilt) = self.rebuilt.get() {
             return Ok(rebuilt);
         }
@@ -180,7 +192,7 @@ impl StoredCommands {
             "log.snapshot command table damaged; rebuilding it from the log and removing the snapshot"
         );
         let mut rebuilt: HashMap<Uuid, CommandRecord> = HashMap::new();
-        for event in EventIter::all(db, 1, self.covered) {
+        for event in events(self.covered) {
             let event = event?;
             rebuilt
                 .entry(event.command_id)
@@ -198,7 +210,7 @@ impl StoredCommands {
 
     /// Every entry, in command id order, each block checked (or, when one is
     /// damaged, from the table rebuilt from the log).
-    pub(crate) fn entries(&self, db: &sled::Db) -> Result<Entries<'_>, LogError> {
+    pub(crate) fn entries(&self, events: LogEvents<'_>) -> Result<Entries<'_>, LogError> {
         if self.rebuilt.get().is_none() {
             let mut reader = std::io::BufReader::new(
                 File::open(&self.path).map_err(|e| io_error(&self.path, &e))?,
@@ -232,7 +244,11 @@ impl StoredCommands {
                 })));
             }
         }
-        let mut sorted: Vec<_> = self.rebuild(db)?.iter().map(|(k, v)| (*k, *v)).collect();
+        let mut sorted: Vec<_> = self
+            .rebuild(events)?
+            .iter()
+            .map(|(k, v)| (*k, *v))
+            .collect();
         sorted.sort_unstable_by_key(|(id, _)| *id);
         Ok(Box::new(sorted.into_iter().map(Ok)))
     }

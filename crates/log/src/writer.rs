@@ -408,7 +408,11 @@ impl Writer {
         let command_id = request.metadata.command_id;
         let earlier = match staged.commands.get(&command_id) {
             Some(outcome) => outcome.clone(),
-            None => match self.index.read().command(&command_id, &self.db)? {
+            None => match self
+                .index
+                .read()
+                .command(&command_id, &|until| read::events_up_to(&self.db, until))?
+            {
                 Some(record) => read::outcome_of_command(&self.db, record)?,
                 None => return Ok(None),
             },

@@ -23,6 +23,7 @@ mod metrics;
 mod models;
 mod node;
 pub mod pages;
+mod projection;
 mod projection_snapshot;
 pub mod queries;
 pub mod reactions;

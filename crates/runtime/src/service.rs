@@ -1,12 +1,11 @@
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use accord_agreements::actor::Actor;
-use accord_boundary::{Body, BoundaryError, Sender, ServiceDefinition};
+use accord_boundary::{Body, Sender, ServiceDefinition};
 use accord_bus::Message;
 use accord_contracts::v1::reply::Outcome;
-use accord_kernel::{ActorId, EventMeta, ExpectedVersion, RecordedEvent, StreamId, Timestamp};
+use accord_kernel::{ActorId, ExpectedVersion, StreamId, Timestamp};
 use accord_log::{AppendMetadata, AppendOutcome, Log, LogConfig, LogError, NewEvent};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -15,7 +14,8 @@ use uuid::Uuid;
 use crate::authentication::{authenticate, Authenticated, KeyRegistry, Trusted, Unauthenticated};
 use crate::error::CommandError;
 use crate::error::QueryError;
-use crate::projection_snapshot::{self, covering, Rebuild};
+use crate::projection::{project, Rebuild, StateCache};
+use crate::projection_snapshot;
 use crate::replica::Replica;
 
 /// How often a command is decided again when its stream changed underneath it.
@@ -420,215 +420,8 @@ impl<M: Model> Service<M> {
     }
 }
 
-/// Streams' states as of a version, kept between commands: in-memory snapshots. The
-/// projector folds every event it applies into them, so after the projections are
-/// rebuilt at start no command reads a stream from its first event. Events never
-/// change, so a kept state is never wrong, only behind: a load reads the events
-/// after it. It holds at most [`StateCache::CAPACITY`] streams; when full it starts
-/// over (the next load of each stream folds it from its first event again).
-#[derive(Debug)]
-pub(crate) struct StateCache<S> {
-    /// Shared, not copied: a command decides against the kept state itself, and the
-    /// projector copies it (`Arc::make_mut`) only while a command still holds it. A
-    /// procurement market keeps every request of its item, so a copy per command
-    /// would grow with the market.
-    states: Mutex<HashMap<StreamId, (u64, Arc<S>)>>,
-}
-
-impl<S> Default for StateCache<S> {
-    fn default() -> Self {
-        StateCache {
-            states: Mutex::default(),
-        }
-    }
-}
-
-impl<S: Default + Clone> StateCache<S> {
-    const CAPACITY: usize = 10_000;
-
-    /// The kept version and state of `stream`; version 0 and the initial state if none.
-    fn get(&self, stream: &StreamId) -> (u64, Arc<S>) {
-        let states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
-        states.get(stream).cloned().unwrap_or_default()
-    }
-
-    /// Keeps `state` as of `version`, unless a newer one is already kept.
-    fn put(&self, stream: &StreamId, version: u64, state: &Arc<S>) {
-        let mut states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
-        match states.get_mut(stream) {
-            Some(kept) if kept.0 >= version => {}
-            Some(kept) => *kept = (version, Arc::clone(state)),
-            None => Self::insert(&mut states, stream, version, Arc::clone(state)),
-        }
-    }
-
-    /// Moves the kept state of `stream` on by its event at `version` (`evolve`), if
-    /// the state kept is the one just before; starts it at the stream's first event.
-    fn follow(&self, stream: &StreamId, version: u64, evolve: impl FnOnce(&mut S)) {
-        let mut states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
-        match states.get_mut(stream) {
-            Some(kept) if kept.0 + 1 == version => {
-                evolve(Arc::make_mut(&mut kept.1));
-                kept.0 = version;
-            }
-            // Ahead already (a command loaded it), or behind after a restart of the
-            // cache: a load catches it up from the log.
-            Some(_) => {}
-            None if version == 1 => {
-                let mut state = S::default();
-                evolve(&mut state);
-                Self::insert(&mut states, stream, 1, Arc::new(state));
-            }
-            None => {}
-        }
-    }
-
-    /// Keeps a stream not kept yet, starting over when the cache is full.
-    fn insert(
-        states: &mut HashMap<StreamId, (u64, Arc<S>)>,
-        stream: &StreamId,
-        version: u64,
-        state: Arc<S>,
-    ) {
-        if states.len() >= Self::CAPACITY {
-            states.clear();
-        }
-        states.insert(stream.clone(), (version, state));
-    }
-}
-
 impl<M: Model> Drop for Service<M> {
     fn drop(&mut self) {
         self.projector.abort();
-    }
-}
-
-/// Folds every event of the log into the view and the kept stream states, from the
-/// first on, forever.
-async fn project<M: Model>(
-    log: Log,
-    view: Arc<RwLock<M::View>>,
-    states: Arc<StateCache<M::State>>,
-    applied: watch::Sender<u64>,
-) {
-    let mut subscription = log.subscribe(*applied.borrow() + 1);
-    let dir = log.dir().to_owned();
-    let snapshot_after = log.snapshot_after();
-    drop(log);
-    let mut snapshot_at = *applied.borrow();
-    while let Some(first) = subscription.next().await {
-        // Apply what is ready, then tell the waiting commands once: each tell wakes
-        // every command in flight.
-        let mut next = Some(first);
-        let mut last = None;
-        let mut stopped = false;
-        while let Some(event) = next.take() {
-            match apply_event::<M>(&view, &states, event) {
-                Some(covers) => last = Some(covers),
-                None => {
-                    stopped = true;
-                    break;
-                }
-            }
-            next = subscription.try_next();
-        }
-        if let Some(covers) = last {
-            applied.send_replace(covers.position);
-            // A snapshot every `snapshot_after` events, so a restart replays fewer;
-            // encoded here (the view is the projector's), written aside.
-            if snapshot_after > 0 && covers.position - snapshot_at >= snapshot_after {
-                snapshot_at = covers.position;
-                let body = {
-                    let view = view.read().unwrap_or_else(PoisonError::into_inner);
-                    projection_snapshot::encode::<M>(&view)
-                };
-                if let Some(body) = body {
-                    let dir = dir.clone();
-                    tokio::task::spawn_blocking(move || {
-                        projection_snapshot::write::<M>(&dir, covers, &body);
-                    });
-                }
-            }
-        }
-        if stopped {
-            return;
-        }
-    }
-}
-
-/// Decodes one event and folds it into the view and the kept stream states.
-pub(crate) fn project_event<M: Model>(
-    view: &mut M::View,
-    states: &StateCache<M::State>,
-    event: &RecordedEvent,
-) -> Result<(), BoundaryError> {
-    let decoded = M::decode(&event.event_type, event.schema_version, &event.payload)?;
-    M::apply(view, &EventMeta::of(event), &decoded);
-    states.follow(&event.stream, event.version, |state| {
-        M::evolve(state, &decoded);
-    });
-    Ok(())
-}
-
-/// Applies one event to the view and the kept states; `None` (after logging why)
-/// when the projector must stop there.
-fn apply_event<M: Model>(
-    view: &RwLock<M::View>,
-    states: &StateCache<M::State>,
-    event: Result<RecordedEvent, LogError>,
-) -> Option<accord_log::Covers> {
-    let event = match event {
-        Ok(event) => event,
-        Err(error) => {
-            tracing::error!(service = M::SERVICE, %error, "runtime.projector stopped");
-            return None;
-        }
-    };
-    let mut view = view.write().unwrap_or_else(PoisonError::into_inner);
-    match project_event::<M>(&mut view, states, &event) {
-        Ok(()) => Some(covering(&event)),
-        Err(error) => {
-            tracing::error!(service = M::SERVICE, position = event.position, %error, "runtime.projector undecodable event");
-            None
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn stream() -> StreamId {
-        StreamId::new("market", "155mm shell").unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    #[test]
-    fn kept_states_are_shared_and_moved_on_in_place_when_nobody_holds_them() {
-        let cache = StateCache::<Vec<u64>>::default();
-        cache.follow(&stream(), 1, |s| s.push(1));
-        let (version, first) = cache.get(&stream());
-        let (_, second) = cache.get(&stream());
-        assert_eq!((version, first.as_slice()), (1, [1].as_slice()));
-        assert!(Arc::ptr_eq(&first, &second), "a load shares the kept state");
-        let held = Arc::as_ptr(&first);
-        drop((first, second));
-        cache.follow(&stream(), 2, |s| s.push(2));
-        let (version, moved) = cache.get(&stream());
-        assert_eq!((version, moved.as_slice()), (2, [1, 2].as_slice()));
-        assert_eq!(Arc::as_ptr(&moved), held, "moved on in place, not copied");
-    }
-
-    #[test]
-    fn a_state_a_command_still_holds_is_copied_before_it_moves_on() {
-        let cache = StateCache::<Vec<u64>>::default();
-        cache.follow(&stream(), 1, |s| s.push(1));
-        let (_, deciding) = cache.get(&stream());
-        cache.follow(&stream(), 2, |s| s.push(2));
-        assert_eq!(
-            deciding.as_slice(),
-            [1],
-            "the command's state does not change"
-        );
-        assert_eq!(cache.get(&stream()).1.as_slice(), [1, 2]);
     }
 }
