@@ -69,6 +69,10 @@ impl Index {
         }
     }
 
+    pub(crate) fn commands_in_memory(&self) -> usize {
+        self.commands.len()
+    }
+
     /// The position the index's snapshot covers (0 without one).
     pub(crate) fn covered(&self) -> u64 {
         self.covered
@@ -190,28 +194,70 @@ impl Index {
         }
     }
 
-    /// The commands on disk, if a snapshot holds any.
-    pub(crate) fn stored(&self) -> Option<&Arc<StoredCommands>> {
-        self.stored.as_ref()
-    }
-
-    /// The commands appended since the snapshot, in command id order.
-    pub(crate) fn recent_commands(&self) -> Vec<(Uuid, CommandRecord)> {
-        let mut recent: Vec<_> = self.commands.iter().map(|(k, v)| (*k, *v)).collect();
+    /// What a snapshot covering `until` (a durable position) takes from the index:
+    /// the events after it (applied, not yet durable) are left out.
+    pub(crate) fn freeze(&self, until: u64) -> Frozen {
+        let mut recent: Vec<_> = self
+            .commands
+            .iter()
+            .filter(|(_, record)| record.first_position <= until)
+            .map(|(id, record)| (*id, *record))
+            .collect();
         recent.sort_unstable_by_key(|(id, _)| *id);
-        recent
-    }
-
-    /// Every stream and its positions.
-    pub(crate) fn streams(&self) -> impl ExactSizeIterator<Item = (&StreamId, &Positions)> {
-        self.streams.iter()
+        let mut streams = Vec::with_capacity(self.streams.len() * 64);
+        let mut stream_count = 0;
+        for (stream, positions) in &self.streams {
+            let kept = positions.count_up_to(until);
+            if kept == 0 {
+                continue;
+            }
+            stream_count += 1;
+            if kept == positions.len() {
+                encode_stream(stream, positions, &mut streams);
+            } else {
+                let mut cut = Positions::default();
+                for position in positions.from(0, kept as usize) {
+                    cut.push(position);
+                }
+                encode_stream(stream, &cut, &mut streams);
+            }
+        }
+        Frozen {
+            stored: self.stored.clone(),
+            recent,
+            stream_count,
+            streams,
+        }
     }
 
     /// After a snapshot covering `covered` was written: its table holds every
-    /// command so far, so memory lets go of them.
+    /// command up to there, so memory lets go of them.
     pub(crate) fn snapshot_written(&mut self, stored: Option<Arc<StoredCommands>>, covered: u64) {
         self.stored = stored;
-        self.commands = HashMap::new();
+        self.commands
+            .retain(|_, record| record.first_position > covered);
+        self.commands.shrink_to_fit();
         self.covered = covered;
     }
+}
+
+/// What a snapshot takes from the index, copied out under its lock: the commands
+/// on disk so far, those since (up to the covered position, in id order) and the
+/// streams' positions up to it, encoded.
+#[derive(Debug)]
+pub(crate) struct Frozen {
+    pub(crate) stored: Option<Arc<StoredCommands>>,
+    pub(crate) recent: Vec<(Uuid, CommandRecord)>,
+    pub(crate) stream_count: u64,
+    pub(crate) streams: Vec<u8>,
+}
+
+/// Appends one stream's entry of the index body: its category and id, then its
+/// positions.
+pub(crate) fn encode_stream(stream: &StreamId, positions: &Positions, out: &mut Vec<u8>) {
+    for text in [stream.category(), stream.id()] {
+        out.extend_from_slice(&(text.len() as u16).to_be_bytes());
+        out.extend_from_slice(text.as_bytes());
+    }
+    positions.encode(out);
 }

@@ -25,6 +25,7 @@ mod restore;
 mod scan;
 mod sealed;
 mod snapshot;
+mod snapshotter;
 mod stored_commands;
 mod subscribe;
 mod tree;
@@ -189,6 +190,8 @@ struct Inner {
     writer: Option<JoinHandle<()>>,
     /// The first position the opening pass read.
     opened_from: u64,
+    /// Writes index snapshots as the log grows.
+    snapshotter: Arc<snapshotter::Snapshotter>,
 }
 
 impl Log {
@@ -336,7 +339,7 @@ impl Log {
         if let Some(head) = head {
             let beyond = durable_position - index.covered();
             if config.snapshot_after > 0 && beyond >= config.snapshot_after {
-                write_snapshot(dir, &db, &mut index, head.position, head.hash);
+                snapshotter::write_at_open(dir, &db, &mut index, head.position, head.hash);
             }
         }
         let built = index;
@@ -347,6 +350,12 @@ impl Log {
         let (requests, receiver) = mpsc::channel(config.queue_depth);
         let counters = Arc::new(writer::Counters::default());
         let failed = Arc::new(error::Failure::default());
+        let snapshotter = Arc::new(snapshotter::Snapshotter::new(
+            dir,
+            db.clone(),
+            index.clone(),
+            config.snapshot_after,
+        ));
         let writer = writer::start(
             db.clone(),
             index.clone(),
@@ -359,6 +368,7 @@ impl Log {
             watch_tx,
             counters.clone(),
             failed.clone(),
+            snapshotter.clone(),
         )?;
         tracing::info!(
             dir = %dir.display(),
@@ -379,6 +389,7 @@ impl Log {
                 failed,
                 writer: Some(writer),
                 opened_from: from,
+                snapshotter,
             }),
         })
     }
@@ -583,6 +594,12 @@ impl Log {
         self.inner.index.read().covered()
     }
 
+    /// Command ids the index holds in memory: those appended since the latest
+    /// snapshot (the ones before are looked up on disk).
+    pub fn commands_in_memory(&self) -> usize {
+        self.inner.index.read().commands_in_memory()
+    }
+
     /// Where opening the log started reading its events: 1 when it read them all,
     /// past the log's end when snapshots covered every one.
     pub fn opened_from(&self) -> u64 {
@@ -616,9 +633,9 @@ impl Inner {
     /// the last one and the log is whole (a failed log's index may hold events that
     /// never became durable).
     fn snapshot_at_close(&self) {
+        self.snapshotter.finish();
         let position = self.durable.load(Ordering::Acquire);
-        let mut index = self.index.write();
-        let beyond = position - index.covered().min(position);
+        let beyond = position - self.index.read().covered().min(position);
         if self.config.snapshot_after == 0
             || beyond < self.config.snapshot_after
             || self.failed.is_failed()
@@ -626,32 +643,8 @@ impl Inner {
             return;
         }
         match read::event_at(&self.tree, position) {
-            Ok(event) => write_snapshot(&self.dir, &self.tree, &mut index, position, event.hash),
+            Ok(event) => self.snapshotter.write(position, event.hash),
             Err(error) => tracing::warn!(%error, "log.snapshot not written at close"),
         }
-    }
-}
-
-/// Writes the index's snapshot covering the log up to `position` (durable, whose
-/// event has `hash`): the index then keeps the commands it covers on disk only. A
-/// snapshot that cannot be written is only a slower next open: it is logged.
-fn write_snapshot(
-    dir: &Path,
-    db: &sled::Db,
-    index: &mut index::Index,
-    position: u64,
-    hash: accord_kernel::EventHash,
-) {
-    let started = std::time::Instant::now();
-    match snapshot::write(dir, Covers { position, hash }, index, db) {
-        Ok(stored) => {
-            index.snapshot_written(stored, position);
-            tracing::info!(
-                position,
-                millis = started.elapsed().as_millis() as u64,
-                "log.snapshot written"
-            );
-        }
-        Err(error) => tracing::warn!(%error, "log.snapshot not written"),
     }
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use accord_kernel::StreamId;
 
 use crate::error::LogError;
-use crate::index::Index;
+use crate::index::{Frozen, Index};
 use crate::positions::Positions;
 use crate::sealed::{read_sealed, snapshot_dir, write_sealed, Covers};
 use crate::stored_commands::{self, Fence, StoredCommands, FENCE_BYTES};
@@ -107,55 +107,45 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Writes a snapshot of `index` covering `covers` (every event of the index is at or
-/// before it, and durable) and returns the command table it wrote, which from then on
-/// holds every command of `index`. Older tables are removed once the new index file
-/// is in place.
+/// Writes a snapshot of `frozen` covering `covers` (every event it holds is at or
+/// before it, and durable) and returns the command table it wrote, which from then
+/// on holds every command up to `covers`. Older tables are removed once the new
+/// index file is in place.
 pub(crate) fn write(
     dir: &Path,
     covers: Covers,
-    index: &Index,
+    frozen: Frozen,
     db: &sled::Db,
 ) -> Result<Option<Arc<StoredCommands>>, LogError> {
     let folder = snapshot_dir(dir);
     std::fs::create_dir_all(&folder).map_err(|e| crate::sealed::io_error(&folder, &e))?;
     let table = format!("commands-{}.table", covers.position);
     let table_path = folder.join(&table);
-    let (fences, count) = match index.stored() {
+    let aside = table_path.with_extension("partial");
+    let (fences, count) = match frozen.stored {
         // The table already holds this very coverage (the log closes where it opened).
-        Some(stored) if stored.path() == table_path && index.recent_commands().is_empty() => {
-            return Ok(Some(stored.clone()));
+        Some(stored) if stored.path() == table_path && frozen.recent.is_empty() => {
+            return Ok(Some(stored));
         }
         Some(stored) => stored_commands::write_table(
-            &table_path.with_extension("partial"),
+            &aside,
             stored_commands::merged(
                 stored.entries(&|until| crate::read::events_up_to(db, until))?,
-                index.recent_commands(),
+                frozen.recent,
             ),
         )?,
-        None => stored_commands::write_table(
-            &table_path.with_extension("partial"),
-            index.recent_commands().into_iter().map(Ok),
-        )?,
+        None => stored_commands::write_table(&aside, frozen.recent.into_iter().map(Ok))?,
     };
-    std::fs::rename(table_path.with_extension("partial"), &table_path)
-        .map_err(|e| crate::sealed::io_error(&table_path, &e))?;
-    let mut body = Vec::new();
+    std::fs::rename(&aside, &table_path).map_err(|e| crate::sealed::io_error(&table_path, &e))?;
+    let mut body = Vec::with_capacity(frozen.streams.len() + fences.len() * FENCE_BYTES + 64);
     body.extend_from_slice(&count.to_be_bytes());
     body.extend_from_slice(&(table.len() as u16).to_be_bytes());
     body.extend_from_slice(table.as_bytes());
     for fence in &fences {
         fence.encode(&mut body);
     }
-    let streams = index.streams();
-    body.extend_from_slice(&(streams.len() as u64).to_be_bytes());
-    for (stream, positions) in streams {
-        for text in [stream.category(), stream.id()] {
-            body.extend_from_slice(&(text.len() as u16).to_be_bytes());
-            body.extend_from_slice(text.as_bytes());
-        }
-        positions.encode(&mut body);
-    }
+    body.extend_from_slice(&frozen.stream_count.to_be_bytes());
+    body.extend_from_slice(&frozen.streams);
     write_sealed(&folder.join(INDEX_FILE), KIND, covers, &body)?;
     remove_other_tables(&folder, &table);
     if count == 0 {

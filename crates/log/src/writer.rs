@@ -35,6 +35,7 @@ use crate::keys::{self, HeadRecord};
 use crate::mark::{Mark, MarkFile};
 use crate::read;
 use crate::record::{push_entry, MAX_RECORD_BYTES};
+use crate::snapshotter::Snapshotter;
 use crate::{AppendMetadata, AppendOutcome, LogHead, NewEvent};
 
 /// Bytes of an envelope besides payload, event type, actor and signature: ids,
@@ -147,6 +148,7 @@ pub(crate) fn start(
     durable_watch: watch::Sender<u64>,
     counters: Arc<Counters>,
     failed: Arc<Failure>,
+    snapshotter: Arc<Snapshotter>,
 ) -> Result<JoinHandle<()>, LogError> {
     // fdatasync acts on the file, not the descriptor: syncing our own read-only
     // descriptor of sled's data file makes sled's earlier writes to it durable.
@@ -174,6 +176,7 @@ pub(crate) fn start(
         durable,
         durable_watch,
         failed: failed.clone(),
+        snapshotter,
     };
     let writer = Writer {
         ids: EventIds::new(),
@@ -505,6 +508,7 @@ struct Syncer {
     durable: Arc<AtomicU64>,
     durable_watch: watch::Sender<u64>,
     failed: Arc<Failure>,
+    snapshotter: Arc<Snapshotter>,
 }
 
 impl Syncer {
@@ -559,6 +563,9 @@ impl Syncer {
                     // A caller that gave up waiting still had its events appended;
                     // that is what the command id is for.
                     let _ = p.reply.send(p.answer);
+                }
+                if let Some(last) = last {
+                    self.snapshotter.after_sync(last.position, last.hash);
                 }
             }
             Err(error) => {
