@@ -5,10 +5,18 @@
 //! short read lock (`Index::freeze`), writes the files without any lock, and lets
 //! the index drop the commands the new table holds (`Index::snapshot_written`).
 //! Opening and closing the log write theirs through the same steps.
+//!
+//! Writing one costs time in proportion to the command table (it is merged into a
+//! new one), so while the log runs a new snapshot also waits until
+//! [`QUIET_FACTOR`] times as long as the last one took has passed since it ended:
+//! snapshots then keep at most a twentieth of a core and of the disk's time,
+//! whatever the table's size, and memory holds the commands of at most that while
+//! commands arrive faster than `snapshot_after` per that interval.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use accord_kernel::EventHash;
 
@@ -25,7 +33,12 @@ pub(crate) struct Snapshotter {
     every: u64,
     /// The snapshot being written, if any: one at a time.
     running: Mutex<Option<JoinHandle<()>>>,
+    /// When the last snapshot ended and how long it took.
+    last: Mutex<Option<(Instant, Duration)>>,
 }
+
+/// A snapshot while the log runs waits this many times as long as the last took.
+pub(crate) const QUIET_FACTOR: u32 = 20;
 
 impl Snapshotter {
     pub(crate) fn new(dir: &Path, db: sled::Db, index: SharedIndex, every: u64) -> Snapshotter {
@@ -35,6 +48,7 @@ impl Snapshotter {
             index,
             every,
             running: Mutex::new(None),
+            last: Mutex::new(None),
         }
     }
 
@@ -49,6 +63,10 @@ impl Snapshotter {
         if running.as_ref().is_some_and(|thread| !thread.is_finished()) {
             return;
         }
+        let last = *self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        if last.is_some_and(|(ended, took)| ended.elapsed() < took * QUIET_FACTOR) {
+            return;
+        }
         let this = Arc::clone(self);
         let started = std::thread::Builder::new()
             .name("accord-log-snapshot".into())
@@ -61,10 +79,13 @@ impl Snapshotter {
 
     /// Writes a snapshot covering `position` now, on this thread.
     pub(crate) fn write(&self, position: u64, hash: EventHash) {
+        let started = Instant::now();
         let frozen = self.index.read().freeze(position);
         if let Some(stored) = write_frozen(&self.dir, &self.db, frozen, position, hash) {
             self.index.write().snapshot_written(stored, position);
         }
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((Instant::now(), started.elapsed()));
     }
 
     /// Waits for the snapshot being written, if any: the log closes after it.

@@ -104,6 +104,7 @@ pub(crate) async fn project<M: ServiceDefinition>(
     let snapshot_after = log.snapshot_after();
     drop(log);
     let mut snapshot_at = *applied.borrow();
+    let mut last_snapshot = None;
     while let Some(first) = subscription.next().await {
         // Apply what is ready, then tell the waiting commands once: each tell wakes
         // every command in flight.
@@ -124,12 +125,21 @@ pub(crate) async fn project<M: ServiceDefinition>(
             applied.send_replace(covers.position);
             // A snapshot every `snapshot_after` events, so a restart replays fewer;
             // encoded here (the view is the projector's), written aside.
-            if snapshot_after > 0 && covers.position - snapshot_at >= snapshot_after {
+            // At most a twentieth of the projector's time goes to snapshots, however
+            // large the view.
+            let quiet = last_snapshot.is_none_or(
+                |(ended, took): (std::time::Instant, std::time::Duration)| {
+                    ended.elapsed() >= took * 20
+                },
+            );
+            if snapshot_after > 0 && covers.position - snapshot_at >= snapshot_after && quiet {
                 snapshot_at = covers.position;
+                let started = std::time::Instant::now();
                 let body = {
                     let view = view.read().unwrap_or_else(PoisonError::into_inner);
                     projection_snapshot::encode::<M>(&view)
                 };
+                last_snapshot = Some((std::time::Instant::now(), started.elapsed()));
                 if let Some(body) = body {
                     let dir = dir.clone();
                     tokio::task::spawn_blocking(move || {
