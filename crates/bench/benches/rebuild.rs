@@ -51,18 +51,39 @@ fn main() {
     };
     let mut report = Report::new("rebuild", full);
     report.parameter("log", accord_testkit::fill::FILL_DESCRIPTION);
+    report.parameter(
+        "log, one event per command",
+        accord_testkit::fill::ONE_PER_COMMAND_DESCRIPTION,
+    );
+    for per_command in [false, true] {
+        measure(&mut report, &sizes, runs, per_command);
+    }
+    report.finish();
+}
+
+/// Every row for logs of `sizes` events, grouped 1,000 to a command or one event
+/// per command (the command index then has an entry per event).
+fn measure(report: &mut Report, sizes: &[u64], runs: usize, per_command: bool) {
+    let shape = if per_command {
+        ", one event per command"
+    } else {
+        ""
+    };
     let mut rss = Vec::new();
     let mut snapshot_rss = Vec::new();
     let mut opened = Vec::new();
-    for &events in &sizes {
+    for &events in sizes {
         let dir = tempfile::tempdir().unwrap();
-        eprintln!("building a log of {events} events");
+        eprintln!("building a log of {events} events{shape}");
         let runtime = accord_bench::runtime();
         runtime.block_on(async {
             let log = Log::open(dir.path()).unwrap();
-            accord_testkit::fill::fill_with_progress(&log, events)
-                .await
-                .unwrap();
+            if per_command {
+                accord_testkit::fill::fill_one_per_command(&log, events).await
+            } else {
+                accord_testkit::fill::fill_with_progress(&log, events).await
+            }
+            .unwrap();
         });
         drop(runtime);
         let (mut accord, mut raw, mut alone) = (Vec::new(), Vec::new(), Vec::new());
@@ -94,7 +115,7 @@ fn main() {
         };
         report.push(
             Row::versus(
-                format!("rebuild agreements, {events} events"),
+                format!("rebuild agreements, {events} events{shape}"),
                 "events/s",
                 rate(&accord),
                 "raw sled scan + protobuf decode",
@@ -103,21 +124,21 @@ fn main() {
             .ratio_at_least(0.5),
         );
         report.push(Row::versus(
-            format!("rebuild agreements, {events} events"),
+            format!("rebuild agreements, {events} events{shape}"),
             "events/s",
             rate(&accord),
             "the projection alone",
             rate(&alone),
         ));
         report.push(Row::versus(
-            format!("rebuild agreements, {events} events"),
+            format!("rebuild agreements, {events} events{shape}"),
             "peak RSS MiB",
             mib(&accord),
             "raw sled scan + protobuf decode",
             mib(&raw),
         ));
         report.push(Row::versus(
-            format!("rebuild agreements, {events} events"),
+            format!("rebuild agreements, {events} events{shape}"),
             "peak RSS MiB",
             mib(&accord),
             "the projection alone",
@@ -127,14 +148,14 @@ fn main() {
         // the log if they keep per-event history.
         rss.push((events, mib(&accord), beyond(&accord, &alone)));
         report.push(Row::versus(
-            format!("open from snapshots, {events} events"),
+            format!("open from snapshots, {events} events{shape}"),
             "seconds",
             seconds(&open),
             "rebuild from every event",
             seconds(&accord),
         ));
         report.push(Row::versus(
-            format!("open from snapshots, {events} events"),
+            format!("open from snapshots, {events} events{shape}"),
             "peak RSS MiB",
             mib(&open),
             "the projections' snapshot decoded alone",
@@ -147,7 +168,7 @@ fn main() {
     if let [(small_events, small), .., (large_events, large)] = opened.as_slice() {
         report.push(
             Row::versus(
-                format!("open (indexes + projections, from snapshots), {large_events} over {small_events} events"),
+                format!("open (indexes + projections, from snapshots), {large_events} over {small_events} events{shape}"),
                 "seconds",
                 *large,
                 format!("at {small_events}"),
@@ -162,7 +183,7 @@ fn main() {
     {
         report.push(
             Row::versus(
-                format!("RSS beyond the projections, open from snapshots, {large_events} over {small_events} events"),
+                format!("RSS beyond the projections, open from snapshots, {large_events} over {small_events} events{shape}"),
                 "MiB",
                 *large_beyond,
                 format!("at {small_events}"),
@@ -181,7 +202,7 @@ fn main() {
     {
         report.push(
             Row::versus(
-                format!("RSS beyond the projection, rebuilt from every event, {large_events} over {small_events} events"),
+                format!("RSS beyond the projection, rebuilt from every event, {large_events} over {small_events} events{shape}"),
                 "MiB",
                 *large_beyond,
                 format!("at {small_events}"),
@@ -192,7 +213,7 @@ fn main() {
         );
         report.push(
             Row::versus(
-                format!("peak RSS at {large_events} over {small_events} events"),
+                format!("peak RSS at {large_events} over {small_events} events{shape}"),
                 "peak RSS MiB",
                 *large,
                 format!("peak RSS at {small_events}"),
@@ -201,7 +222,6 @@ fn main() {
             .target("ratio ≤ 1.5", large.median / small.median <= 1.5),
         );
     }
-    report.finish();
 }
 
 /// Peak RSS of each run of `service` beyond the same run of `projections`, in MiB.

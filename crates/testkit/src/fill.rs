@@ -41,6 +41,41 @@ pub async fn fill_with_progress(log: &Log, events: u64) -> Result<(), LogError> 
     Ok(())
 }
 
+/// What [`fill_one_per_command`] writes, for benchmark reports.
+pub const ONE_PER_COMMAND_DESCRIPTION: &str =
+    "CommitmentProgressRecorded, one per command (64 commands in flight), on streams c-0 to c-999";
+
+/// Appends `events` `CommitmentProgressRecorded` events, each its own command (so
+/// the log's command index has one entry per event), 64 appends in flight.
+pub async fn fill_one_per_command(log: &Log, events: u64) -> Result<(), LogError> {
+    const IN_FLIGHT: u64 = 64;
+    let mut tasks = Vec::new();
+    for lane in 0..IN_FLIGHT {
+        let log = log.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut n = lane;
+            while n < events {
+                let stream = crate::stream("commitment", &format!("c-{}", n % STREAMS));
+                let event = progress_event(stream.id(), n as i64);
+                log.append(
+                    stream,
+                    ExpectedVersion::Any,
+                    vec![event],
+                    crate::metadata("lt-mod", 1_735_689_600),
+                )
+                .await?;
+                n += IN_FLIGHT;
+            }
+            Ok::<(), LogError>(())
+        }));
+    }
+    for task in tasks {
+        task.await
+            .map_err(|e| LogError::Storage(format!("a filling task failed: {e}")))??;
+    }
+    Ok(())
+}
+
 /// A `CommitmentProgressRecorded` event: `allocated` shells on commitment `id`.
 pub fn progress_event(id: &str, allocated: i64) -> NewEvent {
     NewEvent {
