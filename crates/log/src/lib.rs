@@ -28,6 +28,7 @@ mod snapshot;
 mod snapshotter;
 mod stored_commands;
 mod subscribe;
+mod syncer;
 mod tree;
 mod verify;
 mod writer;

@@ -4,9 +4,10 @@
 //! sled recovers a damaged data file to its last consistent state: a cut tail, a
 //! flipped byte in the last record or a deleted `snap.*` file all open as a shorter,
 //! internally consistent log, and the head record inside sled is cut with it. The
-//! mark is written and `fdatasync`'d by the syncer after sled's flush and before any
-//! append it covers is answered, so every acknowledged position is in it; on open the
-//! log must reach the mark with the same hash, or it refuses to open.
+//! mark is written and `fdatasync`'d by the marker (`syncer`) after sled's flush and
+//! fdatasync of the same groups and before any append it covers is answered, so
+//! every acknowledged position is in it; on open the log must reach the mark with the
+//! same hash, or it refuses to open.
 //!
 //! File layout (`accord-mark`, 128 bytes): two 64-byte slots, written in turn, so a
 //! write torn by a crash leaves the other slot (the previous mark) whole. A slot is

@@ -1,11 +1,13 @@
-//! Group commit in two stages, each on its own thread:
+//! Group commit in three stages, each on its own thread:
 //!
 //! * the **writer** owns the chain tip and positions: it takes every queued append,
 //!   checks versions and command ids, stamps, hashes and encodes the events, and
 //!   applies the group to sled as one atomic batch (in memory, not yet durable);
 //! * the **syncer** makes everything applied so far durable with one sled flush and
-//!   one `fdatasync`, then publishes the new durable position and answers the
-//!   appends of every group that flush covered.
+//!   one `fdatasync`;
+//! * the **marker** writes and syncs the high-water mark past it, then publishes the
+//!   new durable position and answers the appends of every group covered (see
+//!   `syncer`: the mark of one batch is synced while the next batch's data is).
 //!
 //! While the syncer waits for the disk, the writer prepares the next group, so the
 //! next flush covers every append that arrived meanwhile. No append is answered, not
@@ -17,7 +19,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc as std_mpsc, Arc};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use crate::error::Failure;
 use accord_kernel::{EventHash, ExpectedVersion, RecordedEvent, StreamId, Timestamp};
@@ -36,6 +37,7 @@ use crate::mark::{Mark, MarkFile};
 use crate::read;
 use crate::record::{push_entry, MAX_RECORD_BYTES};
 use crate::snapshotter::Snapshotter;
+use crate::syncer::{Marker, Syncer};
 use crate::{AppendMetadata, AppendOutcome, LogHead, NewEvent};
 
 /// Bytes of an envelope besides payload, event type, actor and signature: ids,
@@ -121,16 +123,16 @@ pub(crate) struct Writer {
 }
 
 /// What one append will answer, once the flush covering its group returns.
-struct Pending {
-    reply: oneshot::Sender<Result<AppendOutcome, LogError>>,
-    answer: Result<AppendOutcome, LogError>,
+pub(crate) struct Pending {
+    pub(crate) reply: oneshot::Sender<Result<AppendOutcome, LogError>>,
+    pub(crate) answer: Result<AppendOutcome, LogError>,
 }
 
 /// A group applied to sled, waiting for the syncer.
-struct Applied {
+pub(crate) struct Applied {
     /// The group's last event, if it appended any.
-    last: Option<Mark>,
-    pending: Vec<Pending>,
+    pub(crate) last: Option<Mark>,
+    pub(crate) pending: Vec<Pending>,
 }
 
 /// Starts the writer and syncer threads; the returned handle ends when both have
@@ -172,6 +174,9 @@ pub(crate) fn start(
         db: db.clone(),
         counters: counters.clone(),
         data_file,
+        failed: failed.clone(),
+    };
+    let marker = Marker {
         mark,
         durable,
         durable_watch,
@@ -195,7 +200,7 @@ pub(crate) fn start(
     let (to_syncer, from_writer) = std_mpsc::sync_channel(16);
     let syncer = std::thread::Builder::new()
         .name("accord-log-syncer".into())
-        .spawn(move || syncer.run(from_writer))?;
+        .spawn(move || syncer.run(from_writer, marker))?;
     let thread = std::thread::Builder::new()
         .name("accord-log-writer".into())
         .spawn(move || {
@@ -497,108 +502,6 @@ struct Staged {
     added: Vec<Added>,
     next_position: u64,
     tip: EventHash,
-}
-
-struct Syncer {
-    linger: Duration,
-    db: sled::Db,
-    counters: Arc<Counters>,
-    data_file: Option<File>,
-    mark: MarkFile,
-    durable: Arc<AtomicU64>,
-    durable_watch: watch::Sender<u64>,
-    failed: Arc<Failure>,
-    snapshotter: Arc<Snapshotter>,
-}
-
-impl Syncer {
-    fn run(mut self, groups: std_mpsc::Receiver<Applied>) {
-        let mut covered = Vec::new();
-        let mut last_sync_appends = 0;
-        while let Ok(first) = groups.recv() {
-            covered.push(first);
-            covered.extend(groups.try_iter());
-            let mut appends: usize = covered.iter().map(|g| g.pending.len()).sum();
-            // The callers answered by the last sync are typically about to append
-            // again. If fewer appends wait than that sync covered, linger briefly for
-            // them, so one fsync serves them all (like PostgreSQL's commit_delay).
-            // A single caller never waits; when load drops, one sync pays the linger.
-            let deadline = Instant::now() + self.linger;
-            while appends < last_sync_appends {
-                let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                    break;
-                };
-                match groups.recv_timeout(left) {
-                    Ok(group) => {
-                        appends += group.pending.len();
-                        covered.push(group);
-                    }
-                    Err(_) => break,
-                }
-            }
-            last_sync_appends = appends;
-            self.sync(&mut covered);
-        }
-    }
-
-    /// One flush and one fdatasync for every group applied so far.
-    fn sync(&mut self, covered: &mut Vec<Applied>) {
-        let _span = tracing::debug_span!("log.syncer.sync", groups = covered.len()).entered();
-        let last = covered
-            .iter()
-            .filter_map(|g| g.last)
-            .max_by_key(|m| m.position);
-        let result = if self.failed.is_failed() {
-            Err(self.failed.refusal())
-        } else {
-            self.make_durable(last)
-        };
-        match result {
-            Ok(()) => {
-                if let Some(last) = last {
-                    self.durable.store(last.position, Ordering::Release);
-                    self.durable_watch.send_replace(last.position);
-                }
-                for p in covered.drain(..).flat_map(|g| g.pending) {
-                    // A caller that gave up waiting still had its events appended;
-                    // that is what the command id is for.
-                    let _ = p.reply.send(p.answer);
-                }
-                if let Some(last) = last {
-                    self.snapshotter.after_sync(last.position, last.hash);
-                }
-            }
-            Err(error) => {
-                if !self.failed.is_failed() {
-                    tracing::error!(%error, "log.syncer flush failed; refusing further appends");
-                }
-                // What reached the disk is unknown now: nothing more is acknowledged
-                // until the log is reopened and its head checked.
-                self.failed.fail(&error);
-                for p in covered.drain(..).flat_map(|g| g.pending) {
-                    // An append the writer already refused keeps its own reason.
-                    let _ = p.reply.send(Err(match p.answer {
-                        Err(own) => own,
-                        Ok(_) => error.for_each_caller(),
-                    }));
-                }
-            }
-        }
-    }
-
-    /// sled's flush and fdatasync, then the high-water mark's: the mark never names
-    /// a position sled could still lose, and every answered append is in it.
-    fn make_durable(&mut self, last: Option<Mark>) -> Result<(), LogError> {
-        self.counters.syncs.fetch_add(1, Ordering::Relaxed);
-        self.db.flush()?;
-        if let Some(file) = &self.data_file {
-            file.sync_data()?;
-        }
-        if let Some(last) = last {
-            self.mark.write(last)?;
-        }
-        Ok(())
-    }
 }
 
 impl Staged {

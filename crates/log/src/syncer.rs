@@ -1,0 +1,197 @@
+//! Making groups durable, in two stages on two threads, so that the two device
+//! flushes each group needs overlap across groups:
+//!
+//! 1. the **syncer** takes every group the writer applied, lingers briefly for more,
+//!    then flushes sled and `fdatasync`s its data file;
+//! 2. the **marker** takes what the syncer made durable, writes the high-water mark
+//!    past it and `fdatasync`s the mark (see `mark`), then advances the durable
+//!    position and answers the appends.
+//!
+//! While the marker syncs the mark of one batch, the syncer already syncs the data of
+//! the next. Each append is still answered only after both syncs of its own group,
+//! and the mark never names a position whose data is not durable, so what a crash
+//! can leave is as before: data ahead of the mark (opens), never the mark ahead of
+//! the data.
+
+use std::fs::File;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc as std_mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::error::{Failure, LogError};
+use crate::mark::{Mark, MarkFile};
+use crate::snapshotter::Snapshotter;
+use crate::writer::{Applied, Counters};
+
+/// Batches the syncer made durable that may wait for the marker.
+const MARKER_QUEUE: usize = 4;
+
+/// The first stage: sled's flush and the data file's fdatasync.
+pub(crate) struct Syncer {
+    pub(crate) linger: Duration,
+    pub(crate) db: sled::Db,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) data_file: Option<File>,
+    pub(crate) failed: Arc<Failure>,
+}
+
+/// The second stage: the high-water mark, then the answers.
+pub(crate) struct Marker {
+    pub(crate) mark: MarkFile,
+    pub(crate) durable: Arc<AtomicU64>,
+    pub(crate) durable_watch: watch::Sender<u64>,
+    pub(crate) failed: Arc<Failure>,
+    pub(crate) snapshotter: Arc<Snapshotter>,
+}
+
+impl Syncer {
+    /// Runs both stages until the writer is gone and every group is answered.
+    pub(crate) fn run(self, groups: std_mpsc::Receiver<Applied>, marker: Marker) {
+        let (to_marker, from_syncer) = std_mpsc::sync_channel(MARKER_QUEUE);
+        let marker = std::thread::Builder::new()
+            .name("accord-log-marker".into())
+            .spawn(move || marker.run(from_syncer));
+        let marker = match marker {
+            Ok(thread) => thread,
+            Err(error) => {
+                let error = LogError::from(error);
+                tracing::error!(%error, "log.marker not started; refusing appends");
+                self.failed.fail(&error);
+                for group in groups {
+                    answer_failed(group.pending, &error);
+                }
+                return;
+            }
+        };
+        self.sync_groups(&groups, &to_marker);
+        drop(to_marker);
+        if marker.join().is_err() {
+            tracing::error!("log.marker panicked");
+        }
+    }
+
+    fn sync_groups(
+        &self,
+        groups: &std_mpsc::Receiver<Applied>,
+        to_marker: &std_mpsc::SyncSender<Vec<Applied>>,
+    ) {
+        let mut last_sync_appends = 0;
+        while let Ok(first) = groups.recv() {
+            let mut covered = vec![first];
+            covered.extend(groups.try_iter());
+            let mut appends: usize = covered.iter().map(|g| g.pending.len()).sum();
+            // The callers answered by the last sync are typically about to append
+            // again. If fewer appends wait than that sync covered, linger briefly for
+            // them, so one fsync serves them all (like PostgreSQL's commit_delay).
+            // A single caller never waits; when load drops, one sync pays the linger.
+            let deadline = Instant::now() + self.linger;
+            while appends < last_sync_appends {
+                let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                    break;
+                };
+                match groups.recv_timeout(left) {
+                    Ok(group) => {
+                        appends += group.pending.len();
+                        covered.push(group);
+                    }
+                    Err(_) => break,
+                }
+            }
+            last_sync_appends = appends;
+            let _span = tracing::debug_span!("log.syncer.sync", groups = covered.len()).entered();
+            let synced = if self.failed.is_failed() {
+                Err(self.failed.refusal())
+            } else {
+                self.sync_data()
+            };
+            match synced {
+                Ok(()) => {
+                    if to_marker.send(covered).is_err() {
+                        tracing::error!("log.syncer marker is gone");
+                        return;
+                    }
+                }
+                Err(error) => {
+                    fail(&self.failed, &error);
+                    answer_failed(covered.into_iter().flat_map(|g| g.pending), &error);
+                }
+            }
+        }
+    }
+
+    /// One flush and one fdatasync for every group applied so far.
+    fn sync_data(&self) -> Result<(), LogError> {
+        self.counters.syncs.fetch_add(1, Ordering::Relaxed);
+        self.db.flush()?;
+        if let Some(file) = &self.data_file {
+            file.sync_data()?;
+        }
+        Ok(())
+    }
+}
+
+impl Marker {
+    fn run(mut self, batches: std_mpsc::Receiver<Vec<Applied>>) {
+        while let Ok(first) = batches.recv() {
+            // Every batch waiting is covered by one write of the mark.
+            let mut covered = first;
+            for batch in batches.try_iter() {
+                covered.extend(batch);
+            }
+            let last = covered
+                .iter()
+                .filter_map(|g| g.last)
+                .max_by_key(|m| m.position);
+            let marked = match (self.failed.is_failed(), last) {
+                (true, _) => Err(self.failed.refusal()),
+                (false, Some(last)) => self.mark.write(last),
+                (false, None) => Ok(()),
+            };
+            match marked {
+                Ok(()) => self.answer(covered, last),
+                Err(error) => {
+                    fail(&self.failed, &error);
+                    answer_failed(covered.into_iter().flat_map(|g| g.pending), &error);
+                }
+            }
+        }
+    }
+
+    /// The groups are durable up to `last` and in the mark: readers may see them,
+    /// and their appends are answered.
+    fn answer(&self, covered: Vec<Applied>, last: Option<Mark>) {
+        if let Some(last) = last {
+            self.durable.store(last.position, Ordering::Release);
+            self.durable_watch.send_replace(last.position);
+        }
+        for p in covered.into_iter().flat_map(|g| g.pending) {
+            // A caller that gave up waiting still had its events appended; that is
+            // what the command id is for.
+            let _ = p.reply.send(p.answer);
+        }
+        if let Some(last) = last {
+            self.snapshotter.after_sync(last.position, last.hash);
+        }
+    }
+}
+
+/// What reached the disk is unknown now: nothing more is acknowledged until the log
+/// is reopened and its head checked.
+fn fail(failed: &Failure, error: &LogError) {
+    if !failed.is_failed() {
+        tracing::error!(%error, "log.syncer flush failed; refusing further appends");
+    }
+    failed.fail(error);
+}
+
+fn answer_failed(pending: impl IntoIterator<Item = crate::writer::Pending>, error: &LogError) {
+    for p in pending {
+        // An append the writer already refused keeps its own reason.
+        let _ = p.reply.send(Err(match p.answer {
+            Err(own) => own,
+            Ok(_) => error.for_each_caller(),
+        }));
+    }
+}
