@@ -177,7 +177,8 @@ pub(crate) fn start(
         failed: failed.clone(),
     };
     let marker = Marker {
-        mark,
+        mark: std::sync::Mutex::new(mark),
+        handed: std::sync::atomic::AtomicUsize::new(0),
         durable,
         durable_watch,
         failed: failed.clone(),
