@@ -57,6 +57,7 @@ pub use record::{build_record, record_entries};
 pub use restore::{Pushed, Restore};
 pub use scan::{scan_path, scan_path_with, Scan, REOPEN_AFTER_BYTES};
 pub use sealed::{read_sealed, snapshot_dir, write_sealed, Covers, Sealed, SNAPSHOT_DIR};
+pub use snapshotter::QUIET_FACTOR as SNAPSHOT_QUIET_FACTOR;
 pub use subscribe::Subscription;
 pub use verify::{
     open_storage, stored_event_at, verify_path, verify_path_with_progress, VerifyReport,

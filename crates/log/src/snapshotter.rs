@@ -37,8 +37,9 @@ pub(crate) struct Snapshotter {
     last: Mutex<Option<(Instant, Duration)>>,
 }
 
-/// A snapshot while the log runs waits this many times as long as the last took.
-pub(crate) const QUIET_FACTOR: u32 = 20;
+/// A snapshot while the log runs waits this many times as long as the last took
+/// (the projector's snapshots keep to the same share).
+pub const QUIET_FACTOR: u32 = 20;
 
 impl Snapshotter {
     pub(crate) fn new(dir: &Path, db: sled::Db, index: SharedIndex, every: u64) -> Snapshotter {

@@ -158,28 +158,42 @@ impl StoredCommands {
 
     /// Block `block`, checked against its fence; `None` when it does not match.
     fn block(&self, block: usize) -> Result<Option<Block>, LogError> {
-        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(at) = cache.iter().position(|(b, _)| *b == block) {
-            let entry = cache.remove(at);
-            let entries = entry.1.clone();
-            cache.push(entry);
-            return Ok(Some(entries));
+        {
+            let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(at) = cache.iter().position(|(b, _)| *b == block) {
+                let entry = cache.remove(at);
+                let entries = entry.1.clone();
+                cache.push(entry);
+                return Ok(Some(entries));
+            }
         }
-        let first = block as u64 * BLOCK_ENTRIES as u64;
-        let len = (self.count - first).min(BLOCK_ENTRIES as u64) as usize * ENTRY_BYTES;
+        // Read and checked without the cache held: other lookups go on meanwhile.
+        let (offset, len) = self.block_span(block);
         let mut bytes = vec![0; len];
         self.file
-            .read_exact_at(&mut bytes, first * ENTRY_BYTES as u64)
+            .read_exact_at(&mut bytes, offset)
             .map_err(|e| io_error(&self.path, &e))?;
         if Sha256::digest(&bytes).as_slice() != self.fences[block].hash {
             return Ok(None);
         }
         let entries: Block = Arc::new(bytes.chunks_exact(ENTRY_BYTES).map(decode_entry).collect());
-        if cache.len() >= CACHED_BLOCKS {
-            cache.remove(0);
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        // Another lookup may have read the same block meanwhile.
+        if !cache.iter().any(|(b, _)| *b == block) {
+            if cache.len() >= CACHED_BLOCKS {
+                cache.remove(0);
+            }
+            cache.push((block, entries.clone()));
         }
-        cache.push((block, entries.clone()));
         Ok(Some(entries))
+    }
+
+    /// Where block `block` starts in the file, and its length in bytes (the last
+    /// block may hold fewer entries).
+    fn block_span(&self, block: usize) -> (u64, usize) {
+        let first = block as u64 * BLOCK_ENTRIES as u64;
+        let entries = (self.count - first).min(BLOCK_ENTRIES as u64) as usize;
+        (first * ENTRY_BYTES as u64, entries * ENTRY_BYTES)
     }
 
     /// The table rebuilt from the log's events up to the snapshot, once.
@@ -218,8 +232,7 @@ impl StoredCommands {
             let mut all_match = true;
             let mut bytes = vec![0; BLOCK_BYTES];
             for (block, fence) in self.fences.iter().enumerate() {
-                let first = block as u64 * BLOCK_ENTRIES as u64;
-                let len = (self.count - first).min(BLOCK_ENTRIES as u64) as usize * ENTRY_BYTES;
+                let (_, len) = self.block_span(block);
                 reader
                     .read_exact(&mut bytes[..len])
                     .map_err(|e| io_error(&self.path, &e))?;

@@ -6,10 +6,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use accord_boundary::{BoundaryError, ServiceDefinition};
 use accord_kernel::{EventMeta, RecordedEvent, StreamId};
-use accord_log::{Covers, Log, LogError, Replay};
+use accord_log::{Covers, Log, LogError, Replay, SNAPSHOT_QUIET_FACTOR};
 use tokio::sync::watch;
 
 use crate::projection_snapshot;
@@ -104,7 +105,8 @@ pub(crate) async fn project<M: ServiceDefinition>(
     let snapshot_after = log.snapshot_after();
     drop(log);
     let mut snapshot_at = *applied.borrow();
-    let mut last_snapshot = None;
+    // When the last snapshot was taken and how long its encoding took.
+    let mut last_snapshot: Option<(Instant, Duration)> = None;
     while let Some(first) = subscription.next().await {
         // Apply what is ready, then tell the waiting commands once: each tell wakes
         // every command in flight.
@@ -127,19 +129,16 @@ pub(crate) async fn project<M: ServiceDefinition>(
             // encoded here (the view is the projector's), written aside.
             // At most a twentieth of the projector's time goes to snapshots, however
             // large the view.
-            let quiet = last_snapshot.is_none_or(
-                |(ended, took): (std::time::Instant, std::time::Duration)| {
-                    ended.elapsed() >= took * 20
-                },
-            );
+            let quiet = last_snapshot
+                .is_none_or(|(ended, took)| ended.elapsed() >= took * SNAPSHOT_QUIET_FACTOR);
             if snapshot_after > 0 && covers.position - snapshot_at >= snapshot_after && quiet {
                 snapshot_at = covers.position;
-                let started = std::time::Instant::now();
+                let started = Instant::now();
                 let body = {
                     let view = view.read().unwrap_or_else(PoisonError::into_inner);
                     projection_snapshot::encode::<M>(&view)
                 };
-                last_snapshot = Some((std::time::Instant::now(), started.elapsed()));
+                last_snapshot = Some((Instant::now(), started.elapsed()));
                 if let Some(body) = body {
                     let dir = dir.clone();
                     tokio::task::spawn_blocking(move || {
