@@ -339,6 +339,14 @@ impl BusService {
         // This bench measures the unsigned path; benches/signatures.rs the signed.
         config.endpoints.require_signatures = false;
         config.endpoints.metrics = metrics.clone();
+        // `ACCORD_BENCH_RELAY_LINGER_US` overrides the relay's linger, to measure
+        // what publishing at once costs the commands.
+        if let Some(us) = std::env::var("ACCORD_BENCH_RELAY_LINGER_US")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            config.relay_linger = Duration::from_micros(us);
+        }
         let task = runtime.spawn({
             let log = log.clone();
             async move {

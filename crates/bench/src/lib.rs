@@ -23,13 +23,18 @@ pub fn full_run() -> bool {
     std::env::args().any(|a| a == "--bench")
 }
 
-/// Runs per case: at least 5 for a full run, one for a smoke run.
+/// Runs per case: 5 for a full run, one for a smoke run. `ACCORD_BENCH_RUNS` sets
+/// another count for a full run (e.g. 2 while trying a change; results recorded in
+/// BENCHMARKS.md are of 5).
 pub fn runs(full: bool) -> usize {
-    if full {
-        5
-    } else {
-        1
+    if !full {
+        return 1;
     }
+    std::env::var("ACCORD_BENCH_RUNS")
+        .ok()
+        .and_then(|runs| runs.parse().ok())
+        .filter(|runs| *runs > 0)
+        .unwrap_or(5)
 }
 
 /// The name of [`runtime`]'s worker threads, for [`CpuTimes::threads`].

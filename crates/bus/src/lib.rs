@@ -25,7 +25,7 @@ pub use message::{
 pub use nats::{redact, NatsBus};
 pub use relay::{
     event_message, events_already_on_the_stream, run_relay, stream_behind_cursor, RelayConfig,
-    MAX_TAIL_CHECK, RELAY_CURSOR,
+    DEFAULT_RELAY_LINGER, MAX_TAIL_CHECK, RELAY_CURSOR,
 };
 pub use subject::{
     checkpoint_stream_name, checkpoint_subject, command_subject, dead_letter_stream_name,

@@ -42,6 +42,9 @@ pub const RELAY_CURSOR: &str = "relay";
 /// A `kill -9` leaves the cursor at most half a second of events behind.
 pub const MAX_TAIL_CHECK: usize = 65_536;
 
+/// The relay's default linger: 1 ms, the finest tokio's timer keeps.
+pub const DEFAULT_RELAY_LINGER: Duration = Duration::from_millis(1);
+
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
     /// The service whose log this is, e.g. `agreements`.
@@ -51,6 +54,12 @@ pub struct RelayConfig {
     pub duplicate_window: Duration,
     /// Most events published before waiting for their acknowledgements.
     pub max_in_flight: usize,
+    /// How long the relay waits after a new event before publishing what is ready
+    /// (0: at once). The commands that made the events answer their senders in that
+    /// time, so the relay's publishing (and nats-server's storing) does not compete
+    /// with the answers for the CPU, and a burst goes out together. Events reach the
+    /// bus that much later (BENCHMARKS §11).
+    pub linger: Duration,
     /// Wait before retrying after the bus failed.
     pub retry_delay: Duration,
     /// Whether to resume from the cursor saved in the log (it is always saved). Off for
@@ -66,6 +75,7 @@ impl RelayConfig {
             replicas: 1,
             duplicate_window: Duration::from_secs(120),
             max_in_flight: 256,
+            linger: DEFAULT_RELAY_LINGER,
             retry_delay: Duration::from_millis(250),
             resume_from_cursor: true,
         }
@@ -162,6 +172,11 @@ async fn relay_from(
             return Ok(());
         };
         let mut batch = vec![first?];
+        if !config.linger.is_zero() {
+            // Shutdown does not cut the linger short: the batch is published and its
+            // cursor saved either way.
+            tokio::time::sleep(config.linger).await;
+        }
         while batch.len() < config.max_in_flight {
             match subscription.try_next_stored() {
                 Some(event) => batch.push(event?),

@@ -140,6 +140,7 @@ impl Running {
             },
             replicas: settings.stream_replicas,
             duplicate_window: Duration::from_secs(settings.duplicate_window_secs),
+            relay_linger: Duration::from_micros(settings.relay_linger_us),
             checkpoints: None,
             deadline_check: (settings.deadline_check_secs > 0)
                 .then(|| Duration::from_secs(settings.deadline_check_secs)),

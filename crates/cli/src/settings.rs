@@ -55,6 +55,9 @@ pub struct Settings {
     pub stream_replicas: usize,
     /// How long JetStream drops republished events, in seconds.
     pub duplicate_window_secs: u64,
+    /// How long a relay waits after a new event before publishing, in
+    /// microseconds; 0: at once.
+    pub relay_linger_us: u64,
     /// /readyz fails while a relay is more events than this behind its log.
     pub ready_max_relay_lag: u64,
     /// How far in the future a command's business time (`Accord-Occurred-At`) may
@@ -107,6 +110,7 @@ impl Default for Settings {
             max_request_bytes: 64 * 1024,
             stream_replicas: 1,
             duplicate_window_secs: 120,
+            relay_linger_us: accord_bus::DEFAULT_RELAY_LINGER.as_micros() as u64,
             ready_max_relay_lag: 1000,
             max_future_skew_secs: 300,
             require_signatures: true,
@@ -166,6 +170,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "duplicate_window_secs",
         "ACCORD_DUPLICATE_WINDOW_SECS",
         "JetStream duplicate window",
+    ),
+    (
+        "relay_linger_us",
+        "ACCORD_RELAY_LINGER_US",
+        "relay's wait before publishing new events",
     ),
     (
         "ready_max_relay_lag",
@@ -316,6 +325,7 @@ impl Settings {
             "duplicate_window_secs" => {
                 self.duplicate_window_secs = number("duplicate_window_secs")?
             }
+            "relay_linger_us" => self.relay_linger_us = number("relay_linger_us")?,
             "ready_max_relay_lag" => self.ready_max_relay_lag = number("ready_max_relay_lag")?,
             "max_future_skew_secs" => self.max_future_skew_secs = number("max_future_skew_secs")?,
             "trust_roots" => self.trust_roots = value.trim().to_owned(),
@@ -535,6 +545,18 @@ mod tests {
         let env = BTreeMap::from([("ACCORD_STREAM_REPLICAS".to_owned(), "9".to_owned())]);
         let error = Settings::default().apply_env(&env).unwrap_err().to_string();
         assert!(error.contains("stream_replicas"), "{error}");
+    }
+
+    #[test]
+    fn the_relay_lingers_a_millisecond_unless_told_otherwise() {
+        assert_eq!(Settings::default().relay_linger_us, 1000);
+        let env = BTreeMap::from([("ACCORD_RELAY_LINGER_US".to_owned(), "0".to_owned())]);
+        let mut settings = Settings::default();
+        settings.apply_env(&env).unwrap();
+        assert_eq!(settings.relay_linger_us, 0);
+        let env = BTreeMap::from([("ACCORD_RELAY_LINGER_US".to_owned(), "soon".to_owned())]);
+        let error = Settings::default().apply_env(&env).unwrap_err().to_string();
+        assert!(error.contains("relay_linger_us"), "{error}");
     }
 
     #[test]

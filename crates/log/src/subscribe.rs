@@ -36,6 +36,12 @@ impl Subscription {
         }
     }
 
+    /// Changes of the log's durable position, for a reader that keeps the
+    /// subscription where others may take from it too and waits on its own.
+    pub fn durable_changes(&self) -> watch::Receiver<u64> {
+        self.durable.clone()
+    }
+
     /// The position of the next event this subscription will deliver.
     pub fn next_position(&self) -> u64 {
         self.next_position

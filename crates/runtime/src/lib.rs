@@ -19,6 +19,7 @@ pub mod deadlines;
 mod digest;
 pub mod endpoints;
 mod error;
+mod follower;
 mod metrics;
 mod models;
 mod node;

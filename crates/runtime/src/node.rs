@@ -85,6 +85,9 @@ pub struct NodeConfig {
     /// JetStream replicas of the service's stream.
     pub replicas: usize,
     pub duplicate_window: std::time::Duration,
+    /// How long the relay waits after a new event before publishing
+    /// ([`RelayConfig::linger`]).
+    pub relay_linger: std::time::Duration,
     /// The service's checkpoints (log key, interval, witnesses); `None`: it issues
     /// none.
     pub checkpoints: Option<CheckpointConfig>,
@@ -100,6 +103,7 @@ impl Default for NodeConfig {
             reactions: ReactionConfig::default(),
             replicas: relay.replicas,
             duplicate_window: relay.duplicate_window,
+            relay_linger: relay.linger,
             checkpoints: None,
             deadline_check: None,
         }
@@ -180,6 +184,7 @@ async fn run<M: Model>(
     let mut relay_config = RelayConfig::new(M::SERVICE);
     relay_config.replicas = config.replicas;
     relay_config.duplicate_window = config.duplicate_window;
+    relay_config.linger = config.relay_linger;
     // The embedded bus keeps nothing across restarts: publish the whole log again.
     relay_config.resume_from_cursor = matches!(bus, Bus::Nats(_));
     if relay_config.resume_from_cursor {

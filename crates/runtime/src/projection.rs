@@ -1,17 +1,15 @@
-//! The projections following the log: the projector task that folds every durable
-//! event into a service's view and kept stream states, the cache of those states,
-//! and the rebuild that fills them while the log opens (from a snapshot if the log
-//! accepts it).
+//! The projections of a service: folding an event into its view and kept stream
+//! states, the cache of those states, and the rebuild that fills them while the log
+//! opens (from a snapshot if the log accepts it). What follows the log once it is
+//! open is in `follower`.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, Instant};
 
 use accord_boundary::{BoundaryError, ServiceDefinition};
 use accord_kernel::{EventMeta, RecordedEvent, StreamId};
-use accord_log::{Covers, Log, LogError, Replay, SNAPSHOT_QUIET_FACTOR};
-use tokio::sync::watch;
+use accord_log::{Covers, LogError, Replay};
 
 use crate::projection_snapshot;
 
@@ -92,67 +90,6 @@ impl<S: Default + Clone> StateCache<S> {
     }
 }
 
-/// Folds every event of the log into the view and the kept stream states, from the
-/// first on, forever.
-pub(crate) async fn project<M: ServiceDefinition>(
-    log: Log,
-    view: Arc<RwLock<M::View>>,
-    states: Arc<StateCache<M::State>>,
-    applied: watch::Sender<u64>,
-) {
-    let mut subscription = log.subscribe(*applied.borrow() + 1);
-    let dir = log.dir().to_owned();
-    let snapshot_after = log.snapshot_after();
-    drop(log);
-    let mut snapshot_at = *applied.borrow();
-    // When the last snapshot was taken and how long its encoding took.
-    let mut last_snapshot: Option<(Instant, Duration)> = None;
-    while let Some(first) = subscription.next().await {
-        // Apply what is ready, then tell the waiting commands once: each tell wakes
-        // every command in flight.
-        let mut next = Some(first);
-        let mut last = None;
-        let mut stopped = false;
-        while let Some(event) = next.take() {
-            match apply_event::<M>(&view, &states, event) {
-                Some(covers) => last = Some(covers),
-                None => {
-                    stopped = true;
-                    break;
-                }
-            }
-            next = subscription.try_next();
-        }
-        if let Some(covers) = last {
-            applied.send_replace(covers.position);
-            // A snapshot every `snapshot_after` events, so a restart replays fewer;
-            // encoded here (the view is the projector's), written aside.
-            // At most a twentieth of the projector's time goes to snapshots, however
-            // large the view.
-            let quiet = last_snapshot
-                .is_none_or(|(ended, took)| ended.elapsed() >= took * SNAPSHOT_QUIET_FACTOR);
-            if snapshot_after > 0 && covers.position - snapshot_at >= snapshot_after && quiet {
-                snapshot_at = covers.position;
-                let started = Instant::now();
-                let body = {
-                    let view = view.read().unwrap_or_else(PoisonError::into_inner);
-                    projection_snapshot::encode::<M>(&view)
-                };
-                last_snapshot = Some((Instant::now(), started.elapsed()));
-                if let Some(body) = body {
-                    let dir = dir.clone();
-                    tokio::task::spawn_blocking(move || {
-                        projection_snapshot::write::<M>(&dir, covers, &body);
-                    });
-                }
-            }
-        }
-        if stopped {
-            return;
-        }
-    }
-}
-
 /// Decodes one event and folds it into the view and the kept stream states.
 pub(crate) fn project_event<M: ServiceDefinition>(
     view: &mut M::View,
@@ -169,7 +106,7 @@ pub(crate) fn project_event<M: ServiceDefinition>(
 
 /// Applies one event to the view and the kept states; `None` (after logging why)
 /// when the projector must stop there.
-fn apply_event<M: ServiceDefinition>(
+pub(crate) fn apply_event<M: ServiceDefinition>(
     view: &RwLock<M::View>,
     states: &StateCache<M::State>,
     event: Result<RecordedEvent, LogError>,

@@ -14,7 +14,8 @@ use uuid::Uuid;
 use crate::authentication::{authenticate, Authenticated, KeyRegistry, Trusted, Unauthenticated};
 use crate::error::CommandError;
 use crate::error::QueryError;
-use crate::projection::{project, Rebuild, StateCache};
+use crate::follower::{project, Follower};
+use crate::projection::{Rebuild, StateCache};
 use crate::projection_snapshot;
 use crate::replica::Replica;
 
@@ -91,6 +92,9 @@ pub struct Service<M: Model> {
     log: Log,
     view: Arc<RwLock<M::View>>,
     applied: watch::Receiver<u64>,
+    /// Shared with the projector task: a request waiting for the projections
+    /// applies what is ready itself (see `follower`).
+    follower: Arc<Follower<M>>,
     projector: JoinHandle<()>,
     states: Arc<StateCache<M::State>>,
     /// Most bytes of rows a list query's page holds (see `pages`).
@@ -162,17 +166,19 @@ impl<M: Model> Service<M> {
         let view = Arc::new(RwLock::new(view));
         let states = Arc::new(states);
         let (applied_tx, applied_rx) = watch::channel(applied);
-        let projector = tokio::spawn(project::<M>(
-            log.clone(),
+        let follower = Arc::new(Follower::new(
+            &log,
             view.clone(),
             states.clone(),
             applied_tx,
         ));
+        let projector = tokio::spawn(project::<M>(follower.clone(), log.clone()));
         Service {
             opened_at: log.durable_position(),
             log,
             view,
             applied: applied_rx,
+            follower,
             projector,
             states,
             page_bytes: crate::pages::PAGE_BYTES.into(),
@@ -207,6 +213,9 @@ impl<M: Model> Service<M> {
     }
 
     async fn wait_applied(&self, position: u64) -> Result<(), CommandError> {
+        if *self.applied.borrow() < position {
+            self.follower.help();
+        }
         let mut applied = self.applied.clone();
         applied
             .wait_for(|p| *p >= position)

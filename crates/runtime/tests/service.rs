@@ -357,3 +357,44 @@ async fn opened_from_its_directory_the_service_rebuilds_in_the_pass_that_opens_t
     assert_eq!(outcome.first_position, durable + 1);
     assert_eq!(service.view().actors.len(), actors + 1);
 }
+
+/// A command that appended applies its own events to the projections when the
+/// projector task has not yet (see `follower`): whoever applies, every answered
+/// command finds its events in the view, and each event is applied exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_64_commands_at_once_when_each_is_answered_then_its_events_are_in_the_view_once() {
+    let log = TempLog::new();
+    let service = std::sync::Arc::new(Service::<AgreementsModel>::start(log.log().clone()));
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let service = service.clone();
+            tokio::spawn(async move {
+                let id = format!("a{i}");
+                let draft = format!(
+                    r#"{{"agreementId":"{id}","kind":"AGREEMENT_KIND_MEMORANDUM","title":"t",
+                    "parties":[{{"id":"LT"}},{{"id":"UA"}}],"reason":"r"}}"#
+                );
+                let outcome = service
+                    .handle("DraftAgreement", Body::Json(&draft), &meta("x"))
+                    .await
+                    .unwrap();
+                let seen = service.view().view.agreements.contains_key(id.as_str());
+                (seen, outcome.last_position, service.applied_position())
+            })
+        })
+        .collect();
+    for task in tasks {
+        let (seen, position, applied) = task.await.unwrap();
+        assert!(seen, "answered before its event at {position} was applied");
+        assert!(applied >= position);
+    }
+    assert_eq!(service.view().view.agreements.len(), 64);
+    assert_eq!(service.applied_position(), log.log().durable_position());
+    // Applied once each: the same projections as a rebuild from the log.
+    let rebuilt = Service::<AgreementsModel>::start(log.log().clone());
+    rebuilt.caught_up().await.unwrap();
+    assert_eq!(
+        serde_json::to_string(&*rebuilt.view()).unwrap(),
+        serde_json::to_string(&*service.view()).unwrap()
+    );
+}
