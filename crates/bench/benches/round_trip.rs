@@ -33,6 +33,9 @@ use support::register_actor;
 use tokio::sync::watch;
 
 const ECHO_SUBJECT: &str = "bench.echo";
+/// The same echo, answered from the service's runtime: a responder whose threads are
+/// parked between requests, as the service's are (the one above shares the client's).
+const FAR_ECHO_SUBJECT: &str = "bench.echo.far";
 const IN_FLIGHT: usize = 64;
 
 /// One run of one case: every request's latency in milliseconds and the throughput.
@@ -68,8 +71,14 @@ fn main() {
     );
     // The service runs on a runtime of its own, as in its own process, so the CPU
     // its threads spend is told apart from the client's.
+    // `ACCORD_BENCH_SERVICE_WORKERS` sets its worker threads (2, as `accord serve`
+    // has on two cores).
+    let service_workers = std::env::var("ACCORD_BENCH_SERVICE_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
     let service_runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(service_workers)
         .thread_name(SERVICE_THREAD)
         .enable_all()
         .build()
@@ -77,11 +86,12 @@ fn main() {
     runtime.block_on(async {
         let client_bus = Bus::Nats(NatsBus::connect(&nats.url(), "bench-client").await.unwrap());
         let client = Arc::new(AccordClient::new(client_bus.clone()));
-        let echo = tokio::spawn(echo_responder(nats.url()));
+        let echo = tokio::spawn(echo_responder(nats.url(), ECHO_SUBJECT));
+        let far_echo = service_runtime.spawn(echo_responder(nats.url(), FAR_ECHO_SUBJECT));
         let size = register_actor("size-probe").len();
         report.parameter("command body bytes", size);
 
-        let mut cases: [Vec<Run>; 9] = Default::default();
+        let mut cases: [Vec<Run>; 11] = Default::default();
         // CPU spent while 64 are in flight: commands over the bus, echoes, appends,
         // commands in process, JetStream publishes.
         let mut cpu: [Vec<Spent>; 5] = Default::default();
@@ -114,6 +124,8 @@ fn main() {
             let inside_ms = (after.1 - before.1).as_secs_f64() * 1e3;
             inside1.push(inside_ms / (after.0 - before.0).max(1) as f64);
             cases[1].push(echoes(&client_bus, size, sequential, 1).await);
+            cases[9].push(echoes_on(&client_bus, FAR_ECHO_SUBJECT, size, sequential, 1).await);
+            cases[10].push(echoes_after_appends(&client_bus, &log, size, sequential).await);
             cases[2].push(appends(&log, size, sequential, 1).await);
             let before = service_log.stats();
             let (run, spent) =
@@ -143,7 +155,7 @@ fn main() {
             // a service refuses to start on a log behind its stream (issue 13).
             fresh_stream(&nats.url(), "ACCORD_AGREEMENTS").await;
         }
-        let [command1, echo1, append1, command64, echo64, append64, handled1, handled64, query1] =
+        let [command1, echo1, append1, command64, echo64, append64, handled1, handled64, query1, far_echo1, idle_echo1] =
             cases;
         let p = |runs: &[Run], p: f64| runs.iter().map(|r| r.p(p)).collect::<Summary>();
         let rate = |runs: &[Run]| runs.iter().map(|r| r.per_second).collect::<Summary>();
@@ -166,6 +178,20 @@ fn main() {
         let met = within * 5 >= command1.len() * 4;
         let rows = [
             Row::single("NATS echo, 1 in flight", "p50 ms", p(&echo1, 50.0)),
+            Row::versus(
+                "NATS echo from the service's runtime, 1 in flight",
+                "p50 ms",
+                p(&far_echo1, 50.0),
+                "NATS echo p50",
+                p(&echo1, 50.0),
+            ),
+            Row::versus(
+                "NATS echo from the service's runtime, each after a durable append",
+                "p50 ms",
+                p(&idle_echo1, 50.0),
+                "NATS echo p50",
+                p(&echo1, 50.0),
+            ),
             Row::versus(
                 "query LogStatus, 1 in flight",
                 "p50 ms",
@@ -304,6 +330,7 @@ fn main() {
             report.push(row);
         }
         echo.abort();
+        far_echo.abort();
     });
     drop(service_runtime);
     report.finish();
@@ -624,13 +651,24 @@ async fn queries(client: &Arc<AccordClient>, total: usize) -> Run {
 
 /// Requests of `size` bytes to the echo responder, through the same bus client.
 async fn echoes(bus: &Bus, size: usize, total: usize, in_flight: usize) -> Run {
+    echoes_on(bus, ECHO_SUBJECT, size, total, in_flight).await
+}
+
+/// [`echoes`] to the responder on `subject`.
+async fn echoes_on(
+    bus: &Bus,
+    subject: &'static str,
+    size: usize,
+    total: usize,
+    in_flight: usize,
+) -> Run {
     let bus = bus.clone();
     measure(total, in_flight, move |_| {
         let bus = bus.clone();
         async move {
             let reply = bus
                 .request(
-                    Message::new(ECHO_SUBJECT, vec![1; size]),
+                    Message::new(subject, vec![1; size]),
                     Duration::from_secs(10),
                 )
                 .await
@@ -639,6 +677,31 @@ async fn echoes(bus: &Bus, size: usize, total: usize, in_flight: usize) -> Run {
         }
     })
     .await
+}
+
+/// Echoes from the service's runtime at 1 in flight, each right after a durable
+/// append (not timed): the machine idles in the append's fdatasync before each echo,
+/// as it does before a command's answer goes out.
+async fn echoes_after_appends(bus: &Bus, log: &Log, size: usize, total: usize) -> Run {
+    let started = Instant::now();
+    let mut latencies_ms = Vec::with_capacity(total);
+    for _ in 0..total {
+        appends(log, size, 1, 1).await;
+        let sent = Instant::now();
+        let reply = bus
+            .request(
+                Message::new(FAR_ECHO_SUBJECT, vec![1; size]),
+                Duration::from_secs(10),
+            )
+            .await
+            .expect("echo answered");
+        latencies_ms.push(sent.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(reply.payload.len(), size);
+    }
+    Run {
+        latencies_ms,
+        per_second: total as f64 / started.elapsed().as_secs_f64(),
+    }
 }
 
 /// Durable appends of one `size`-byte event each, every writer on its own stream.
@@ -688,10 +751,10 @@ async fn publishes(
     .await
 }
 
-/// Answers every request on [`ECHO_SUBJECT`] with its own payload.
-async fn echo_responder(url: String) {
+/// Answers every request on `subject` with its own payload.
+async fn echo_responder(url: String, subject: &'static str) {
     let client = async_nats::connect(url).await.unwrap();
-    let mut requests = client.subscribe(ECHO_SUBJECT).await.unwrap();
+    let mut requests = client.subscribe(subject).await.unwrap();
     while let Some(request) = requests.next().await {
         if let Some(reply) = request.reply {
             client.publish(reply, request.payload).await.unwrap();

@@ -548,8 +548,8 @@ mod tests {
     }
 
     #[test]
-    fn the_relay_lingers_a_millisecond_unless_told_otherwise() {
-        assert_eq!(Settings::default().relay_linger_us, 1000);
+    fn the_relay_lingers_five_milliseconds_unless_told_otherwise() {
+        assert_eq!(Settings::default().relay_linger_us, 5000);
         let env = BTreeMap::from([("ACCORD_RELAY_LINGER_US".to_owned(), "0".to_owned())]);
         let mut settings = Settings::default();
         settings.apply_env(&env).unwrap();
