@@ -176,29 +176,17 @@ fn main() {
             .filter(|(c, (e, a))| c.p(50.0) <= e.p(50.0) + a.p(50.0) + 0.2)
             .count();
         let met = within * 5 >= command1.len() * 4;
+        let beside_echo = |case: &str, runs: &[Run]| {
+            Row::versus(case, "p50 ms", p(runs, 50.0), "NATS echo p50", p(&echo1, 50.0))
+        };
         let rows = [
             Row::single("NATS echo, 1 in flight", "p50 ms", p(&echo1, 50.0)),
-            Row::versus(
-                "NATS echo from the service's runtime, 1 in flight",
-                "p50 ms",
-                p(&far_echo1, 50.0),
-                "NATS echo p50",
-                p(&echo1, 50.0),
-            ),
-            Row::versus(
+            beside_echo("NATS echo from the service's runtime, 1 in flight", &far_echo1),
+            beside_echo(
                 "NATS echo from the service's runtime, each after a durable append",
-                "p50 ms",
-                p(&idle_echo1, 50.0),
-                "NATS echo p50",
-                p(&echo1, 50.0),
+                &idle_echo1,
             ),
-            Row::versus(
-                "query LogStatus, 1 in flight",
-                "p50 ms",
-                p(&query1, 50.0),
-                "NATS echo p50",
-                p(&echo1, 50.0),
-            ),
+            beside_echo("query LogStatus, 1 in flight", &query1),
             Row::single("durable append, 1 writer", "p50 ms", p(&append1, 50.0)),
             Row::versus(C1, "p50 ms", command_p50, "echo p50 + append p50", floor).target(
                 format!(
@@ -663,20 +651,19 @@ async fn echoes_on(
     in_flight: usize,
 ) -> Run {
     let bus = bus.clone();
-    measure(total, in_flight, move |_| {
-        let bus = bus.clone();
-        async move {
-            let reply = bus
-                .request(
-                    Message::new(subject, vec![1; size]),
-                    Duration::from_secs(10),
-                )
-                .await
-                .expect("echo answered");
-            assert_eq!(reply.payload.len(), size);
-        }
-    })
-    .await
+    measure(total, in_flight, move |_| echo(bus.clone(), subject, size)).await
+}
+
+/// One request of `size` bytes to the echo responder on `subject`, checked.
+async fn echo(bus: Bus, subject: &'static str, size: usize) {
+    let reply = bus
+        .request(
+            Message::new(subject, vec![1; size]),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("echo answered");
+    assert_eq!(reply.payload.len(), size);
 }
 
 /// Echoes from the service's runtime at 1 in flight, each right after a durable
@@ -688,15 +675,8 @@ async fn echoes_after_appends(bus: &Bus, log: &Log, size: usize, total: usize) -
     for _ in 0..total {
         appends(log, size, 1, 1).await;
         let sent = Instant::now();
-        let reply = bus
-            .request(
-                Message::new(FAR_ECHO_SUBJECT, vec![1; size]),
-                Duration::from_secs(10),
-            )
-            .await
-            .expect("echo answered");
+        echo(bus.clone(), FAR_ECHO_SUBJECT, size).await;
         latencies_ms.push(sent.elapsed().as_secs_f64() * 1e3);
-        assert_eq!(reply.payload.len(), size);
     }
     Run {
         latencies_ms,
