@@ -14,6 +14,7 @@ mod checkpoints;
 mod codec;
 mod config;
 mod error;
+mod group;
 mod in_place;
 mod index;
 mod keys;
@@ -186,7 +187,7 @@ struct Inner {
     requests: Option<mpsc::Sender<writer::Request>>,
     durable: Arc<AtomicU64>,
     durable_watch: watch::Receiver<u64>,
-    counters: Arc<writer::Counters>,
+    counters: Arc<group::Counters>,
     /// Set when a write or sync failed: the log then takes no appends until reopened.
     failed: Arc<error::Failure>,
     writer: Option<JoinHandle<()>>,
@@ -350,7 +351,7 @@ impl Log {
         let durable = Arc::new(AtomicU64::new(durable_position));
         let (watch_tx, durable_watch) = watch::channel(durable_position);
         let (requests, receiver) = mpsc::channel(config.queue_depth);
-        let counters = Arc::new(writer::Counters::default());
+        let counters = Arc::new(group::Counters::default());
         let failed = Arc::new(error::Failure::default());
         let snapshotter = Arc::new(snapshotter::Snapshotter::new(
             dir,

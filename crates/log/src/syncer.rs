@@ -25,9 +25,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use crate::error::{Failure, LogError};
+use crate::group::{Applied, Counters, Pending};
 use crate::mark::{Mark, MarkFile};
 use crate::snapshotter::Snapshotter;
-use crate::writer::{Applied, Counters};
 
 /// Batches the syncer made durable that may wait for the marker.
 const MARKER_QUEUE: usize = 4;
@@ -218,7 +218,7 @@ fn fail(failed: &Failure, error: &LogError) {
     failed.fail(error);
 }
 
-fn answer_failed(pending: impl IntoIterator<Item = crate::writer::Pending>, error: &LogError) {
+fn answer_failed(pending: impl IntoIterator<Item = Pending>, error: &LogError) {
     for p in pending {
         // An append the writer already refused keeps its own reason.
         let _ = p.reply.send(Err(match p.answer {

@@ -31,6 +31,7 @@ use crate::canonical::compute_hash;
 use crate::codec::encode_envelope_owned;
 use crate::config::{Durability, LogConfig};
 use crate::error::{InvalidInput, LogError};
+use crate::group::{Applied, Counters, Pending};
 use crate::index::SharedIndex;
 use crate::keys::{self, HeadRecord};
 use crate::mark::{Mark, MarkFile};
@@ -98,15 +99,6 @@ pub(crate) fn validate(
     Ok(())
 }
 
-/// Counters of the log's work since it was opened, for metrics and benchmarks.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    pub(crate) appends: AtomicU64,
-    pub(crate) events: AtomicU64,
-    pub(crate) groups: AtomicU64,
-    pub(crate) syncs: AtomicU64,
-}
-
 pub(crate) struct Writer {
     ids: EventIds,
     /// The Merkle tree's right edge, grown with every staged event; `None` when the
@@ -120,19 +112,6 @@ pub(crate) struct Writer {
     tip: EventHash,
     last_recorded: Timestamp,
     failed: Arc<Failure>,
-}
-
-/// What one append will answer, once the flush covering its group returns.
-pub(crate) struct Pending {
-    pub(crate) reply: oneshot::Sender<Result<AppendOutcome, LogError>>,
-    pub(crate) answer: Result<AppendOutcome, LogError>,
-}
-
-/// A group applied to sled, waiting for the syncer.
-pub(crate) struct Applied {
-    /// The group's last event, if it appended any.
-    pub(crate) last: Option<Mark>,
-    pub(crate) pending: Vec<Pending>,
 }
 
 /// Starts the writer and syncer threads; the returned handle ends when both have
