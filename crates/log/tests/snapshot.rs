@@ -279,6 +279,51 @@ async fn given_a_log_that_runs_on_then_snapshots_follow_it_and_memory_keeps_only
     assert_eq!(answers(log.reopen().unwrap(), &sent), answered);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_log_opened_without_a_snapshot_then_its_commands_are_found_caught_and_go_into_the_next(
+) {
+    // Given a closed log of 300 commands (about 600 events) and no snapshot
+    let mut log = TempLog::with_config(config(1_000));
+    let sent = append(log.log(), 300, 0).await;
+    let expected = answers(log.log(), &sent);
+    log.close();
+    assert!(!snapshot(log.path(), "index.snap").exists());
+    // When it reopens, it indexes every event, and answers as before
+    let reopened = log.reopen().unwrap();
+    assert_eq!(reopened.opened_from(), 1);
+    assert_eq!(reopened.commands_in_memory(), 300);
+    assert_eq!(answers(reopened, &sent), expected);
+    // And a command sent again is a duplicate
+    let again = reopened
+        .append(
+            streams()[20 % STREAMS].clone(),
+            ExpectedVersion::Any,
+            vec![event("Recorded", b"again")],
+            sent[20].clone(),
+        )
+        .await
+        .unwrap();
+    assert!(again.duplicate);
+    // When more commands follow, past `snapshot_after`
+    let mut all = sent;
+    all.extend(append(reopened, 700, 300).await);
+    for nudge in 0..500 {
+        if reopened.index_snapshot() > 0 && reopened.commands_in_memory() < 700 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        all.extend(append(reopened, 1, 10_000 + nudge).await);
+    }
+    // Then the snapshot taken while it runs holds the commands found at opening too
+    assert!(reopened.index_snapshot() > 600);
+    assert!(reopened.commands_in_memory() < 700);
+    let answered = answers(reopened, &all);
+    for meta in &all {
+        assert!(reopened.outcome_of(meta.command_id).unwrap().is_some());
+    }
+    assert_eq!(answers(log.reopen().unwrap(), &all), answered);
+}
+
 /// A replay holding a snapshot of its own that covers `covers`.
 struct Holder {
     covers: Option<Covers>,
