@@ -7,8 +7,9 @@
 //!
 //! Memory: about a byte per event while a stream's events are close together (a
 //! varint gap each; `positions`), plus about 48 bytes per stream and per command
-//! appended since the last snapshot: the commands a snapshot covers are looked up on
-//! disk (`stored_commands`), so memory does not grow with every command ever handled.
+//! appended since the last snapshot (32 for those found while the log opened): the
+//! commands a snapshot covers are looked up on disk (`stored_commands`), so memory
+//! does not grow with every command ever handled.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
