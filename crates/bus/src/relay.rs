@@ -57,10 +57,10 @@ pub struct RelayConfig {
     /// Most events published before waiting for their acknowledgements.
     pub max_in_flight: usize,
     /// How long the relay waits after a new event before publishing what is ready
-    /// (0: at once; [`DEFAULT_RELAY_LINGER`]). The commands that made the events answer their senders in that
-    /// time, so the relay's publishing (and nats-server's storing) does not compete
-    /// with the answers for the CPU, and a burst goes out together. Events reach the
-    /// bus that much later (BENCHMARKS §11).
+    /// (0: at once; default [`DEFAULT_RELAY_LINGER`]). The commands that made the
+    /// events answer their senders in that time, so the relay's publishing (and
+    /// nats-server's storing) does not compete with the answers for the CPU, and a
+    /// burst goes out together. Events reach the bus that much later (BENCHMARKS §11).
     pub linger: Duration,
     /// Wait before retrying after the bus failed.
     pub retry_delay: Duration,

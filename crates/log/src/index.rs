@@ -32,8 +32,8 @@ pub(crate) struct Index {
     /// Commands appended while the log runs, after the snapshot.
     commands: HashMap<Uuid, CommandRecord>,
     /// Commands found while the log opened, after the snapshot (all of them without
-    /// one), sorted by id: collected in log order and sorted once, which takes a
-    /// third of a hash map's memory and no hashing per event (BENCHMARKS §12).
+    /// one), sorted by id: collected in log order and sorted once, which takes less
+    /// memory than a hash map and no hashing per event (BENCHMARKS §12).
     opened: Vec<(Uuid, CommandRecord)>,
     /// Commands up to the snapshot, on disk.
     stored: Option<Arc<StoredCommands>>,
