@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use accord_bench::{
-    full_run, percentile, runs, CpuTimes, Report, Row, Spent, Summary, RUNTIME_THREAD,
+    env_setting, full_run, percentile, runs, CpuTimes, Report, Row, Spent, Summary, RUNTIME_THREAD,
 };
 use accord_boundary::Body;
 use accord_bus::{AccordClient, Bus, CommandOptions, Message, NatsBus};
@@ -73,10 +73,7 @@ fn main() {
     // its threads spend is told apart from the client's.
     // `ACCORD_BENCH_SERVICE_WORKERS` sets its worker threads (2, as `accord serve`
     // has on two cores).
-    let service_workers = std::env::var("ACCORD_BENCH_SERVICE_WORKERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2);
+    let service_workers = env_setting("ACCORD_BENCH_SERVICE_WORKERS").unwrap_or(2);
     let service_runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(service_workers)
         .thread_name(SERVICE_THREAD)
@@ -341,10 +338,7 @@ impl BusService {
         let mut log_config = accord_log::LogConfig::default();
         // `ACCORD_BENCH_LINGER_US` overrides the service log's group linger, to
         // measure its effect on the path over the bus.
-        if let Some(us) = std::env::var("ACCORD_BENCH_LINGER_US")
-            .ok()
-            .and_then(|v| v.parse().ok())
-        {
+        if let Some(us) = env_setting("ACCORD_BENCH_LINGER_US") {
             log_config.group_linger = Duration::from_micros(us);
         }
         let log = Log::open_with(dir.path(), log_config).unwrap();
@@ -356,10 +350,7 @@ impl BusService {
         config.endpoints.metrics = metrics.clone();
         // `ACCORD_BENCH_RELAY_LINGER_US` overrides the relay's linger, to measure
         // what publishing at once costs the commands.
-        if let Some(us) = std::env::var("ACCORD_BENCH_RELAY_LINGER_US")
-            .ok()
-            .and_then(|v| v.parse().ok())
-        {
+        if let Some(us) = env_setting("ACCORD_BENCH_RELAY_LINGER_US") {
             config.relay_linger = Duration::from_micros(us);
         }
         let task = runtime.spawn({

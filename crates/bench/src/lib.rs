@@ -30,11 +30,20 @@ pub fn runs(full: bool) -> usize {
     if !full {
         return 1;
     }
-    std::env::var("ACCORD_BENCH_RUNS")
-        .ok()
-        .and_then(|runs| runs.parse().ok())
+    env_setting("ACCORD_BENCH_RUNS")
         .filter(|runs| *runs > 0)
         .unwrap_or(5)
+}
+
+/// The number the environment variable `name` sets for a bench, if it is set; a value
+/// that does not parse stops the bench, naming the variable, rather than being
+/// silently ignored.
+pub fn env_setting<T: std::str::FromStr>(name: &str) -> Option<T> {
+    let value = std::env::var(name).ok()?;
+    match value.trim().parse() {
+        Ok(parsed) => Some(parsed),
+        Err(_) => panic!("{name}={value:?} is not a number"),
+    }
 }
 
 /// The name of [`runtime`]'s worker threads, for [`CpuTimes::threads`].

@@ -117,11 +117,15 @@ pub(crate) async fn project<M: ServiceDefinition>(follower: Arc<Follower<M>>, lo
     let dir = log.dir().to_owned();
     let snapshot_after = log.snapshot_after();
     drop(log);
-    let mut durable = follower.lock().subscription.durable_changes();
+    let (mut durable, applied) = {
+        let following = follower.lock();
+        let applied = following.applied.as_ref().map_or(0, |a| *a.borrow());
+        (following.subscription.durable_changes(), applied)
+    };
     let mut snapshots = Snapshots {
         dir,
         every: snapshot_after,
-        at: follower.lock().applied.as_ref().map_or(0, |a| *a.borrow()),
+        at: applied,
         last: None,
     };
     loop {
