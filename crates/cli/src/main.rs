@@ -581,7 +581,7 @@ fn main() -> ExitCode {
         };
     }
     init_logging(&settings);
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match accord::running::runtime(&settings) {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("accord: cannot start the async runtime: {error}");

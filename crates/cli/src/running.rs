@@ -327,3 +327,33 @@ fn warn_about_signatures(settings: &Settings, reaction_keys: &BTreeMap<String, A
         tracing::warn!("accord.auth no reaction keys (reaction_key_dir): the services' reactions are sent unsigned and will be refused");
     }
 }
+
+/// The process's async runtime: `worker_threads` threads, or one per CPU core when
+/// that is 0.
+pub fn runtime(settings: &Settings) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if settings.worker_threads > 0 {
+        builder.worker_threads(settings.worker_threads as usize);
+    }
+    builder.enable_all().build()
+}
+
+#[cfg(test)]
+mod tests {
+    // A test that cannot set itself up should stop loudly.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_runtime_has_the_threads_the_settings_ask_for() {
+        let one = Settings {
+            worker_threads: 1,
+            ..Settings::default()
+        };
+        assert_eq!(runtime(&one).unwrap().metrics().num_workers(), 1);
+        let cores = std::thread::available_parallelism().unwrap().get();
+        let default = runtime(&Settings::default()).unwrap();
+        assert_eq!(default.metrics().num_workers(), cores);
+    }
+}

@@ -96,6 +96,10 @@ pub struct Settings {
     /// projections that make a new one (on open, on close, and as the projections
     /// follow the log); 0: no snapshots, every start reads the whole log.
     pub snapshot_after: u64,
+    /// Threads of the process's async runtime; 0: one per CPU core (tokio's
+    /// default). 1 answers single commands sooner on a 2-core host that also runs
+    /// nats-server (BENCHMARKS §11).
+    pub worker_threads: u64,
 }
 
 impl Default for Settings {
@@ -124,9 +128,13 @@ impl Default for Settings {
             witness_timeout_secs: 5,
             deadline_check_secs: 3600,
             snapshot_after: accord_log::DEFAULT_SNAPSHOT_AFTER,
+            worker_threads: 0,
         }
     }
 }
+
+/// More runtime threads than this is a typo, not a setting.
+const MAX_WORKER_THREADS: u64 = 1024;
 
 /// Every key: (TOML key, environment variable, meaning).
 pub const KEYS: &[(&str, &str, &str)] = &[
@@ -241,6 +249,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "ACCORD_SNAPSHOT_AFTER",
         "events beyond the last snapshot of indexes and projections that make a new one (default 10000; 0: none, starts read the whole log)",
     ),
+    (
+        "worker_threads",
+        "ACCORD_WORKER_THREADS",
+        "threads of the async runtime (default 0: one per CPU core)",
+    ),
 ];
 
 fn invalid(
@@ -342,6 +355,7 @@ impl Settings {
             "witness_timeout_secs" => self.witness_timeout_secs = number("witness_timeout_secs")?,
             "deadline_check_secs" => self.deadline_check_secs = number("deadline_check_secs")?,
             "snapshot_after" => self.snapshot_after = number("snapshot_after")?,
+            "worker_threads" => self.worker_threads = number("worker_threads")?,
             "require_signatures" => {
                 self.require_signatures = match value.trim() {
                     "true" => true,
@@ -435,6 +449,14 @@ impl Settings {
                 source_name,
                 &self.trust_roots,
                 reason,
+            ));
+        }
+        if self.worker_threads > MAX_WORKER_THREADS {
+            return Err(invalid(
+                "worker_threads",
+                source_name,
+                &self.worker_threads.to_string(),
+                format!("at most {MAX_WORKER_THREADS} (0: one per CPU core)"),
             ));
         }
         if self.max_request_bytes == 0 || self.max_request_bytes > 1024 * 1024 {
@@ -557,6 +579,20 @@ mod tests {
         let env = BTreeMap::from([("ACCORD_RELAY_LINGER_US".to_owned(), "soon".to_owned())]);
         let error = Settings::default().apply_env(&env).unwrap_err().to_string();
         assert!(error.contains("relay_linger_us"), "{error}");
+    }
+
+    #[test]
+    fn the_runtime_has_a_thread_per_core_unless_told_otherwise() {
+        assert_eq!(Settings::default().worker_threads, 0);
+        let env = BTreeMap::from([("ACCORD_WORKER_THREADS".to_owned(), "1".to_owned())]);
+        let mut settings = Settings::default();
+        settings.apply_env(&env).unwrap();
+        assert_eq!(settings.worker_threads, 1);
+        for bad in ["two", "1025"] {
+            let env = BTreeMap::from([("ACCORD_WORKER_THREADS".to_owned(), bad.to_owned())]);
+            let error = Settings::default().apply_env(&env).unwrap_err().to_string();
+            assert!(error.contains("worker_threads"), "{error}");
+        }
     }
 
     #[test]
