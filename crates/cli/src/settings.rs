@@ -97,8 +97,8 @@ pub struct Settings {
     /// follow the log); 0: no snapshots, every start reads the whole log.
     pub snapshot_after: u64,
     /// Threads of the process's async runtime; 0: one per CPU core (tokio's
-    /// default). 1 answers single commands sooner on a 2-core host that also runs
-    /// nats-server (BENCHMARKS §11).
+    /// default). For hosts whose cores are shared with nats-server or other
+    /// services.
     pub worker_threads: u64,
 }
 
