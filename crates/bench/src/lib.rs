@@ -283,7 +283,9 @@ mod tests {
         assert_eq!(json["rows"][0]["accord"]["runs"], 5);
         let crates = json["machine"]["crates"].as_array().unwrap();
         assert!(
-            crates.iter().any(|c| c[0] == "sled" && c[1] == "0.34.7"),
+            crates
+                .iter()
+                .any(|c| c[0] == "sled" && c[1] == "0.34.7 (vendored, patched)"),
             "{crates:?}"
         );
     }

@@ -69,14 +69,19 @@ impl std::fmt::Display for Machine {
     }
 }
 
-/// The version of package `name` in a `Cargo.lock`.
+/// The version of package `name` in a `Cargo.lock`; a package without a `source`
+/// is built from this repository (a patched copy under `vendor/`), and says so.
 fn locked_version(lock: &str, name: &str) -> String {
     let wanted = format!("name = \"{name}\"");
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line == wanted {
             if let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = ")) {
-                return version.trim_matches('"').to_owned();
+                let version = version.trim_matches('"');
+                return match lines.next() {
+                    Some(source) if source.starts_with("source = ") => version.to_owned(),
+                    _ => format!("{version} (vendored, patched)"),
+                };
             }
         }
     }
@@ -107,9 +112,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn given_the_lock_file_when_sled_is_looked_up_then_its_pinned_version_is_found() {
-        assert_eq!(locked_version(CARGO_LOCK, "sled"), "0.34.7");
+    fn given_the_lock_file_when_a_part_is_looked_up_then_its_version_and_whether_it_is_patched_are_found(
+    ) {
+        assert_eq!(
+            locked_version(CARGO_LOCK, "sled"),
+            "0.34.7 (vendored, patched)"
+        );
         assert_eq!(locked_version(CARGO_LOCK, "no-such-crate"), "unknown");
+        let lock = "[[package]]\nname = \"tokio\"\nversion = \"1.2.3\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
+        assert_eq!(locked_version(lock, "tokio"), "1.2.3");
     }
 
     #[test]
