@@ -558,39 +558,39 @@ mod tests {
         let error = Settings::from_file(Some(&path)).unwrap_err().to_string();
         assert!(error.contains("nats_ulr"), "{error}");
 
-        let env = BTreeMap::from([("ACCORD_STREAM_REPLICAS".to_owned(), "many".to_owned())]);
-        let error = Settings::default().apply_env(&env).unwrap_err().to_string();
+        let error = from_env("ACCORD_STREAM_REPLICAS", "many").unwrap_err();
         assert!(
             error.contains("stream_replicas") && error.contains("ACCORD_STREAM_REPLICAS"),
             "{error}"
         );
-        let env = BTreeMap::from([("ACCORD_STREAM_REPLICAS".to_owned(), "9".to_owned())]);
-        let error = Settings::default().apply_env(&env).unwrap_err().to_string();
+        let error = from_env("ACCORD_STREAM_REPLICAS", "9").unwrap_err();
         assert!(error.contains("stream_replicas"), "{error}");
+    }
+
+    /// The default settings with one environment variable applied, or the error.
+    fn from_env(var: &str, value: &str) -> Result<Settings, String> {
+        let env = BTreeMap::from([(var.to_owned(), value.to_owned())]);
+        let mut settings = Settings::default();
+        settings.apply_env(&env).map_err(|e| e.to_string())?;
+        Ok(settings)
     }
 
     #[test]
     fn the_relay_lingers_five_milliseconds_unless_told_otherwise() {
         assert_eq!(Settings::default().relay_linger_us, 5000);
-        let env = BTreeMap::from([("ACCORD_RELAY_LINGER_US".to_owned(), "0".to_owned())]);
-        let mut settings = Settings::default();
-        settings.apply_env(&env).unwrap();
+        let settings = from_env("ACCORD_RELAY_LINGER_US", "0").unwrap();
         assert_eq!(settings.relay_linger_us, 0);
-        let env = BTreeMap::from([("ACCORD_RELAY_LINGER_US".to_owned(), "soon".to_owned())]);
-        let error = Settings::default().apply_env(&env).unwrap_err().to_string();
+        let error = from_env("ACCORD_RELAY_LINGER_US", "soon").unwrap_err();
         assert!(error.contains("relay_linger_us"), "{error}");
     }
 
     #[test]
     fn the_runtime_has_a_thread_per_core_unless_told_otherwise() {
         assert_eq!(Settings::default().worker_threads, 0);
-        let env = BTreeMap::from([("ACCORD_WORKER_THREADS".to_owned(), "1".to_owned())]);
-        let mut settings = Settings::default();
-        settings.apply_env(&env).unwrap();
+        let settings = from_env("ACCORD_WORKER_THREADS", "1").unwrap();
         assert_eq!(settings.worker_threads, 1);
         for bad in ["two", "1025"] {
-            let env = BTreeMap::from([("ACCORD_WORKER_THREADS".to_owned(), bad.to_owned())]);
-            let error = Settings::default().apply_env(&env).unwrap_err().to_string();
+            let error = from_env("ACCORD_WORKER_THREADS", bad).unwrap_err();
             assert!(error.contains("worker_threads"), "{error}");
         }
     }
