@@ -17,8 +17,8 @@ use accord_procurement::market::MarketCommand;
 use accord_projects::ProjectCommand;
 
 use crate::commands::{AgreementsCommand, ProcurementCommand};
-use crate::definition::{AgreementsState, ProcurementState, ProjectsState};
 use crate::reactions::REACTION_COMMANDS;
+use crate::state::{AgreementsState, ProcurementState, ProjectsState};
 
 /// Who sent a command, once its signature is verified: the actor, the party it
 /// acts for, the party it administers when it is one of a party's trust roots, and

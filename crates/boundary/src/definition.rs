@@ -4,27 +4,23 @@
 //! it in I/O (log, bus); the in-memory scenario run and the demo's expected results
 //! use the very same definitions, so the two cannot drift apart.
 
-use std::collections::BTreeMap;
-
 use accord_agreements::actor::{Actor, ActorDecider, ActorEvent};
-use accord_agreements::agreement::{AgreementDecider, AgreementStatus};
+use accord_agreements::agreement::AgreementDecider;
 use accord_agreements::board::BoardDecider;
 use accord_agreements::commitment::CommitmentDecider;
-use accord_agreements::projections::{AgreementsEvent, AgreementsView};
-use accord_agreements::Authorisation;
-use accord_kernel::{
-    ActorId, AggregateId, Decider, EventMeta, PartyId, Refusal, RefusalKind, StreamId,
-};
+use accord_agreements::projections::AgreementsEvent;
+use accord_kernel::{ActorId, AggregateId, Decider, EventMeta, Refusal, RefusalKind, StreamId};
 use accord_procurement::market::MarketDecider;
 use accord_procurement::policy::{Policy, PolicyDecider};
-use accord_procurement::queue::{ProcurementEvent, ProcurementView};
-use accord_projects::{Portfolio, ProjectCommand, ProjectDecider, ProjectEvent};
+use accord_procurement::queue::ProcurementEvent;
+use accord_projects::{ProjectCommand, ProjectDecider, ProjectEvent};
 
 use crate::authorisation::{self, Sender};
 use crate::commands::{
     parse_command, AgreementsCommand, Body, CommandSpec, Facts, ParseContext, ProcurementCommand,
 };
 use crate::reactions::{reactions_to, reactions_to_project, Reaction};
+use crate::state::{AgreementsState, ProcurementState, ProjectsState};
 use crate::{
     decode_agreements_event, decode_procurement_event, decode_project_event,
     encode_agreements_event, encode_procurement_event, encode_project_event, BoundaryError,
@@ -195,46 +191,6 @@ pub struct ProcurementAggregate {
     market: <MarketDecider as Decider>::State,
 }
 
-/// The agreements service's projections and actor registry.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct AgreementsState {
-    pub view: AgreementsView,
-    pub actors: BTreeMap<String, Actor>,
-}
-
-impl Facts for AgreementsState {
-    fn agreement_status(&self, agreement_id: &AggregateId) -> AgreementStatus {
-        self.view.agreement_status(agreement_id.as_str())
-    }
-    fn agreement_state_parties(&self, agreement_id: &AggregateId) -> Vec<PartyId> {
-        self.view.state_parties(agreement_id.as_str())
-    }
-    fn board_agreement_parties(&self, board_id: &AggregateId) -> Vec<PartyId> {
-        self.view
-            .boards
-            .get(board_id.as_str())
-            .and_then(|board| board.agreement_id.as_ref())
-            .and_then(|agreement_id| self.view.agreements.get(agreement_id.as_str()))
-            .map(|agreement| agreement.parties.clone())
-            .unwrap_or_default()
-    }
-    fn motion(&self, motion_id: &AggregateId) -> Option<Authorisation> {
-        self.view.motion(motion_id)
-    }
-    fn open_commitments(&self, agreement_id: &AggregateId, party: &PartyId) -> Vec<AggregateId> {
-        self.view
-            .commitments
-            .iter()
-            .filter(|(_, c)| {
-                c.agreement_id.as_ref() == Some(agreement_id)
-                    && !c.status.is_terminal()
-                    && (c.obligor.as_ref() == Some(party) || c.beneficiaries().contains(party))
-            })
-            .filter_map(|(id, _)| AggregateId::new(id.clone()).ok())
-            .collect()
-    }
-}
-
 /// Agreements, commitments, the Steering Board and the actor registry.
 #[derive(Debug)]
 pub enum AgreementsModel {}
@@ -361,16 +317,6 @@ impl ServiceDefinition for AgreementsModel {
     }
 }
 
-/// The projects service's projections.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct ProjectsState {
-    pub portfolio: Portfolio,
-}
-
-// The projects service does not see the board: it knows no motion, and approvals
-// arrive as reactions to the agreements service's MotionAdopted events.
-impl Facts for ProjectsState {}
-
 /// Joint projects.
 #[derive(Debug)]
 pub enum ProjectsModel {}
@@ -443,21 +389,6 @@ impl ServiceDefinition for ProjectsModel {
 
     fn apply(state: &mut ProjectsState, meta: &EventMeta, event: &ProjectEvent) {
         state.portfolio.apply(meta, event);
-    }
-}
-
-/// The procurement service's projections.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct ProcurementState {
-    pub view: ProcurementView,
-}
-
-impl Facts for ProcurementState {
-    fn policy(&self) -> Policy {
-        self.view.policy.clone()
-    }
-    fn market_of(&self, id: &AggregateId) -> Option<String> {
-        self.view.market_of(id)
     }
 }
 

@@ -15,6 +15,7 @@ pub mod evolution;
 mod procurement;
 mod projects;
 pub mod reactions;
+pub mod state;
 mod values;
 
 pub use agreements::{decode_agreements_event, encode_agreements_event};
@@ -25,12 +26,12 @@ pub use commands::{
     PROCUREMENT_COMMANDS, PROJECTS_COMMANDS,
 };
 pub use definition::{
-    AgreementsModel, AgreementsState, DomainRefusal, ProcurementModel, ProcurementState,
-    ProjectsModel, ProjectsState, ServiceDefinition,
+    AgreementsModel, DomainRefusal, ProcurementModel, ProjectsModel, ServiceDefinition,
 };
 pub use error::BoundaryError;
 pub use procurement::{decode_procurement_event, encode_procurement_event};
 pub use projects::{decode_project_event, encode_project_event};
+pub use state::{AgreementsState, ProcurementState, ProjectsState};
 pub use values::documents_proto;
 
 /// A domain event as the log stores it: the payload's message name, its schema

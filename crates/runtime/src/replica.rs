@@ -20,7 +20,7 @@ use accord_contracts::v1::reply::Outcome;
 use accord_log::decode_envelope;
 use tokio::sync::watch;
 
-use crate::models::AgreementsModel;
+use accord_boundary::AgreementsModel;
 
 /// The agreements stream's subjects that carry actor events.
 pub const ACTOR_EVENTS: &str = "accord.agreements.evt.actor.>";

@@ -12,7 +12,7 @@ use accord_evidence::merkle::Hash;
 use accord_evidence::note::{Note, VerifierKey};
 use serde::Serialize;
 
-use super::verify::Problem;
+use super::problem::Problem;
 
 /// The public keys checkpoints are checked with: log keys (matched by origin) and
 /// witnesses' cosigner keys.

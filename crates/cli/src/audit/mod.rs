@@ -7,6 +7,7 @@ pub mod consistency;
 pub mod documents;
 pub mod export;
 pub mod history;
+pub mod problem;
 pub mod prove;
 pub mod registry;
 pub mod replay;

@@ -12,20 +12,10 @@ use accord_runtime::{AgreementsModel, Model, ProcurementModel, ProjectsModel, Se
 use serde::Serialize;
 
 use super::checkpoints::{CheckpointCheck, CheckpointSummary, EvidenceKeys};
+pub use super::problem::Problem;
 use super::registry::{self, RegistryHistory};
 use super::{AuditError, Copy};
 use crate::tables::Table;
-
-/// What went wrong, with a code that stays stable across versions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    /// e.g. `hash_mismatch`, `broken_link`, `gap`, `version_jump`, `head_mismatch`,
-    /// `undecodable`, `undecodable_payload`, `unknown_service`, `storage`.
-    pub code: &'static str,
-    pub position: Option<u64>,
-    pub event_id: Option<String>,
-    pub reason: String,
-}
 
 /// One log's verification.
 #[derive(Debug, Clone, Serialize)]
