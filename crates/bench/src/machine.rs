@@ -112,8 +112,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn given_the_lock_file_when_a_part_is_looked_up_then_its_version_and_whether_it_is_patched_are_found(
-    ) {
+    fn given_the_lock_file_then_each_part_has_its_version_and_says_if_patched() {
         assert_eq!(
             locked_version(CARGO_LOCK, "sled"),
             "0.34.7 (vendored, patched)"
