@@ -30,9 +30,11 @@ pub fn runs(full: bool) -> usize {
     if !full {
         return 1;
     }
-    env_setting("ACCORD_BENCH_RUNS")
-        .filter(|runs| *runs > 0)
-        .unwrap_or(5)
+    match env_setting("ACCORD_BENCH_RUNS") {
+        Some(0) => panic!("ACCORD_BENCH_RUNS=0: a bench needs at least one run"),
+        Some(runs) => runs,
+        None => 5,
+    }
 }
 
 /// The number the environment variable `name` sets for a bench, if it is set; a value
