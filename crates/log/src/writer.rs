@@ -10,7 +10,10 @@
 //!   `syncer`: the mark of one batch is synced while the next batch's data is).
 //!
 //! While the syncer waits for the disk, the writer prepares the next group, so the
-//! next flush covers every append that arrived meanwhile. No append is answered, not
+//! next flush covers every append that arrived meanwhile. A lone writer's group
+//! (one append, nothing queued or in flight, and the last sync covered one) is
+//! synced, marked and answered by the writer thread itself: with nothing to prepare
+//! meanwhile, handing it over would only add a thread wake-up to its latency. No append is answered, not
 //! even with a conflict or a duplicate, before the flush that covers what it saw.
 
 use std::collections::HashMap;
@@ -154,10 +157,12 @@ pub(crate) fn start(
         counters: counters.clone(),
         data_file,
         failed: failed.clone(),
+        last_sync_appends: std::sync::atomic::AtomicUsize::new(0),
     };
     let marker = Marker {
         mark: std::sync::Mutex::new(mark),
         handed: std::sync::atomic::AtomicUsize::new(0),
+        unanswered: std::sync::atomic::AtomicUsize::new(0),
         durable,
         durable_watch,
         failed: failed.clone(),
@@ -178,13 +183,22 @@ pub(crate) fn start(
     // A few groups may wait for the syncer; beyond that the writer waits too, which
     // holds back the callers: backpressure when the disk is the bottleneck.
     let (to_syncer, from_writer) = std_mpsc::sync_channel(16);
-    let syncer = std::thread::Builder::new()
-        .name("accord-log-syncer".into())
-        .spawn(move || syncer.run(from_writer, marker))?;
+    let stages = Stages {
+        syncer: Arc::new(syncer),
+        marker: Arc::new(marker),
+        to_syncer,
+    };
+    let syncer = {
+        let (syncer, marker) = (stages.syncer.clone(), stages.marker.clone());
+        std::thread::Builder::new()
+            .name("accord-log-syncer".into())
+            .spawn(move || syncer.run(from_writer, marker))?
+    };
     let thread = std::thread::Builder::new()
         .name("accord-log-writer".into())
         .spawn(move || {
-            writer.run(receiver, to_syncer);
+            writer.run(receiver, &stages);
+            drop(stages);
             if syncer.join().is_err() {
                 tracing::error!("log.syncer panicked");
             }
@@ -192,8 +206,15 @@ pub(crate) fn start(
     Ok(thread)
 }
 
+/// The stages after the writer: the syncer thread's, and the writer's way to it.
+struct Stages {
+    syncer: Arc<Syncer>,
+    marker: Arc<Marker>,
+    to_syncer: std_mpsc::SyncSender<Applied>,
+}
+
 impl Writer {
-    fn run(mut self, mut receiver: mpsc::Receiver<Request>, syncer: std_mpsc::SyncSender<Applied>) {
+    fn run(mut self, mut receiver: mpsc::Receiver<Request>, stages: &Stages) {
         let mut group = Vec::with_capacity(self.config.max_group_appends);
         while let Some(first) = receiver.blocking_recv() {
             group.push(first);
@@ -204,7 +225,16 @@ impl Writer {
                 }
             }
             let applied = self.apply_group(&mut group);
-            if syncer.send(applied).is_err() {
+            // A lone writer's append: waking the syncer thread would only add a
+            // thread hand-off to its latency; nothing else waits to be applied.
+            let alone =
+                receiver.is_empty() && stages.syncer.alone(&stages.marker, applied.pending.len());
+            if alone {
+                stages.syncer.sync_alone(&stages.marker, applied);
+                continue;
+            }
+            stages.marker.unanswered.fetch_add(1, Ordering::AcqRel);
+            if stages.to_syncer.send(applied).is_err() {
                 tracing::error!("log.writer syncer is gone");
                 return;
             }

@@ -131,3 +131,76 @@ proptest! {
         prop_assert_eq!(report.events, acknowledged);
     }
 }
+
+/// Appends `count` events to `stream`, one at a time, checking that each is durable
+/// and in the high-water mark by the time it is answered.
+async fn append_alone(temp: &TempLog, stream: &StreamId, count: u64) {
+    let log = temp.log();
+    for _ in 0..count {
+        let version = log.stream_version(stream);
+        let outcome = log
+            .append(
+                stream.clone(),
+                ExpectedVersion::Exact(version),
+                vec![event("E", b"p")],
+                metadata("t", 1),
+            )
+            .await
+            .unwrap();
+        assert_eq!(log.durable_position(), outcome.last_position);
+        let mark = accord_log::read_mark(temp.path()).unwrap().unwrap();
+        assert_eq!(
+            mark.position, outcome.last_position,
+            "answered before its mark"
+        );
+    }
+}
+
+/// A lone writer's group is synced by the writer thread itself, many writers' groups
+/// by the syncer and marker threads; the log passes from one way to the other and
+/// back, and must never answer early nor lose or reorder a mark on the way.
+#[test]
+fn given_a_lone_writer_then_many_then_one_again_then_every_answer_is_durable_and_marked() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut temp = TempLog::new();
+    let lone = stream("commitment", "lone");
+    runtime.block_on(async {
+        append_alone(&temp, &lone, 20).await;
+        let many: Vec<_> = (0..16)
+            .map(|task| {
+                let log = temp.log().clone();
+                tokio::spawn(async move {
+                    let own = stream("commitment", &format!("many-{task}"));
+                    for version in 0..10 {
+                        log.append(
+                            own.clone(),
+                            ExpectedVersion::Exact(version),
+                            vec![event("E", b"p")],
+                            metadata("t", 1),
+                        )
+                        .await
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for task in many {
+            task.await.unwrap();
+        }
+        assert_eq!(temp.log().durable_position(), 20 + 160);
+        append_alone(&temp, &lone, 20).await;
+    });
+
+    let head = temp.log().head().unwrap().unwrap();
+    assert_eq!(head.position, 200);
+    let log = temp.reopen().unwrap();
+    assert_eq!(log.durable_position(), 200);
+    assert_eq!(log.stream_version(&lone), 40);
+    let mark = accord_log::read_mark(temp.path()).unwrap().unwrap();
+    assert_eq!((mark.position, mark.hash), (head.position, head.hash));
+    assert_eq!(temp.log().verify().unwrap().events, 200);
+}
