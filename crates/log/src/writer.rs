@@ -13,8 +13,9 @@
 //! next flush covers every append that arrived meanwhile. A lone writer's group
 //! (one append, nothing queued or in flight, and the last sync covered one) is
 //! synced, marked and answered by the writer thread itself: with nothing to prepare
-//! meanwhile, handing it over would only add a thread wake-up to its latency. No append is answered, not
-//! even with a conflict or a duplicate, before the flush that covers what it saw.
+//! meanwhile, handing it over would only add a thread wake-up to its latency. No
+//! append is answered, not even with a conflict or a duplicate, before the flush
+//! that covers what it saw.
 
 use std::collections::HashMap;
 use std::fs::File;

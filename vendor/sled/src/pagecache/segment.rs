@@ -56,7 +56,7 @@
 
 #![allow(unused_results)]
 
-use std::{collections::BTreeSet, mem, sync::atomic::AtomicBool};
+use std::{collections::BTreeSet, mem, sync::atomic::AtomicU8};
 
 use super::PageState;
 
@@ -97,7 +97,7 @@ pub(crate) struct SegmentAccountant {
     ordering: BTreeMap<Lsn, LogOffset>,
     async_truncations: BTreeMap<LogOffset, OneShot<Result<()>>>,
     /// Accord: segments past the tip being written whole in the background.
-    prefills: BTreeMap<LogOffset, (Arc<AtomicBool>, OneShot<Result<()>>)>,
+    prefills: BTreeMap<LogOffset, Prefill>,
     /// Accord: when the tip last moved (or the accountant started).
     last_bump: std::time::Instant,
 }
@@ -138,9 +138,8 @@ impl SegmentCleaner {
 impl Drop for SegmentAccountant {
     fn drop(&mut self) {
         // Accord: a closed database's file is not written after it closed.
-        for (_, (stop, promise)) in std::mem::take(&mut self.prefills) {
-            stop.store(true, SeqCst);
-            let _ = promise.wait();
+        for (_, prefill) in std::mem::take(&mut self.prefills) {
+            prefill.stop();
         }
         for segment in &self.segments {
             let segment_utilization = match segment {
@@ -1007,14 +1006,9 @@ impl SegmentAccountant {
         // Accord: a segment written whole in the background (see `prefill`) must be
         // complete before any buffer goes into it; a new file's first segment is
         // written whole here.
-        if let Some((stop, promise)) = self.prefills.remove(&lid) {
+        if let Some(prefill) = self.prefills.remove(&lid) {
             // Needed now: whatever is not written yet is left as it is.
-            stop.store(true, SeqCst);
-            promise.wait().unwrap_or_else(|| {
-                Err(Error::ReportableBug(
-                    "segment prefill job vanished".to_string(),
-                ))
-            })?;
+            prefill.stop();
         } else if lid == 0 && !self.config.temporary {
             prefill(&self.config, lid, None)?;
         }
@@ -1033,12 +1027,24 @@ impl SegmentAccountant {
         self.last_bump = std::time::Instant::now();
         if filled_slowly && !self.config.temporary {
             let (config, next) = (self.config.clone(), self.tip);
-            let stop = Arc::new(AtomicBool::new(false));
-            let stop_job = stop.clone();
-            let promise = threadpool::spawn(move || {
-                prefill(&config, next, Some(&stop_job))
+            let state = Arc::new(AtomicU8::new(PREFILL_QUEUED));
+            let job_state = state.clone();
+            let done = threadpool::spawn(move || {
+                // Stopped before it started: the segment is needed already.
+                if job_state
+                    .compare_exchange(
+                        PREFILL_QUEUED,
+                        PREFILL_RUNNING,
+                        SeqCst,
+                        SeqCst,
+                    )
+                    .is_err()
+                {
+                    return Ok(());
+                }
+                prefill(&config, next, Some(&job_state))
             })?;
-            self.prefills.insert(next, (stop, promise));
+            self.prefills.insert(next, Prefill { state, done });
         }
 
         Ok(lid)
@@ -1133,9 +1139,8 @@ impl SegmentAccountant {
         self.tip = at;
 
         // Accord: no prefill may write past the new end after the file is cut.
-        for (_, (stop, promise)) in self.prefills.split_off(&at) {
-            stop.store(true, SeqCst);
-            let _ = promise.wait();
+        for (_, prefill) in self.prefills.split_off(&at) {
+            prefill.stop();
         }
 
         assert!(!self.free.contains(&at), "double-free of a segment occurred");
@@ -1179,6 +1184,36 @@ impl SegmentAccountant {
     }
 }
 
+/// Accord: a segment being written whole in the background (see `prefill`).
+#[derive(Debug)]
+struct Prefill {
+    state: Arc<AtomicU8>,
+    done: OneShot<Result<()>>,
+}
+
+const PREFILL_QUEUED: u8 = 0;
+const PREFILL_RUNNING: u8 = 1;
+const PREFILL_STOPPED: u8 = 2;
+
+impl Prefill {
+    /// Stops the job and, if it had started, waits until it has: after this, it
+    /// writes nothing more. A job still queued is not waited for, so that stopping
+    /// never waits on sled's IO thread pool, whose threads may be waiting for the
+    /// segment accountant this is called under.
+    fn stop(self) {
+        if self.state.swap(PREFILL_STOPPED, SeqCst) != PREFILL_RUNNING {
+            return;
+        }
+        match self.done.wait() {
+            Some(Ok(())) => {}
+            // Only an optimisation failed: the segment is used as it is, and any
+            // real trouble with the file shows in the writes that follow.
+            Some(Err(e)) => warn!("writing a segment ahead failed: {:?}", e),
+            None => warn!("writing a segment ahead ended without an answer"),
+        }
+    }
+}
+
 /// Accord: a segment that took at least this long to fill has its successor
 /// written whole in the background (see `bump_tip`).
 const PREFILL_WHEN_SEGMENT_TAKES: std::time::Duration =
@@ -1198,20 +1233,21 @@ const PREFILL_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
 /// allocation to commit to the file system's journal, only their data: one device
 /// round trip less per durable flush (see ../../ACCORD-PATCH.md).
 ///
-/// With `stop` (a background prefill) it writes a chunk at a time with a pause
-/// between, and returns early once `stop` is set: a segment written in part is
-/// as correct as one not written at all, only its flushes are slower.
+/// With `state` (a background prefill) it writes a chunk at a time with a pause
+/// between, and returns early once `state` is stopped: a segment written in part
+/// is as correct as one not written at all, only its flushes are slower.
 fn prefill(
     config: &RunningConfig,
     at: LogOffset,
-    stop: Option<&AtomicBool>,
+    state: Option<&AtomicU8>,
 ) -> Result<()> {
     io_fail!(config, "segment prefill");
-    let chunk = if stop.is_some() { PREFILL_CHUNK } else { config.segment_size };
+    let chunk =
+        if state.is_some() { PREFILL_CHUNK } else { config.segment_size };
     let zeros = vec![MessageKind::Corrupted.into(); chunk];
     let mut offset = 0;
     while offset < config.segment_size {
-        if stop.map_or(false, |stop| stop.load(SeqCst)) {
+        if state.map_or(false, |state| state.load(SeqCst) == PREFILL_STOPPED) {
             return Ok(());
         }
         let len = chunk.min(config.segment_size - offset);
@@ -1219,7 +1255,7 @@ fn prefill(
         pwrite_all(&config.file, &zeros[..len], start)?;
         write_back(config, start, len)?;
         offset += len;
-        if stop.is_some() && offset < config.segment_size {
+        if state.is_some() && offset < config.segment_size {
             std::thread::sleep(PREFILL_PAUSE);
         }
     }
