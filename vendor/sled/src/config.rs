@@ -210,6 +210,8 @@ pub struct Inner {
     #[doc(hidden)]
     pub idgen_persist_interval: u64,
     #[doc(hidden)]
+    pub prefill_pause_ms: u64,
+    #[doc(hidden)]
     pub version: (usize, usize),
     tmp_path: PathBuf,
     pub(crate) global_error: Arc<Atomic<Error>>,
@@ -237,6 +239,7 @@ impl Default for Inner {
             print_profile_on_drop: false,
             flush_every_ms: Some(500),
             idgen_persist_interval: 1_000_000,
+            prefill_pause_ms: 10,
             global_error: Arc::new(Atomic::default()),
             #[cfg(feature = "event_log")]
             event_log: Arc::new(crate::event_log::EventLog::default()),
@@ -515,6 +518,11 @@ impl Config {
             print_profile_on_drop,
             bool,
             "print a performance profile when the Config is dropped"
+        ),
+        (
+            prefill_pause_ms,
+            u64,
+            "Accord: the pause between two chunks of a segment written ahead in the background (default 10 ms; tests make it long to outrun it)"
         )
     );
 

@@ -1219,12 +1219,12 @@ impl Prefill {
 const PREFILL_WHEN_SEGMENT_TAKES: std::time::Duration =
     std::time::Duration::from_secs(1);
 
-/// Accord: a background prefill writes this much at a time, then pauses, so that
-/// the log's own flushes never queue behind more than one chunk of zeros. 64
-/// chunks with their pauses take about 0.7 s, within the second a segment that
-/// triggers a prefill took to fill.
+/// Accord: a background prefill writes this much at a time, then pauses
+/// (`Config::prefill_pause_ms`, 10 ms unless set), so that the log's own flushes
+/// never queue behind more than one chunk of zeros. An 8 MiB segment's 64 chunks
+/// with their pauses take about 0.7 s, within the second a segment that triggers
+/// a prefill took to fill.
 const PREFILL_CHUNK: usize = 128 * 1024;
-const PREFILL_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// Accord: writes the segment at `at` whole, with zeros (which read as
 /// `MessageKind::Corrupted`, as recovery writes a garbage segment), and waits until
@@ -1256,7 +1256,9 @@ fn prefill(
         write_back(config, start, len)?;
         offset += len;
         if state.is_some() && offset < config.segment_size {
-            std::thread::sleep(PREFILL_PAUSE);
+            std::thread::sleep(std::time::Duration::from_millis(
+                config.prefill_pause_ms,
+            ));
         }
     }
     Ok(())
