@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use accord_kernel::{ExpectedVersion, Timestamp};
 use accord_log::{Clock, InvalidInput, LogConfig, LogError};
+use accord_testkit::fill::append_from_writers;
 use accord_testkit::{event, metadata, stream, TempLog};
 
 fn events(n: usize) -> Vec<accord_log::NewEvent> {
@@ -425,40 +426,16 @@ fn given_an_open_log_when_opened_again_then_it_is_refused_as_in_use() {
 /// vendored patch: the first at once, the next in the background, stopped part way
 /// when it is needed sooner). Whatever state a segment is in when the log moves
 /// into it, every event written there must read back, and after a reopen too.
-#[test]
-fn given_more_events_than_one_segment_holds_then_all_read_back_after_reopen() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_more_events_than_one_segment_holds_then_all_read_back_after_reopen() {
     let mut temp = TempLog::new();
     // 32 writers × 12 appends × 4 events × 16 KiB: about 24 MiB, three segments.
     let payload = vec![0x5a_u8; 16 * 1024];
-    runtime.block_on(async {
-        let writers: Vec<_> = (0..32)
-            .map(|w| {
-                let (log, payload) = (temp.log().clone(), payload.clone());
-                tokio::spawn(async move {
-                    let s = stream("commitment", &format!("big-{w}"));
-                    for version in 0..12u64 {
-                        let batch = (0..4).map(|_| event("Big", &payload)).collect();
-                        log.append(
-                            s.clone(),
-                            ExpectedVersion::Exact(version * 4),
-                            batch,
-                            metadata("t", 1),
-                        )
-                        .await
-                        .unwrap();
-                    }
-                })
-            })
-            .collect();
-        for writer in writers {
-            writer.await.unwrap();
-        }
-    });
+    let payload_bytes = payload.clone();
+    let batch = move || (0..4).map(|_| event("Big", &payload_bytes)).collect();
+    append_from_writers(temp.log(), "big", 32, 12, batch)
+        .await
+        .unwrap();
     let data_file = std::fs::metadata(temp.path().join("db")).unwrap().len();
     assert!(
         data_file > 16 * 1024 * 1024,

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use accord_kernel::{ExpectedVersion, StreamId};
 use accord_log::{AppendOutcome, LogError};
+use accord_testkit::fill::append_from_writers;
 use accord_testkit::{event, metadata, stream, TempLog};
 use proptest::prelude::*;
 
@@ -159,41 +160,17 @@ async fn append_alone(temp: &TempLog, stream: &StreamId, count: u64) {
 /// A lone writer's group is synced by the writer thread itself, many writers' groups
 /// by the syncer and marker threads; the log passes from one way to the other and
 /// back, and must never answer early nor lose or reorder a mark on the way.
-#[test]
-fn given_a_lone_writer_then_many_then_one_again_then_every_answer_is_durable_and_marked() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_lone_writer_then_many_then_one_again_then_every_answer_is_durable_and_marked() {
     let mut temp = TempLog::new();
     let lone = stream("commitment", "lone");
-    runtime.block_on(async {
-        append_alone(&temp, &lone, 20).await;
-        let many: Vec<_> = (0..16)
-            .map(|task| {
-                let log = temp.log().clone();
-                tokio::spawn(async move {
-                    let own = stream("commitment", &format!("many-{task}"));
-                    for version in 0..10 {
-                        log.append(
-                            own.clone(),
-                            ExpectedVersion::Exact(version),
-                            vec![event("E", b"p")],
-                            metadata("t", 1),
-                        )
-                        .await
-                        .unwrap();
-                    }
-                })
-            })
-            .collect();
-        for task in many {
-            task.await.unwrap();
-        }
-        assert_eq!(temp.log().durable_position(), 20 + 160);
-        append_alone(&temp, &lone, 20).await;
-    });
+    append_alone(&temp, &lone, 20).await;
+    let one = || vec![event("E", b"p")];
+    append_from_writers(temp.log(), "many", 16, 10, one)
+        .await
+        .unwrap();
+    assert_eq!(temp.log().durable_position(), 20 + 160);
+    append_alone(&temp, &lone, 20).await;
 
     let head = temp.log().head().unwrap().unwrap();
     assert_eq!(head.position, 200);

@@ -94,3 +94,41 @@ pub fn progress_event(id: &str, allocated: i64) -> NewEvent {
         .encode_to_vec(),
     }
 }
+
+/// Appends from `writers` tasks at once, each `appends` times on its own stream
+/// (`commitment/<prefix>-<writer>`, expecting the version its last append left),
+/// each append the events `batch` makes: many writers racing for the log's groups.
+pub async fn append_from_writers(
+    log: &Log,
+    prefix: &str,
+    writers: usize,
+    appends: usize,
+    batch: impl Fn() -> Vec<NewEvent> + Clone + Send + 'static,
+) -> Result<(), LogError> {
+    let tasks: Vec<_> = (0..writers)
+        .map(|writer| {
+            let (log, batch) = (log.clone(), batch.clone());
+            let stream = crate::stream("commitment", &format!("{prefix}-{writer}"));
+            tokio::spawn(async move {
+                let mut version = 0;
+                for _ in 0..appends {
+                    let outcome = log
+                        .append(
+                            stream.clone(),
+                            ExpectedVersion::Exact(version),
+                            batch(),
+                            crate::metadata("lt-mod", 1_735_689_600),
+                        )
+                        .await?;
+                    version = outcome.last_version;
+                }
+                Ok::<_, LogError>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        #[allow(clippy::expect_used)]
+        task.await.expect("a writer task panicked")?;
+    }
+    Ok(())
+}
