@@ -106,12 +106,7 @@ impl Syncer {
         let _span = tracing::debug_span!("log.writer.sync_alone").entered();
         self.last_sync_appends
             .store(group.pending.len(), Ordering::Relaxed);
-        let synced = if self.failed.is_failed() {
-            Err(self.failed.refusal())
-        } else {
-            self.sync_data()
-        };
-        match synced {
+        match self.sync_unless_failed() {
             Ok(()) => marker.mark_and_answer(vec![group]),
             Err(error) => {
                 fail(&self.failed, &error);
@@ -152,12 +147,7 @@ impl Syncer {
             }
             self.last_sync_appends.store(appends, Ordering::Relaxed);
             let _span = tracing::debug_span!("log.syncer.sync", groups = covered.len()).entered();
-            let synced = if self.failed.is_failed() {
-                Err(self.failed.refusal())
-            } else {
-                self.sync_data()
-            };
-            match synced {
+            match self.sync_unless_failed() {
                 Ok(()) => {
                     next = groups.try_recv().ok();
                     if next.is_none() && marker.handed.load(Ordering::Acquire) == 0 {
@@ -180,6 +170,15 @@ impl Syncer {
                 }
             }
         }
+    }
+
+    /// `sync_data`, or the refusal once the log has failed: what reached the disk
+    /// is unknown then, and nothing more is acknowledged.
+    fn sync_unless_failed(&self) -> Result<(), LogError> {
+        if self.failed.is_failed() {
+            return Err(self.failed.refusal());
+        }
+        self.sync_data()
     }
 
     /// One flush and one fdatasync for every group applied so far.
