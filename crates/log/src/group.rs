@@ -17,6 +17,7 @@ pub(crate) struct Counters {
     pub(crate) events: AtomicU64,
     pub(crate) groups: AtomicU64,
     pub(crate) syncs: AtomicU64,
+    pub(crate) appends_on_caller_thread: AtomicU64,
 }
 
 /// What one append will answer, once the flush covering its group returns.

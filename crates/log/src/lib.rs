@@ -127,6 +127,9 @@ pub struct LogStats {
     pub groups: u64,
     /// Flushes (and fdatasyncs): each covers every group applied before it.
     pub syncs: u64,
+    /// Appends taken on the caller's own thread, whatever their outcome: a lone
+    /// writer's, with no hand-off to the writer thread (see [`Log::append`]).
+    pub appends_on_caller_thread: u64,
 }
 
 /// What rebuilds state from the log as it opens ([`Log::open_replaying`]): a
@@ -185,6 +188,8 @@ struct Inner {
     index: index::SharedIndex,
     config: LogConfig,
     requests: Option<mpsc::Sender<writer::Request>>,
+    /// The writer's state, for a lone caller's append on its own thread.
+    writer_state: Arc<writer::Shared>,
     durable: Arc<AtomicU64>,
     durable_watch: watch::Receiver<u64>,
     counters: Arc<group::Counters>,
@@ -359,7 +364,7 @@ impl Log {
             index.clone(),
             config.snapshot_after,
         ));
-        let writer = writer::start(
+        let (writer, writer_state) = writer::start(
             db.clone(),
             index.clone(),
             dir,
@@ -386,6 +391,7 @@ impl Log {
                 index,
                 config,
                 requests: Some(requests),
+                writer_state,
                 durable,
                 durable_watch,
                 counters,
@@ -416,13 +422,47 @@ impl Log {
             reply,
         };
         let sender = self.inner.requests.as_ref().ok_or(LogError::Closed)?;
-        sender.send(request).await.map_err(|_| LogError::Closed)?;
+        if let Some(request) = self.append_here(sender, request) {
+            sender.send(request).await.map_err(|_| LogError::Closed)?;
+        }
         answer.await.map_err(|_| {
             // The writer or syncer is gone without answering: it died (sled panics on
             // some I/O failures), so no append can be acknowledged any more.
             self.inner.failed.fail(&LogError::Closed);
             LogError::Closed
         })?
+    }
+
+    /// A lone writer's append, made on the caller's thread: when nothing is queued
+    /// and the log is idle ([`writer::Shared::try_alone`]), handing the append to
+    /// the writer thread and its answer back costs two thread wake-ups, about a
+    /// sixth of a lone append's latency (BENCHMARKS §11). Only on a multi-threaded
+    /// runtime; with one worker, or while the disk's syncs are slow, inside
+    /// [`tokio::task::block_in_place`], so the runtime's other tasks go on and a
+    /// stalled disk does not hold a worker the runtime counts on. Under any other
+    /// load the request is given back, to be queued for the writer thread.
+    fn append_here(
+        &self,
+        queue: &mpsc::Sender<writer::Request>,
+        request: writer::Request,
+    ) -> Option<writer::Request> {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return Some(request);
+        };
+        if runtime.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread
+            || queue.capacity() < queue.max_capacity()
+        {
+            return Some(request);
+        }
+        let Some(alone) = self.inner.writer_state.try_alone() else {
+            return Some(request);
+        };
+        if alone.quick() && runtime.metrics().num_workers() > 1 {
+            alone.append(request);
+        } else {
+            tokio::task::block_in_place(|| alone.append(request));
+        }
+        None
     }
 
     /// Every durable event from `from_position` (1-based) on, lazily, in order.
@@ -566,6 +606,7 @@ impl Log {
             events: c.events.load(Ordering::Relaxed),
             groups: c.groups.load(Ordering::Relaxed),
             syncs: c.syncs.load(Ordering::Relaxed),
+            appends_on_caller_thread: c.appends_on_caller_thread.load(Ordering::Relaxed),
         }
     }
 

@@ -17,8 +17,8 @@
 //! the syncer writes the mark and answers itself: handing over to another thread
 //! would only add a wake-up to every append's latency (measured: ~30 µs at p50).
 //! For the same reason a lone writer's group never reaches the syncer thread: when
-//! nothing is handed over and the last sync covered one append, the writer thread
-//! syncs, marks and answers the group itself (`sync_alone`).
+//! nothing is handed over and the last sync covered one append, the writer thread,
+//! or the appending caller itself, syncs, marks and answers the group (`sync_alone`).
 
 use std::fs::File;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -45,6 +45,10 @@ pub(crate) struct Syncer {
     /// Appends the last sync covered: the linger's measure of the load, and what
     /// tells the writer it is alone.
     pub(crate) last_sync_appends: AtomicUsize,
+    /// How long the last data sync took, in microseconds: a lone caller syncs on
+    /// its runtime's thread without telling the runtime only while syncs are quick
+    /// (see `writer::Alone::quick`).
+    pub(crate) last_sync_micros: AtomicU64,
 }
 
 /// The second stage: the high-water mark, then the answers.
@@ -101,7 +105,8 @@ impl Syncer {
             && marker.unanswered.load(Ordering::Acquire) == 0
     }
 
-    /// The writer's own sync of a lone group: data, mark, answer, on its thread.
+    /// The sync of a lone group by whoever applied it (the writer thread, or the
+    /// caller that appended): data, mark, answer, on its thread.
     pub(crate) fn sync_alone(&self, marker: &Marker, group: Applied) {
         let _span = tracing::debug_span!("log.writer.sync_alone").entered();
         self.last_sync_appends
@@ -184,10 +189,13 @@ impl Syncer {
     /// One flush and one fdatasync for every group applied so far.
     fn sync_data(&self) -> Result<(), LogError> {
         self.counters.syncs.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
         self.db.flush()?;
         if let Some(file) = &self.data_file {
             file.sync_data()?;
         }
+        let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.last_sync_micros.store(took, Ordering::Relaxed);
         Ok(())
     }
 }

@@ -11,17 +11,19 @@
 //!
 //! While the syncer waits for the disk, the writer prepares the next group, so the
 //! next flush covers every append that arrived meanwhile. A lone writer's group
-//! (one append, nothing queued or in flight, and the last sync covered one) is
-//! synced, marked and answered by the writer thread itself: with nothing to prepare
-//! meanwhile, handing it over would only add a thread wake-up to its latency. No
-//! append is answered, not even with a conflict or a duplicate, before the flush
-//! that covers what it saw.
+//! (one append, nothing queued or in flight, and the last sync covered one) needs
+//! none of that: with nothing to prepare meanwhile, each hand-off would only add a
+//! thread wake-up to its latency. The writer thread then syncs, marks and answers
+//! it itself; and a caller that finds the log idle before it queues takes the
+//! writer's state and does all of it on its own thread ([`Shared::try_alone`]), so
+//! its append wakes no other thread at all. No append is answered, not even with a
+//! conflict or a duplicate, before the flush that covers what it saw.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc as std_mpsc, Arc};
+use std::sync::{mpsc as std_mpsc, Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 use crate::error::Failure;
@@ -134,7 +136,7 @@ pub(crate) fn start(
     counters: Arc<Counters>,
     failed: Arc<Failure>,
     snapshotter: Arc<Snapshotter>,
-) -> Result<JoinHandle<()>, LogError> {
+) -> Result<(JoinHandle<()>, Arc<Shared>), LogError> {
     // fdatasync acts on the file, not the descriptor: syncing our own read-only
     // descriptor of sled's data file makes sled's earlier writes to it durable.
     let data_file = match config.durability {
@@ -159,6 +161,7 @@ pub(crate) fn start(
         data_file,
         failed: failed.clone(),
         last_sync_appends: std::sync::atomic::AtomicUsize::new(0),
+        last_sync_micros: AtomicU64::new(0),
     };
     let marker = Marker {
         mark: std::sync::Mutex::new(mark),
@@ -184,64 +187,135 @@ pub(crate) fn start(
     // A few groups may wait for the syncer; beyond that the writer waits too, which
     // holds back the callers: backpressure when the disk is the bottleneck.
     let (to_syncer, from_writer) = std_mpsc::sync_channel(16);
-    let stages = Stages {
+    let shared = Arc::new(Shared {
+        writer: Mutex::new(writer),
         syncer: Arc::new(syncer),
         marker: Arc::new(marker),
-        to_syncer,
-    };
+    });
     let syncer = {
-        let (syncer, marker) = (stages.syncer.clone(), stages.marker.clone());
+        let (syncer, marker) = (shared.syncer.clone(), shared.marker.clone());
         std::thread::Builder::new()
             .name("accord-log-syncer".into())
             .spawn(move || syncer.run(from_writer, marker))?
     };
-    let thread = std::thread::Builder::new()
-        .name("accord-log-writer".into())
-        .spawn(move || {
-            writer.run(receiver, &stages);
-            drop(stages);
-            if syncer.join().is_err() {
-                tracing::error!("log.syncer panicked");
-            }
-        })?;
-    Ok(thread)
+    let thread = {
+        let shared = shared.clone();
+        std::thread::Builder::new()
+            .name("accord-log-writer".into())
+            .spawn(move || {
+                shared.run(receiver, &to_syncer);
+                // The syncer ends once the writer's way to it is closed.
+                drop(to_syncer);
+                if syncer.join().is_err() {
+                    tracing::error!("log.syncer panicked");
+                }
+            })?
+    };
+    Ok((thread, shared))
 }
 
-/// The stages after the writer: the syncer thread's, and the writer's way to it.
-struct Stages {
+/// The writer's state and the stages after it: used by the writer thread, and by a
+/// lone caller that appends on its own thread ([`Shared::try_alone`]). The lock
+/// orders them; whoever holds it applies, and a lone group is synced and answered
+/// before it is let go, so marks are written in order.
+pub(crate) struct Shared {
+    writer: Mutex<Writer>,
     syncer: Arc<Syncer>,
     marker: Arc<Marker>,
-    to_syncer: std_mpsc::SyncSender<Applied>,
 }
 
-impl Writer {
-    fn run(mut self, mut receiver: mpsc::Receiver<Request>, stages: &Stages) {
-        let mut group = Vec::with_capacity(self.config.max_group_appends);
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").finish_non_exhaustive()
+    }
+}
+
+/// The writer, taken by a caller that found the log idle (see [`Shared::try_alone`]).
+pub(crate) struct Alone<'a> {
+    writer: MutexGuard<'a, Writer>,
+    shared: &'a Shared,
+}
+
+impl Shared {
+    /// The writer, if no one holds it, nothing is handed to the syncer, and the last
+    /// sync covered one append: a lone writer's load. Its append then costs no
+    /// thread hand-off at all ([`Alone::append`]). `None` under any other load,
+    /// where the writer thread's grouping and the syncer's linger pay.
+    pub(crate) fn try_alone(&self) -> Option<Alone<'_>> {
+        let writer = self.writer.try_lock().ok()?;
+        self.syncer.alone(&self.marker, 1).then_some(Alone {
+            writer,
+            shared: self,
+        })
+    }
+
+    fn run(
+        &self,
+        mut receiver: mpsc::Receiver<Request>,
+        to_syncer: &std_mpsc::SyncSender<Applied>,
+    ) {
+        let mut group = Vec::new();
         while let Some(first) = receiver.blocking_recv() {
             group.push(first);
-            while group.len() < self.config.max_group_appends {
+            let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            while group.len() < writer.config.max_group_appends {
                 match receiver.try_recv() {
                     Ok(request) => group.push(request),
                     Err(_) => break,
                 }
             }
-            let applied = self.apply_group(&mut group);
+            let applied = writer.apply_group(&mut group);
             // A lone writer's append: waking the syncer thread would only add a
             // thread hand-off to its latency; nothing else waits to be applied.
             let alone =
-                receiver.is_empty() && stages.syncer.alone(&stages.marker, applied.pending.len());
+                receiver.is_empty() && self.syncer.alone(&self.marker, applied.pending.len());
             if alone {
-                stages.syncer.sync_alone(&stages.marker, applied);
+                self.syncer.sync_alone(&self.marker, applied);
                 continue;
             }
-            stages.marker.unanswered.fetch_add(1, Ordering::AcqRel);
-            if stages.to_syncer.send(applied).is_err() {
+            self.marker.unanswered.fetch_add(1, Ordering::AcqRel);
+            if to_syncer.send(applied).is_err() {
                 tracing::error!("log.writer syncer is gone");
                 return;
             }
         }
     }
+}
 
+/// A data sync this quick (or quicker) is a working disk's: a lone caller's sync
+/// may then hold its runtime thread without handing the thread's other tasks on.
+const QUICK_SYNC_MICROS: u64 = 1_000;
+
+impl Alone<'_> {
+    /// Whether the last data sync was quick. A slow one (a busy or failing disk)
+    /// tells the caller to let its runtime hand its other tasks to another thread
+    /// while it syncs (`tokio::task::block_in_place`), which costs a thread
+    /// wake-up, about 45 µs on two cores (BENCHMARKS §11).
+    pub(crate) fn quick(&self) -> bool {
+        self.shared.syncer.last_sync_micros.load(Ordering::Relaxed) <= QUICK_SYNC_MICROS
+    }
+
+    /// Applies, syncs, marks and answers `request` on this thread. A panic in sled
+    /// (it panics on some I/O failures) fails the log, as the writer thread's death
+    /// does: the caller's answer is dropped unsent, and nothing more is acknowledged.
+    pub(crate) fn append(self, request: Request) {
+        let Alone { mut writer, shared } = self;
+        writer
+            .counters
+            .appends_on_caller_thread
+            .fetch_add(1, Ordering::Relaxed);
+        let appended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let applied = writer.apply_group(&mut vec![request]);
+            shared.syncer.sync_alone(&shared.marker, applied);
+        }));
+        if appended.is_err() {
+            tracing::error!("log.writer panicked in a caller's append; refusing further appends");
+            writer.failed.fail(&LogError::Closed);
+        }
+    }
+}
+
+impl Writer {
     fn apply_group(&mut self, group: &mut Vec<Request>) -> Applied {
         let _span = tracing::debug_span!("log.writer.group", appends = group.len()).entered();
         if self.failed.is_failed() {

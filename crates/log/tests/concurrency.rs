@@ -157,20 +157,28 @@ async fn append_alone(temp: &TempLog, stream: &StreamId, count: u64) {
     }
 }
 
-/// A lone writer's group is synced by the writer thread itself, many writers' groups
-/// by the syncer and marker threads; the log passes from one way to the other and
-/// back, and must never answer early nor lose or reorder a mark on the way.
+/// A lone writer's group is synced on the caller's thread (or the writer thread's),
+/// many writers' groups by the syncer and marker threads; the log passes from one
+/// way to the other and back, and must never answer early nor lose or reorder a
+/// mark on the way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn given_a_lone_writer_then_many_then_one_again_then_every_answer_is_durable_and_marked() {
     let mut temp = TempLog::new();
     let lone = stream("commitment", "lone");
     append_alone(&temp, &lone, 20).await;
+    let on_caller = || temp.log().stats().appends_on_caller_thread;
+    assert_eq!(on_caller(), 20, "a lone writer appends on its own thread");
     let one = || vec![event("E", b"p")];
     append_from_writers(temp.log(), "many", 16, 10, one)
         .await
         .unwrap();
     assert_eq!(temp.log().durable_position(), 20 + 160);
+    let before_the_second_lone_run = on_caller();
     append_alone(&temp, &lone, 20).await;
+    assert!(
+        on_caller() > before_the_second_lone_run,
+        "back to one writer, appends are made on its thread again"
+    );
 
     let head = temp.log().head().unwrap().unwrap();
     assert_eq!(head.position, 200);
@@ -180,4 +188,24 @@ async fn given_a_lone_writer_then_many_then_one_again_then_every_answer_is_durab
     let mark = accord_log::read_mark(temp.path()).unwrap().unwrap();
     assert_eq!((mark.position, mark.hash), (head.position, head.hash));
     assert_eq!(temp.log().verify().unwrap().events, 200);
+}
+
+/// `block_in_place` needs a multi-threaded runtime; on a single-threaded one the
+/// lone writer's append goes to the writer thread, as it did before.
+#[tokio::test(flavor = "current_thread")]
+async fn given_a_single_threaded_runtime_then_a_lone_writer_appends_through_the_writer_thread() {
+    let temp = TempLog::new();
+    append_alone(&temp, &stream("commitment", "lone"), 5).await;
+    assert_eq!(temp.log().stats().appends_on_caller_thread, 0);
+    assert_eq!(temp.log().durable_position(), 5);
+}
+
+/// With one worker there is no other to go on with the runtime's tasks, so the lone
+/// append is made inside `block_in_place`: still on the caller's thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn given_a_runtime_of_one_worker_then_a_lone_writer_still_appends_on_its_own_thread() {
+    let temp = TempLog::new();
+    append_alone(&temp, &stream("commitment", "lone"), 5).await;
+    assert_eq!(temp.log().stats().appends_on_caller_thread, 5);
+    assert_eq!(temp.log().durable_position(), 5);
 }

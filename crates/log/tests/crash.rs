@@ -1,4 +1,5 @@
-//! Crash test: a child process appends under concurrent load and reports every
+//! Crash test: a child process appends under concurrent load (16 writers), or alone
+//! (1 writer, whose appends are made on its own thread), and reports every
 //! acknowledged append; it is killed with SIGKILL at random moments, the log is
 //! reopened, and every acknowledged event must be there, whole, with a valid chain.
 //!
@@ -61,9 +62,12 @@ fn given_sigkill_at_random_moments_then_every_acknowledged_event_survives_whole(
     let mut acked: Vec<Ack> = Vec::new();
 
     for cycle in 0..cycles {
+        // Every third cycle one writer: the lone-writer path, synced on its caller's
+        // thread, is killed mid-append too.
+        let writers = if cycle % 3 == 2 { "1" } else { "16" };
         let mut child = Command::new(WRITER)
             .arg(dir.path())
-            .arg("16")
+            .arg(writers)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
