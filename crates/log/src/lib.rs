@@ -422,8 +422,13 @@ impl Log {
             reply,
         };
         let sender = self.inner.requests.as_ref().ok_or(LogError::Closed)?;
-        if let Some(request) = self.append_here(sender, request) {
-            sender.send(request).await.map_err(|_| LogError::Closed)?;
+        match self.append_here(sender, request) {
+            Some(request) => sender.send(request).await.map_err(|_| LogError::Closed)?,
+            // The followers this append woke (the projections, the relay) were put
+            // on this thread's queue, which no other thread takes from first: let
+            // them run now, or a caller appending in a loop keeps them waiting for
+            // as long as tokio's budget lets it go on (measured: 20 ms at p50).
+            None => tokio::task::yield_now().await,
         }
         answer.await.map_err(|_| {
             // The writer or syncer is gone without answering: it died (sled panics on

@@ -7,6 +7,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use accord_kernel::{ExpectedVersion, StreamId};
 use accord_log::{AppendOutcome, LogError};
@@ -208,4 +210,55 @@ async fn given_a_runtime_of_one_worker_then_a_lone_writer_still_appends_on_its_o
     append_alone(&temp, &stream("commitment", "lone"), 5).await;
     assert_eq!(temp.log().stats().appends_on_caller_thread, 5);
     assert_eq!(temp.log().durable_position(), 5);
+}
+
+/// A lone writer's append wakes the log's followers (the projections, the relay)
+/// from the caller's own thread, which queues them behind the caller. A caller
+/// appending in a loop must still let them run after each append, not only when
+/// tokio's budget makes it yield (every 128 appends or so).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_lone_writer_appending_in_a_loop_then_a_follower_keeps_up() {
+    let temp = TempLog::new();
+    let log = temp.log().clone();
+    let seen = Arc::new(AtomicU64::new(0));
+    let follower = {
+        let (mut subscription, seen) = (log.subscribe(1), seen.clone());
+        tokio::spawn(async move {
+            while let Some(Ok(event)) = subscription.next().await {
+                seen.store(event.position, Ordering::Release);
+                if event.position == 300 {
+                    return;
+                }
+            }
+        })
+    };
+    // On a worker thread, as a command's task is (the test's own body is not).
+    let appender = {
+        let log = log.clone();
+        tokio::spawn(async move {
+            let stream = stream("commitment", "loop");
+            let mut furthest_behind = 0;
+            for version in 0..300 {
+                let outcome = log
+                    .append(
+                        stream.clone(),
+                        ExpectedVersion::Exact(version),
+                        vec![event("E", b"p")],
+                        metadata("t", 1),
+                    )
+                    .await
+                    .unwrap();
+                furthest_behind =
+                    furthest_behind.max(outcome.last_position - seen.load(Ordering::Acquire));
+            }
+            furthest_behind
+        })
+    };
+    let furthest_behind = appender.await.unwrap();
+    follower.await.unwrap();
+    assert!(log.stats().appends_on_caller_thread > 250);
+    assert!(
+        furthest_behind < 64,
+        "the follower fell {furthest_behind} appends behind"
+    );
 }
