@@ -424,10 +424,11 @@ impl Log {
         let sender = self.inner.requests.as_ref().ok_or(LogError::Closed)?;
         match self.append_here(sender, request) {
             Some(request) => sender.send(request).await.map_err(|_| LogError::Closed)?,
-            // The followers this append woke (the projections, the relay) were put
-            // on this thread's queue, which no other thread takes from first: let
-            // them run now, or a caller appending in a loop keeps them waiting for
-            // as long as tokio's budget lets it go on (measured: 20 ms at p50).
+            // The first follower this append woke (the projections, the relay) was
+            // put in this worker's LIFO slot, which the runtime's other worker does
+            // not steal from: let it run now, or a caller appending in a loop keeps
+            // it waiting until tokio's budget makes the caller yield, every 128
+            // appends (measured: 20 ms late at p50; BENCHMARKS §11).
             None => tokio::task::yield_now().await,
         }
         answer.await.map_err(|_| {
