@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use accord_kernel::{ExpectedVersion, StreamId};
-use accord_log::{AppendOutcome, LogError};
+use accord_log::{AppendOutcome, Log, LogError};
 use accord_testkit::fill::append_from_writers;
 use accord_testkit::{event, metadata, stream, TempLog};
 use proptest::prelude::*;
@@ -140,16 +140,7 @@ proptest! {
 async fn append_alone(temp: &TempLog, stream: &StreamId, count: u64) {
     let log = temp.log();
     for _ in 0..count {
-        let version = log.stream_version(stream);
-        let outcome = log
-            .append(
-                stream.clone(),
-                ExpectedVersion::Exact(version),
-                vec![event("E", b"p")],
-                metadata("t", 1),
-            )
-            .await
-            .unwrap();
+        let outcome = append_next(log, stream).await;
         assert_eq!(log.durable_position(), outcome.last_position);
         let mark = accord_log::read_mark(temp.path()).unwrap().unwrap();
         assert_eq!(
@@ -192,24 +183,39 @@ async fn given_a_lone_writer_then_many_then_one_again_then_every_answer_is_durab
     assert_eq!(temp.log().verify().unwrap().events, 200);
 }
 
+/// Appends one event to `stream` at the version it has now.
+async fn append_next(log: &Log, stream: &StreamId) -> AppendOutcome {
+    log.append(
+        stream.clone(),
+        ExpectedVersion::Exact(log.stream_version(stream)),
+        vec![event("E", b"p")],
+        metadata("t", 1),
+    )
+    .await
+    .unwrap()
+}
+
+/// Five lone appends, each durable and marked when answered; how many of them
+/// were made on the caller's thread.
+async fn five_lone_appends_made_on_the_caller_thread() -> u64 {
+    let temp = TempLog::new();
+    append_alone(&temp, &stream("commitment", "lone"), 5).await;
+    assert_eq!(temp.log().durable_position(), 5);
+    temp.log().stats().appends_on_caller_thread
+}
+
 /// `block_in_place` needs a multi-threaded runtime; on a single-threaded one the
 /// lone writer's append goes to the writer thread, as it did before.
 #[tokio::test(flavor = "current_thread")]
 async fn given_a_single_threaded_runtime_then_a_lone_writer_appends_through_the_writer_thread() {
-    let temp = TempLog::new();
-    append_alone(&temp, &stream("commitment", "lone"), 5).await;
-    assert_eq!(temp.log().stats().appends_on_caller_thread, 0);
-    assert_eq!(temp.log().durable_position(), 5);
+    assert_eq!(five_lone_appends_made_on_the_caller_thread().await, 0);
 }
 
 /// With one worker there is no other to go on with the runtime's tasks, so the lone
 /// append is made inside `block_in_place`: still on the caller's thread.
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn given_a_runtime_of_one_worker_then_a_lone_writer_still_appends_on_its_own_thread() {
-    let temp = TempLog::new();
-    append_alone(&temp, &stream("commitment", "lone"), 5).await;
-    assert_eq!(temp.log().stats().appends_on_caller_thread, 5);
-    assert_eq!(temp.log().durable_position(), 5);
+    assert_eq!(five_lone_appends_made_on_the_caller_thread().await, 5);
 }
 
 /// A lone writer's append wakes the log's followers (the projections, the relay)
@@ -238,16 +244,8 @@ async fn given_a_lone_writer_appending_in_a_loop_then_a_follower_keeps_up() {
         tokio::spawn(async move {
             let stream = stream("commitment", "loop");
             let mut furthest_behind = 0;
-            for version in 0..300 {
-                let outcome = log
-                    .append(
-                        stream.clone(),
-                        ExpectedVersion::Exact(version),
-                        vec![event("E", b"p")],
-                        metadata("t", 1),
-                    )
-                    .await
-                    .unwrap();
+            for _ in 0..300 {
+                let outcome = append_next(&log, &stream).await;
                 furthest_behind =
                     furthest_behind.max(outcome.last_position - seen.load(Ordering::Acquire));
             }
