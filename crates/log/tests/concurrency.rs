@@ -221,7 +221,10 @@ async fn given_a_runtime_of_one_worker_then_a_lone_writer_still_appends_on_its_o
 /// A lone writer's append wakes the log's followers (the projections, the relay)
 /// from the caller's own thread, which queues them behind the caller. A caller
 /// appending in a loop must still let them run after each append, not only when
-/// tokio's budget makes it yield (every 128 appends or so).
+/// tokio's budget makes it yield (every 128 appends). Without the yield this fails
+/// (128 behind) while syncs are quick; where they take over 1 ms the append runs in
+/// `block_in_place`, which does not hold the followers back, and it passes either
+/// way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn given_a_lone_writer_appending_in_a_loop_then_a_follower_keeps_up() {
     let temp = TempLog::new();
