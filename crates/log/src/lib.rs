@@ -441,12 +441,12 @@ impl Log {
 
     /// A lone writer's append, made on the caller's thread: when nothing is queued
     /// and the log is idle ([`writer::Shared::try_alone`]), handing the append to
-    /// the writer thread and its answer back costs two thread wake-ups, about a
-    /// sixth of a lone append's latency (BENCHMARKS §11). Only on a multi-threaded
-    /// runtime; with one worker, or while the disk's syncs are slow, inside
-    /// [`tokio::task::block_in_place`], so the runtime's other tasks go on and a
-    /// stalled disk does not hold a worker the runtime counts on. Under any other
-    /// load the request is given back, to be queued for the writer thread.
+    /// the writer thread and its answer back costs two thread wake-ups, 7–15 % of
+    /// a lone append's latency in rounds taken in turn (BENCHMARKS §11). Only on a
+    /// multi-threaded runtime; with one worker, or while the disk's syncs are slow,
+    /// inside [`tokio::task::block_in_place`], so the runtime's other tasks go on
+    /// and a stalled disk does not hold a worker the runtime counts on. Under any
+    /// other load the request is given back, to be queued for the writer thread.
     fn append_here(
         &self,
         queue: &mpsc::Sender<writer::Request>,
