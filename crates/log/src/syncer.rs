@@ -43,7 +43,7 @@ pub(crate) struct Syncer {
     pub(crate) data_file: Option<File>,
     pub(crate) failed: Arc<Failure>,
     /// Appends the last sync covered: the linger's measure of the load, and what
-    /// tells the writer it is alone.
+    /// tells the writer thread, or an appending caller, that it is alone.
     pub(crate) last_sync_appends: AtomicUsize,
     /// How long the last data sync took, in microseconds: a lone caller syncs on
     /// its runtime's thread without telling the runtime only while syncs are quick
@@ -95,10 +95,11 @@ impl Syncer {
         }
     }
 
-    /// Whether the writer, having just applied a group of `appends` with no other
-    /// append queued, should sync it itself: nothing is handed over that it could
-    /// overtake, and the load is one append at a time (a group of more would want the
-    /// syncer's linger).
+    /// Whether a group of `appends`, with no other append queued, should be synced
+    /// by whoever applies it (the writer thread, after applying it; a caller on its
+    /// own thread, before): nothing is handed over that it could overtake, and the
+    /// load is one append at a time (a group of more would want the syncer's
+    /// linger).
     pub(crate) fn alone(&self, marker: &Marker, appends: usize) -> bool {
         appends <= 1
             && self.last_sync_appends.load(Ordering::Relaxed) <= 1
