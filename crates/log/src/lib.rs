@@ -405,6 +405,11 @@ impl Log {
 
     /// Appends `events` to `stream` if its version matches `expected`, atomically and
     /// durably. Returns once the events are on disk (per [`Durability`]).
+    ///
+    /// When the log is idle and the caller runs on a multi-threaded tokio runtime,
+    /// the append is made on the caller's own thread, which then waits for the sync
+    /// (see [`LogStats::appends_on_caller_thread`]); otherwise it is queued for the
+    /// log's writer thread, grouped with the appends that arrive meanwhile.
     pub async fn append(
         &self,
         stream: StreamId,
