@@ -19,10 +19,10 @@ use accord_bench::{
     env_setting, full_run, percentile, runs, CpuTimes, Report, Row, Spent, Summary, RUNTIME_THREAD,
 };
 use accord_boundary::Body;
-use accord_bus::{AccordClient, Bus, CommandOptions, Message, NatsBus};
+use accord_bus::{AccordClient, Bus, CommandOptions, EventMessage, Message, NatsBus, RelayConfig};
 use accord_contracts::v1::reply::Outcome;
 use accord_kernel::ActorId;
-use accord_kernel::{ExpectedVersion, StreamId};
+use accord_kernel::{ExpectedVersion, RecordedEvent, StreamId};
 use accord_log::{Log, LogStats, NewEvent};
 use accord_runtime::{
     run_service, AgreementsModel, CommandMeta, Metrics, NodeConfig, Service, ServiceKind,
@@ -90,8 +90,9 @@ fn main() {
 
         let mut cases: [Vec<Run>; 11] = Default::default();
         // CPU spent while 64 are in flight: commands over the bus, echoes, appends,
-        // commands in process, JetStream publishes.
-        let mut cpu: [Vec<Spent>; 5] = Default::default();
+        // commands in process, JetStream publishes, and the commands' events published
+        // as the relay publishes them.
+        let mut cpu: [Vec<Spent>; 6] = Default::default();
         let publisher = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
         // Events per fdatasync while 64 commands are in flight: over the bus, in process.
         let (mut grouped_bus, mut grouped_local) = (Vec::new(), Vec::new());
@@ -150,6 +151,10 @@ fn main() {
             service.stop().await;
             // The next run starts on a fresh log, so its stream must start afresh too:
             // a service refuses to start on a log behind its stream (issue 13).
+            fresh_stream(&nats.url(), "ACCORD_AGREEMENTS").await;
+            let (_, spent) =
+                timed(event_publishes(&client_bus, &service_log, concurrent, IN_FLIGHT)).await;
+            cpu[5].push(spent);
             fresh_stream(&nats.url(), "ACCORD_AGREEMENTS").await;
         }
         let [command1, echo1, append1, command64, echo64, append64, handled1, handled64, query1, far_echo1, idle_echo1] =
@@ -387,7 +392,7 @@ async fn timed(case: impl std::future::Future<Output = Run>) -> (Run, Spent) {
 
 /// Where the CPU goes while 64 are in flight: microseconds per request by thread
 /// group, and how busy the two cores were.
-fn cpu_rows(cpu: &[Vec<Spent>; 5], requests: usize) -> Vec<Row> {
+fn cpu_rows(cpu: &[Vec<Spent>; 6], requests: usize) -> Vec<Row> {
     let per_request =
         |runs: &[Spent], of: &dyn Fn(&CpuTimes) -> Duration| Spent::per_request(runs, requests, of);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
@@ -397,7 +402,7 @@ fn cpu_rows(cpu: &[Vec<Spent>; 5], requests: usize) -> Vec<Row> {
     let service = |c: &CpuTimes| c.threads(&[SERVICE_THREAD]);
     let client = |c: &CpuTimes| c.threads(&[RUNTIME_THREAD]);
     let log = |c: &CpuTimes| c.threads(&LOG_THREADS);
-    let [bus, echo, append, local, publish] = cpu;
+    let [bus, echo, append, local, publish, event_publish] = cpu;
     const US: &str = "CPU µs per request";
     const C64: &str = "command, 64 in flight";
     let local_case = "in process (Service::handle), 64 in flight";
@@ -425,8 +430,20 @@ fn cpu_rows(cpu: &[Vec<Spent>; 5], requests: usize) -> Vec<Row> {
             (e.cpu.total() + l.cpu.total() + p.cpu.total()).as_secs_f64() * 1e6 / requests as f64
         })
         .collect::<Summary>();
+    // The same sum with the publish the command's event really needs: its own
+    // subject, its headers and its envelope, as the relay sends it.
+    let event_parts = echo
+        .iter()
+        .zip(local)
+        .zip(event_publish)
+        .map(|((e, l), p)| {
+            (e.cpu.total() + l.cpu.total() + p.cpu.total()).as_secs_f64() * 1e6 / requests as f64
+        })
+        .collect::<Summary>();
     let spent = per_request(bus, &total);
     let within = spent.median <= 1.25 * parts.median;
+    const EVENT_PUBLISH: &str =
+        "JetStream publish of the command's event as the relay sends it (own subject, headers, envelope), 64 in flight";
     vec![
         Row::versus(
             C64,
@@ -436,10 +453,34 @@ fn cpu_rows(cpu: &[Vec<Spent>; 5], requests: usize) -> Vec<Row> {
             parts,
         )
         .target("≤ 1.25× the sum", within),
+        Row::versus(
+            C64,
+            US,
+            per_request(bus, &total),
+            "NATS echo + in process command + the event's publish as the relay sends it",
+            event_parts,
+        ),
         Row::single(
             "JetStream publish with ack, 64 in flight",
             US,
             per_request(publish, &total),
+        ),
+        Row::single(
+            "JetStream publish with ack, 64 in flight: nats-server",
+            US,
+            per_request(publish, &nats),
+        ),
+        Row::versus(
+            EVENT_PUBLISH,
+            US,
+            per_request(event_publish, &total),
+            "JetStream publish with ack, 64 in flight",
+            per_request(publish, &total),
+        ),
+        Row::single(
+            format!("{EVENT_PUBLISH}: nats-server"),
+            US,
+            per_request(event_publish, &nats),
         ),
         Row::versus(C64, US, per_request(bus, &total), BUDGET, budget),
         Row::versus(
@@ -701,6 +742,37 @@ async fn appends(log: &Log, size: usize, total: usize, writers: usize) -> Run {
 
 /// JetStream publishes of one `size`-byte message each, `in_flight` at a time, each
 /// awaiting its ack: what the relay does for each event (on a stream of its own).
+/// The service's own events published again, one per request, as the relay sends
+/// them: each on its own subject, with its headers (`Nats-Msg-Id` among them) and its
+/// envelope, to the service's stream (created afresh by the caller's next step).
+async fn event_publishes(bus: &Bus, log: &Log, total: usize, in_flight: usize) -> Run {
+    let relay = RelayConfig::new("agreements");
+    bus.ensure_stream(&relay.stream_spec()).await.unwrap();
+    let events: Vec<EventMessage> = log
+        .read_all(1)
+        .take(total)
+        .map(|event| event_message_of(&event.unwrap()))
+        .collect();
+    assert_eq!(
+        events.len(),
+        total,
+        "the service made one event per command"
+    );
+    let events = Arc::new(events);
+    let bus = bus.clone();
+    measure(total, in_flight, move |i| {
+        let (bus, event) = (bus.clone(), events[i].clone());
+        async move {
+            bus.publish_events(vec![event]).await.expect("acknowledged");
+        }
+    })
+    .await
+}
+
+fn event_message_of(event: &RecordedEvent) -> EventMessage {
+    EventMessage::new("agreements", event, accord_log::encode_envelope(event))
+}
+
 async fn publishes(
     js: &async_nats::jetstream::Context,
     size: usize,
