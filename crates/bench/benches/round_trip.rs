@@ -490,6 +490,22 @@ fn cpu_rows(cpu: &[Vec<Spent>; 6], requests: usize) -> Vec<Row> {
             BUDGET,
             budget,
         ),
+        // Above 1, the throughput target is out of reach even for a command path
+        // costing exactly its parts, with every core busy.
+        Row::versus(
+            "NATS echo + in process command + JetStream publish, 64 in flight",
+            US,
+            parts,
+            BUDGET,
+            budget,
+        ),
+        Row::versus(
+            "NATS echo + in process command + the event's publish as the relay sends it",
+            US,
+            event_parts,
+            BUDGET,
+            budget,
+        ),
         Row::versus(
             C64,
             US,

@@ -74,6 +74,7 @@ impl Health {
                 log.durable_position()
             );
         }
+        self.render_group_commits(&mut out);
         out.push_str(
             "# HELP accord_relay_lag_events Events in the log not yet acknowledged by the bus.\n",
         );
@@ -104,6 +105,48 @@ impl Health {
             }
         }
         out
+    }
+}
+
+/// The log's group commit since the process opened it, one counter per figure of
+/// [`accord_log::LogStats`]: how many appends each sync covers (appends over syncs)
+/// is what decides the cost of a durable append under load (BENCHMARKS §1, §11).
+const GROUP_COMMIT_COUNTERS: [(&str, &str, fn(&accord_log::LogStats) -> u64); 4] = [
+    (
+        "accord_log_appends_total",
+        "Appends that wrote events since the log was opened.",
+        |s| s.appends,
+    ),
+    (
+        "accord_log_groups_total",
+        "Groups of appends applied together since the log was opened.",
+        |s| s.groups,
+    ),
+    (
+        "accord_log_syncs_total",
+        "Syncs to disk since the log was opened, each covering every group before it.",
+        |s| s.syncs,
+    ),
+    (
+        "accord_log_appends_on_caller_thread_total",
+        "Lone appends made on the caller's thread, with no hand-off to the log's writer.",
+        |s| s.appends_on_caller_thread,
+    ),
+];
+
+impl Health {
+    fn render_group_commits(&self, out: &mut String) {
+        let stats: Vec<_> = self
+            .logs
+            .iter()
+            .map(|(kind, log)| (kind, log.stats()))
+            .collect();
+        for (name, help, figure) in GROUP_COMMIT_COUNTERS {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            for (kind, stats) in &stats {
+                let _ = writeln!(out, "{name}{{service=\"{kind}\"}} {}", figure(stats));
+            }
+        }
     }
 }
 

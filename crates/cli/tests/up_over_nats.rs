@@ -138,6 +138,25 @@ async fn up_on_nats_serves_the_scenario_and_restarts_to_the_same_projections() {
     assert!(value("accord_commands_total{service=\"agreements\",outcome=\"ok\"}") > 0.0);
     assert!(value("accord_command_duration_seconds_count{service=\"agreements\"}") > 0.0);
     assert!(value("accord_events_appended_total{service=\"procurement\"}") > 0.0);
+    // Every append that wrote events was in a group, and every group was synced.
+    for service in ["agreements", "projects", "procurement"] {
+        let of = |name: &str| value(&format!("{name}{{service=\"{service}\"}}"));
+        let (appends, groups) = (
+            of("accord_log_appends_total"),
+            of("accord_log_groups_total"),
+        );
+        assert!(appends > 0.0, "{service}: no appends in\n{metrics}");
+        assert!(
+            (1.0..=appends).contains(&groups),
+            "{service}: {groups} groups of {appends} appends"
+        );
+        assert!(
+            of("accord_log_syncs_total") >= 1.0,
+            "{service}: never synced"
+        );
+        // Present, whatever its count (it counts refused appends too).
+        let _on_caller_thread = of("accord_log_appends_on_caller_thread_total");
+    }
     assert_eq!(value("accord_relay_lag_events{service=\"projects\"}"), 0.0);
     assert_eq!(
         value(
