@@ -108,10 +108,13 @@ impl Health {
     }
 }
 
+/// One figure of a log's statistics.
+type Figure = fn(&accord_log::LogStats) -> u64;
+
 /// The log's group commit since the process opened it, one counter per figure of
 /// [`accord_log::LogStats`]: how many appends each sync covers (appends over syncs)
 /// is what decides the cost of a durable append under load (BENCHMARKS §1, §11).
-const GROUP_COMMIT_COUNTERS: [(&str, &str, fn(&accord_log::LogStats) -> u64); 4] = [
+const GROUP_COMMIT_COUNTERS: [(&str, &str, Figure); 4] = [
     (
         "accord_log_appends_total",
         "Appends that wrote events since the log was opened.",
