@@ -155,6 +155,7 @@ impl Running {
             })?;
             let mut log_config = accord_log::LogConfig {
                 snapshot_after: settings.snapshot_after,
+                group_linger: Duration::from_micros(settings.group_linger_us),
                 ..accord_log::LogConfig::default()
             };
             if let Some(clock) = &clock {

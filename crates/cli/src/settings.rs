@@ -58,6 +58,9 @@ pub struct Settings {
     /// How long a relay waits after a new event before publishing, in
     /// microseconds; 0: at once.
     pub relay_linger_us: u64,
+    /// How long a log's sync may wait for the callers the previous sync answered,
+    /// when fewer appends wait than it covered, in microseconds; 0: never.
+    pub group_linger_us: u64,
     /// /readyz fails while a relay is more events than this behind its log.
     pub ready_max_relay_lag: u64,
     /// How far in the future a command's business time (`Accord-Occurred-At`) may
@@ -115,6 +118,7 @@ impl Default for Settings {
             stream_replicas: 1,
             duplicate_window_secs: 120,
             relay_linger_us: accord_bus::DEFAULT_RELAY_LINGER.as_micros() as u64,
+            group_linger_us: accord_log::LogConfig::default().group_linger.as_micros() as u64,
             ready_max_relay_lag: 1000,
             max_future_skew_secs: 300,
             require_signatures: true,
@@ -135,6 +139,10 @@ impl Default for Settings {
 
 /// More runtime threads than this is a typo, not a setting.
 const MAX_WORKER_THREADS: u64 = 1024;
+
+/// A longer group linger than this (100 ms) would hold a command's answer for a
+/// human-noticeable time after every burst: a typo, not a setting.
+const MAX_GROUP_LINGER_US: u64 = 100_000;
 
 /// Every key: (TOML key, environment variable, meaning).
 pub const KEYS: &[(&str, &str, &str)] = &[
@@ -183,6 +191,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "relay_linger_us",
         "ACCORD_RELAY_LINGER_US",
         "relay's wait before publishing new events",
+    ),
+    (
+        "group_linger_us",
+        "ACCORD_GROUP_LINGER_US",
+        "how long a log's sync may wait for the callers the last one answered (default 500; 0: never)",
     ),
     (
         "ready_max_relay_lag",
@@ -339,6 +352,7 @@ impl Settings {
                 self.duplicate_window_secs = number("duplicate_window_secs")?
             }
             "relay_linger_us" => self.relay_linger_us = number("relay_linger_us")?,
+            "group_linger_us" => self.group_linger_us = number("group_linger_us")?,
             "ready_max_relay_lag" => self.ready_max_relay_lag = number("ready_max_relay_lag")?,
             "max_future_skew_secs" => self.max_future_skew_secs = number("max_future_skew_secs")?,
             "trust_roots" => self.trust_roots = value.trim().to_owned(),
@@ -449,6 +463,14 @@ impl Settings {
                 source_name,
                 &self.trust_roots,
                 reason,
+            ));
+        }
+        if self.group_linger_us > MAX_GROUP_LINGER_US {
+            return Err(invalid(
+                "group_linger_us",
+                source_name,
+                &self.group_linger_us.to_string(),
+                format!("at most {MAX_GROUP_LINGER_US} (100 ms; 0: never)"),
             ));
         }
         if self.worker_threads > MAX_WORKER_THREADS {
@@ -582,6 +604,23 @@ mod tests {
         assert_eq!(settings.relay_linger_us, 0);
         let error = from_env("ACCORD_RELAY_LINGER_US", "soon").unwrap_err();
         assert!(error.contains("relay_linger_us"), "{error}");
+    }
+
+    #[test]
+    fn the_logs_linger_half_a_millisecond_unless_told_otherwise() {
+        assert_eq!(Settings::default().group_linger_us, 500);
+        let settings = from_env("ACCORD_GROUP_LINGER_US", "2000").unwrap();
+        assert_eq!(settings.group_linger_us, 2000);
+        assert_eq!(
+            from_env("ACCORD_GROUP_LINGER_US", "0")
+                .unwrap()
+                .group_linger_us,
+            0
+        );
+        for bad in ["soon", "100001"] {
+            let error = from_env("ACCORD_GROUP_LINGER_US", bad).unwrap_err();
+            assert!(error.contains("group_linger_us"), "{error}");
+        }
     }
 
     #[test]
