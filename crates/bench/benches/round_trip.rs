@@ -756,11 +756,10 @@ async fn appends(log: &Log, size: usize, total: usize, writers: usize) -> Run {
     .await
 }
 
-/// JetStream publishes of one `size`-byte message each, `in_flight` at a time, each
-/// awaiting its ack: what the relay does for each event (on a stream of its own).
 /// The service's own events published again, one per request, as the relay sends
 /// them: each on its own subject, with its headers (`Nats-Msg-Id` among them) and its
-/// envelope, to the service's stream (created afresh by the caller's next step).
+/// envelope. The stream is made here, after the caller deleted the run's, so every
+/// event is new to it; the caller deletes it again after.
 async fn event_publishes(bus: &Bus, log: &Log, total: usize, in_flight: usize) -> Run {
     let relay = RelayConfig::new("agreements");
     bus.ensure_stream(&relay.stream_spec()).await.unwrap();
@@ -789,6 +788,9 @@ fn event_message_of(event: &RecordedEvent) -> EventMessage {
     EventMessage::new("agreements", event, accord_log::encode_envelope(event))
 }
 
+/// JetStream publishes of one `size`-byte message each, `in_flight` at a time, each
+/// awaiting its ack, on a stream of their own: a bare stand-in for the relay's
+/// publish of an event (`event_publishes` measures the real one).
 async fn publishes(
     js: &async_nats::jetstream::Context,
     size: usize,
