@@ -390,6 +390,16 @@ async fn timed(case: impl std::future::Future<Output = Run>) -> (Run, Spent) {
     Spent::of(case).await
 }
 
+/// The CPU µs per request of several cases added up, run by run.
+fn summed(cases: &[&[Spent]], requests: usize) -> Summary {
+    (0..cases[0].len())
+        .map(|run| {
+            let cpu: Duration = cases.iter().map(|case| case[run].cpu.total()).sum();
+            cpu.as_secs_f64() * 1e6 / requests as f64
+        })
+        .collect()
+}
+
 /// Where the CPU goes while 64 are in flight: microseconds per request by thread
 /// group, and how busy the two cores were.
 fn cpu_rows(cpu: &[Vec<Spent>; 6], requests: usize) -> Vec<Row> {
@@ -415,31 +425,13 @@ fn cpu_rows(cpu: &[Vec<Spent>; 6], requests: usize) -> Vec<Row> {
     const BUDGET: &str = "CPU budget of the target: all cores busy at 0.5× the durable append rate";
     // The parts a command over the bus cannot do without, relay aside: the bus round
     // trip and the command in process, run by run.
-    let floor = echo
-        .iter()
-        .zip(local)
-        .map(|(e, l)| (e.cpu.total() + l.cpu.total()).as_secs_f64() * 1e6 / requests as f64)
-        .collect::<Summary>();
+    let floor = summed(&[echo, local], requests);
     // The target: the bus round trip, the command in process and the one
     // JetStream publish its event needs, run by run.
-    let parts = echo
-        .iter()
-        .zip(local)
-        .zip(publish)
-        .map(|((e, l), p)| {
-            (e.cpu.total() + l.cpu.total() + p.cpu.total()).as_secs_f64() * 1e6 / requests as f64
-        })
-        .collect::<Summary>();
+    let parts = summed(&[echo, local, publish], requests);
     // The same sum with the publish the command's event really needs: its own
     // subject, its headers and its envelope, as the relay sends it.
-    let event_parts = echo
-        .iter()
-        .zip(local)
-        .zip(event_publish)
-        .map(|((e, l), p)| {
-            (e.cpu.total() + l.cpu.total() + p.cpu.total()).as_secs_f64() * 1e6 / requests as f64
-        })
-        .collect::<Summary>();
+    let event_parts = summed(&[echo, local, event_publish], requests);
     let spent = per_request(bus, &total);
     let within = spent.median <= 1.25 * parts.median;
     const EVENT_PUBLISH: &str =
