@@ -465,21 +465,28 @@ impl Settings {
                 reason,
             ));
         }
-        if self.group_linger_us > MAX_GROUP_LINGER_US {
-            return Err(invalid(
+        for (key, value, most, zero) in [
+            (
                 "group_linger_us",
-                source_name,
-                &self.group_linger_us.to_string(),
-                format!("at most {MAX_GROUP_LINGER_US} (100 ms; 0: never)"),
-            ));
-        }
-        if self.worker_threads > MAX_WORKER_THREADS {
-            return Err(invalid(
+                self.group_linger_us,
+                MAX_GROUP_LINGER_US,
+                "100 ms; 0: never",
+            ),
+            (
                 "worker_threads",
-                source_name,
-                &self.worker_threads.to_string(),
-                format!("at most {MAX_WORKER_THREADS} (0: one per CPU core)"),
-            ));
+                self.worker_threads,
+                MAX_WORKER_THREADS,
+                "0: one per CPU core",
+            ),
+        ] {
+            if value > most {
+                return Err(invalid(
+                    key,
+                    source_name,
+                    &value.to_string(),
+                    format!("at most {most} ({zero})"),
+                ));
+            }
         }
         if self.max_request_bytes == 0 || self.max_request_bytes > 1024 * 1024 {
             return Err(invalid(
